@@ -1,0 +1,138 @@
+# tapedeck — one Makefile for the three binaries, the tests and the benchmarks.
+# Objects go to $(BUILD), binaries to $(BIN). `make SANITIZE=address,undefined` builds an instrumented
+# tree under build/asan so it can sit beside the normal one.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+SANITIZE   ?=
+WERROR     ?= 1
+OPT        ?= -O2
+
+ifeq ($(SANITIZE),)
+BUILD      ?= build
+BIN        ?= bin
+else
+BUILD      ?= build/asan
+BIN        ?= build/asan/bin
+endif
+
+PKGS       := libevent libevent_pthreads libcurl libzstd jansson zlib libbrotlidec libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN       := -Wall -Wextra -Wstrict-prototypes -Wshadow -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN       += -Werror
+endif
+CFLAGS     ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+              -I. -Icaptures $(PKG_CFLAGS) -MMD -MP -pthread
+LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+# Libraries: every .c in a component folder except its main.c.
+CAP_SRC     := $(wildcard captures/*.c)
+CAPCLI_SRC  := $(wildcard captures/cli/*.c)
+PROXY_SRC   := $(filter-out proxy/main.c,$(wildcard proxy/*.c))
+REPLAY_SRC  := $(filter-out replay/main.c,$(wildcard replay/*.c))
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCAP      := $(BUILD)/libtdcapture.a
+LIBPROXY    := $(BUILD)/libtdproxy.a
+LIBREPLAY   := $(BUILD)/libtdreplay.a
+BINS        := $(BIN)/tapedeck-proxy $(BIN)/tapedeck-replay $(BIN)/tapedeck-capture
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_DRIVERS:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%-regress,$(FUZZ_SRC))
+
+.PHONY: all deps test check unit e2e asan bench demo install uninstall clean fuzz format
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBCAP): $(call obj,$(CAP_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBPROXY): $(call obj,$(PROXY_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBREPLAY): $(call obj,$(REPLAY_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/tapedeck-capture: $(call obj,$(CAPCLI_SRC)) $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+$(BIN)/tapedeck-proxy: $(call obj,proxy/main.c) $(LIBPROXY) $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+$(BIN)/tapedeck-replay: $(call obj,replay/main.c) $(LIBREPLAY) $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+
+# Unit tests (cmocka) link every library; archives pull in only what a test uses.
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBREPLAY) $(LIBPROXY) $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS) -lcmocka
+
+# Fuzz targets: a regression driver (plain main over the corpus) for `make test`, libFuzzer for `make fuzz`.
+$(BUILD)/tests/fuzz_%-regress: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/regress_driver.o $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+fuzz:
+	$(MAKE) CC=clang SANITIZE=address,undefined BUILD=build/fuzz BIN=build/fuzz/bin build/fuzz/libtdcapture.a
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icaptures -I. -fsanitize=fuzzer,address,undefined $$f \
+	    build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; echo "built build/fuzz/$$n"; done
+
+deps:
+	@scripts/install-deps
+
+# `make test`: install what is missing, then the suite twice: plain and under ASan+UBSan.
+test: deps
+	$(MAKE) all tests-build
+	BIN=$(CURDIR)/bin BUILD=$(CURDIR)/build tests/run
+	$(MAKE) SANITIZE=address,undefined all tests-build
+	BIN=$(CURDIR)/build/asan/bin BUILD=$(CURDIR)/build/asan TAPEDECK_ASAN=1 tests/run
+
+# `make check`: the suite once, no install step, no sanitizer pass (the developer's loop).
+check: all tests-build
+	BIN=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run
+
+.PHONY: tests-build
+tests-build: $(UNIT_BINS) $(FUZZ_DRIVERS)
+
+bench: deps all
+	@for b in scripts/bench/*; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+
+demo: deps all
+	@if [ -x scripts/demo/run ]; then scripts/demo/run; else echo "make demo: the demo is not built yet (issue 6)"; exit 1; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,tapedeck-proxy tapedeck-replay tapedeck-capture)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -1,0 +1,28 @@
+/* tdbuf: a growable byte buffer with a hard cap, so no input can make it grow without bound. */
+#ifndef TAPEDECK_TDBUF_H
+#define TAPEDECK_TDBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct tdbuf {
+    char *data; /* always NUL-terminated when non-NULL (the NUL is not counted in len) */
+    size_t len;
+    size_t cap;   /* allocated */
+    size_t limit; /* most bytes it may hold; 0 = 1 GiB */
+} tdbuf;
+
+enum { TDBUF_OK = 0, TDBUF_ENOMEM = -1, TDBUF_ETOOBIG = -2 };
+
+void tdbuf_init(tdbuf *b, size_t limit);
+void tdbuf_free(tdbuf *b);  /* frees data, keeps limit, len = 0 */
+void tdbuf_reset(tdbuf *b); /* len = 0, keeps memory */
+int tdbuf_reserve(tdbuf *b, size_t extra);
+int tdbuf_append(tdbuf *b, const void *p, size_t n);
+int tdbuf_puts(tdbuf *b, const char *s);
+int tdbuf_printf(tdbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tdbuf_vprintf(tdbuf *b, const char *fmt, va_list ap);
+/* Hand the bytes over: returns data (caller frees), leaves b empty. */
+char *tdbuf_steal(tdbuf *b, size_t *len);
+
+#endif

@@ -1,0 +1,52 @@
+/* warc: WARC/1.1 records in memory, and the mapping between an exchange and its request/response
+ * records. No I/O and no compression here (capwriter/capreader do that). */
+#ifndef TAPEDECK_WARC_H
+#define TAPEDECK_WARC_H
+
+#include <stddef.h>
+#include "exchange.h"
+#include "tdbuf.h"
+
+typedef struct warc_field {
+    char *name;
+    char *value;
+} warc_field;
+
+typedef struct warc_record {
+    char *version; /* "WARC/1.1" */
+    warc_field *fields;
+    size_t n_fields;
+    char *block; /* the record block (Content-Length bytes), owned */
+    size_t block_len;
+} warc_record;
+
+enum { WARC_OK = 0, WARC_EPARSE = -1, WARC_ENOMEM = -2 };
+
+/* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. */
+int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen);
+void warc_record_clear(warc_record *r);
+/* Case-insensitive field lookup; NULL when absent. */
+const char *warc_record_get(const warc_record *r, const char *name);
+/* The WARC-Type. */
+const char *warc_record_type(const warc_record *r);
+
+/* Serialise: "WARC/1.1\r\n" fields "\r\n" block "\r\n\r\n". */
+int warc_record_format(const warc_record *r, tdbuf *out);
+
+/* A fresh "urn:uuid:..." (random v4) into buf (>= 46 bytes). */
+void warc_new_record_id(char *buf, size_t bufsz);
+
+/* The warcinfo record that opens every capture file. info is "key: value\r\n" lines (may be NULL). */
+int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info);
+
+/* Append the request record, then the response record, of x to req_out and resp_out (two records:
+ * the writer compresses each into its own frame). An exchange without a response gives a request
+ * record only (resp_out untouched) carrying WARC-Tapedeck-Error. */
+int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out);
+
+/* Build an exchange from a request record and its response record (resp may be NULL). x is
+ * initialised by the call; on error it is left cleared. */
+int warc_records_to_exchange(const warc_record *req, const warc_record *resp, exchange *x, char *err,
+                             size_t errlen);
+
+#endif

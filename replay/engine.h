@@ -1,0 +1,60 @@
+/* engine: the replayer's HTTP client, libcurl's multi interface driven by our libevent event_base
+ * (socket and timer callbacks). Shared by `check` and `load`.
+ *
+ * The caller owns the event_base and runs it; the engine submits requests and calls back once per
+ * request, on the loop thread, when it finished or failed. Connections are pooled and reused. */
+#ifndef TAPEDECK_ENGINE_H
+#define TAPEDECK_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+typedef struct engine engine;
+
+typedef struct engine_opts {
+    const char *target;       /* base URL: scheme://host:port[/prefix]; request targets are appended */
+    long connect_timeout_ms;  /* 0 = 5000 */
+    long timeout_ms;          /* whole request; 0 = 30000 */
+    int max_connections;      /* total connections to the target; 0 = 64 */
+    int http2;                /* ask for HTTP/2 (h2 over TLS, prior knowledge over cleartext) */
+    int insecure;             /* do not verify TLS certificates */
+} engine_opts;
+
+typedef struct engine_request {
+    const char *method;
+    const char *target;       /* request target as recorded: "/path?query" (appended to opts.target) */
+    const char *const *headers; /* "Name: value" lines to send, in order (Host is set from the target
+                                 * unless given) */
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+} engine_request;
+
+typedef struct engine_response {
+    int ok;           /* 1: a response arrived; 0: transport failure (error says why) */
+    const char *error; /* "connect to 127.0.0.1:9 failed: Connection refused", ... */
+    int status;
+    /* The final response as received: head (status line + headers + blank line) and body exactly as
+     * sent (still chunked / content-encoded: the caller decodes, as it does for recorded responses). */
+    const char *raw;
+    size_t raw_len;
+    /* Monotonic microseconds (tdtime_mono_us): handed to libcurl, first response byte, done. */
+    int64_t sent_us;
+    int64_t first_byte_us;
+    int64_t done_us;
+} engine_response;
+
+/* Called once per submitted request. resp and everything it points to is valid only during the call. */
+typedef void (*engine_done_fn)(void *user, const engine_response *resp);
+
+/* NULL on failure, with the reason in err. The engine does not own base. */
+engine *engine_new(struct event_base *base, const engine_opts *opts, char *err, size_t errlen);
+/* Cancels what is in flight (callbacks are not called) and frees. NULL is a no-op. */
+void engine_free(engine *e);
+/* Start a request now. The request's strings are copied. 0, or -1 when it could not be started (the
+ * callback is not called then). */
+int engine_submit(engine *e, const engine_request *req, engine_done_fn done, void *user);
+size_t engine_inflight(const engine *e);
+
+#endif

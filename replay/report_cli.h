@@ -1,0 +1,5 @@
+#ifndef TAPEDECK_REPORT_CLI_H
+#define TAPEDECK_REPORT_CLI_H
+/* Entry point of the subcommand; argv[0] is the subcommand name. Returns the exit status. */
+int report_cli_main(int argc, char **argv);
+#endif
