@@ -1,0 +1,69 @@
+/* report: the report both gates produce — a jansson object with the keys of design.md — and its
+ * renderers: JSON file, JUnit XML, a self-contained HTML page (inline SVG, no network fetches) and a text
+ * summary. `check`, `load` and `tapedeck-replay report` all go through here, so a report re-rendered from
+ * its JSON looks exactly like the one written by the run.
+ *
+ * Shape (the contract; extra keys are fine, these are fixed):
+ *   tool "tapedeck-replay", version, mode "check"|"load", target, verdict "pass"|"fail",
+ *   totals   {requests, matched, diffs, noise, errors}
+ *   latency_ms {p50,p90,p95,p99,max,mean}  (load: from the intended send time; check: service time)
+ *   service_ms {same keys, from the actual send}
+ *   rate     {scheduled_rps, achieved_rps}
+ *   endpoints [ {method, route, requests, matched, diffs, noise, errors, ...}, ... ]
+ *   gates    [ {expr, observed, pass, ...}, ... ]
+ *   diffs    [ {id, method, uri, route, where, expected, actual}, ... ]
+ *   histogram {latency: <hist json>, service: <hist json>}   (see hist.h; per endpoint too in load)
+ *
+ * Ownership: every function taking a json_t *report borrows it; report_new's result is the caller's
+ * (json_decref). Returned json_t pointers to parts of the report are borrowed, valid while the report is. */
+#ifndef TAPEDECK_REPORT_H
+#define TAPEDECK_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "hist.h"
+
+/* A new report with tool, version, mode, target, verdict "pass", zeroed totals and rate, empty
+ * endpoints/gates/diffs. NULL when out of memory. */
+json_t *report_new(const char *mode, const char *target);
+
+/* verdict: 1 pass, 0 fail. */
+void report_set_verdict(json_t *report, int pass);
+
+/* The endpoint object for method + route (the normalised path, see route.h), created with zeroed
+ * counters {method, route, requests, matched, diffs, noise, errors} the first time. NULL when out of
+ * memory. Lookup is a linear scan: callers on a hot path keep the pointer. */
+json_t *report_endpoint(json_t *report, const char *method, const char *route);
+
+/* Adds delta to the integer counter key of obj (report_totals(report), an endpoint, ...), creating it
+ * at 0 first. */
+void report_count(json_t *obj, const char *key, json_int_t delta);
+json_t *report_totals(json_t *report); /* borrowed */
+
+/* Appends a diff. request_id is the exchange's id (record id or number as text); route may be NULL
+ * (computed from uri). expected/actual may be NULL (shown as "(none)"). 0 or -1 (out of memory). */
+int report_add_diff(json_t *report, const char *request_id, const char *method, const char *uri,
+                    const char *route, const char *where, const char *expected, const char *actual);
+
+/* Appends a gate: expr as the user wrote it ("p99<250ms", "max_diff_rate=0"), observed as text
+ * ("212.4ms", "0.3%"), pass, and an optional detail sentence (NULL for none). 0 or -1. */
+int report_add_gate(json_t *report, const char *expr, const char *observed, int pass, const char *detail);
+
+/* {p50,p90,p95,p99,max,mean} in milliseconds (3 decimals) from a histogram of microseconds. NULL on OOM. */
+json_t *report_latency_json(const hist *h);
+/* Sets latency_ms (and histogram.latency) and service_ms (and histogram.service) of obj (the report or
+ * an endpoint) from the two histograms; either may be NULL to skip. */
+void report_set_latency(json_t *obj, const hist *latency, const hist *service);
+
+/* Renderers. NULL path = skip that output. Returns 0, or -1 with the file and reason in err. */
+int report_write_files(json_t *report, const char *json_path, const char *junit_path, const char *html_path,
+                       char *err, size_t errlen);
+int report_write_json(json_t *report, FILE *f);
+int report_write_junit(json_t *report, FILE *f);  /* check: a testcase per route; load: per gate */
+int report_write_html(json_t *report, FILE *f);
+/* The human summary for stdout: totals, latency table, per-endpoint table, gates, first diffs. */
+void report_print_text(json_t *report, FILE *f);
+
+#endif
