@@ -19,6 +19,7 @@ typedef struct engine_opts {
     int max_connections;      /* total connections to the target; 0 = 64 */
     int http2;                /* ask for HTTP/2 (h2 over TLS, prior knowledge over cleartext) */
     int insecure;             /* do not verify TLS certificates */
+    size_t max_response;      /* largest raw response kept (head + body); 0 = 64 MiB. Larger: error */
 } engine_opts;
 
 typedef struct engine_request {
@@ -31,14 +32,25 @@ typedef struct engine_request {
     size_t body_len;
 } engine_request;
 
+typedef enum {
+    ENGINE_ERR_NONE = 0,
+    ENGINE_ERR_CONNECT = 1, /* could not connect / resolve: the target is unreachable */
+    ENGINE_ERR_TIMEOUT = 2, /* connect or request timeout */
+    ENGINE_ERR_OTHER = 3,   /* anything else (protocol error, reset, response over max_response) */
+} engine_error_kind;
+
 typedef struct engine_response {
     int ok;           /* 1: a response arrived; 0: transport failure (error says why) */
     const char *error; /* "connect to 127.0.0.1:9 failed: Connection refused", ... */
+    engine_error_kind error_kind;
     int status;
+    int http_version; /* 10, 11 or 20 */
     /* The final response as received: head (status line + headers + blank line) and body exactly as
      * sent (still chunked / content-encoded: the caller decodes, as it does for recorded responses). */
     const char *raw;
     size_t raw_len;
+    size_t head_len;  /* raw[0..head_len) is the head; the body (as sent) follows. For HTTP/2 the status
+                       * line reads "HTTP/2.0 NNN ..." so HTTP/1-style parsers accept the head. */
     /* Monotonic microseconds (tdtime_mono_us): handed to libcurl, first response byte, done. */
     int64_t sent_us;
     int64_t first_byte_us;
