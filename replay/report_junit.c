@@ -1,0 +1,129 @@
+/* report_junit: the report as JUnit XML, the format CI systems show as test results.
+ * check: one testcase per route (method + route); it fails when the route has diffs or transport errors
+ * and the run's verdict is fail, and the failure text lists that route's diffs. load: one testcase per gate.
+ * Gates of a check run (e.g. the diff rate) are testcases too. */
+#include "report.h"
+#include "report_fmt.h"
+
+#include <string.h>
+
+#define MAX_DIFFS_PER_CASE 50
+
+static void diff_lines(FILE *f, json_t *report, const char *method, const char *route)
+{
+    json_t *diffs = json_object_get(report, "diffs");
+    size_t i, shown = 0, total = 0;
+    json_t *d;
+    json_array_foreach(diffs, i, d) {
+        if (strcmp(rf_str(d, "method", ""), method) || strcmp(rf_str(d, "route", ""), route))
+            continue;
+        total++;
+        if (shown >= MAX_DIFFS_PER_CASE)
+            continue;
+        shown++;
+        fputs("#", f);
+        rf_escape(f, rf_str(d, "id", "?"), 0);
+        fputs(" ", f);
+        rf_escape(f, rf_str(d, "method", ""), 0);
+        fputs(" ", f);
+        rf_escape(f, rf_str(d, "uri", ""), 2000);
+        fputs("\n  at ", f);
+        rf_escape(f, rf_str(d, "where", ""), 2000);
+        fputs("\n  expected: ", f);
+        rf_escape(f, rf_str(d, "expected", "(none)"), 2000);
+        fputs("\n  actual:   ", f);
+        rf_escape(f, rf_str(d, "actual", "(none)"), 2000);
+        fputs("\n", f);
+    }
+    if (total > shown)
+        fprintf(f, "... and %zu more diffs on this route\n", total - shown);
+}
+
+static void gate_cases(FILE *f, json_t *report, const char *classname)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(report, "gates"), i, g) {
+        fprintf(f, "    <testcase classname=\"%s\" name=\"", classname);
+        rf_escape(f, rf_str(g, "expr", "?"), 0);
+        fputs("\">\n", f);
+        fputs("      <system-out>observed ", f);
+        rf_escape(f, rf_str(g, "observed", "?"), 0);
+        if (rf_str(g, "detail", NULL)) {
+            fputs(": ", f);
+            rf_escape(f, rf_str(g, "detail", ""), 0);
+        }
+        fputs("</system-out>\n", f);
+        if (!json_is_true(json_object_get(g, "pass"))) {
+            fputs("      <failure message=\"", f);
+            rf_escape(f, rf_str(g, "expr", "?"), 0);
+            fputs(" broken: observed ", f);
+            rf_escape(f, rf_str(g, "observed", "?"), 0);
+            fputs("\" type=\"gate\">", f);
+            rf_escape(f, rf_str(g, "detail", ""), 0);
+            fputs("</failure>\n", f);
+        }
+        fputs("    </testcase>\n", f);
+    }
+}
+
+int report_write_junit(json_t *report, FILE *f)
+{
+    const char *mode = rf_str(report, "mode", "check");
+    int load = !strcmp(mode, "load");
+    int failed_run = strcmp(rf_str(report, "verdict", "fail"), "pass") != 0;
+    json_t *eps = json_object_get(report, "endpoints");
+    json_t *gates = json_object_get(report, "gates");
+    size_t tests = 0, failures = 0, i;
+    json_t *e;
+
+    json_array_foreach(gates, i, e) {
+        tests++;
+        failures += !json_is_true(json_object_get(e, "pass"));
+    }
+    if (!load) {
+        json_array_foreach(eps, i, e) {
+            tests++;
+            failures += failed_run && (rf_int(e, "diffs") > 0 || rf_int(e, "errors") > 0);
+        }
+    }
+    if (tests == 0)
+        tests = 1; /* a run with nothing to judge still shows up as one passing case */
+
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f, "<testsuites name=\"tapedeck-replay %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", mode,
+            tests, failures);
+    fprintf(f, "  <testsuite name=\"tapedeck-replay %s ", mode);
+    rf_escape(f, rf_str(report, "target", ""), 0);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n", tests, failures);
+    char classname[32];
+    snprintf(classname, sizeof classname, "tapedeck.%s", mode);
+
+    if (!load) {
+        json_array_foreach(eps, i, e) {
+            const char *m = rf_str(e, "method", "?"), *r = rf_str(e, "route", "?");
+            long long nd = (long long)rf_int(e, "diffs"), ne = (long long)rf_int(e, "errors");
+            fprintf(f, "    <testcase classname=\"%s\" name=\"", classname);
+            rf_escape(f, m, 0);
+            fputs(" ", f);
+            rf_escape(f, r, 0);
+            fputs("\">\n", f);
+            if (nd > 0 || ne > 0) {
+                const char *tag = failed_run ? "failure" : "system-out";
+                fprintf(f, "      <%s", tag);
+                if (failed_run)
+                    fprintf(f, " message=\"%lld of %lld requests differ, %lld transport errors\" type=\"diff\"",
+                            nd, (long long)rf_int(e, "requests"), ne);
+                fputs(">", f);
+                diff_lines(f, report, m, r);
+                fprintf(f, "</%s>\n", tag);
+            }
+            fputs("    </testcase>\n", f);
+        }
+    }
+    gate_cases(f, report, classname);
+    if (json_array_size(gates) == 0 && (load || json_array_size(eps) == 0))
+        fprintf(f, "    <testcase classname=\"%s\" name=\"run\"/>\n", classname);
+    fputs("  </testsuite>\n</testsuites>\n", f);
+    return ferror(f) ? -1 : 0;
+}
