@@ -1,0 +1,566 @@
+/* httpmsg: the one wrapper around http-parser 2.9.
+ *
+ * How a message goes through: the head is gathered in parser-owned storage first and checked by our own
+ * scanner (NUL, bare CR, obs-fold, size and header count), then fed to http-parser in one call, so every
+ * header callback points into one contiguous buffer and the strings handed to on_head stay valid until
+ * the next message starts. Framing headers are checked again after http-parser has read them (duplicate
+ * Content-Length, Content-Length with Transfer-Encoding, coding lists); where our reading and
+ * http-parser's could differ, the message is refused. Body bytes go straight through http-parser.
+ * http-parser is paused at the end of every message so the next head goes through the scanner too. */
+#include "httpmsg.h"
+
+#include <ctype.h>
+#include <http_parser.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { DEFAULT_MAX_HEAD = 64 * 1024, DEFAULT_MAX_HEADERS = 128 };
+/* http-parser's own head limit is a process-wide setting; ours is enforced before it sees a byte, so
+ * its limit is set once above anything a caller may ask for. */
+enum { HP_HEADER_LIMIT = 64 * 1024 * 1024 };
+
+typedef enum { PH_HEAD, PH_BODY, PH_PAUSED, PH_UPGRADED, PH_DEAD } phase_t;
+
+typedef struct span {
+    size_t off, len;
+} span;
+
+typedef struct hspan {
+    span name, value;
+} hspan;
+
+struct httpmsg_parser {
+    http_parser hp;
+    http_parser_settings settings;
+    httpmsg_type type;
+    httpmsg_callbacks cb;
+    void *ctx;
+    size_t max_head, max_headers;
+    phase_t phase;
+
+    /* the head being gathered: raw bytes and the scanner's position */
+    char *raw;
+    size_t raw_len, raw_cap;
+    size_t scan, line_start, nlines;
+    bool cr_pending;
+
+    /* spans into raw, filled by http-parser's callbacks */
+    span url, reason;
+    hspan *spans;
+    size_t nspans, spans_cap;
+    int last_cb; /* 0 none, 1 field, 2 value */
+
+    /* NUL-terminated copies handed to on_head */
+    char *strs;
+    size_t strs_cap;
+    httpmsg_header *headers;
+    size_t headers_cap;
+    httpmsg_head head;
+
+    bool req_head, req_connect; /* method of the request a response answers */
+    bool in_callback_head;      /* on_head running: header callbacks are ours, trailers are not */
+    bool msg_done;
+    int status;
+    char err[192];
+};
+
+static pthread_once_t hp_once = PTHREAD_ONCE_INIT;
+static void hp_setup(void)
+{
+    http_parser_set_max_header_size(HP_HEADER_LIMIT);
+}
+
+static int fail(httpmsg_parser *p, int status, const char *fmt, const char *arg)
+{
+    p->status = status;
+    snprintf(p->err, sizeof p->err, fmt, arg ? arg : "");
+    p->phase = PH_DEAD;
+    return status;
+}
+
+static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *nb = realloc(*buf, n * elem);
+    if (!nb)
+        return -1;
+    *buf = nb;
+    *cap = n;
+    return 0;
+}
+
+/* ---- http-parser callbacks ---- */
+
+static int extend(span *s, httpmsg_parser *p, const char *at, size_t len)
+{
+    size_t off = (size_t)(at - p->raw);
+    if (s->len == 0)
+        s->off = off;
+    else if (s->off + s->len != off)
+        return -1; /* never happens: the head is fed in one piece */
+    s->len += len;
+    return 0;
+}
+
+static int cb_url(http_parser *hp, const char *at, size_t len)
+{
+    httpmsg_parser *p = hp->data;
+    return p->phase == PH_HEAD ? extend(&p->url, p, at, len) : 0;
+}
+
+static int cb_status(http_parser *hp, const char *at, size_t len)
+{
+    httpmsg_parser *p = hp->data;
+    return p->phase == PH_HEAD ? extend(&p->reason, p, at, len) : 0;
+}
+
+static int cb_field(http_parser *hp, const char *at, size_t len)
+{
+    httpmsg_parser *p = hp->data;
+    if (p->phase != PH_HEAD)
+        return 0; /* trailer fields: not part of the head */
+    if (p->last_cb != 1) {
+        if (p->nspans >= p->max_headers) {
+            p->status = HTTPMSG_ETOOLARGE;
+            snprintf(p->err, sizeof p->err, "more than %zu header fields", p->max_headers);
+            return -1;
+        }
+        if (grow((void **)&p->spans, &p->spans_cap, p->nspans + 1, sizeof *p->spans) != 0) {
+            p->status = HTTPMSG_EBAD;
+            snprintf(p->err, sizeof p->err, "out of memory");
+            return -1;
+        }
+        memset(&p->spans[p->nspans++], 0, sizeof *p->spans);
+        p->last_cb = 1;
+    }
+    return extend(&p->spans[p->nspans - 1].name, p, at, len);
+}
+
+static int cb_value(http_parser *hp, const char *at, size_t len)
+{
+    httpmsg_parser *p = hp->data;
+    if (p->phase != PH_HEAD || p->nspans == 0)
+        return 0;
+    p->last_cb = 2;
+    return extend(&p->spans[p->nspans - 1].value, p, at, len);
+}
+
+static bool name_is(const httpmsg_header *h, const char *name)
+{
+    return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
+}
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Reads every Transfer-Encoding field as one list. Sets *final_chunked and *others (a coding other than
+ * chunked was named); returns -1 when the list is malformed (empty element, chunked twice). */
+static int scan_codings(const httpmsg_head *h, bool *final_chunked, bool *others)
+{
+    int n_chunked = 0, n = 0;
+    bool last_chunked = false;
+    *others = false;
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const httpmsg_header *f = &h->headers[i];
+        if (!name_is(f, "Transfer-Encoding"))
+            continue;
+        const char *s = f->value, *end = f->value + f->value_len;
+        for (;;) {
+            while (s < end && is_ows(*s))
+                s++;
+            const char *t = s;
+            while (t < end && *t != ',' && *t != ';')
+                t++;
+            const char *te = t;
+            while (te > s && is_ows(te[-1]))
+                te--;
+            if (te == s)
+                return -1; /* empty element: "chunked,," or an empty field */
+            bool ch = (size_t)(te - s) == 7 && strncasecmp(s, "chunked", 7) == 0;
+            if (ch && t < end && *t == ';')
+                return -1; /* chunked takes no parameters */
+            n++;
+            n_chunked += ch;
+            if (!ch)
+                *others = true;
+            last_chunked = ch;
+            while (t < end && *t != ',')
+                t++; /* skip parameters of other codings */
+            if (t >= end)
+                break;
+            s = t + 1;
+        }
+    }
+    if (n_chunked > 1 || (n_chunked == 1 && !last_chunked))
+        return -1;
+    *final_chunked = n > 0 && last_chunked;
+    return 0;
+}
+
+/* Builds p->head from the spans: every string copied, NUL-terminated, into p->strs. */
+static int build_head(httpmsg_parser *p)
+{
+    size_t need = p->url.len + p->reason.len + 2;
+    for (size_t i = 0; i < p->nspans; i++)
+        need += p->spans[i].name.len + p->spans[i].value.len + 2;
+    if (grow((void **)&p->strs, &p->strs_cap, need, 1) != 0 ||
+        grow((void **)&p->headers, &p->headers_cap, p->nspans + 1, sizeof *p->headers) != 0)
+        return fail(p, HTTPMSG_EBAD, "out of memory%s", NULL);
+    char *w = p->strs;
+#define COPY(dst, sp)                                                                                      \
+    do {                                                                                                   \
+        (dst) = w;                                                                                         \
+        memcpy(w, p->raw + (sp).off, (sp).len);                                                            \
+        w += (sp).len;                                                                                     \
+        *w++ = '\0';                                                                                       \
+    } while (0)
+    httpmsg_head *h = &p->head;
+    memset(h, 0, sizeof *h);
+    h->type = p->type;
+    h->http_major = p->hp.http_major;
+    h->http_minor = p->hp.http_minor;
+    if (p->type == HTTPMSG_REQUEST) {
+        h->method = http_method_str((enum http_method)p->hp.method);
+        COPY(h->url, p->url);
+        h->url_len = p->url.len;
+        h->reason = "";
+    } else {
+        h->status = (int)p->hp.status_code;
+        COPY(h->reason, p->reason);
+        h->url = "";
+    }
+    h->headers = p->headers;
+    for (size_t i = 0; i < p->nspans; i++) {
+        httpmsg_header *f = &p->headers[i];
+        span v = p->spans[i].value;
+        while (v.len && is_ows(p->raw[v.off + v.len - 1]))
+            v.len--; /* http-parser keeps trailing OWS */
+        COPY(f->name, p->spans[i].name);
+        f->name_len = p->spans[i].name.len;
+        COPY(f->value, v);
+        f->value_len = v.len;
+    }
+#undef COPY
+    h->n_headers = p->nspans;
+    h->head_len = p->raw_len;
+    return 0;
+}
+
+/* The framing checks http-parser does not make, or makes differently. */
+static int check_framing(httpmsg_parser *p)
+{
+    httpmsg_head *h = &p->head;
+    int n_cl = 0, n_te = 0;
+    for (size_t i = 0; i < h->n_headers; i++) {
+        n_cl += name_is(&h->headers[i], "Content-Length");
+        n_te += name_is(&h->headers[i], "Transfer-Encoding");
+    }
+    if (h->http_major != 1)
+        return fail(p, HTTPMSG_EBAD, "unsupported HTTP version%s", NULL);
+    if (n_cl > 1)
+        return fail(p, HTTPMSG_EBAD, "more than one Content-Length field%s", NULL);
+    if (n_cl && n_te)
+        return fail(p, HTTPMSG_EBAD, "Content-Length together with Transfer-Encoding%s", NULL);
+    if (n_te && h->http_minor == 0)
+        return fail(p, HTTPMSG_EBAD, "Transfer-Encoding in an HTTP/1.0 message%s", NULL);
+    if (n_te) {
+        bool final_chunked = false, others = false;
+        if (scan_codings(h, &final_chunked, &others) != 0)
+            return fail(p, HTTPMSG_EBAD, "malformed Transfer-Encoding%s", NULL);
+        if (!final_chunked && p->type == HTTPMSG_REQUEST)
+            return fail(p, HTTPMSG_EBAD, "request whose final transfer coding is not chunked%s", NULL);
+        if (others)
+            return fail(p, HTTPMSG_EUNSUPPORTED, "transfer coding other than chunked%s", NULL);
+        if (final_chunked != ((p->hp.flags & F_CHUNKED) != 0))
+            return fail(p, HTTPMSG_EBAD, "ambiguous Transfer-Encoding%s", NULL);
+    }
+    h->chunked = (p->hp.flags & F_CHUNKED) != 0;
+    h->content_length = n_cl ? (int64_t)p->hp.content_length : -1;
+    return 0;
+}
+
+static int cb_headers_complete(http_parser *hp)
+{
+    httpmsg_parser *p = hp->data;
+    if (build_head(p) != 0 || check_framing(p) != 0)
+        return -1;
+    httpmsg_head *h = &p->head;
+    int skip = 0;
+    h->keep_alive = http_should_keep_alive(hp) != 0;
+    char buf[32];
+    h->expect_continue = p->type == HTTPMSG_REQUEST && httpmsg_header_value(h, "Expect", buf, sizeof buf) &&
+                         strcasecmp(buf, "100-continue") == 0;
+    if (p->type == HTTPMSG_REQUEST) {
+        h->upgrade = hp->upgrade != 0;
+    } else {
+        h->upgrade = h->status == 101;
+        if (p->req_head)
+            skip = 1;
+        if (p->req_connect && h->status >= 200 && h->status < 300) {
+            h->upgrade = true;
+            skip = 2; /* a tunnel: no body, no further responses */
+        }
+    }
+    p->phase = PH_BODY;
+    if (p->cb.on_head) {
+        int r = p->cb.on_head(p->ctx, h);
+        if (r < 0) {
+            fail(p, HTTPMSG_EBAD, "stopped by the head callback%s", NULL);
+            return -1;
+        }
+        if (r == 1 && skip == 0)
+            skip = 1;
+    }
+    return skip;
+}
+
+static int cb_body(http_parser *hp, const char *at, size_t len)
+{
+    httpmsg_parser *p = hp->data;
+    if (p->cb.on_body && p->cb.on_body(p->ctx, at, len) < 0) {
+        fail(p, HTTPMSG_EBAD, "stopped by the body callback%s", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int cb_message_complete(http_parser *hp)
+{
+    httpmsg_parser *p = hp->data;
+    p->msg_done = true;
+    http_parser_pause(hp, 1); /* the next head goes through our scanner first */
+    return 0;
+}
+
+/* ---- life cycle ---- */
+
+static void start_message(httpmsg_parser *p)
+{
+    http_parser_init(&p->hp, p->type == HTTPMSG_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE);
+    p->hp.data = p;
+    p->phase = PH_HEAD;
+    p->raw_len = p->scan = p->line_start = p->nlines = 0;
+    p->cr_pending = false;
+    memset(&p->url, 0, sizeof p->url);
+    memset(&p->reason, 0, sizeof p->reason);
+    p->nspans = 0;
+    p->last_cb = 0;
+    p->msg_done = false;
+}
+
+httpmsg_parser *httpmsg_parser_new(httpmsg_type type, const httpmsg_callbacks *cb, void *ctx,
+                                   const httpmsg_limits *limits)
+{
+    pthread_once(&hp_once, hp_setup);
+    httpmsg_parser *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->type = type;
+    if (cb)
+        p->cb = *cb;
+    p->ctx = ctx;
+    p->max_head = limits && limits->max_head ? limits->max_head : DEFAULT_MAX_HEAD;
+    p->max_headers = limits && limits->max_headers ? limits->max_headers : DEFAULT_MAX_HEADERS;
+    if (p->max_head > HP_HEADER_LIMIT)
+        p->max_head = HP_HEADER_LIMIT;
+    http_parser_settings_init(&p->settings);
+    p->settings.on_url = cb_url;
+    p->settings.on_status = cb_status;
+    p->settings.on_header_field = cb_field;
+    p->settings.on_header_value = cb_value;
+    p->settings.on_headers_complete = cb_headers_complete;
+    p->settings.on_body = cb_body;
+    p->settings.on_message_complete = cb_message_complete;
+    start_message(p);
+    return p;
+}
+
+void httpmsg_parser_free(httpmsg_parser *p)
+{
+    if (!p)
+        return;
+    free(p->raw);
+    free(p->spans);
+    free(p->strs);
+    free(p->headers);
+    free(p);
+}
+
+void httpmsg_parser_set_request_method(httpmsg_parser *p, const char *method)
+{
+    p->req_head = method && strcasecmp(method, "HEAD") == 0;
+    p->req_connect = method && strcasecmp(method, "CONNECT") == 0;
+}
+
+const char *httpmsg_parser_error(const httpmsg_parser *p)
+{
+    return p->err[0] ? p->err : "no error";
+}
+
+void httpmsg_parser_resume(httpmsg_parser *p)
+{
+    if (p->phase == PH_PAUSED)
+        start_message(p);
+}
+
+/* Scans the gathered head from p->scan. Returns 1 when the blank line ending it was found (p->raw_len
+ * is cut there), 0 when more bytes are needed, or an error status. */
+static int scan_head(httpmsg_parser *p)
+{
+    for (size_t i = p->scan; i < p->raw_len; i++) {
+        char c = p->raw[i];
+        if (p->cr_pending) {
+            if (c != '\n')
+                return fail(p, HTTPMSG_EBAD, "bare CR in the message head%s", NULL);
+            p->cr_pending = false;
+        }
+        if (c == '\0')
+            return fail(p, HTTPMSG_EBAD, "NUL byte in the message head%s", NULL);
+        if (i == p->line_start && p->nlines > 0 && (c == ' ' || c == '\t'))
+            return fail(p, HTTPMSG_EBAD, "obsolete line folding in the message head%s", NULL);
+        if (c == '\r') {
+            p->cr_pending = true;
+            continue;
+        }
+        if (c != '\n')
+            continue;
+        size_t line_len = i - p->line_start;
+        if (line_len > 0 && p->raw[i - 1] == '\r')
+            line_len--;
+        if (line_len == 0 && p->nlines > 0) {
+            p->raw_len = i + 1;
+            p->scan = p->raw_len;
+            return 1;
+        }
+        if (++p->nlines > p->max_headers + 1) {
+            p->status = HTTPMSG_ETOOLARGE;
+            snprintf(p->err, sizeof p->err, "more than %zu header fields", p->max_headers);
+            p->phase = PH_DEAD;
+            return p->status;
+        }
+        p->line_start = i + 1;
+    }
+    p->scan = p->raw_len;
+    if (p->raw_len > p->max_head) {
+        p->status = HTTPMSG_ETOOLARGE;
+        snprintf(p->err, sizeof p->err, "message head over %zu bytes", p->max_head);
+        p->phase = PH_DEAD;
+        return p->status;
+    }
+    return 0;
+}
+
+static int map_hp_error(httpmsg_parser *p)
+{
+    if (p->status < 0) { /* set by one of our callbacks */
+        p->phase = PH_DEAD;
+        return p->status;
+    }
+    enum http_errno e = HTTP_PARSER_ERRNO(&p->hp);
+    if (e == HPE_UNEXPECTED_CONTENT_LENGTH)
+        return fail(p, HTTPMSG_EBAD, "duplicate Content-Length, or Content-Length with Transfer-Encoding%s", NULL);
+    return fail(p, e == HPE_HEADER_OVERFLOW ? HTTPMSG_ETOOLARGE : HTTPMSG_EBAD, "%s",
+                http_errno_description(e));
+}
+
+/* Runs http-parser over data; returns bytes consumed or an error. Handles a message's end. */
+static ssize_t run_hp(httpmsg_parser *p, const char *data, size_t len)
+{
+    size_t n = http_parser_execute(&p->hp, &p->settings, data, len);
+    enum http_errno e = HTTP_PARSER_ERRNO(&p->hp);
+    if (e != HPE_OK && !(e == HPE_PAUSED && p->msg_done))
+        return map_hp_error(p);
+    if (p->msg_done) {
+        http_parser_pause(&p->hp, 0);
+        p->phase = p->hp.upgrade || p->head.upgrade ? PH_UPGRADED : PH_PAUSED;
+    }
+    return (ssize_t)n;
+}
+
+ssize_t httpmsg_parser_execute(httpmsg_parser *p, const char *data, size_t len)
+{
+    size_t used = 0;
+    while (used < len) {
+        if (p->phase == PH_DEAD)
+            return p->status ? p->status : HTTPMSG_EBAD;
+        if (p->phase == PH_UPGRADED)
+            break;
+        if (p->phase == PH_PAUSED) {
+            /* paused by the caller, or handed to on_complete below */
+            break;
+        }
+        if (p->phase == PH_HEAD) {
+            if (p->raw_len == 0) { /* empty lines before a message are skipped (RFC 9112 2.2) */
+                while (used < len && (data[used] == '\r' || data[used] == '\n'))
+                    used++;
+                if (used == len)
+                    break;
+            }
+            size_t room = p->max_head + 1 - p->raw_len, take = len - used < room ? len - used : room;
+            if (grow((void **)&p->raw, &p->raw_cap, p->raw_len + take + 1, 1) != 0)
+                return fail(p, HTTPMSG_EBAD, "out of memory%s", NULL);
+            size_t before = p->raw_len;
+            memcpy(p->raw + before, data + used, take);
+            p->raw_len += take;
+            int r = scan_head(p);
+            if (r < 0)
+                return r;
+            used += p->raw_len - before;
+            if (r == 0)
+                continue;
+            ssize_t n = run_hp(p, p->raw, p->raw_len);
+            if (n < 0)
+                return n;
+            if (p->phase == PH_HEAD || (size_t)n != p->raw_len)
+                return fail(p, HTTPMSG_EBAD, "message head not understood%s", NULL);
+        } else { /* PH_BODY */
+            ssize_t n = run_hp(p, data + used, len - used);
+            if (n < 0)
+                return n;
+            used += (size_t)n;
+        }
+        if (p->phase == PH_PAUSED || p->phase == PH_UPGRADED) {
+            int r = p->cb.on_complete ? p->cb.on_complete(p->ctx) : 0;
+            if (r < 0)
+                return fail(p, HTTPMSG_EBAD, "stopped by the completion callback%s", NULL);
+            if (p->phase == PH_UPGRADED || r == 1)
+                break;
+            start_message(p);
+        }
+    }
+    return (ssize_t)used;
+}
+
+int httpmsg_parser_eof(httpmsg_parser *p)
+{
+    switch (p->phase) {
+    case PH_DEAD:
+        return p->status ? p->status : HTTPMSG_EBAD;
+    case PH_PAUSED:
+    case PH_UPGRADED:
+        return 0;
+    case PH_HEAD:
+        if (p->raw_len == 0)
+            return 0;
+        return fail(p, HTTPMSG_EBAD, "connection closed inside a message head%s", NULL);
+    case PH_BODY:
+        break;
+    }
+    ssize_t n = run_hp(p, NULL, 0);
+    if (n < 0)
+        return (int)n;
+    if (p->phase != PH_PAUSED)
+        return fail(p, HTTPMSG_EBAD, "connection closed inside a message body%s", NULL);
+    if (p->cb.on_complete && p->cb.on_complete(p->ctx) < 0)
+        return fail(p, HTTPMSG_EBAD, "stopped by the completion callback%s", NULL);
+    return 0;
+}
