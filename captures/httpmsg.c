@@ -8,6 +8,7 @@
  * http-parser's could differ, the message is refused. Body bytes go straight through http-parser.
  * http-parser is paused at the end of every message so the next head goes through the scanner too. */
 #include "httpmsg.h"
+#include "httpmsg_chunk.h"
 
 #include <ctype.h>
 #include <http_parser.h>
@@ -63,6 +64,8 @@ struct httpmsg_parser {
     bool req_head, req_connect; /* method of the request a response answers */
     bool in_callback_head;      /* on_head running: header callbacks are ours, trailers are not */
     bool msg_done;
+    bool chunk_check; /* the body is chunked: run our own framing scanner over it */
+    httpmsg_chunkscan chunk;
     int status;
     char err[192];
 };
@@ -303,8 +306,8 @@ static int cb_headers_complete(http_parser *hp)
         h->upgrade = hp->upgrade != 0;
     } else {
         h->upgrade = h->status == 101;
-        if (p->req_head)
-            skip = 1;
+        if (p->req_head || h->status < 200 || h->status == 204 || h->status == 304)
+            skip = 1; /* no body whatever the headers say (RFC 9112 6.3) */
         if (p->req_connect && h->status >= 200 && h->status < 300) {
             h->upgrade = true;
             skip = 2; /* a tunnel: no body, no further responses */
@@ -320,6 +323,9 @@ static int cb_headers_complete(http_parser *hp)
         if (r == 1 && skip == 0)
             skip = 1;
     }
+    p->chunk_check = h->chunked && skip == 0;
+    if (p->chunk_check)
+        httpmsg_chunkscan_init(&p->chunk, p->max_head);
     return skip;
 }
 
@@ -355,6 +361,7 @@ static void start_message(httpmsg_parser *p)
     p->nspans = 0;
     p->last_cb = 0;
     p->msg_done = false;
+    p->chunk_check = false;
 }
 
 httpmsg_parser *httpmsg_parser_new(httpmsg_type type, const httpmsg_callbacks *cb, void *ctx,
@@ -523,10 +530,18 @@ ssize_t httpmsg_parser_execute(httpmsg_parser *p, const char *data, size_t len)
             if (p->phase == PH_HEAD || (size_t)n != p->raw_len)
                 return fail(p, HTTPMSG_EBAD, "message head not understood%s", NULL);
         } else { /* PH_BODY */
-            ssize_t n = run_hp(p, data + used, len - used);
+            size_t good = len - used;
+            const char *why = NULL;
+            int cs = p->chunk_check ? httpmsg_chunkscan_feed(&p->chunk, data + used, good, &good, &why)
+                                    : HTTPMSG_CHUNK_MORE;
+            ssize_t n = run_hp(p, data + used, good);
             if (n < 0)
                 return n;
             used += (size_t)n;
+            if (cs < 0)
+                return fail(p, cs == HTTPMSG_CHUNK_ETOOLARGE ? HTTPMSG_ETOOLARGE : HTTPMSG_EBAD, "%s", why);
+            if (p->chunk_check && (cs == HTTPMSG_CHUNK_END) != (p->phase == PH_PAUSED))
+                return fail(p, HTTPMSG_EBAD, "chunked framing read two ways%s", NULL);
         }
         if (p->phase == PH_PAUSED || p->phase == PH_UPGRADED) {
             int r = p->cb.on_complete ? p->cb.on_complete(p->ctx) : 0;

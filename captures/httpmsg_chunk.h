@@ -1,0 +1,27 @@
+/* httpmsg_chunk: a second, independent reading of chunked framing, run over body bytes before
+ * http-parser sees them. http-parser 2.9 lets a bare LF or control bytes pass inside a chunk extension
+ * ("3;a\nb\r\n"), which another server may split differently: a request-smuggling vector. This scanner
+ * refuses any chunk-size line or trailer line that is not plain CRLF-terminated text. Internal to httpmsg. */
+#ifndef TAPEDECK_HTTPMSG_CHUNK_H
+#define TAPEDECK_HTTPMSG_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct httpmsg_chunkscan {
+    int state;
+    uint64_t remaining;   /* chunk data bytes still to skip */
+    unsigned digits;      /* hex digits seen in the size */
+    size_t trailer_bytes; /* bytes of the trailer section so far */
+    size_t max_trailer;
+} httpmsg_chunkscan;
+
+enum { HTTPMSG_CHUNK_MORE = 0, HTTPMSG_CHUNK_END = 1, HTTPMSG_CHUNK_EBAD = -1, HTTPMSG_CHUNK_ETOOLARGE = -2 };
+
+void httpmsg_chunkscan_init(httpmsg_chunkscan *c, size_t max_trailer);
+/* Scans data. *used gets the bytes that are good and belong to this message: all of len with
+ * HTTPMSG_CHUNK_MORE, up to and including the final CRLF with HTTPMSG_CHUNK_END, up to the offending byte
+ * on an error (then *why says what is wrong). */
+int httpmsg_chunkscan_feed(httpmsg_chunkscan *c, const char *data, size_t len, size_t *used, const char **why);
+
+#endif
