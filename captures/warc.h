@@ -25,6 +25,11 @@ enum { WARC_OK = 0, WARC_EPARSE = -1, WARC_ENOMEM = -2 };
 /* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. */
 int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen);
 void warc_record_clear(warc_record *r);
+/* How long the record at the start of buf is: 1 = known (*head_len: bytes through the blank line after
+ * the fields; *total: head, block and the trailing CRLFCRLF), 0 = the head is not complete yet, -1 = not a
+ * WARC record head (no "WARC/" start, no valid Content-Length, or a head over 64 KiB). Either out-pointer
+ * may be NULL. */
+int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total);
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_get(const warc_record *r, const char *name);
 /* The WARC-Type. */

@@ -1,0 +1,433 @@
+/* capwriter: exchanges -> .warc.zst segments, one zstd frame per record, optional trained dictionary.
+ *
+ * Durability model: every exchange is handed to the kernel with one pwrite() at the offset just after the
+ * last whole frame (good_size). If that fails (ENOSPC, EFBIG, EIO) the file is cut back to good_size, so
+ * the file is always a sequence of whole frames, and the next exchange simply tries again. fdatasync runs
+ * at least once a second from capwriter_tick, and at every rotation and close. */
+#include "capwriter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#include "capwriter_int.h"
+#include "tdbuf.h"
+#include "tdtime.h"
+#include "warc.h"
+
+#ifndef TAPEDECK_VERSION
+#define TAPEDECK_VERSION "0"
+#endif
+
+#define CW_RECORD_LIMIT ((size_t)1 << 30) /* one uncompressed record */
+#define CW_HOLD_LIMIT ((size_t)64 << 20)  /* records held for dictionary training */
+#define CW_MIN_SAMPLES 8                  /* fewer samples than this: do not even try to train */
+
+static void cw_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+}
+
+static int set_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s: %s", w->part_path ? w->part_path : "(capture)", what, strerror(e));
+    return CAPWRITER_EIO;
+}
+
+/* Compress one record into its own frame at the end of out (checksum and content size always set). */
+int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out)
+{
+    size_t bound = ZSTD_compressBound(len);
+    if (tdbuf_reserve(out, bound) != TDBUF_OK)
+        return CAPWRITER_ENOMEM;
+    size_t n = ZSTD_compress2(w->cctx, out->data + out->len, bound, rec, len);
+    if (ZSTD_isError(n))
+        return CAPWRITER_ENOMEM;
+    out->len += n;
+    w->st.bytes_in += len;
+    return CAPWRITER_OK;
+}
+
+/* Writes all of buf at good_size; on failure cuts the file back so it ends on a whole frame. */
+static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_t errlen)
+{
+    if (w->fd < 0)
+        return set_err_errno(w, err, errlen, "not open", EBADF);
+    if (w->need_truncate) {
+        if (ftruncate(w->fd, (off_t)w->good_size) != 0)
+            return set_err_errno(w, err, errlen, "truncate after a failed write", errno);
+        w->need_truncate = 0;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t k = pwrite(w->fd, buf + done, len - done, (off_t)(w->good_size + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : ENOSPC;
+            if (done > 0 && ftruncate(w->fd, (off_t)w->good_size) != 0)
+                w->need_truncate = 1;
+            w->st.write_errors++;
+            return set_err_errno(w, err, errlen, "write", e);
+        }
+        done += (size_t)k;
+    }
+    w->good_size += len;
+    w->st.bytes_out += len;
+    w->dirty = 1;
+    return CAPWRITER_OK;
+}
+
+/* Prefix out with the pending file header (dictionary frame, warcinfo) and write it all. */
+int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen)
+{
+    int rc;
+    if (w->hdr.len > 0) {
+        w->io.len = 0;
+        if (tdbuf_append(&w->io, w->hdr.data, w->hdr.len) || tdbuf_append(&w->io, frames->data, frames->len))
+            return CAPWRITER_ENOMEM;
+        rc = cw_pwrite(w, w->io.data, w->io.len, err, errlen);
+        if (rc == CAPWRITER_OK) {
+            w->hdr.len = 0;
+            w->st.records += 1;
+        }
+    } else {
+        rc = cw_pwrite(w, frames->data, frames->len, err, errlen);
+    }
+    if (rc == CAPWRITER_OK)
+        w->st.records += nrecords;
+    return rc;
+}
+
+static int cw_sync(capwriter *w, char *err, size_t errlen)
+{
+    if (w->fd < 0 || !w->dirty)
+        return CAPWRITER_OK;
+    if (fdatasync(w->fd) != 0)
+        return set_err_errno(w, err, errlen, "fdatasync", errno);
+    w->dirty = 0;
+    w->last_sync_mono = tdtime_mono_us();
+    return CAPWRITER_OK;
+}
+
+/* Builds the warcinfo record text for the current segment into w->hold (as its first record). */
+static int cw_warcinfo(capwriter *w, tdbuf *out)
+{
+    char date[40];
+    tdbuf info;
+    tdbuf_init(&info, 1 << 20);
+    int rc = tdbuf_printf(&info, "software: %s\r\nformat: WARC File Format 1.1\r\n", w->software);
+    if (!rc && w->hostname[0])
+        rc = tdbuf_printf(&info, "hostname: %s\r\n", w->hostname);
+    if (!rc && w->upstream)
+        rc = tdbuf_printf(&info, "upstream: %s\r\n", w->upstream);
+    if (!rc)
+        rc = tdbuf_printf(&info, "start-time: %s\r\n", tdtime_format_iso(w->seg_open_us, 1, date, sizeof date));
+    if (!rc && !w->no_dict)
+        rc = tdbuf_puts(&info, "compression: zstd, one frame per record, per-segment dictionary\r\n");
+    if (!rc && w->info && *w->info) {
+        rc = tdbuf_puts(&info, w->info);
+        size_t n = strlen(w->info);
+        if (!rc && (n < 2 || strcmp(w->info + n - 2, "\r\n") != 0))
+            rc = tdbuf_puts(&info, "\r\n");
+    }
+    if (!rc)
+        rc = warc_format_warcinfo(out, w->final_path, info.data);
+    tdbuf_free(&info);
+    return rc ? CAPWRITER_ENOMEM : CAPWRITER_OK;
+}
+
+/* Opens the next file (segment mode: a fresh name; single-file mode: the path). */
+static int cw_open_file(capwriter *w, char *err, size_t errlen)
+{
+    w->seg_open_us = tdtime_now_us();
+    w->seg_open_mono = tdtime_mono_us();
+    if (w->path) {
+        w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (w->fd < 0)
+            return set_err_errno(w, err, errlen, "open", errno);
+    } else {
+        char ts[32];
+        tdtime_format_compact(w->seg_open_us, ts, sizeof ts);
+        for (int tries = 0; tries < 10000; tries++, w->seq++) {
+            free(w->part_path);
+            free(w->final_path);
+            w->part_path = w->final_path = NULL;
+            if (asprintf(&w->final_path, "%s/%s-%s-%04llu.warc.zst", w->dir, w->prefix, ts,
+                         (unsigned long long)(w->seq % 10000)) < 0) {
+                w->final_path = NULL;
+                return CAPWRITER_ENOMEM;
+            }
+            if (asprintf(&w->part_path, "%s.part", w->final_path) < 0) {
+                w->part_path = NULL;
+                return CAPWRITER_ENOMEM;
+            }
+            if (access(w->final_path, F_OK) == 0)
+                continue; /* never overwrite a closed segment on rename */
+            w->fd = open(w->part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (w->fd >= 0)
+                break;
+            if (errno != EEXIST)
+                return set_err_errno(w, err, errlen, "open", errno);
+        }
+        if (w->fd < 0)
+            return set_err_errno(w, err, errlen, "open", EEXIST);
+        w->seq++;
+    }
+    w->good_size = 0;
+    w->need_truncate = 0;
+    w->dirty = 0;
+    w->seg_exchanges = 0;
+    w->hold.len = 0;
+    w->n_held = 0;
+    w->hdr.len = 0;
+    int rc = cw_warcinfo(w, &w->hold);
+    if (rc)
+        return rc;
+    if (!cw_hold_add_size(w, w->hold.len))
+        return CAPWRITER_ENOMEM;
+    if (w->no_dict)
+        return cw_release_hold(w, err, errlen);
+    w->holding = 1;
+    w->hold_start_mono = tdtime_mono_us();
+    return CAPWRITER_OK;
+}
+
+static char *dup_or(const char *s, const char *dflt)
+{
+    return strdup(s ? s : dflt);
+}
+
+capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
+{
+    capwriter *w = NULL;
+    if (!opts || (!opts->dir == !opts->path)) {
+        cw_err(err, errlen, "capture writer: give exactly one of a directory or a file path%s%s", NULL, NULL);
+        return NULL;
+    }
+    w = calloc(1, sizeof *w);
+    if (!w)
+        goto nomem;
+    w->fd = -1;
+    tdbuf_init(&w->hold, CW_HOLD_LIMIT);
+    tdbuf_init(&w->req, CW_RECORD_LIMIT);
+    tdbuf_init(&w->resp, CW_RECORD_LIMIT);
+    tdbuf_init(&w->frames, 0);
+    tdbuf_init(&w->io, 0);
+    tdbuf_init(&w->hdr, 0);
+    w->rotate_bytes = opts->rotate_bytes;
+    w->rotate_age_us = opts->rotate_age_us;
+    w->level = opts->level ? opts->level : 3;
+    w->no_dict = opts->no_dictionary;
+    w->dict_records = opts->dict_records ? opts->dict_records : 200;
+    w->dict_size = opts->dict_size ? opts->dict_size : 32 * 1024;
+    w->software = dup_or(opts->software, "tapedeck/" TAPEDECK_VERSION);
+    if (!w->software)
+        goto nomem;
+    if (opts->upstream && !(w->upstream = strdup(opts->upstream)))
+        goto nomem;
+    if (opts->info && !(w->info = strdup(opts->info)))
+        goto nomem;
+    if (gethostname(w->hostname, sizeof w->hostname - 1) != 0)
+        w->hostname[0] = '\0';
+    if (opts->dir) {
+        struct stat st;
+        if (stat(opts->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            cw_err(err, errlen, "%s: not a directory%s", opts->dir, NULL);
+            capwriter_close(w, NULL, 0);
+            return NULL;
+        }
+        if (!(w->dir = strdup(opts->dir)) || !(w->prefix = dup_or(opts->prefix, "tapedeck")))
+            goto nomem;
+    } else {
+        if (!(w->path = strdup(opts->path)) || !(w->part_path = strdup(opts->path)) ||
+            !(w->final_path = strdup(opts->path)))
+            goto nomem;
+    }
+    w->cctx = ZSTD_createCCtx();
+    if (!w->cctx)
+        goto nomem;
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
+        cw_err(err, errlen, "capture writer: bad compression level%s%s", NULL, NULL);
+        capwriter_close(w, NULL, 0);
+        return NULL;
+    }
+    w->last_sync_mono = tdtime_mono_us();
+    if (cw_open_file(w, err, errlen) != CAPWRITER_OK) {
+        if (w->fd >= 0) {
+            close(w->fd);
+            unlink(w->part_path);
+            w->fd = -1;
+        }
+        capwriter_close(w, NULL, 0);
+        return NULL;
+    }
+    return w;
+nomem:
+    cw_err(err, errlen, "capture writer: out of memory%s%s", NULL, NULL);
+    capwriter_close(w, NULL, 0);
+    return NULL;
+}
+
+/* Closes the current file: write what is held, sync, rename .part away. */
+static int cw_close_file(capwriter *w, char *err, size_t errlen)
+{
+    int rc = CAPWRITER_OK;
+    if (w->fd < 0)
+        return rc;
+    if (w->holding)
+        rc = cw_release_hold(w, err, errlen);
+    if (w->hdr.len > 0) {
+        /* The header never made it to disk (write errors): one last try, so the file is not empty. */
+        w->frames.len = 0;
+        int r2 = cw_emit_frames(w, &w->frames, 0, err, errlen);
+        rc = rc ? rc : r2;
+    }
+    int r3 = cw_sync(w, err, errlen);
+    rc = rc ? rc : r3;
+    if (close(w->fd) != 0 && !rc)
+        rc = set_err_errno(w, err, errlen, "close", errno);
+    w->fd = -1;
+    if (!w->path) {
+        if (rename(w->part_path, w->final_path) != 0 && !rc)
+            rc = set_err_errno(w, err, errlen, "rename", errno);
+        w->st.segments++;
+    }
+    return rc;
+}
+
+static int cw_maybe_rotate(capwriter *w, char *err, size_t errlen)
+{
+    if (w->path || w->fd < 0)
+        return CAPWRITER_OK;
+    int by_size = w->rotate_bytes && w->good_size >= w->rotate_bytes;
+    int by_age = w->rotate_age_us && tdtime_mono_us() - w->seg_open_mono >= w->rotate_age_us;
+    if (!by_size && !by_age)
+        return CAPWRITER_OK;
+    return capwriter_rotate(w, err, errlen);
+}
+
+int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
+{
+    if (w->fd < 0 && !w->path) {
+        /* A rotation failed to open the next segment: try again now. */
+        int rc = cw_open_file(w, err, errlen);
+        if (rc)
+            return rc;
+    } else if (w->fd < 0) {
+        return set_err_errno(w, err, errlen, "not open", EBADF);
+    }
+    w->req.len = 0;
+    w->resp.len = 0;
+    if (warc_format_exchange(x, &w->req, &w->resp) != WARC_OK) {
+        cw_err(err, errlen, "capture writer: record too large or out of memory%s%s", NULL, NULL);
+        return CAPWRITER_EINVAL;
+    }
+    size_t nrec = w->resp.len ? 2 : 1;
+    int rc;
+    if (w->holding) {
+        rc = cw_hold_exchange(w, err, errlen);
+    } else {
+        w->frames.len = 0;
+        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
+        if (!rc && nrec == 2)
+            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
+        if (!rc)
+            rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
+        else
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)%s%s", NULL, NULL);
+        if (!rc) {
+            w->st.exchanges++;
+            w->seg_exchanges++;
+        }
+    }
+    if (rc)
+        return rc;
+    return cw_maybe_rotate(w, err, errlen);
+}
+
+int capwriter_tick(capwriter *w, char *err, size_t errlen)
+{
+    int rc = CAPWRITER_OK;
+    int64_t now = tdtime_mono_us();
+    if (w->holding && now - w->hold_start_mono >= 1000000)
+        rc = cw_release_hold(w, err, errlen);
+    if (!rc && w->dirty && now - w->last_sync_mono >= 1000000)
+        rc = cw_sync(w, err, errlen);
+    if (!rc)
+        rc = cw_maybe_rotate(w, err, errlen);
+    return rc;
+}
+
+int capwriter_flush(capwriter *w, char *err, size_t errlen)
+{
+    int rc = CAPWRITER_OK;
+    if (w->holding)
+        rc = cw_release_hold(w, err, errlen);
+    int r2 = cw_sync(w, err, errlen);
+    return rc ? rc : r2;
+}
+
+int capwriter_rotate(capwriter *w, char *err, size_t errlen)
+{
+    if (w->path) {
+        cw_err(err, errlen, "%s: cannot rotate a single-file capture%s", w->path, NULL);
+        return CAPWRITER_EINVAL;
+    }
+    int rc = cw_close_file(w, err, errlen);
+    char err2[512];
+    int r2 = cw_open_file(w, err2, sizeof err2);
+    if (r2 && !rc) {
+        cw_err(err, errlen, "%s%s", err2, NULL);
+        rc = r2;
+    }
+    return rc;
+}
+
+int capwriter_close(capwriter *w, char *err, size_t errlen)
+{
+    if (!w)
+        return CAPWRITER_OK;
+    int rc = cw_close_file(w, err, errlen);
+    ZSTD_freeCCtx(w->cctx);
+    ZSTD_freeCDict(w->cdict);
+    free(w->dict);
+    tdbuf_free(&w->hold);
+    tdbuf_free(&w->req);
+    tdbuf_free(&w->resp);
+    tdbuf_free(&w->frames);
+    tdbuf_free(&w->io);
+    tdbuf_free(&w->hdr);
+    free(w->held_sizes);
+    free(w->software);
+    free(w->upstream);
+    free(w->info);
+    free(w->dir);
+    free(w->prefix);
+    free(w->path);
+    free(w->part_path);
+    free(w->final_path);
+    free(w);
+    return rc;
+}
+
+const char *capwriter_path(const capwriter *w)
+{
+    return w->part_path;
+}
+
+void capwriter_get_stats(const capwriter *w, capwriter_stats *out)
+{
+    *out = w->st;
+}

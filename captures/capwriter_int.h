@@ -1,0 +1,64 @@
+/* capwriter internals shared by capwriter.c (files, frames, rotation) and capwriter_dict.c (holding
+ * records and training the per-segment dictionary). Not part of the public interface. */
+#ifndef TAPEDECK_CAPWRITER_INT_H
+#define TAPEDECK_CAPWRITER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zstd.h>
+
+#include "capwriter.h"
+#include "tdbuf.h"
+
+struct capwriter {
+    /* options */
+    char *dir, *prefix, *path;
+    uint64_t rotate_bytes;
+    int64_t rotate_age_us;
+    int level, no_dict;
+    size_t dict_records, dict_size;
+    char *software, *upstream, *info;
+    char hostname[256];
+
+    /* the open file */
+    int fd;
+    char *part_path, *final_path;
+    uint64_t seq; /* NNNN of the next segment */
+    int64_t seg_open_us, seg_open_mono;
+    uint64_t good_size; /* bytes of whole frames in the file: where the next write goes */
+    int need_truncate;  /* a cut-back after a failed write itself failed: retry before writing */
+    int dirty;          /* written since the last fdatasync */
+    int64_t last_sync_mono;
+    uint64_t seg_exchanges;
+
+    /* compression */
+    ZSTD_CCtx *cctx;
+    ZSTD_CDict *cdict; /* the dictionary in use (this segment's, or the previous one reused) */
+    void *dict;
+    size_t dict_len;
+
+    /* records held at a segment's start for training: record 0 is the warcinfo */
+    int holding;
+    int64_t hold_start_mono;
+    tdbuf hold;
+    size_t *held_sizes;
+    size_t n_held, cap_held;
+    uint64_t held_exchanges;
+
+    tdbuf req, resp; /* formatted records of the exchange being written */
+    tdbuf frames;    /* compressed frames of one write */
+    tdbuf io;        /* header + frames when the header is still pending */
+    tdbuf hdr;       /* compressed file header (dictionary frame + warcinfo) not yet on disk */
+
+    capwriter_stats st;
+};
+
+int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out);
+/* capwriter_dict.c */
+int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
+int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
+int cw_release_hold(capwriter *w, char *err, size_t errlen);
+/* capwriter.c: write frames (after the pending header) at the end of the file */
+int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,120 @@
+/* tdbuf: growable byte buffer with a hard cap. */
+#include "tdbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TDBUF_DEFAULT_LIMIT ((size_t)1 << 30)
+
+static size_t tdbuf_limit(const tdbuf *b)
+{
+    return b->limit ? b->limit : TDBUF_DEFAULT_LIMIT;
+}
+
+void tdbuf_init(tdbuf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = limit;
+}
+
+void tdbuf_free(tdbuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void tdbuf_reset(tdbuf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+int tdbuf_reserve(tdbuf *b, size_t extra)
+{
+    size_t limit = tdbuf_limit(b);
+    if (extra > limit || b->len > limit - extra)
+        return TDBUF_ETOOBIG;
+    size_t need = b->len + extra + 1; /* room for the terminating NUL */
+    if (need <= b->cap)
+        return TDBUF_OK;
+    /* Grow geometrically so appends stay amortised O(1), but never past limit + 1. */
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < need)
+        ncap = ncap > ((size_t)-1) / 2 ? need : ncap * 2;
+    if (ncap > limit + 1)
+        ncap = limit + 1;
+    char *nd = realloc(b->data, ncap);
+    if (!nd)
+        return TDBUF_ENOMEM;
+    b->data = nd;
+    b->cap = ncap;
+    return TDBUF_OK;
+}
+
+int tdbuf_append(tdbuf *b, const void *p, size_t n)
+{
+    int rc = tdbuf_reserve(b, n);
+    if (rc != TDBUF_OK)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return TDBUF_OK;
+}
+
+int tdbuf_puts(tdbuf *b, const char *s)
+{
+    return tdbuf_append(b, s, strlen(s));
+}
+
+int tdbuf_vprintf(tdbuf *b, const char *fmt, va_list ap)
+{
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return TDBUF_ENOMEM;
+    if ((size_t)n < sizeof small)
+        return tdbuf_append(b, small, (size_t)n);
+    int rc = tdbuf_reserve(b, (size_t)n);
+    if (rc != TDBUF_OK)
+        return rc;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return TDBUF_OK;
+}
+
+int tdbuf_printf(tdbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = tdbuf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+char *tdbuf_steal(tdbuf *b, size_t *len)
+{
+    char *d = b->data;
+    if (len)
+        *len = b->len;
+    if (!d) {
+        /* Callers expect a valid (empty, NUL-terminated) string even when nothing was appended. */
+        d = malloc(1);
+        if (d)
+            d[0] = '\0';
+    }
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    return d;
+}

@@ -1,0 +1,330 @@
+/* warc: WARC/1.1 record parsing and formatting, record ids, the warcinfo record.
+ * The exchange <-> record mapping lives in warc_exchange.c. */
+#include "warc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "tdtime.h"
+
+#ifndef TAPEDECK_VERSION
+#define TAPEDECK_VERSION "0"
+#endif
+
+/* Head of a record: "WARC/x.y\r\n" ... "\r\n\r\n". Fields and the head are capped so a hostile file cannot
+ * make the parser allocate without bound before Content-Length is even known. */
+#define WARC_MAX_HEAD (64 * 1024)
+#define WARC_MAX_FIELDS 256
+
+static void seterr(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+static const char *find_head_end(const char *buf, size_t len)
+{
+    size_t lim = len < WARC_MAX_HEAD ? len : WARC_MAX_HEAD;
+    if (lim < 4)
+        return NULL;
+    const char *p = buf;
+    while ((p = memchr(p, '\r', lim - (size_t)(p - buf))) != NULL) {
+        size_t off = (size_t)(p - buf);
+        if (off + 4 > lim)
+            return NULL;
+        if (p[1] == '\n' && p[2] == '\r' && p[3] == '\n')
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
+/* Case-insensitive compare of a header line's name against name, at the line start. */
+static int line_is_field(const char *line, size_t n, const char *name, const char **value)
+{
+    size_t k = strlen(name);
+    if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+        return 0;
+    const char *v = line + k + 1;
+    while (v < line + n && (*v == ' ' || *v == '\t'))
+        v++;
+    *value = v;
+    return 1;
+}
+
+int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total)
+{
+    if (len >= 5 && memcmp(buf, "WARC/", 5) != 0)
+        return -1;
+    if (len < 5 && memcmp(buf, "WARC/", len) != 0)
+        return -1;
+    const char *end = find_head_end(buf, len);
+    if (!end)
+        return len >= WARC_MAX_HEAD ? -1 : 0;
+    size_t hl = (size_t)(end - buf) + 4;
+    /* Find Content-Length among the lines. */
+    const char *p = memchr(buf, '\n', hl);
+    long long cl = -1;
+    while (p && p < buf + hl) {
+        const char *line = p + 1;
+        const char *nl = memchr(line, '\n', (size_t)(buf + hl - line));
+        if (!nl)
+            break;
+        size_t n = (size_t)(nl - line);
+        const char *v;
+        if (line_is_field(line, n, "Content-Length", &v)) {
+            char *e;
+            if (!isdigit((unsigned char)*v))
+                return -1;
+            cl = strtoll(v, &e, 10);
+            if (cl < 0 || (e < nl && *e != '\r' && *e != ' ' && *e != '\t'))
+                return -1;
+        }
+        p = nl;
+    }
+    if (cl < 0 || (unsigned long long)cl > ((size_t)-1) / 4)
+        return -1;
+    if (head_len)
+        *head_len = hl;
+    if (total)
+        *total = hl + (size_t)cl + 4;
+    return 1;
+}
+
+void warc_record_clear(warc_record *r)
+{
+    if (!r)
+        return;
+    free(r->version);
+    for (size_t i = 0; i < r->n_fields; i++) {
+        free(r->fields[i].name);
+        free(r->fields[i].value);
+    }
+    free(r->fields);
+    free(r->block);
+    memset(r, 0, sizeof *r);
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen)
+{
+    size_t hl, total;
+    warc_record t = {0};
+    int rc = warc_record_measure(buf, len, &hl, &total);
+    if (rc <= 0) {
+        seterr(err, errlen, rc == 0 ? "record head incomplete" : "not a WARC record head (no WARC/ line, no Content-Length, or head too large)");
+        memset(r, 0, sizeof *r);
+        return WARC_EPARSE;
+    }
+    if (total > len) {
+        seterr(err, errlen, "record shorter than its Content-Length");
+        memset(r, 0, sizeof *r);
+        return WARC_EPARSE;
+    }
+    if (memcmp(buf + total - 4, "\r\n\r\n", 4) != 0) {
+        seterr(err, errlen, "record block not followed by CRLF CRLF");
+        memset(r, 0, sizeof *r);
+        return WARC_EPARSE;
+    }
+    int status = WARC_ENOMEM;
+    const char *nl = memchr(buf, '\n', hl);
+    size_t vlen = (size_t)(nl - buf);
+    if (vlen && buf[vlen - 1] == '\r')
+        vlen--;
+    t.version = dupn(buf, vlen);
+    if (!t.version)
+        goto fail;
+    size_t cap = 16;
+    t.fields = malloc(cap * sizeof *t.fields);
+    if (!t.fields)
+        goto fail;
+    const char *line = nl + 1;
+    while (line < buf + hl - 2) {
+        const char *e = memchr(line, '\n', (size_t)(buf + hl - line));
+        size_t n = (size_t)(e - line);
+        if (n && line[n - 1] == '\r')
+            n--;
+        if (n == 0)
+            break;
+        if ((line[0] == ' ' || line[0] == '\t') && t.n_fields > 0) {
+            /* Continuation line: folded into the previous value with one space. */
+            warc_field *f = &t.fields[t.n_fields - 1];
+            size_t ol = strlen(f->value), s = 0;
+            while (s < n && (line[s] == ' ' || line[s] == '\t'))
+                s++;
+            char *nv = realloc(f->value, ol + 1 + (n - s) + 1);
+            if (!nv)
+                goto fail;
+            nv[ol] = ' ';
+            memcpy(nv + ol + 1, line + s, n - s);
+            nv[ol + 1 + n - s] = '\0';
+            f->value = nv;
+        } else {
+            const char *colon = memchr(line, ':', n);
+            if (!colon || colon == line) {
+                seterr(err, errlen, "malformed WARC header line");
+                status = WARC_EPARSE;
+                goto fail;
+            }
+            if (t.n_fields == WARC_MAX_FIELDS) {
+                seterr(err, errlen, "too many WARC header fields");
+                status = WARC_EPARSE;
+                goto fail;
+            }
+            if (t.n_fields == cap) {
+                warc_field *nf = realloc(t.fields, cap * 2 * sizeof *nf);
+                if (!nf)
+                    goto fail;
+                t.fields = nf;
+                cap *= 2;
+            }
+            const char *v = colon + 1, *ve = line + n;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            warc_field *f = &t.fields[t.n_fields];
+            f->name = dupn(line, (size_t)(colon - line));
+            f->value = dupn(v, (size_t)(ve - v));
+            if (!f->name || !f->value) {
+                free(f->name);
+                free(f->value);
+                goto fail;
+            }
+            t.n_fields++;
+        }
+        line = e + 1;
+    }
+    t.block_len = total - hl - 4;
+    t.block = dupn(buf + hl, t.block_len);
+    if (!t.block)
+        goto fail;
+    *r = t;
+    return WARC_OK;
+fail:
+    if (status == WARC_ENOMEM)
+        seterr(err, errlen, "out of memory");
+    warc_record_clear(&t);
+    memset(r, 0, sizeof *r);
+    return status;
+}
+
+const char *warc_record_get(const warc_record *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_fields; i++)
+        if (!strcasecmp(r->fields[i].name, name))
+            return r->fields[i].value;
+    return NULL;
+}
+
+const char *warc_record_type(const warc_record *r)
+{
+    return warc_record_get(r, "WARC-Type");
+}
+
+int warc_record_format(const warc_record *r, tdbuf *out)
+{
+    int rc = tdbuf_puts(out, r->version ? r->version : "WARC/1.1");
+    rc = rc ? rc : tdbuf_append(out, "\r\n", 2);
+    int have_cl = 0;
+    for (size_t i = 0; !rc && i < r->n_fields; i++) {
+        if (!strcasecmp(r->fields[i].name, "Content-Length")) {
+            /* Always the real block length, whatever the field said. */
+            rc = tdbuf_printf(out, "Content-Length: %zu\r\n", r->block_len);
+            have_cl = 1;
+            continue;
+        }
+        rc = tdbuf_printf(out, "%s: %s\r\n", r->fields[i].name, r->fields[i].value);
+    }
+    if (!rc && !have_cl)
+        rc = tdbuf_printf(out, "Content-Length: %zu\r\n", r->block_len);
+    rc = rc ? rc : tdbuf_append(out, "\r\n", 2);
+    rc = rc ? rc : tdbuf_append(out, r->block, r->block_len);
+    rc = rc ? rc : tdbuf_append(out, "\r\n\r\n", 4);
+    return rc ? WARC_ENOMEM : WARC_OK;
+}
+
+/* Random bytes from a per-thread pool so a busy writer does not make one getrandom() call per record. */
+static void random_bytes(unsigned char *out, size_t n)
+{
+    static __thread unsigned char pool[512];
+    static __thread size_t avail;
+    while (n > 0) {
+        if (avail == 0) {
+            size_t got = 0;
+            while (got < sizeof pool) {
+                ssize_t k = getrandom(pool + got, sizeof pool - got, 0);
+                if (k <= 0)
+                    break;
+                got += (size_t)k;
+            }
+            if (got < sizeof pool) {
+                /* No kernel randomness: ids only need to be unique, so mix time and pid. */
+                unsigned long long s = (unsigned long long)tdtime_now_us() ^ ((unsigned long long)getpid() << 32);
+                for (size_t i = got; i < sizeof pool; i++) {
+                    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+                    pool[i] = (unsigned char)(s >> 56);
+                }
+            }
+            avail = sizeof pool;
+        }
+        size_t k = n < avail ? n : avail;
+        memcpy(out, pool + sizeof pool - avail, k);
+        avail -= k;
+        out += k;
+        n -= k;
+    }
+}
+
+void warc_new_record_id(char *buf, size_t bufsz)
+{
+    unsigned char u[16];
+    random_bytes(u, sizeof u);
+    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(buf, bufsz,
+             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+             u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info)
+{
+    char id[64], date[40];
+    tdbuf block;
+    tdbuf_init(&block, 1 << 20);
+    int rc = 0;
+    /* The caller's lines come first when they carry the software name themselves. */
+    if (!info || strncasecmp(info, "software:", 9) != 0)
+        rc = tdbuf_printf(&block, "software: tapedeck/%s\r\nformat: WARC File Format 1.1\r\n", TAPEDECK_VERSION);
+    if (!rc && info)
+        rc = tdbuf_puts(&block, info);
+    warc_new_record_id(id, sizeof id);
+    tdtime_format_iso(tdtime_now_us(), 1, date, sizeof date);
+    if (!rc)
+        rc = tdbuf_printf(out, "WARC/1.1\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: <%s>\r\nWARC-Date: %s\r\n", id, date);
+    if (!rc && filename) {
+        const char *base = strrchr(filename, '/');
+        rc = tdbuf_printf(out, "WARC-Filename: %s\r\n", base ? base + 1 : filename);
+    }
+    if (!rc)
+        rc = tdbuf_printf(out, "Content-Type: application/warc-fields\r\nContent-Length: %zu\r\n\r\n", block.len);
+    if (!rc)
+        rc = tdbuf_append(out, block.data, block.len);
+    if (!rc)
+        rc = tdbuf_append(out, "\r\n\r\n", 4);
+    tdbuf_free(&block);
+    return rc ? WARC_ENOMEM : WARC_OK;
+}

@@ -1,0 +1,314 @@
+/* capwriter: round trips (with and without dictionary), zstd CLI compatibility, rotation, write-error
+ * recovery, the one-second hold of the dictionary mode. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "capfixture.h"
+#include "capreader.h"
+#include "capset.h"
+#include "capwriter.h"
+
+/* Reads path back and checks it holds exchanges 0..n-1 of the fixture set, byte for byte. */
+static void check_file(const char *path, unsigned n, int want_dict)
+{
+    char err[512];
+    capreader *r = capreader_open(path, NULL, err, sizeof err);
+    assert_non_null(r);
+    exchange got, want;
+    unsigned i = 0;
+    int rc;
+    while ((rc = capreader_next(r, &got)) == 1) {
+        assert_true(i < n);
+        fx_make(&want, i);
+        const char *d = fx_diff(&want, &got);
+        if (d)
+            fail_msg("exchange %u differs in %s", i, d);
+        assert_true(strncmp(got.record_id, "urn:uuid:", 9) == 0);
+        exchange_clear(&want);
+        exchange_clear(&got);
+        i++;
+    }
+    if (rc < 0)
+        fail_msg("%s", capreader_error(r));
+    assert_int_equal(i, n);
+    assert_int_equal(capreader_truncated(r), 0);
+    assert_int_equal(capreader_has_dictionary(r), want_dict);
+    const warc_record *wi = capreader_warcinfo(r);
+    assert_non_null(wi);
+    assert_non_null(strstr(wi->block, "software: tapedeck/"));
+    capreader_free(r);
+}
+
+static void write_n(capwriter *w, unsigned from, unsigned n)
+{
+    char err[512];
+    for (unsigned i = from; i < from + n; i++) {
+        exchange x;
+        fx_make(&x, i);
+        if (capwriter_write(w, &x, err, sizeof err) != 0)
+            fail_msg("write %u: %s", i, err);
+        exchange_clear(&x);
+    }
+}
+
+static void roundtrip(int dict, unsigned n, int want_dict)
+{
+    char *dir = fx_tmpdir(), path[4200], err[512];
+    snprintf(path, sizeof path, "%s/one.warc.zst", dir);
+    capwriter_opts o = {.path = path, .no_dictionary = !dict, .dict_records = 40, .upstream = "http://127.0.0.1:9000",
+                        .info = "sampling: 100%\r\n"};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    if (!w)
+        fail_msg("%s", err);
+    write_n(w, 0, n);
+    capwriter_stats st;
+    capwriter_get_stats(w, &st);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    check_file(path, n, want_dict);
+    fx_rmdir(dir);
+}
+
+static void roundtrip_plain(void **state)
+{
+    roundtrip(0, 300, 0);
+}
+
+static void roundtrip_dictionary(void **state)
+{
+    roundtrip(1, 300, 1);
+}
+
+/* Fewer exchanges than a dictionary needs: the file is written plain, and still reads. */
+static void roundtrip_dictionary_too_few(void **state)
+{
+    roundtrip(1, 3, 0);
+}
+
+static void zstd_cli_decodes_plain_file(void **state)
+{
+    char *dir = fx_tmpdir(), path[1024], cmd[4400], err[512];
+    snprintf(path, sizeof path, "%s/cli.warc.zst", dir);
+    capwriter_opts o = {.path = path, .no_dictionary = 1};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    write_n(w, 0, 40);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "zstd -dc '%s' > '%s.warc'", path, path);
+    assert_int_equal(system(cmd), 0);
+    char wpath[4300];
+    snprintf(wpath, sizeof wpath, "%s.warc", path);
+    size_t len;
+    char *text = fx_read_file(wpath, &len);
+    assert_non_null(text);
+    assert_true(len > 8 && !memcmp(text, "WARC/1.1\r\n", 10));
+    /* 1 warcinfo + 40 requests + 35 responses (every 8th exchange has none). */
+    unsigned records = 0;
+    for (char *p = text; (p = memmem(p, len - (size_t)(p - text), "\r\nWARC-Type: ", 13)) != NULL; p++)
+        records++;
+    assert_int_equal(records, 1 + 40 + 35);
+    free(text);
+    /* The decoded plain WARC reads back the same. */
+    check_file(wpath, 40, 0);
+    fx_rmdir(dir);
+}
+
+static void rotation_by_size(void **state)
+{
+    char *dir = fx_tmpdir(), err[512];
+    capwriter_opts o = {.dir = dir, .prefix = "edge", .rotate_bytes = 20000, .dict_records = 30};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    assert_non_null(strstr(capwriter_path(w), ".warc.zst.part"));
+    write_n(w, 0, 400);
+    capwriter_stats st;
+    capwriter_get_stats(w, &st);
+    assert_true(st.segments >= 2);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int files = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4400];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        assert_int_equal(stat(p, &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        assert_null(strstr(de->d_name, ".part"));
+        assert_int_equal(strncmp(de->d_name, "edge-", 5), 0);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 3);
+
+    char *args[] = {dir};
+    capset *s = capset_open(args, 1, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(capset_nfiles(s), files);
+    exchange got, want;
+    unsigned i = 0;
+    int rc;
+    while ((rc = capset_next(s, &got)) == 1) {
+        fx_make(&want, i);
+        assert_int_equal(got.id, i + 1);
+        const char *df = fx_diff(&want, &got);
+        if (df)
+            fail_msg("exchange %u differs in %s", i, df);
+        exchange_clear(&want);
+        exchange_clear(&got);
+        i++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(i, 400);
+    capset_free(s);
+    fx_rmdir(dir);
+}
+
+/* In a child (the file size limit is per process): fill the file to its limit, check that writes fail
+ * and the file is cut back, lift the limit, and write again. */
+static int write_error_child(const char *path)
+{
+    char err[512];
+    capwriter_opts o = {.path = path, .no_dictionary = 1};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    if (!w)
+        return 10;
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl;
+    getrlimit(RLIMIT_FSIZE, &rl);
+    struct rlimit small = {30000, rl.rlim_max};
+    if (setrlimit(RLIMIT_FSIZE, &small) != 0)
+        return 11;
+    unsigned ok = 0, failed = 0;
+    for (unsigned i = 0; i < 200 && failed < 5; i++) {
+        exchange x;
+        fx_make(&x, i % 8 == 5 ? 0 : i); /* skip the 32 KiB header case: larger than the limit */
+        if (capwriter_write(w, &x, err, sizeof err) == 0)
+            ok++;
+        else if (strstr(err, path) && strstr(err, "write"))
+            failed++;
+        else
+            return 12;
+        exchange_clear(&x);
+    }
+    if (failed == 0 || ok == 0)
+        return 13;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || sb.st_size > 30000)
+        return 14;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return 15;
+    exchange x;
+    fx_make(&x, 0);
+    int rc = capwriter_write(w, &x, err, sizeof err);
+    exchange_clear(&x);
+    if (rc != 0)
+        return 16;
+    capwriter_stats st;
+    capwriter_get_stats(w, &st);
+    if (st.write_errors != failed || st.exchanges != ok + 1)
+        return 17;
+    if (capwriter_close(w, err, sizeof err) != 0)
+        return 18;
+    FILE *f = fopen("/dev/null", "w");
+    if (f) {
+        fprintf(f, "%u", ok);
+        fclose(f);
+    }
+    return 0;
+}
+
+static void write_error_recovery(void **state)
+{
+    char *dir = fx_tmpdir(), path[4200], err[512];
+    snprintf(path, sizeof path, "%s/full.warc.zst", dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(write_error_child(path));
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* Every frame in the file is whole: it reads to the end with no error and nothing skipped. */
+    capreader *r = capreader_open(path, NULL, err, sizeof err);
+    assert_non_null(r);
+    exchange x;
+    int rc, n = 0;
+    while ((rc = capreader_next(r, &x)) == 1) {
+        exchange_clear(&x);
+        n++;
+    }
+    if (rc < 0)
+        fail_msg("%s", capreader_error(r));
+    assert_int_equal(capreader_truncated(r), 0);
+    assert_true(n >= 2);
+    capreader_free(r);
+    fx_rmdir(dir);
+}
+
+/* Dictionary mode holds the first records; a tick after one second must put them on disk. */
+static void tick_releases_held_records(void **state)
+{
+    char *dir = fx_tmpdir(), err[512];
+    capwriter_opts o = {.dir = dir, .dict_records = 1000};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    write_n(w, 0, 12);
+    struct stat sb;
+    assert_int_equal(stat(capwriter_path(w), &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    struct timespec ts = {1, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(capwriter_tick(w, err, sizeof err), 0);
+    assert_int_equal(stat(capwriter_path(w), &sb), 0);
+    assert_true(sb.st_size > 0);
+    /* The open .part file reads while the writer still has it. */
+    char part[4200];
+    snprintf(part, sizeof part, "%s", capwriter_path(w));
+    check_file(part, 12, 1);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    fx_rmdir(dir);
+}
+
+static void bad_options(void **state)
+{
+    char err[256];
+    capwriter_opts none = {0};
+    assert_null(capwriter_open(&none, err, sizeof err));
+    capwriter_opts nodir = {.dir = "/nonexistent/dir/for/tapedeck"};
+    assert_null(capwriter_open(&nodir, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/dir/for/tapedeck"));
+    capwriter_close(NULL, NULL, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(roundtrip_plain),
+        cmocka_unit_test(roundtrip_dictionary),
+        cmocka_unit_test(roundtrip_dictionary_too_few),
+        cmocka_unit_test(zstd_cli_decodes_plain_file),
+        cmocka_unit_test(rotation_by_size),
+        cmocka_unit_test(write_error_recovery),
+        cmocka_unit_test(tick_releases_held_records),
+        cmocka_unit_test(bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
