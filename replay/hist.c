@@ -18,8 +18,31 @@ struct hist {
     uint64_t clamped;
     int64_t min, max;
     uint64_t sum; /* exact running sum of the (clamped) values, for the mean */
-    uint64_t counts[NBUCKETS];
+    uint64_t lost; /* values not kept because a bucket group could not be allocated */
+    /* Bucket groups are allocated on first use: a typical latency distribution touches a handful of
+     * the 22 groups, so a per-route histogram costs tens of KiB, not 184 KiB. */
+    uint64_t *grp[NGROUPS + 1];
 };
+
+static uint64_t *slot(hist *h, size_t i)
+{
+    size_t g = i < GROUP0 ? 0 : (i - GROUP0) / SUB_COUNT + 1;
+    size_t off = g == 0 ? i : (i - GROUP0) % SUB_COUNT;
+    if (!h->grp[g] && !(h->grp[g] = calloc(g == 0 ? GROUP0 : SUB_COUNT, sizeof(uint64_t))))
+        return NULL;
+    return &h->grp[g][off];
+}
+
+static uint64_t get_count(const hist *h, size_t i)
+{
+    size_t g = i < GROUP0 ? 0 : (i - GROUP0) / SUB_COUNT + 1;
+    size_t off = g == 0 ? i : (i - GROUP0) % SUB_COUNT;
+    return h->grp[g] ? h->grp[g][off] : 0;
+}
+
+/* First bucket index of group g and its size, to skip empty groups. */
+static size_t group_first(size_t g) { return g == 0 ? 0 : GROUP0 + (g - 1) * SUB_COUNT; }
+static size_t group_size(size_t g) { return g == 0 ? GROUP0 : SUB_COUNT; }
 
 static int floor_log2(uint64_t v)
 {
@@ -54,11 +77,17 @@ hist *hist_new(void)
 
 void hist_free(hist *h)
 {
+    if (!h)
+        return;
+    for (size_t g = 0; g <= NGROUPS; g++)
+        free(h->grp[g]);
     free(h);
 }
 
 void hist_reset(hist *h)
 {
+    for (size_t g = 0; g <= NGROUPS; g++)
+        free(h->grp[g]);
     memset(h, 0, sizeof *h);
 }
 
@@ -72,13 +101,18 @@ void hist_record_n(hist *h, int64_t us, uint64_t n)
         us = HIST_MAX_US;
         h->clamped += n;
     }
+    uint64_t *c = slot(h, bucket_of(us));
+    if (!c) {
+        h->lost += n;
+        return;
+    }
+    *c += n;
     if (h->count == 0 || us < h->min)
         h->min = us;
     if (h->count == 0 || us > h->max)
         h->max = us;
     h->count += n;
     h->sum += (uint64_t)us * n;
-    h->counts[bucket_of(us)] += n;
 }
 
 void hist_record(hist *h, int64_t us)
@@ -86,10 +120,16 @@ void hist_record(hist *h, int64_t us)
     hist_record_n(h, us, 1);
 }
 
-void hist_merge(hist *dst, const hist *src)
+int hist_merge(hist *dst, const hist *src)
 {
     if (src->count == 0)
-        return;
+        return 0;
+    for (size_t g = 0; g <= NGROUPS; g++) {
+        if (!src->grp[g])
+            continue;
+        if (!dst->grp[g] && !(dst->grp[g] = calloc(group_size(g), sizeof(uint64_t))))
+            return -1; /* nothing of src added yet for this group onwards: counts stay consistent */
+    }
     if (dst->count == 0 || src->min < dst->min)
         dst->min = src->min;
     if (dst->count == 0 || src->max > dst->max)
@@ -97,12 +137,17 @@ void hist_merge(hist *dst, const hist *src)
     dst->count += src->count;
     dst->clamped += src->clamped;
     dst->sum += src->sum;
-    for (size_t i = 0; i < NBUCKETS; i++)
-        dst->counts[i] += src->counts[i];
+    dst->lost += src->lost;
+    for (size_t g = 0; g <= NGROUPS; g++)
+        if (src->grp[g])
+            for (size_t i = 0; i < group_size(g); i++)
+                dst->grp[g][i] += src->grp[g][i];
+    return 0;
 }
 
 uint64_t hist_count(const hist *h) { return h->count; }
 uint64_t hist_clamped(const hist *h) { return h->clamped; }
+uint64_t hist_lost(const hist *h) { return h->lost; }
 int64_t hist_min(const hist *h) { return h->count ? h->min : 0; }
 int64_t hist_max(const hist *h) { return h->count ? h->max : 0; }
 
@@ -120,15 +165,20 @@ int64_t hist_percentile(const hist *h, double p)
     if (p >= 100)
         return h->max;
     /* rank of the value asked for, 1-based: the smallest k with k >= p% of count */
-    uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->count);
+    double exact = p / 100.0 * (double)h->count;
+    uint64_t rank = (uint64_t)ceil(exact * (1 - 1e-12)); /* 99% of 100 is rank 99, not 100 */
     if (rank < 1)
         rank = 1;
     uint64_t seen = 0;
-    for (size_t i = 0; i < NBUCKETS; i++) {
-        seen += h->counts[i];
-        if (seen >= rank) {
+    for (size_t g = 0; g <= NGROUPS; g++) {
+        if (!h->grp[g])
+            continue;
+        for (size_t k = 0; k < group_size(g); k++) {
+            seen += h->grp[g][k];
+            if (seen < rank)
+                continue;
             int64_t lo, hi;
-            bucket_range(i, &lo, &hi);
+            bucket_range(group_first(g) + k, &lo, &hi);
             if (hi > h->max)
                 hi = h->max;
             if (hi < h->min)
@@ -142,9 +192,9 @@ int64_t hist_percentile(const hist *h, double p)
 int hist_next_bucket(const hist *h, size_t *cursor, int64_t *lo, int64_t *hi, uint64_t *count)
 {
     for (size_t i = *cursor; i < NBUCKETS; i++) {
-        if (h->counts[i]) {
+        if (get_count(h, i)) {
             bucket_range(i, lo, hi);
-            *count = h->counts[i];
+            *count = get_count(h, i);
             *cursor = i + 1;
             return 1;
         }
@@ -160,11 +210,12 @@ json_t *hist_to_json(const hist *h)
     if (!o || !b)
         goto fail;
     for (size_t i = 0; i < NBUCKETS; i++) {
-        if (!h->counts[i])
+        uint64_t c = get_count(h, i);
+        if (!c)
             continue;
         int64_t lo, hi;
         bucket_range(i, &lo, &hi);
-        json_t *pair = json_pack("[II]", (json_int_t)lo, (json_int_t)h->counts[i]);
+        json_t *pair = json_pack("[II]", (json_int_t)lo, (json_int_t)c);
         if (!pair || json_array_append_new(b, pair))
             goto fail;
     }
@@ -240,9 +291,15 @@ int hist_add_json(hist *h, const json_t *j, char *err, size_t errlen)
     }
     if (count == 0)
         return 0;
+    json_array_foreach(b, i, pair) { /* allocate first, so a failure adds nothing */
+        if (!slot(h, bucket_of(json_integer_value(json_array_get(pair, 0))))) {
+            snprintf(err, errlen, "histogram: out of memory");
+            return -1;
+        }
+    }
     json_array_foreach(b, i, pair) {
         json_int_t v = json_integer_value(json_array_get(pair, 0));
-        h->counts[bucket_of(v)] += (uint64_t)json_integer_value(json_array_get(pair, 1));
+        *slot(h, bucket_of(v)) += (uint64_t)json_integer_value(json_array_get(pair, 1));
     }
     if (h->count == 0 || min < h->min)
         h->min = min;

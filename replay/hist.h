@@ -7,7 +7,8 @@
  * of merged histograms are exactly those of one histogram fed with all the values.
  *
  * Layout: bucket group 0 holds values 0..2047 at width 1; group g >= 1 holds [1024·2^g, 2048·2^g) in
- * 1024 buckets of width 2^g. 22 groups reach 2^32·... > 1 h, so the whole table is ~23k counters. */
+ * 1024 buckets of width 2^g; group 21 ends at 2048·2^21 µs > 1 h. Groups are allocated when first used.
+ * Recording allocates at most once per group; if that fails the value is dropped and counted (hist_lost). */
 #ifndef TAPEDECK_HIST_H
 #define TAPEDECK_HIST_H
 
@@ -27,11 +28,12 @@ void hist_reset(hist *h);
 /* Record one value (µs). Negative values count as 0, values over HIST_MAX_US as HIST_MAX_US. */
 void hist_record(hist *h, int64_t us);
 void hist_record_n(hist *h, int64_t us, uint64_t n);
-/* Adds every count of src to dst. */
-void hist_merge(hist *dst, const hist *src);
+/* Adds every count of src to dst. 0, or -1 when out of memory (dst unchanged then). */
+int hist_merge(hist *dst, const hist *src);
 
 uint64_t hist_count(const hist *h);
 uint64_t hist_clamped(const hist *h); /* values recorded beyond the range */
+uint64_t hist_lost(const hist *h);    /* values dropped for lack of memory */
 int64_t hist_min(const hist *h);      /* exact; 0 when empty */
 int64_t hist_max(const hist *h);      /* exact; 0 when empty */
 double hist_mean(const hist *h);      /* exact (from the running sum); 0 when empty */

@@ -1,0 +1,201 @@
+/* load_opts: option parsing for `load` (long options; values as "--opt VALUE" or "--opt=VALUE"). */
+#include "load_opts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched.h"
+#include "tdtime.h"
+
+void load_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tapedeck-replay load CAPTURE... --target URL [options]\n"
+            "\n"
+            "Replays recorded requests open-loop at a multiplied or fixed rate and judges latency.\n"
+            "Latency counts from each request's intended send time (no coordinated omission); service\n"
+            "time from its actual send. CAPTURE is a .warc.zst file or a folder of segments.\n"
+            "\n"
+            "schedule:\n"
+            "  --speed F              replay the recorded timing F times faster (default 1)\n"
+            "  --rate N/s             send at a fixed rate instead, cycling through the capture\n"
+            "  --duration D           run for D (e.g. 30s, 5m), looping the capture; default one pass\n"
+            "  --shard K/N            replay slice K (0..N-1) of N, split by recorded connection\n"
+            "  --connections N        connection pool size (default 64)\n"
+            "  --max-inflight N       requests in flight at most; later ones wait, and the wait is\n"
+            "                         reported as send lag and counted in latency (default 1000)\n"
+            "  --timeout D            per request (default 30s)\n"
+            "  --set-header 'N: v'    send this header instead of the recorded one (repeatable)\n"
+            "gates (combinable; exit 1 when one fails):\n"
+            "  --slo EXPR             e.g. 'p99<250ms', 'p99.9<1s', 'max<2s', 'mean<50ms',\n"
+            "                         'error_rate<0.1%%', 'rate>=95%%', 'GET /api/trips/{id}: p95<50ms'\n"
+            "  --baseline-report FILE compare p50/p95 per route with an earlier JSON report\n"
+            "  --compare URL          send every request to URL (the baseline) too, at the same moment,\n"
+            "                         and fail when the target's p50 or p95 is worse beyond the threshold\n"
+            "                         with 95%% confidence\n"
+            "  --max-regression PCT   tolerated slowdown for the two above (default 10%%)\n"
+            "  --regression-floor D   differences below D never count (default 1ms)\n"
+            "  --min-samples N        routes with fewer samples are not judged (default 100)\n"
+            "output:\n"
+            "  --report-json FILE  --junit FILE  --html FILE   (- for stdout)\n"
+            "  --progress / --no-progress   progress line on stderr (default: when it is a terminal)\n"
+            "  --quiet                no text summary\n"
+            "\n"
+            "Exit status: 0 every gate passed, 1 a gate failed, 2 trouble (bad arguments, unreadable\n"
+            "capture, target unreachable).\n");
+}
+
+int load_parse_percent(const char *s, double *frac)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0)
+        return -1;
+    if (!strcmp(end, "%"))
+        v /= 100.0;
+    else if (*end)
+        return -1;
+    *frac = v;
+    return 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->speed = 1;
+    o->connections = 64;
+    o->max_inflight = 1000;
+    o->timeout_us = 30000000;
+    o->max_regression = 0.10;
+    o->regression_floor_us = 1000;
+    o->min_samples = 100;
+    o->progress = -1;
+    o->captures = calloc((size_t)argc + 1, sizeof *o->captures);
+    if (!o->captures) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int only_args = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_args || a[0] != '-' || !strcmp(a, "-")) {
+            o->captures[o->ncaptures++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_args = 1;
+            continue;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            load_usage(stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("tapedeck-replay load %s\n", TAPEDECK_VERSION);
+            return 1;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
+            o->progress = a[2] == 'p';
+            continue;
+        }
+        /* options with a value */
+        char name[40];
+        const char *val;
+        char *eq = strchr(a, '=');
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a);
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "%s needs a value (see --help)", a);
+                return -1;
+            }
+            val = argv[++i];
+        }
+        int bad = 0;
+        if (!strcmp(name, "--target"))
+            o->target = val;
+        else if (!strcmp(name, "--compare"))
+            o->compare = val;
+        else if (!strcmp(name, "--speed")) {
+            char *end;
+            o->speed = strtod(val, &end);
+            bad = end == val || *end || !(o->speed > 0) || o->speed > 1e6;
+        } else if (!strcmp(name, "--rate"))
+            bad = sched_parse_rate(val, &o->rate);
+        else if (!strcmp(name, "--duration"))
+            bad = tdtime_parse_duration(val, 1000000, &o->duration_us) || o->duration_us <= 0;
+        else if (!strcmp(name, "--shard"))
+            bad = sched_parse_shard(val, &o->shard_k, &o->shard_n);
+        else if (!strcmp(name, "--connections"))
+            bad = parse_int(val, 1, 100000, &o->connections);
+        else if (!strcmp(name, "--max-inflight"))
+            bad = parse_int(val, 1, 1000000, &o->max_inflight);
+        else if (!strcmp(name, "--timeout"))
+            bad = tdtime_parse_duration(val, 1000000, &o->timeout_us) || o->timeout_us < 1000;
+        else if (!strcmp(name, "--slo")) {
+            if (o->nslo >= LOAD_MAX_SLO) {
+                snprintf(err, errlen, "too many --slo (at most %d)", LOAD_MAX_SLO);
+                return -1;
+            }
+            o->slo[o->nslo++] = val;
+        } else if (!strcmp(name, "--set-header")) {
+            if (o->nset_header >= LOAD_MAX_SET_HEADER || !strchr(val, ':')) {
+                snprintf(err, errlen, "--set-header '%s': expected 'Name: value' (at most %d)", val,
+                         LOAD_MAX_SET_HEADER);
+                return -1;
+            }
+            o->set_header[o->nset_header++] = val;
+        } else if (!strcmp(name, "--baseline-report"))
+            o->baseline_report = val;
+        else if (!strcmp(name, "--max-regression"))
+            bad = load_parse_percent(val, &o->max_regression) || o->max_regression > 100;
+        else if (!strcmp(name, "--regression-floor"))
+            bad = tdtime_parse_duration(val, 1000, &o->regression_floor_us);
+        else if (!strcmp(name, "--min-samples")) {
+            int v;
+            bad = parse_int(val, 1, 1000000000, &v);
+            o->min_samples = (uint64_t)(bad ? 0 : v);
+        } else if (!strcmp(name, "--report-json"))
+            o->report_json = val;
+        else if (!strcmp(name, "--junit"))
+            o->junit = val;
+        else if (!strcmp(name, "--html"))
+            o->html = val;
+        else {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", name);
+            return -1;
+        }
+        if (bad) {
+            snprintf(err, errlen, "%s: bad value '%s' (see --help)", name, val);
+            return -1;
+        }
+    }
+    if (!o->target) {
+        snprintf(err, errlen, "--target URL is required");
+        return -1;
+    }
+    if (o->ncaptures == 0) {
+        snprintf(err, errlen, "no CAPTURE given");
+        return -1;
+    }
+    return 0;
+}

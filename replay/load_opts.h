@@ -1,0 +1,43 @@
+/* load_opts: the command line of `tapedeck-replay load`. */
+#ifndef TAPEDECK_LOAD_OPTS_H
+#define TAPEDECK_LOAD_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LOAD_MAX_SLO 64
+#define LOAD_MAX_SET_HEADER 32
+
+typedef struct load_opts {
+    char **captures; /* borrowed from argv */
+    size_t ncaptures;
+    const char *target;
+    const char *compare;  /* --compare URL: the baseline deployment, or NULL */
+    double speed;         /* default 1 */
+    double rate;          /* --rate N/s, 0 = recorded timing */
+    int64_t duration_us;  /* 0 = one pass */
+    unsigned shard_k, shard_n;
+    int connections;      /* default 64 */
+    int max_inflight;     /* default 1000 */
+    int64_t timeout_us;   /* per request, default 30 s */
+    const char *slo[LOAD_MAX_SLO];
+    size_t nslo;
+    const char *baseline_report;
+    double max_regression; /* fraction, default 0.10 */
+    int64_t regression_floor_us; /* default 1 ms */
+    uint64_t min_samples;  /* per route for the regression gates, default 100 */
+    const char *set_header[LOAD_MAX_SET_HEADER];
+    size_t nset_header;
+    const char *report_json, *junit, *html;
+    int quiet;            /* --quiet: no text summary */
+    int progress;         /* -1 auto (stderr is a terminal), 0 off, 1 on */
+} load_opts;
+
+void load_usage(FILE *f);
+/* 0 ok, 1 --help/--version printed (exit 0), -1 bad arguments (err says what). */
+int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errlen);
+/* Parses "10%" or "0.1" into a fraction. 0 or -1. */
+int load_parse_percent(const char *s, double *frac);
+
+#endif

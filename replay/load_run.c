@@ -1,0 +1,360 @@
+/* load_run: the open-loop sender (see load_run.h). */
+#include "load_run.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "sched.h"
+#include "tdtime.h"
+
+#define BATCH 20000               /* due items handled per timer callback before yielding to I/O */
+#define MAX_QUEUE (4u << 20)      /* due requests waiting for an in-flight slot */
+#define UNREACHABLE_AFTER 20      /* connect failures with no response at all: the target is down */
+
+typedef struct run run;
+
+typedef struct rctx { /* one request in flight on one side */
+    run *r;
+    size_t idx;
+    int64_t due; /* µs from start */
+    int side;    /* 0 target, 1 baseline */
+    struct rctx *next_free;
+} rctx;
+
+typedef struct qitem {
+    size_t idx;
+    int64_t due;
+} qitem;
+
+struct run {
+    const load_opts *o;
+    const load_set *set;
+    load_result *res;
+    struct event_base *base;
+    engine *eng[2];
+    int nsides;
+    sched *s;
+    struct event *timer, *tick, *sigint, *sigterm;
+    int64_t t0; /* monotonic µs at the start */
+    int have_next;
+    size_t next_idx;
+    int64_t next_due;
+    rctx *ctxs, *free_ctx;
+    size_t inflight; /* contexts in flight, both sides */
+    qitem *q;
+    size_t qhead, qlen, qcap;
+    uint64_t pairs; /* alternates which side goes first */
+    int stopping;
+    int progress;
+    uint64_t connect_failures;
+};
+
+static int64_t now_rel(const run *r)
+{
+    return tdtime_mono_us() - r->t0;
+}
+
+static void finish_if_done(run *r)
+{
+    if ((r->stopping || !r->have_next) && r->qlen == 0 && r->inflight == 0)
+        event_base_loopbreak(r->base);
+}
+
+static void stop(run *r)
+{
+    r->stopping = 1;
+    r->have_next = 0;
+    r->qlen = 0;
+    event_base_loopbreak(r->base); /* what is in flight is cancelled by engine_free */
+}
+
+static void on_done(void *user, const engine_response *resp);
+
+static void submit_side(run *r, size_t idx, int64_t due, int side)
+{
+    const load_req *q = &r->set->reqs[idx];
+    rctx *c = r->free_ctx;
+    load_stats *st = side ? &r->res->base : &r->res->cand;
+    if (!c) { /* cannot happen: contexts are sized for max_inflight on every side */
+        load_stats_record(st, q->route, due, 0, "client: no request slot", 0, 0);
+        return;
+    }
+    r->free_ctx = c->next_free;
+    c->r = r;
+    c->idx = idx;
+    c->due = due;
+    c->side = side;
+    engine_request er = {q->method, q->target, (const char *const *)q->headers, q->n_headers, q->body,
+                         q->body_len};
+    if (engine_submit(r->eng[side], &er, on_done, c) < 0) {
+        c->next_free = r->free_ctx;
+        r->free_ctx = c;
+        load_stats_record(st, q->route, due, 0, "client: could not start the request (out of memory?)", 0, 0);
+        return;
+    }
+    r->inflight++;
+}
+
+static void send_now(run *r, size_t idx, int64_t due)
+{
+    int64_t now = now_rel(r);
+    hist_record(r->res->lag, now - due);
+    if (r->res->sent == 0)
+        r->res->first_send_us = now;
+    r->res->last_send_us = now;
+    r->res->sent++;
+    if (r->nsides == 2) { /* same moment, alternating order so neither side is always second */
+        int first = (int)(r->pairs++ & 1);
+        submit_side(r, idx, due, first);
+        submit_side(r, idx, due, !first);
+    } else {
+        submit_side(r, idx, due, 0);
+    }
+}
+
+static int has_slot(const run *r)
+{
+    return r->inflight + (size_t)r->nsides <= (size_t)r->o->max_inflight * (size_t)r->nsides;
+}
+
+static void dispatch(run *r, size_t idx, int64_t due)
+{
+    if (r->qlen == 0 && has_slot(r)) {
+        send_now(r, idx, due);
+        return;
+    }
+    if (r->qlen == r->qcap) {
+        size_t ncap = r->qcap ? r->qcap * 2 : 1024;
+        qitem *nq = ncap <= MAX_QUEUE ? malloc(ncap * sizeof *nq) : NULL;
+        if (!nq) { /* the client itself is overwhelmed: count it, never wait silently */
+            load_stats_record(&r->res->cand, r->set->reqs[idx].route, due, 0, "client: send queue full", 0, 0);
+            return;
+        }
+        for (size_t i = 0; i < r->qlen; i++)
+            nq[i] = r->q[(r->qhead + i) % r->qcap];
+        free(r->q);
+        r->q = nq;
+        r->qhead = 0;
+        r->qcap = ncap;
+    }
+    r->q[(r->qhead + r->qlen++) % r->qcap] = (qitem){idx, due};
+}
+
+static void drain_queue(run *r)
+{
+    while (r->qlen && has_slot(r)) {
+        qitem it = r->q[r->qhead];
+        r->qhead = (r->qhead + 1) % r->qcap;
+        r->qlen--;
+        send_now(r, it.idx, it.due);
+    }
+}
+
+static void arm_timer(run *r)
+{
+    if (!r->have_next)
+        return;
+    int64_t wait = r->next_due - now_rel(r);
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(r->timer, &tv);
+}
+
+static void fetch_next(run *r)
+{
+    r->have_next = !r->stopping && sched_next(r->s, &r->next_idx, &r->next_due);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    run *r = arg;
+    int64_t now = now_rel(r);
+    int n = 0;
+    while (r->have_next && r->next_due <= now && n++ < BATCH) {
+        if (r->res->scheduled == 0)
+            r->res->first_due_us = r->next_due;
+        r->res->last_due_us = r->next_due;
+        r->res->scheduled++;
+        dispatch(r, r->next_idx, r->next_due);
+        fetch_next(r);
+    }
+    arm_timer(r);
+    finish_if_done(r);
+}
+
+static void on_done(void *user, const engine_response *resp)
+{
+    rctx *c = user;
+    run *r = c->r;
+    const load_req *q = &r->set->reqs[c->idx];
+    load_stats *st = c->side ? &r->res->base : &r->res->cand;
+    int64_t due_abs = r->t0 + c->due;
+    if (resp->ok)
+        load_stats_record(st, q->route, c->due, resp->status ? resp->status : 1, NULL,
+                          resp->done_us - due_abs, resp->done_us - resp->sent_us);
+    else
+        load_stats_record(st, q->route, c->due, 0, resp->error, 0, 0);
+    c->next_free = r->free_ctx;
+    r->free_ctx = c;
+    r->inflight--;
+
+    if (!resp->ok && resp->error_kind == ENGINE_ERR_CONNECT) {
+        r->connect_failures++;
+        if (st->responses == 0 && r->connect_failures >= UNREACHABLE_AFTER && !r->res->unreachable) {
+            r->res->unreachable = 1;
+            snprintf(r->res->reason, sizeof r->res->reason, "%s unreachable: %s",
+                     c->side ? r->o->compare : r->o->target, resp->error ? resp->error : "connect failed");
+            stop(r);
+            return;
+        }
+    }
+    if (!r->stopping)
+        drain_queue(r);
+    finish_if_done(r);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    run *r = arg;
+    const load_stats *st = &r->res->cand;
+    double el = (double)now_rel(r) / 1e6;
+    fprintf(stderr, "\r\033[K%6.1fs  sent %llu  %.1f req/s  p99 %.2f ms  errors %llu  in flight %zu%s", el,
+            (unsigned long long)r->res->sent, el > 0 ? (double)r->res->sent / el : 0.0,
+            (double)hist_percentile(st->lat, 99) / 1000.0,
+            (unsigned long long)(st->errors + st->http_5xx), r->inflight / (size_t)r->nsides,
+            r->qlen ? "  (waiting: target slower than the schedule)" : "");
+}
+
+static void on_signal(evutil_socket_t fd, short what, void *arg)
+{
+    run *r = arg;
+    r->res->interrupted = 1;
+    stop(r);
+}
+
+static int64_t expected_run_us(const load_opts *o, const load_set *set)
+{
+    if (o->duration_us)
+        return o->duration_us;
+    if (o->rate > 0)
+        return (int64_t)((double)set->n * 1e6 / o->rate);
+    int64_t lo = set->start_us[0], hi = set->start_us[0];
+    for (size_t i = 1; i < set->n; i++) {
+        if (set->start_us[i] < lo)
+            lo = set->start_us[i];
+        if (set->start_us[i] > hi)
+            hi = set->start_us[i];
+    }
+    return (int64_t)((double)(hi - lo) / o->speed);
+}
+
+int load_run(const load_opts *o, const load_set *set, load_result *res, char *err, size_t errlen)
+{
+    run r;
+    int rc = -1;
+    struct event_config *cfg = NULL;
+    memset(&r, 0, sizeof r);
+    memset(res, 0, sizeof *res);
+    r.o = o;
+    r.set = set;
+    r.res = res;
+    r.nsides = o->compare ? 2 : 1;
+    res->has_base = r.nsides == 2;
+    int64_t slice = tline_pick_slice(expected_run_us(o, set));
+    if (!(res->lag = hist_new()) || load_stats_init(&res->cand, set->nroutes, slice) ||
+        (res->has_base && load_stats_init(&res->base, set->nroutes, slice))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    sched_opts so = {o->speed, o->rate, o->duration_us, o->shard_k, o->shard_n};
+    if (!(r.s = sched_new(set->start_us, set->conn, set->n, &so, err, errlen)))
+        goto out;
+    size_t nctx = (size_t)o->max_inflight * (size_t)r.nsides;
+    if (!(r.ctxs = calloc(nctx, sizeof *r.ctxs))) {
+        snprintf(err, errlen, "out of memory (--max-inflight %d)", o->max_inflight);
+        goto out;
+    }
+    for (size_t i = 0; i < nctx; i++) {
+        r.ctxs[i].next_free = r.free_ctx;
+        r.free_ctx = &r.ctxs[i];
+    }
+    /* timerfd-backed timers: epoll's millisecond timeouts would bunch sends into 1 ms clumps */
+    if (!(cfg = event_config_new()) || event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) ||
+        !(r.base = event_base_new_with_config(cfg))) {
+        snprintf(err, errlen, "cannot create the event loop");
+        goto out;
+    }
+    const char *urls[2] = {o->target, o->compare};
+    for (int i = 0; i < r.nsides; i++) {
+        engine_opts eo = {0};
+        eo.target = urls[i];
+        eo.timeout_ms = (long)(o->timeout_us / 1000);
+        eo.max_connections = o->connections;
+        char e2[256];
+        if (!(r.eng[i] = engine_new(r.base, &eo, e2, sizeof e2))) {
+            snprintf(err, errlen, "%s: %s", urls[i], e2);
+            goto out;
+        }
+    }
+    r.progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
+    if (!(r.timer = evtimer_new(r.base, on_timer, &r)) ||
+        !(r.sigint = evsignal_new(r.base, SIGINT, on_signal, &r)) ||
+        !(r.sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r)) ||
+        (r.progress && !(r.tick = event_new(r.base, -1, EV_PERSIST, on_tick, &r)))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    evsignal_add(r.sigint, NULL);
+    evsignal_add(r.sigterm, NULL);
+    if (r.tick) {
+        struct timeval one = {1, 0};
+        evtimer_add(r.tick, &one);
+    }
+    res->started_wall_us = tdtime_now_us();
+    r.t0 = tdtime_mono_us();
+    fetch_next(&r);
+    if (r.have_next) {
+        arm_timer(&r);
+        event_base_dispatch(r.base);
+    }
+    res->elapsed_us = now_rel(&r);
+    if (r.tick) {
+        on_tick(-1, 0, &r);
+        fputc('\n', stderr);
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++)
+        engine_free(r.eng[i]); /* cancels what is still in flight after a stop */
+    if (r.timer)
+        event_free(r.timer);
+    if (r.tick)
+        event_free(r.tick);
+    if (r.sigint)
+        event_free(r.sigint);
+    if (r.sigterm)
+        event_free(r.sigterm);
+    if (r.base)
+        event_base_free(r.base);
+    if (cfg)
+        event_config_free(cfg);
+    sched_free(r.s);
+    free(r.ctxs);
+    free(r.q);
+    return rc;
+}
+
+void load_result_free(load_result *res)
+{
+    hist_free(res->lag);
+    load_stats_free(&res->cand);
+    if (res->has_base)
+        load_stats_free(&res->base);
+    memset(res, 0, sizeof *res);
+}

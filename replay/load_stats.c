@@ -1,0 +1,117 @@
+/* load_stats: measurements of one side of a load run. */
+#include "load_stats.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+int load_stats_init(load_stats *s, size_t nroutes, int64_t slice_us)
+{
+    memset(s, 0, sizeof *s);
+    if (!(s->lat = hist_new()) || !(s->svc = hist_new()) || !(s->tl = tline_new(slice_us)) ||
+        !(s->routes = calloc(nroutes ? nroutes : 1, sizeof *s->routes)))
+        return -1;
+    s->nroutes = nroutes;
+    for (size_t i = 0; i < nroutes; i++)
+        if (!(s->routes[i].lat = hist_new()) || !(s->routes[i].svc = hist_new()))
+            return -1;
+    return 0;
+}
+
+void load_stats_free(load_stats *s)
+{
+    hist_free(s->lat);
+    hist_free(s->svc);
+    tline_free(s->tl);
+    if (s->routes)
+        for (size_t i = 0; i < s->nroutes; i++) {
+            hist_free(s->routes[i].lat);
+            hist_free(s->routes[i].svc);
+        }
+    free(s->routes);
+    memset(s, 0, sizeof *s);
+}
+
+void load_stats_record(load_stats *s, uint32_t route, int64_t at_us, int status, const char *error,
+                       int64_t latency_us, int64_t service_us)
+{
+    load_route_stats *r = &s->routes[route];
+    s->requests++;
+    r->requests++;
+    if (status == 0) {
+        s->errors++;
+        r->errors++;
+        if (!s->first_error[0])
+            snprintf(s->first_error, sizeof s->first_error, "%s", error ? error : "transport failure");
+        tline_record(s->tl, at_us, -1);
+        return;
+    }
+    s->responses++;
+    r->responses++;
+    s->status[status > 0 && status < 600 ? status : 0]++;
+    if (status >= 500) {
+        s->http_5xx++;
+        r->http_5xx++;
+    }
+    hist_record(s->lat, latency_us);
+    hist_record(s->svc, service_us);
+    hist_record(r->lat, latency_us);
+    hist_record(r->svc, service_us);
+    tline_record(s->tl, at_us, latency_us);
+}
+
+static void counters(json_t *o, uint64_t req, uint64_t resp, uint64_t err, uint64_t s5)
+{
+    json_object_set_new(o, "requests", json_integer((json_int_t)req));
+    json_object_set_new(o, "matched", json_integer((json_int_t)resp));
+    json_object_set_new(o, "diffs", json_integer(0));
+    json_object_set_new(o, "noise", json_integer(0));
+    json_object_set_new(o, "errors", json_integer((json_int_t)err));
+    json_object_set_new(o, "http_5xx", json_integer((json_int_t)s5));
+}
+
+int load_stats_to_json(const load_stats *s, const load_set *set, json_t *obj, json_t *report,
+                       const char *baseline_key)
+{
+    json_t *totals = json_object();
+    json_t *status = json_object();
+    if (!totals || !status) {
+        json_decref(totals);
+        json_decref(status);
+        return -1;
+    }
+    counters(totals, s->requests, s->responses, s->errors, s->http_5xx);
+    json_object_set_new(obj, "totals", totals);
+    for (int c = 0; c < 600; c++)
+        if (s->status[c]) {
+            char k[8];
+            snprintf(k, sizeof k, "%d", c);
+            json_object_set_new(status, c ? k : "other", json_integer((json_int_t)s->status[c]));
+        }
+    json_object_set_new(obj, "status", status);
+    report_set_latency(obj, s->lat, s->svc);
+    json_object_set_new(obj, "timeline", tline_to_json(s->tl));
+    if (s->first_error[0])
+        json_object_set_new(obj, "first_error", json_string(s->first_error));
+
+    for (size_t i = 0; i < s->nroutes; i++) {
+        const load_route_stats *r = &s->routes[i];
+        if (!r->requests)
+            continue;
+        json_t *ep = report_endpoint(report, set->routes[i].method, set->routes[i].path);
+        if (!ep)
+            return -1;
+        json_t *dst = ep;
+        if (baseline_key) {
+            dst = json_object();
+            if (!dst || json_object_set_new(ep, baseline_key, dst))
+                return -1;
+        }
+        counters(dst, r->requests, r->responses, r->errors, r->http_5xx);
+        report_set_latency(dst, r->lat, r->svc);
+    }
+    return 0;
+}
