@@ -1,8 +1,370 @@
-#include <stdio.h>
+/* check: the integration gate. Loads the capture, groups exchanges by recorded connection, replays the
+ * groups in parallel (each group in its recorded order, one exchange at a time), and judges each
+ * response against the recording (check_item). Exit 0 pass, 1 diffs over the limit, 2 trouble. */
 #include "check.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capset.h"
+#include "check_int.h"
+#include "report.h"
+#include "tdtime.h"
+
+static void start_next_groups(check_run *r);
+static void submit_copy(check_run *r, check_item *it, int which);
+
+static void item_done(check_run *r, check_item *it)
+{
+    check_item_finish(r, it);
+    r->n_finished++;
+    for (int c = 0; c < COPY_N; c++) {
+        free(it->copy[c].raw);
+        it->copy[c].raw = NULL;
+    }
+    check_group *g = it->group;
+    g->next++;
+    if (r->fatal[0])
+        return;
+    /* The next exchange of this connection, skipping those not replayed. */
+    while (g->next < g->n && r->items[g->idx[g->next]].skip)
+        g->next++;
+    if (g->next < g->n) {
+        check_item *nx = &r->items[g->idx[g->next]];
+        submit_copy(r, nx, COPY_TARGET);
+        if (r->baseline && !r->fatal[0])
+            submit_copy(r, nx, COPY_BASELINE);
+        return;
+    }
+    r->active_groups--;
+    start_next_groups(r);
+    if (!r->active_groups)
+        event_base_loopbreak(r->base);
+}
+
+static void on_response(void *user, const engine_response *resp)
+{
+    check_copy *c = user;
+    check_item *it = c->item;
+    int which = c->which;
+    check_run *r = it->run;
+    c->done = 1;
+    c->ok = resp->ok;
+    c->kind = resp->error_kind;
+    c->service_us = resp->done_us - resp->sent_us;
+    if (resp->ok) {
+        c->raw = malloc(resp->raw_len + 1);
+        if (c->raw) {
+            memcpy(c->raw, resp->raw, resp->raw_len);
+            c->raw[resp->raw_len] = '\0';
+            c->raw_len = resp->raw_len;
+            c->head_only = resp->http_version == 20 ? resp->head_len : 0;
+        } else {
+            c->ok = 0;
+            c->error = strdup("out of memory");
+        }
+    } else {
+        free(c->error);
+        c->error = strdup(resp->error ? resp->error : "transport failure");
+        if (resp->error_kind == ENGINE_ERR_CONNECT && !r->fatal[0]) {
+            snprintf(r->fatal, sizeof r->fatal, "%s %s unreachable: %s",
+                     which == COPY_BASELINE ? "baseline" : "target",
+                     which == COPY_BASELINE ? r->o->baseline : r->o->target, resp->error);
+            event_base_loopbreak(r->base);
+        }
+    }
+    it->pending--;
+    if (r->fatal[0])
+        return;
+    /* --learn-noise: the second copy goes out once the first is in. Only safe methods are sent twice:
+     * a second POST would create a second object and change every answer after it. */
+    if (which == COPY_TARGET && r->o->learn_noise && c->ok &&
+        (!strcmp(it->method, "GET") || !strcmp(it->method, "HEAD") || !strcmp(it->method, "OPTIONS"))) {
+        submit_copy(r, it, COPY_TARGET2);
+        return;
+    }
+    if (!it->pending)
+        item_done(r, it);
+}
+
+static void submit_copy(check_run *r, check_item *it, int which)
+{
+    check_req q;
+    correlate *corr = which == COPY_BASELINE ? r->corr_baseline : r->corr_target;
+    if (check_req_build(it, corr, &q) < 0) {
+        snprintf(r->fatal, sizeof r->fatal, "out of memory");
+        event_base_loopbreak(r->base);
+        return;
+    }
+    check_copy *c = &it->copy[which];
+    c->item = it;
+    c->which = which;
+    c->used = 1;
+    it->pending++;
+    if (which == COPY_TARGET)
+        r->n_replayed++;
+    engine *e = which == COPY_BASELINE ? r->baseline : r->target;
+    if (engine_submit(e, &q.req, on_response, c) < 0) {
+        it->pending--;
+        snprintf(r->fatal, sizeof r->fatal, "could not start a request to %s",
+                 which == COPY_BASELINE ? r->o->baseline : r->o->target);
+        event_base_loopbreak(r->base);
+    }
+    check_req_free(&q);
+}
+
+static void start_next_groups(check_run *r)
+{
+    size_t limit = r->o->sequential ? 1 : (size_t)r->o->concurrency;
+    while (!r->fatal[0] && r->active_groups < limit && r->next_group < r->n_groups) {
+        check_group *g = &r->groups[r->next_group++];
+        while (g->next < g->n && r->items[g->idx[g->next]].skip)
+            g->next++;
+        if (g->next >= g->n)
+            continue;
+        r->active_groups++;
+        check_item *it = &r->items[g->idx[g->next]];
+        submit_copy(r, it, COPY_TARGET);
+        if (r->baseline && !r->fatal[0])
+            submit_copy(r, it, COPY_BASELINE);
+    }
+}
+
+static int cmp_conn(const void *a, const void *b, void *ctx)
+{
+    const check_run *r = ctx;
+    const exchange *x = r->items[*(const size_t *)a].x, *y = r->items[*(const size_t *)b].x;
+    if (x->conn_id != y->conn_id)
+        return x->conn_id < y->conn_id ? -1 : 1;
+    if (x->conn_seq != y->conn_seq)
+        return x->conn_seq < y->conn_seq ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_first_id(const void *a, const void *b)
+{
+    const check_group *g = a, *h = b;
+    return g->idx[0] < h->idx[0] ? -1 : g->idx[0] > h->idx[0];
+}
+
+/* Groups: one per recorded connection (an unknown connection, id 0, is one group per exchange), ordered
+ * by their first exchange; --sequential: one group holding everything in recorded order. */
+static int build_groups(check_run *r)
+{
+    size_t n = r->n_items;
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    r->groups = calloc(n ? n : 1, sizeof *r->groups);
+    if (!order || !r->groups) {
+        free(order);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    if (r->o->sequential) {
+        r->groups[0].idx = order;
+        r->groups[0].n = n;
+        r->n_groups = n ? 1 : 0;
+    } else {
+        qsort_r(order, n, sizeof *order, cmp_conn, r);
+        size_t i = 0;
+        while (i < n) {
+            size_t j = i + 1;
+            uint64_t conn = r->items[order[i]].x->conn_id;
+            while (conn && j < n && r->items[order[j]].x->conn_id == conn)
+                j++;
+            check_group *g = &r->groups[r->n_groups++];
+            g->idx = malloc((j - i) * sizeof *g->idx);
+            if (!g->idx) {
+                free(order);
+                return -1;
+            }
+            memcpy(g->idx, order + i, (j - i) * sizeof *g->idx);
+            g->n = j - i;
+            i = j;
+        }
+        free(order);
+        qsort(r->groups, r->n_groups, sizeof *r->groups, cmp_first_id);
+    }
+    for (size_t g = 0; g < r->n_groups; g++)
+        for (size_t k = 0; k < r->groups[g].n; k++)
+            r->items[r->groups[g].idx[k]].group = &r->groups[g];
+    return 0;
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    check_run *r = arg;
+    fprintf(stderr, "\rcheck: %zu/%zu exchanges, %llu diffs, %llu errors ", r->n_finished,
+            r->n_items - r->n_skipped, (unsigned long long)r->diffs, (unsigned long long)r->errors);
+}
+
+static void run_free(check_run *r)
+{
+    for (size_t i = 0; i < r->n_items; i++)
+        check_item_free(&r->items[i]);
+    free(r->items);
+    if (r->o && r->o->sequential) {
+        if (r->n_groups)
+            free(r->groups[0].idx);
+    } else {
+        for (size_t g = 0; g < r->n_groups; g++)
+            free(r->groups[g].idx);
+    }
+    free(r->groups);
+    engine_free(r->target);
+    engine_free(r->baseline);
+    correlate_free(r->corr_target);
+    correlate_free(r->corr_baseline);
+    if (r->base)
+        event_base_free(r->base);
+    capset_free_all(r->xs, r->n_xs);
+    json_decref(r->report);
+    hist_free(r->service);
+    free(r->noise_list);
+    free(r->rnoise);
+}
+
+/* Everything up to the replay: capture, items, groups, correlation scan, engines. 0 or -1 (err). */
+static int run_setup(check_run *r, char *err, size_t errlen)
+{
+    const check_opts *o = r->o;
+    if (capset_load_all(o->captures, o->n_captures, &r->xs, &r->n_xs, err, errlen) < 0)
+        return -1;
+    r->items = calloc(r->n_xs ? r->n_xs : 1, sizeof *r->items);
+    if (!r->items)
+        goto oom;
+    r->n_items = r->n_xs;
+    for (size_t i = 0; i < r->n_xs; i++) {
+        if (check_item_prepare(r, &r->items[i], &r->xs[i], err, errlen) < 0)
+            return -1;
+        r->n_skipped += r->items[i].skip;
+    }
+    if (build_groups(r) < 0)
+        goto oom;
+    r->cfg.ignore = o->ignore;
+    r->cfg.ignore_header = o->ignore_header;
+    r->cfg.n_ignore_header = o->n_ignore_header;
+    r->cfg.compare_header = o->compare_header;
+    r->cfg.n_compare_header = o->n_compare_header;
+    if (o->correlate && !o->no_diff) {
+        if (!(r->corr_target = correlate_new()))
+            goto oom;
+        check_scan_correlation(r, r->corr_target);
+        if (o->baseline) {
+            if (!(r->corr_baseline = correlate_new()))
+                goto oom;
+            check_scan_correlation(r, r->corr_baseline);
+        }
+    }
+    r->base = event_base_new();
+    r->report = report_new("check", o->target);
+    r->service = hist_new();
+    if (!r->base || !r->report || !r->service)
+        goto oom;
+    engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
+                      .insecure = o->insecure,
+                      .max_connections = o->sequential ? 1 : o->concurrency * (o->learn_noise ? 2 : 1)};
+    if (!(r->target = engine_new(r->base, &eo, err, errlen)))
+        return -1;
+    if (o->baseline) {
+        eo.target = o->baseline;
+        if (!(r->baseline = engine_new(r->base, &eo, err, errlen)))
+            return -1;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static void finish_report(check_run *r, int pass, double rate)
+{
+    const check_opts *o = r->o;
+    json_t *rep = r->report;
+    report_set_latency(rep, r->service, r->service);
+    double secs = (double)(r->t1_us - r->t0_us) / 1e6;
+    json_t *rt = json_object_get(rep, "rate");
+    double rps = secs > 0 ? (double)r->requests / secs : 0;
+    if (rt) {
+        json_object_set_new(rt, "scheduled_rps", json_real(rps));
+        json_object_set_new(rt, "achieved_rps", json_real(rps));
+    }
+    char expr[96], observed[64];
+    snprintf(expr, sizeof expr, "max_diff_rate=%s", o->max_diff_rate_text);
+    snprintf(observed, sizeof observed, "%.3g%%", rate * 100);
+    report_add_gate(rep, expr, observed, pass, "exchanges with a diff or a transport error, of those replayed");
+    json_t *nl = json_array();
+    for (size_t i = 0; nl && i < r->n_noise; i++)
+        json_array_append_new(nl, json_pack("{s:s,s:s,s:s,s:I}", "method", r->noise_list[i].method, "route",
+                                            r->noise_list[i].route, "where", r->noise_list[i].where, "count",
+                                            (json_int_t)r->noise_list[i].count));
+    if (nl)
+        json_object_set_new(rep, "noise", nl);
+    json_t *t = report_totals(rep);
+    json_object_set_new(t, "skipped", json_integer((json_int_t)r->n_skipped));
+    if (o->baseline)
+        json_object_set_new(t, "baseline_errors", json_integer((json_int_t)r->baseline_errors));
+    json_object_set_new(rep, "duration_s", json_real(secs));
+    json_object_set_new(rep, "noise_method", json_string(o->baseline ? (o->learn_noise ? "baseline+learn" : "baseline")
+                                                         : o->learn_noise ? "learn" : "none"));
+    report_set_verdict(rep, pass);
+}
+
 int check_main(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "tapedeck-replay %s: not implemented yet\n", argv[0]);
-    return 2;
+    check_opts o;
+    int prc = check_opts_parse(&o, argc, argv);
+    if (prc) {
+        check_opts_free(&o);
+        return prc > 0 ? 0 : 2;
+    }
+    check_run r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    char err[512] = "";
+    int status = 2;
+    struct event *prog = NULL;
+    if (run_setup(&r, err, sizeof err) < 0) {
+        fprintf(stderr, "tapedeck-replay check: %s\n", err);
+        goto out;
+    }
+    int progress = o.progress < 0 ? isatty(2) : o.progress;
+    if (progress) {
+        prog = event_new(r.base, -1, EV_PERSIST, on_progress, &r);
+        struct timeval tv = {0, 200000};
+        if (prog)
+            event_add(prog, &tv);
+    }
+    r.t0_us = tdtime_mono_us();
+    start_next_groups(&r);
+    if (r.active_groups && !r.fatal[0])
+        event_base_dispatch(r.base);
+    r.t1_us = tdtime_mono_us();
+    check_classify(&r);
+    if (progress)
+        fprintf(stderr, "\r%60s\r", "");
+    if (r.fatal[0]) {
+        fprintf(stderr, "tapedeck-replay check: %s\n", r.fatal);
+        goto out;
+    }
+    double rate = r.requests ? (double)(r.diffs + r.errors) / (double)r.requests : 0;
+    int pass = rate <= o.max_diff_rate + 1e-12;
+    finish_report(&r, pass, rate);
+    check_print_summary(&r, stdout);
+    if (report_write_files(r.report, o.report_json, o.junit, o.html, err, sizeof err) < 0) {
+        fprintf(stderr, "tapedeck-replay check: %s\n", err);
+        goto out;
+    }
+    status = pass ? 0 : 1;
+out:
+    if (prog)
+        event_free(prog);
+    run_free(&r);
+    check_opts_free(&o);
+    return status;
 }

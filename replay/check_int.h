@@ -1,0 +1,107 @@
+/* check_int: state shared by the modules of `check` (check_run schedules, check_item prepares and
+ * judges one exchange, check_summary prints). Not a public interface. */
+#ifndef TAPEDECK_CHECK_INT_H
+#define TAPEDECK_CHECK_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check_compare.h"
+#include "check_opts.h"
+#include "correlate.h"
+#include "engine.h"
+#include "exchange.h"
+#include "hist.h"
+
+enum { COPY_TARGET = 0, COPY_TARGET2 = 1, COPY_BASELINE = 2, COPY_N = 3 };
+
+typedef struct check_copy {
+    struct check_item *item; /* back-pointer: the engine's callback gets the copy */
+    int which;               /* COPY_* */
+    int used, done, ok;
+    engine_error_kind kind;
+    char *raw;
+    size_t raw_len, head_only; /* head_only: head length for HTTP/2 responses, else 0 */
+    char *error;
+    int64_t service_us;
+} check_copy;
+
+typedef struct check_item {
+    exchange *x;
+    int skip;          /* not replayed: filtered out, or nothing recorded to compare with */
+    char method[24];
+    char *target;      /* request target as recorded */
+    char **headers;    /* "Name: value" to send (recorded minus Host, plus --set-header) */
+    size_t n_headers;
+    char *body;        /* de-chunked request body */
+    size_t body_len;
+    char route[256];
+    check_copy copy[COPY_N];
+    int pending;
+    cmp_list *diffs;   /* judged, with diffs: classified against the route's noise at the end */
+    struct check_run *run;
+    struct check_group *group;
+} check_item;
+
+typedef struct check_group {
+    size_t *idx;
+    size_t n, next;
+} check_group;
+
+typedef struct noise_agg {
+    char method[24], route[256], where[256];
+    uint64_t count;
+} noise_agg;
+
+/* A field found noisy on a route (any method; array indices as [*]). */
+typedef struct route_noise {
+    char route[256], where[256];
+} route_noise;
+
+typedef struct check_run {
+    const check_opts *o;
+    exchange *xs;
+    size_t n_xs;
+    check_item *items;
+    size_t n_items, n_replayed, n_finished, n_skipped;
+    check_group *groups;
+    size_t n_groups, next_group, active_groups;
+    struct event_base *base;
+    engine *target, *baseline;
+    correlate *corr_target, *corr_baseline;
+    cmp_cfg cfg;
+    json_t *report;
+    hist *service;
+    uint64_t requests, matched, diffs, noise, errors, baseline_errors, diffs_listed;
+    noise_agg *noise_list;
+    size_t n_noise, cap_noise;
+    route_noise *rnoise;
+    size_t n_rnoise, cap_rnoise;
+    char fatal[512]; /* set: stop, exit 2 */
+    int64_t t0_us, t1_us;
+} check_run;
+
+/* check_item.c */
+int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, size_t errlen);
+void check_item_free(check_item *it);
+/* Builds the engine request for one destination (correlation applied); frees with check_req_free. */
+typedef struct check_req {
+    engine_request req;
+    char *target, *body;
+    char **owned_headers;
+    const char **hdr_ptrs;
+} check_req;
+int check_req_build(const check_item *it, correlate *corr, check_req *out);
+void check_req_free(check_req *q);
+/* All copies are in: learn correlations, compare, account into the report. */
+void check_item_finish(check_run *r, check_item *it);
+/* After the replay: set noise apart from the stored diffs, count and list what is left. */
+void check_classify(check_run *r);
+/* The correlation scan over every replayed item, in recorded order. */
+void check_scan_correlation(check_run *r, correlate *c);
+
+/* check_summary.c */
+void check_print_summary(const check_run *r, FILE *f);
+
+#endif

@@ -1,0 +1,431 @@
+/* check_item: one recorded exchange through `check` — turn the recorded request into what is sent,
+ * and, once every copy of the response is in, decode, correlate, diff, set noise apart and count. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check_int.h"
+#include "decode.h"
+#include "httpmsg.h"
+#include "report.h"
+#include "route.h"
+
+#define CHECK_MAX_REPORTED_DIFFS 1000 /* diffs listed in the report; all are counted */
+#define CHECK_MAX_NOISE_KINDS 500
+
+static int header_is(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncasecmp(line, name, n) && line[n] == ':';
+}
+
+static int set_by_flag(const check_opts *o, const char *line)
+{
+    const char *colon = strchr(line, ':');
+    size_t n = colon ? (size_t)(colon - line) : strlen(line);
+    for (size_t i = 0; i < o->n_set_header; i++)
+        if (!strncasecmp(o->set_header[i], line, n) && o->set_header[i][n] == ':')
+            return 1;
+    return 0;
+}
+
+int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, size_t errlen)
+{
+    const check_opts *o = r->o;
+    memset(it, 0, sizeof *it);
+    it->x = x;
+    it->run = r;
+    httpmsg m;
+    if (httpmsg_parse(&m, HTTPMSG_REQUEST, x->request ? x->request : "", x->request_len, NULL, err, errlen) !=
+        HTTPMSG_OK) {
+        /* An unparseable recorded request cannot be replayed faithfully: skip it, say so once. */
+        it->skip = 1;
+        return 0;
+    }
+    snprintf(it->method, sizeof it->method, "%s", m.head.method);
+    it->target = strdup(m.head.url ? m.head.url : "/");
+    it->body = malloc(m.body_len + 1);
+    it->headers = calloc(m.head.n_headers + o->n_set_header + 1, sizeof(char *));
+    if (!it->target || !it->body || !it->headers)
+        goto oom;
+    memcpy(it->body, m.body ? m.body : "", m.body_len);
+    it->body[m.body_len] = '\0';
+    it->body_len = m.body_len;
+    for (size_t i = 0; i < m.head.n_headers; i++) {
+        const httpmsg_header *h = &m.head.headers[i];
+        char *line = malloc(h->name_len + h->value_len + 3);
+        if (!line)
+            goto oom;
+        memcpy(line, h->name, h->name_len);
+        memcpy(line + h->name_len, ": ", 2);
+        memcpy(line + h->name_len + 2, h->value, h->value_len);
+        line[h->name_len + 2 + h->value_len] = '\0';
+        if (header_is(line, "Host") || set_by_flag(o, line)) {
+            free(line);
+            continue;
+        }
+        it->headers[it->n_headers++] = line;
+    }
+    for (size_t i = 0; i < o->n_set_header; i++)
+        if (!(it->headers[it->n_headers++] = strdup(o->set_header[i])))
+            goto oom;
+    if (route_normalise(it->target, it->route, sizeof it->route) < 0)
+        snprintf(it->route, sizeof it->route, "(long path)");
+    httpmsg_clear(&m);
+
+    /* Filters, then what cannot be compared. */
+    int keep = o->n_methods == 0;
+    for (size_t i = 0; i < o->n_methods; i++)
+        keep |= !strcasecmp(o->methods[i], it->method);
+    if (keep && o->has_path_re)
+        keep = regexec(&o->path_re, it->target, 0, NULL, 0) == 0;
+    if (!keep || !x->response || !x->response_len || !strcasecmp(it->method, "CONNECT"))
+        it->skip = 1;
+    else if (x->response_len > 12 && !strncmp(x->response + 9, "101", 3))
+        it->skip = 1; /* an Upgrade: the tunnel that followed is not HTTP */
+    return 0;
+oom:
+    httpmsg_clear(&m);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void check_item_free(check_item *it)
+{
+    free(it->target);
+    free(it->body);
+    for (size_t i = 0; i < it->n_headers; i++)
+        free(it->headers[i]);
+    free(it->headers);
+    for (int c = 0; c < COPY_N; c++) {
+        free(it->copy[c].raw);
+        free(it->copy[c].error);
+    }
+    if (it->diffs) {
+        cmp_list_clear(it->diffs);
+        free(it->diffs);
+    }
+    memset(it, 0, sizeof *it);
+}
+
+int check_req_build(const check_item *it, correlate *corr, check_req *q)
+{
+    memset(q, 0, sizeof *q);
+    q->hdr_ptrs = calloc(it->n_headers + 1, sizeof(char *));
+    q->owned_headers = calloc(it->n_headers + 1, sizeof(char *));
+    if (!q->hdr_ptrs || !q->owned_headers) {
+        check_req_free(q);
+        return -1;
+    }
+    q->req.method = it->method;
+    q->req.target = it->target;
+    q->req.body = it->body;
+    q->req.body_len = it->body_len;
+    if (corr && correlate_mappings(corr)) {
+        if ((q->target = correlate_rewrite_target(corr, it->target)))
+            q->req.target = q->target;
+        size_t bl;
+        if (correlate_rewrite_body(corr, it->body, it->body_len, &q->body, &bl) == 1) {
+            q->req.body = q->body;
+            q->req.body_len = bl;
+        }
+    }
+    for (size_t i = 0; i < it->n_headers; i++) {
+        char *rw = corr && correlate_mappings(corr) ? correlate_rewrite_header(corr, it->headers[i]) : NULL;
+        q->owned_headers[i] = rw;
+        q->hdr_ptrs[i] = rw ? rw : it->headers[i];
+    }
+    q->req.headers = q->hdr_ptrs;
+    q->req.n_headers = it->n_headers;
+    return 0;
+}
+
+void check_req_free(check_req *q)
+{
+    free(q->target);
+    free(q->body);
+    for (size_t i = 0; q->owned_headers && q->hdr_ptrs && q->hdr_ptrs[i]; i++)
+        free(q->owned_headers[i]);
+    free(q->owned_headers);
+    free((void *)q->hdr_ptrs);
+    memset(q, 0, sizeof *q);
+}
+
+/* A decoded response's JSON body, or NULL. */
+static json_t *body_json(const decode_msg *m)
+{
+    if (!m->body_len)
+        return NULL;
+    char c = m->body[0];
+    size_t i = 0;
+    while (i < m->body_len && (m->body[i] == ' ' || m->body[i] == '\n' || m->body[i] == '\r' || m->body[i] == '\t'))
+        c = m->body[++i];
+    if (c != '{' && c != '[')
+        return NULL;
+    return json_loadb(m->body, m->body_len, 0, NULL);
+}
+
+void check_scan_correlation(check_run *r, correlate *c)
+{
+    char err[256];
+    for (size_t i = 0; i < r->n_items; i++) {
+        check_item *it = &r->items[i];
+        if (!it->target)
+            continue;
+        correlate_scan_request(c, it->target, (const char *const *)it->headers, it->n_headers, it->body,
+                               it->body_len);
+        if (!it->x->response)
+            continue;
+        decode_msg m;
+        if (decode_response(&m, it->x->response, it->x->response_len, 0, it->method, err, sizeof err))
+            continue;
+        json_t *j = body_json(&m);
+        char loc[1024];
+        int has_loc = httpmsg_header_value(&m.msg.head, "Location", loc, sizeof loc);
+        correlate_scan_response(c, j, has_loc ? loc : NULL);
+        json_decref(j);
+        decode_msg_clear(&m);
+    }
+    correlate_scan_done(c);
+}
+
+static void count(check_run *r, json_t *ep, const char *key)
+{
+    report_count(report_totals(r->report), key, 1);
+    if (ep)
+        report_count(ep, key, 1);
+}
+
+/* "$.items[3].ts" -> "$.items[*].ts": noise found at one position of a list counts at every position. */
+static void norm_where(const char *w, char *out, size_t outsz)
+{
+    size_t j = 0;
+    for (size_t i = 0; w[i] && j + 4 < outsz; i++) {
+        if (w[0] == '$' && w[i] == '[' && w[i + 1] >= '0' && w[i + 1] <= '9') {
+            size_t k = i + 1;
+            while (w[k] >= '0' && w[k] <= '9')
+                k++;
+            if (w[k] == ']') {
+                memcpy(out + j, "[*]", 3);
+                j += 3;
+                i = k;
+                continue;
+            }
+        }
+        out[j++] = w[i];
+    }
+    out[j] = '\0';
+}
+
+static void add_route_noise(check_run *r, const char *route, const char *where)
+{
+    char nw[256];
+    norm_where(where, nw, sizeof nw);
+    for (size_t k = 0; k < r->n_rnoise; k++)
+        if (!strcmp(r->rnoise[k].where, nw) && !strcmp(r->rnoise[k].route, route))
+            return;
+    if (r->n_rnoise >= CHECK_MAX_NOISE_KINDS)
+        return;
+    if (r->n_rnoise == r->cap_rnoise) {
+        size_t ncap = r->cap_rnoise ? r->cap_rnoise * 2 : 16;
+        route_noise *nl = realloc(r->rnoise, ncap * sizeof *nl);
+        if (!nl)
+            return;
+        r->rnoise = nl;
+        r->cap_rnoise = ncap;
+    }
+    route_noise *e = &r->rnoise[r->n_rnoise++];
+    snprintf(e->route, sizeof e->route, "%s", route);
+    snprintf(e->where, sizeof e->where, "%s", nw);
+}
+
+/* The route's noise as a cmp_list view, for cmp_split_noise. */
+static void route_noise_list(const check_run *r, const char *route, cmp_list *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < r->n_rnoise && out->n < CMP_MAX_KEPT; k++)
+        if (!strcmp(r->rnoise[k].route, route))
+            out->v[out->n++].where = r->rnoise[k].where;
+    out->total = out->n;
+}
+
+static void note_noise(check_run *r, const check_item *it, const cmp_list *moved)
+{
+    for (size_t i = 0; i < moved->n; i++) {
+        char nw[256];
+        norm_where(moved->v[i].where, nw, sizeof nw);
+        noise_agg *a = NULL;
+        for (size_t k = 0; k < r->n_noise; k++)
+            if (!strcmp(r->noise_list[k].where, nw) && !strcmp(r->noise_list[k].route, it->route) &&
+                !strcmp(r->noise_list[k].method, it->method))
+                a = &r->noise_list[k];
+        if (!a) {
+            if (r->n_noise >= CHECK_MAX_NOISE_KINDS)
+                continue;
+            if (r->n_noise == r->cap_noise) {
+                size_t ncap = r->cap_noise ? r->cap_noise * 2 : 16;
+                noise_agg *nl = realloc(r->noise_list, ncap * sizeof *nl);
+                if (!nl)
+                    return;
+                r->noise_list = nl;
+                r->cap_noise = ncap;
+            }
+            a = &r->noise_list[r->n_noise++];
+            memset(a, 0, sizeof *a);
+            snprintf(a->method, sizeof a->method, "%s", it->method);
+            snprintf(a->route, sizeof a->route, "%s", it->route);
+            snprintf(a->where, sizeof a->where, "%s", nw);
+        }
+        a->count++;
+    }
+}
+
+/* Decode one copy; on failure a diff-like entry explains it. 0 or -1. */
+static int decode_copy(const check_item *it, const check_copy *c, decode_msg *m, char *err, size_t errlen)
+{
+    return decode_response(m, c->raw, c->raw_len, c->head_only, it->method, err, errlen) ? -1 : 0;
+}
+
+void check_item_finish(check_run *r, check_item *it)
+{
+    const check_opts *o = r->o;
+    check_copy *t = &it->copy[COPY_TARGET];
+    json_t *ep = report_endpoint(r->report, it->method, it->route);
+    char idbuf[32];
+    snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
+    r->requests++;
+    count(r, ep, "requests");
+    if (t->ok)
+        hist_record(r->service, t->service_us);
+    if (!t->ok) {
+        r->errors++;
+        count(r, ep, "errors");
+        if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
+            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "transport", "a response",
+                            t->error ? t->error : "no response");
+        return;
+    }
+    if (o->no_diff) {
+        r->matched++;
+        count(r, ep, "matched");
+        return;
+    }
+    char err[256];
+    decode_msg rec, act, other;
+    memset(&other, 0, sizeof other);
+    cmp_list diffs, noise;
+    memset(&diffs, 0, sizeof diffs);
+    memset(&noise, 0, sizeof noise);
+    if (decode_response(&rec, it->x->response, it->x->response_len, 0, it->method, err, sizeof err)) {
+        /* The recording itself cannot be read: nothing to compare with. */
+        r->errors++;
+        count(r, ep, "errors");
+        if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
+            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "recorded response", "readable", err);
+        return;
+    }
+    if (decode_copy(it, t, &act, err, sizeof err) < 0) {
+        r->diffs++;
+        count(r, ep, "diffs");
+        if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
+            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "response", "a decodable response", err);
+        decode_msg_clear(&rec);
+        return;
+    }
+    int body_trusted = !rec.truncated && !(it->x->truncated & EXCHANGE_TRUNC_RESPONSE);
+
+    /* Learn what the destinations handed out before judging (a mapped id is not a diff). */
+    json_t *rj = NULL;
+    if (r->corr_target || r->corr_baseline)
+        rj = body_json(&rec);
+    char rloc[1024], aloc[1024];
+    int has_rloc = httpmsg_header_value(&rec.msg.head, "Location", rloc, sizeof rloc);
+    if (r->corr_target) {
+        json_t *aj = body_json(&act);
+        int has_aloc = httpmsg_header_value(&act.msg.head, "Location", aloc, sizeof aloc);
+        correlate_learn(r->corr_target, rj, aj, has_rloc ? rloc : NULL, has_aloc ? aloc : NULL);
+        json_decref(aj);
+    }
+    cmp_responses(&rec, &act, body_trusted, &r->cfg, r->corr_target, &diffs);
+
+    /* Noise: what differs between two answers that should have been the same. */
+    check_copy *b = &it->copy[COPY_BASELINE], *t2 = &it->copy[COPY_TARGET2];
+    if (b->used) {
+        if (b->ok && !decode_copy(it, b, &other, err, sizeof err)) {
+            if (r->corr_baseline) {
+                json_t *bj = body_json(&other);
+                int has_bloc = httpmsg_header_value(&other.msg.head, "Location", aloc, sizeof aloc);
+                correlate_learn(r->corr_baseline, rj, bj, has_rloc ? rloc : NULL, has_bloc ? aloc : NULL);
+                json_decref(bj);
+            }
+            cmp_responses(&rec, &other, body_trusted, &r->cfg, r->corr_baseline, &noise);
+            decode_msg_clear(&other);
+        } else {
+            r->baseline_errors++;
+        }
+    }
+    if (t2->used) {
+        if (t2->ok && !decode_copy(it, t2, &other, err, sizeof err)) {
+            cmp_responses(&act, &other, 1, &r->cfg, NULL, &noise);
+            decode_msg_clear(&other);
+        }
+    }
+    json_decref(rj);
+    for (size_t i = 0; i < noise.n; i++)
+        add_route_noise(r, it->route, noise.v[i].where);
+    if (diffs.total) {
+        it->diffs = malloc(sizeof *it->diffs);
+        if (it->diffs) {
+            *it->diffs = diffs; /* moved: judged at the end, against all the noise the route showed */
+            memset(&diffs, 0, sizeof diffs);
+        } else {
+            r->diffs++; /* out of memory: count it as a diff rather than lose it */
+            count(r, ep, "diffs");
+        }
+    } else {
+        r->matched++;
+        count(r, ep, "matched");
+    }
+    cmp_list_clear(&diffs);
+    cmp_list_clear(&noise);
+    decode_msg_clear(&rec);
+    decode_msg_clear(&act);
+}
+
+void check_classify(check_run *r)
+{
+    char idbuf[32];
+    for (size_t i = 0; i < r->n_items; i++) {
+        check_item *it = &r->items[i];
+        if (!it->diffs)
+            continue;
+        json_t *ep = report_endpoint(r->report, it->method, it->route);
+        cmp_list rn, moved;
+        memset(&moved, 0, sizeof moved);
+        route_noise_list(r, it->route, &rn);
+        cmp_list *d = it->diffs;
+        cmp_split_noise(d, &rn, &moved);
+        if (moved.total) {
+            r->noise++;
+            count(r, ep, "noise");
+            note_noise(r, it, &moved);
+        }
+        if (d->total) {
+            r->diffs++;
+            count(r, ep, "diffs");
+            snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
+            for (size_t k = 0; k < d->n && r->diffs_listed < CHECK_MAX_REPORTED_DIFFS; k++, r->diffs_listed++)
+                report_add_diff(r->report, idbuf, it->method, it->target, it->route, d->v[k].where,
+                                d->v[k].expected, d->v[k].actual);
+        } else {
+            r->matched++;
+            count(r, ep, "matched");
+        }
+        cmp_list_clear(&moved);
+        cmp_list_clear(d);
+        free(d);
+        it->diffs = NULL;
+    }
+}

@@ -1,0 +1,240 @@
+/* check_opts: getopt_long over the flags of design.md; every error names the flag and the value. */
+#include "check_opts.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tdtime.h"
+
+void check_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tapedeck-replay check CAPTURE... --target URL [options]\n"
+            "\n"
+            "Replays every recorded request against the target and diffs each response with the recorded\n"
+            "one: status, media type, chosen headers, and the body after de-chunking and content-decoding\n"
+            "(JSON structurally, other text exactly, binary by digest). CAPTURE is a .warc.zst file or a\n"
+            "folder of segments.\n"
+            "\n"
+            "  --target URL            the candidate deployment (required), e.g. http://127.0.0.1:8080\n"
+            "  --baseline URL          a deployment of the current version: fields where the recording and\n"
+            "                          the baseline already disagree are noise, not regressions\n"
+            "  --learn-noise           send each request twice to the target; what changes is noise\n"
+            "  --ignore JSONPATH       skip a body field: $.a.b  $.a[*].b  $.a[0]  $..b  (repeatable)\n"
+            "  --ignore-header NAME    never compare this response header (repeatable)\n"
+            "  --compare-header NAME   compare this response header too (repeatable)\n"
+            "  --set-header 'N: v'     send this header instead of the recorded one (repeatable)\n"
+            "  --method M              only replay these methods (repeatable, or a comma list)\n"
+            "  --path REGEX            only replay requests whose target (path?query) matches (POSIX ERE)\n"
+            "  --no-correlate          do not map ids/tokens handed out by the target into later requests\n"
+            "  --concurrency N         recorded connections replayed in parallel (default 8)\n"
+            "  --sequential            one request at a time in global recorded order (stateful APIs)\n"
+            "  --timeout D             per-request timeout, e.g. 10s, 500ms (default 10s)\n"
+            "  --http2                 speak HTTP/2 (prior knowledge on http://, ALPN on https://)\n"
+            "  --insecure              do not verify TLS certificates\n"
+            "  --max-diff-rate R       fail only when (exchanges with diffs + errors) / exchanges > R;\n"
+            "                          R is a percentage with '%%' (\"0.5%%\") or a fraction (\"0.005\");\n"
+            "                          default 0: any diff fails\n"
+            "  --report-json FILE      the report as JSON   --junit FILE  JUnit XML   --html FILE  a page\n"
+            "  --show-diffs N          diffs printed in the summary (default 10)\n"
+            "  --progress / --no-progress   progress line on stderr (default: when it is a terminal)\n"
+            "  --help, --version\n"
+            "\n"
+            "Exit status: 0 passed, 1 diffs over the limit, 2 trouble (bad flags, unreadable capture,\n"
+            "target unreachable).\n");
+}
+
+int check_parse_rate(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return -1;
+    if (*end == '%' && end[1] == '\0')
+        v /= 100.0;
+    else if (*end != '\0')
+        return -1;
+    if (v > 1.0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int add_list(const char **list, size_t *n, const char *v, const char *flag)
+{
+    if (*n == CHECK_MAX_LIST) {
+        fprintf(stderr, "tapedeck-replay check: too many %s (at most %d)\n", flag, CHECK_MAX_LIST);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+enum {
+    O_TARGET = 256, O_BASELINE, O_LEARN, O_CONC, O_SEQ, O_TIMEOUT, O_HTTP2, O_INSECURE, O_NOCORR, O_NODIFF,
+    O_MAXRATE, O_IGNORE, O_IGNHDR, O_CMPHDR, O_SETHDR, O_METHOD, O_PATH, O_RJSON, O_JUNIT, O_HTML, O_SHOW,
+    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION,
+};
+
+int check_opts_parse(check_opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"target", required_argument, 0, O_TARGET},       {"baseline", required_argument, 0, O_BASELINE},
+        {"learn-noise", no_argument, 0, O_LEARN},          {"concurrency", required_argument, 0, O_CONC},
+        {"sequential", no_argument, 0, O_SEQ},             {"timeout", required_argument, 0, O_TIMEOUT},
+        {"http2", no_argument, 0, O_HTTP2},                {"insecure", no_argument, 0, O_INSECURE},
+        {"no-correlate", no_argument, 0, O_NOCORR},        {"no-diff", no_argument, 0, O_NODIFF},
+        {"max-diff-rate", required_argument, 0, O_MAXRATE}, {"ignore", required_argument, 0, O_IGNORE},
+        {"ignore-header", required_argument, 0, O_IGNHDR}, {"compare-header", required_argument, 0, O_CMPHDR},
+        {"set-header", required_argument, 0, O_SETHDR},    {"method", required_argument, 0, O_METHOD},
+        {"path", required_argument, 0, O_PATH},            {"report-json", required_argument, 0, O_RJSON},
+        {"junit", required_argument, 0, O_JUNIT},          {"html", required_argument, 0, O_HTML},
+        {"show-diffs", required_argument, 0, O_SHOW},      {"progress", no_argument, 0, O_PROGRESS},
+        {"no-progress", no_argument, 0, O_NOPROGRESS},     {"help", no_argument, 0, O_HELP},
+        {"version", no_argument, 0, O_VERSION},            {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->concurrency = 8;
+    o->timeout_ms = 10000;
+    o->correlate = 1;
+    o->show_diffs = 10;
+    o->progress = -1;
+    o->max_diff_rate_text = "0";
+    o->ignore = jsonpath_set_new();
+    if (!o->ignore) {
+        fprintf(stderr, "tapedeck-replay check: out of memory\n");
+        return -1;
+    }
+    const char *P = "tapedeck-replay check";
+    char err[256];
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case O_TARGET: o->target = optarg; break;
+        case O_BASELINE: o->baseline = optarg; break;
+        case O_LEARN: o->learn_noise = 1; break;
+        case O_CONC: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 10000) {
+                fprintf(stderr, "%s: --concurrency wants a number from 1 to 10000, got '%s'\n", P, optarg);
+                return -1;
+            }
+            o->concurrency = (int)v;
+            break;
+        }
+        case O_SEQ: o->sequential = 1; break;
+        case O_TIMEOUT: {
+            int64_t us;
+            if (tdtime_parse_duration(optarg, 1000000, &us) < 0 || us < 1000) {
+                fprintf(stderr, "%s: --timeout wants a duration such as 10s or 500ms, got '%s'\n", P, optarg);
+                return -1;
+            }
+            o->timeout_ms = (long)(us / 1000);
+            break;
+        }
+        case O_HTTP2: o->http2 = 1; break;
+        case O_INSECURE: o->insecure = 1; break;
+        case O_NOCORR: o->correlate = 0; break;
+        case O_NODIFF: o->no_diff = 1; break;
+        case O_MAXRATE:
+            if (check_parse_rate(optarg, &o->max_diff_rate) < 0) {
+                fprintf(stderr, "%s: --max-diff-rate wants a percentage ('1%%') or a fraction ('0.01') "
+                                "between 0 and 1, got '%s'\n", P, optarg);
+                return -1;
+            }
+            o->max_diff_rate_text = optarg;
+            break;
+        case O_IGNORE:
+            if (jsonpath_set_add(o->ignore, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "%s: --ignore: %s\n", P, err);
+                return -1;
+            }
+            break;
+        case O_IGNHDR:
+            if (add_list(o->ignore_header, &o->n_ignore_header, optarg, "--ignore-header"))
+                return -1;
+            break;
+        case O_CMPHDR:
+            if (add_list(o->compare_header, &o->n_compare_header, optarg, "--compare-header"))
+                return -1;
+            break;
+        case O_SETHDR: {
+            const char *colon = strchr(optarg, ':');
+            if (!colon || colon == optarg) {
+                fprintf(stderr, "%s: --set-header wants 'Name: value', got '%s'\n", P, optarg);
+                return -1;
+            }
+            if (add_list(o->set_header, &o->n_set_header, optarg, "--set-header"))
+                return -1;
+            break;
+        }
+        case O_METHOD: {
+            char *s = optarg, *tok, *save;
+            for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                if (add_list(o->methods, &o->n_methods, tok, "--method"))
+                    return -1;
+            break;
+        }
+        case O_PATH: {
+            if (o->has_path_re)
+                regfree(&o->path_re);
+            int rc = regcomp(&o->path_re, optarg, REG_EXTENDED | REG_NOSUB);
+            if (rc) {
+                regerror(rc, &o->path_re, err, sizeof err);
+                fprintf(stderr, "%s: --path '%s': %s\n", P, optarg, err);
+                return -1;
+            }
+            o->has_path_re = 1;
+            break;
+        }
+        case O_RJSON: o->report_json = optarg; break;
+        case O_JUNIT: o->junit = optarg; break;
+        case O_HTML: o->html = optarg; break;
+        case O_SHOW: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0) {
+                fprintf(stderr, "%s: --show-diffs wants a number, got '%s'\n", P, optarg);
+                return -1;
+            }
+            o->show_diffs = (size_t)v;
+            break;
+        }
+        case O_PROGRESS: o->progress = 1; break;
+        case O_NOPROGRESS: o->progress = 0; break;
+        case 'h':
+        case O_HELP: check_usage(stdout); return 1;
+        case O_VERSION: printf("tapedeck-replay %s\n", TAPEDECK_VERSION); return 1;
+        case ':':
+            fprintf(stderr, "%s: %s needs a value\n", P, argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", P, argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (!o->target) {
+        fprintf(stderr, "%s: --target URL is required (see --help)\n", P);
+        return -1;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: no CAPTURE given (a .warc.zst file or a folder)\n", P);
+        return -1;
+    }
+    o->captures = argv + optind;
+    o->n_captures = (size_t)(argc - optind);
+    return 0;
+}
+
+void check_opts_free(check_opts *o)
+{
+    jsonpath_set_free(o->ignore);
+    o->ignore = NULL;
+    if (o->has_path_re)
+        regfree(&o->path_re);
+    o->has_path_re = 0;
+}

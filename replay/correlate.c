@@ -1,0 +1,497 @@
+/* correlate: three string sets and one map, all open-addressed hash tables of owned strings. */
+#include "correlate.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jsondiff.h"
+
+#define STRMAP_MAX_ENTRIES (1u << 22) /* caps memory on huge captures: later values are not tracked */
+
+typedef struct strmap {
+    char **keys;
+    char **vals;
+    size_t cap, n;
+} strmap;
+
+struct correlate {
+    strmap seen_req; /* values that appeared in some request so far (scan) */
+    strmap handed;   /* values handed out by responses, not seen in a request before (scan) */
+    strmap cand;     /* handed out, then reused by a later request */
+    strmap map;      /* candidate -> the destination's value */
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t sm_slot(const strmap *m, const char *k)
+{
+    size_t i = (size_t)hash_str(k) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], k))
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static const char *sm_get(const strmap *m, const char *k, int *found)
+{
+    *found = 0;
+    if (!m->cap)
+        return NULL;
+    size_t i = sm_slot(m, k);
+    if (!m->keys[i])
+        return NULL;
+    *found = 1;
+    return m->vals[i];
+}
+
+static int sm_has(const strmap *m, const char *k)
+{
+    int f;
+    sm_get(m, k, &f);
+    return f;
+}
+
+/* Adds k (and v, may be NULL) unless present. 1 added, 0 present or full, -1 out of memory. */
+static int sm_put(strmap *m, const char *k, const char *v)
+{
+    if ((m->n + 1) * 10 > m->cap * 7) {
+        if (m->n >= STRMAP_MAX_ENTRIES)
+            return 0;
+        size_t ncap = m->cap ? m->cap * 2 : 64;
+        strmap nm = {calloc(ncap, sizeof(char *)), calloc(ncap, sizeof(char *)), ncap, 0};
+        if (!nm.keys || !nm.vals) {
+            free(nm.keys);
+            free(nm.vals);
+            return -1;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i])
+                continue;
+            size_t j = sm_slot(&nm, m->keys[i]);
+            nm.keys[j] = m->keys[i];
+            nm.vals[j] = m->vals[i];
+            nm.n++;
+        }
+        free(m->keys);
+        free(m->vals);
+        *m = nm;
+    }
+    size_t i = sm_slot(m, k);
+    if (m->keys[i])
+        return 0;
+    char *kc = strdup(k), *vc = v ? strdup(v) : NULL;
+    if (!kc || (v && !vc)) {
+        free(kc);
+        free(vc);
+        return -1;
+    }
+    m->keys[i] = kc;
+    m->vals[i] = vc;
+    m->n++;
+    return 1;
+}
+
+static void sm_free(strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->keys[i]);
+        free(m->vals[i]);
+    }
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+correlate *correlate_new(void)
+{
+    return calloc(1, sizeof(correlate));
+}
+
+void correlate_free(correlate *c)
+{
+    if (!c)
+        return;
+    sm_free(&c->seen_req);
+    sm_free(&c->handed);
+    sm_free(&c->cand);
+    sm_free(&c->map);
+    free(c);
+}
+
+size_t correlate_candidates(const correlate *c)
+{
+    return c->cand.n;
+}
+
+size_t correlate_mappings(const correlate *c)
+{
+    return c->map.n;
+}
+
+/* Could this string be an id or a token (as opposed to a word)? */
+static int id_like(const char *s, int is_int)
+{
+    if (is_int)
+        return 1;
+    size_t n = strlen(s);
+    if (!n || n > 512)
+        return 0;
+    int digit = 0, space = 0;
+    for (const char *p = s; *p; p++) {
+        digit |= isdigit((unsigned char)*p) != 0;
+        space |= isspace((unsigned char)*p) != 0;
+    }
+    return !space && (digit || n >= 16);
+}
+
+/* ---- scan ---- */
+
+static void scan_req_value(correlate *c, const char *v)
+{
+    if (!*v)
+        return;
+    if (sm_has(&c->handed, v))
+        sm_put(&c->cand, v, NULL);
+    sm_put(&c->seen_req, v, NULL);
+}
+
+static void scan_req_json(correlate *c, const json_t *j, int depth)
+{
+    char buf[32];
+    if (depth > 64)
+        return;
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v) scan_req_json(c, v, depth + 1);
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) scan_req_json(c, v, depth + 1);
+    } else {
+        const char *t = jsondiff_scalar_text(j, buf, sizeof buf);
+        if (t)
+            scan_req_value(c, t);
+    }
+}
+
+/* Calls fn(c, piece) for every path segment and query value of a target (each copied, NUL-terminated). */
+static void each_target_piece(correlate *c, const char *target, void (*fn)(correlate *, const char *))
+{
+    char piece[512];
+    const char *p = target;
+    if (!strncasecmp(p, "http://", 7) || !strncasecmp(p, "https://", 8)) {
+        p = strchr(strstr(p, "//") + 2, '/');
+        if (!p)
+            return;
+    }
+    while (*p) {
+        char sep = *p;
+        if (sep == '/' || sep == '?' || sep == '&' || sep == '=' || sep == '#') {
+            p++;
+            continue;
+        }
+        size_t k = strcspn(p, "/?&=#");
+        if (k < sizeof piece) {
+            memcpy(piece, p, k);
+            piece[k] = '\0';
+            fn(c, piece);
+        }
+        p += k;
+    }
+}
+
+int correlate_scan_request(correlate *c, const char *target, const char *const *headers, size_t n_headers,
+                           const char *body, size_t body_len)
+{
+    if (target)
+        each_target_piece(c, target, scan_req_value);
+    for (size_t i = 0; i < n_headers; i++) {
+        const char *colon = strchr(headers[i], ':');
+        if (!colon || !strncasecmp(headers[i], "host:", 5) || !strncasecmp(headers[i], "content-length:", 15))
+            continue;
+        const char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        scan_req_value(c, v);
+        const char *sp = strrchr(v, ' ');
+        if (sp)
+            scan_req_value(c, sp + 1);
+    }
+    if (body && body_len) {
+        json_t *j = json_loadb(body, body_len, JSON_DECODE_ANY, NULL);
+        if (j) {
+            scan_req_json(c, j, 0);
+            json_decref(j);
+        }
+    }
+    return 0;
+}
+
+static void scan_resp_value(correlate *c, const char *v, int is_int)
+{
+    if (id_like(v, is_int) && !sm_has(&c->seen_req, v))
+        sm_put(&c->handed, v, NULL);
+}
+
+static void scan_resp_piece(correlate *c, const char *v)
+{
+    scan_resp_value(c, v, 0);
+}
+
+static void scan_resp_json(correlate *c, const json_t *j, int depth)
+{
+    char buf[32];
+    if (depth > 64)
+        return;
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v) scan_resp_json(c, v, depth + 1);
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) scan_resp_json(c, v, depth + 1);
+    } else {
+        const char *t = jsondiff_scalar_text(j, buf, sizeof buf);
+        if (t)
+            scan_resp_value(c, t, json_is_integer(j));
+    }
+}
+
+int correlate_scan_response(correlate *c, const json_t *body, const char *location)
+{
+    if (body)
+        scan_resp_json(c, body, 0);
+    if (location)
+        each_target_piece(c, location, scan_resp_piece);
+    return 0;
+}
+
+void correlate_scan_done(correlate *c)
+{
+    sm_free(&c->seen_req);
+    sm_free(&c->handed);
+}
+
+/* ---- replay ---- */
+
+const char *correlate_lookup(const correlate *c, const char *recorded)
+{
+    int f;
+    return sm_get(&c->map, recorded, &f);
+}
+
+static size_t learn_pair(correlate *c, const char *rec, const char *act)
+{
+    if (!rec || !act || !strcmp(rec, act) || !sm_has(&c->cand, rec))
+        return 0;
+    return sm_put(&c->map, rec, act) == 1;
+}
+
+static size_t learn_json(correlate *c, const json_t *r, const json_t *a, int depth)
+{
+    size_t n = 0;
+    if (!r || !a || depth > 64)
+        return 0;
+    if (json_is_object(r) && json_is_object(a)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)r, k, v) n += learn_json(c, v, json_object_get(a, k), depth + 1);
+    } else if (json_is_array(r) && json_is_array(a)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(r, i, v) n += learn_json(c, v, json_array_get(a, i), depth + 1);
+    } else {
+        char b1[32], b2[32];
+        n += learn_pair(c, jsondiff_scalar_text(r, b1, sizeof b1), jsondiff_scalar_text(a, b2, sizeof b2));
+    }
+    return n;
+}
+
+size_t correlate_learn(correlate *c, const json_t *recorded, const json_t *actual, const char *rec_location,
+                       const char *act_location)
+{
+    size_t n = learn_json(c, recorded, actual, 0);
+    if (rec_location && act_location) {
+        /* Segment by segment (query pieces too); only when both split into the same number of pieces. */
+        char rb[1024], ab[1024];
+        snprintf(rb, sizeof rb, "%s", rec_location);
+        snprintf(ab, sizeof ab, "%s", act_location);
+        char *rs, *as;
+        char *rt = strtok_r(rb, "/?&=#", &rs), *at = strtok_r(ab, "/?&=#", &as);
+        while (rt && at) {
+            n += learn_pair(c, rt, at);
+            rt = strtok_r(NULL, "/?&=#", &rs);
+            at = strtok_r(NULL, "/?&=#", &as);
+        }
+    }
+    return n;
+}
+
+char *correlate_rewrite_target(const correlate *c, const char *target)
+{
+    if (!c->map.n)
+        return NULL;
+    size_t cap = strlen(target) * 2 + 64, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    int changed = 0;
+    const char *p = target;
+    int in_query = 0;
+    while (*p) {
+        size_t k = strcspn(p, "/?&=#");
+        const char *piece = p;
+        const char *rep = NULL;
+        char tmp[512];
+        if (k && k < sizeof tmp) {
+            memcpy(tmp, piece, k);
+            tmp[k] = '\0';
+            rep = correlate_lookup(c, tmp);
+        }
+        /* In the query, only values (after '=') are rewritten, never names. */
+        if (rep && in_query && (piece == target || piece[-1] != '='))
+            rep = NULL;
+        const char *src = rep ? rep : piece;
+        size_t sl = rep ? strlen(rep) : k;
+        if (len + sl + 2 > cap) {
+            cap = (len + sl + 2) * 2;
+            char *np = realloc(out, cap);
+            if (!np) {
+                free(out);
+                return NULL;
+            }
+            out = np;
+        }
+        memcpy(out + len, src, sl);
+        len += sl;
+        changed |= rep != NULL;
+        p += k;
+        if (*p) {
+            if (*p == '?')
+                in_query = 1;
+            out[len++] = *p++;
+        }
+    }
+    out[len] = '\0';
+    if (!changed) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+char *correlate_rewrite_header(const correlate *c, const char *line)
+{
+    if (!c->map.n)
+        return NULL;
+    const char *colon = strchr(line, ':');
+    if (!colon)
+        return NULL;
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    const char *rep = correlate_lookup(c, v);
+    const char *tail = v;
+    if (!rep) {
+        const char *sp = strrchr(v, ' ');
+        if (!sp || !(rep = correlate_lookup(c, sp + 1)))
+            return NULL;
+        tail = sp + 1; /* "Bearer TOKEN": keep the scheme */
+    }
+    size_t head = (size_t)(tail - line), rl = strlen(rep);
+    char *out = malloc(head + rl + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, line, head);
+    memcpy(out + head, rep, rl + 1);
+    return out;
+}
+
+static int rewrite_json(const correlate *c, json_t *j, int depth)
+{
+    int n = 0;
+    if (depth > 64)
+        return 0;
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(j, tmp, k, v)
+        {
+            char buf[32];
+            const char *t = (json_is_object(v) || json_is_array(v)) ? NULL : jsondiff_scalar_text(v, buf, sizeof buf);
+            const char *rep = t ? correlate_lookup(c, t) : NULL;
+            if (rep) {
+                char *end;
+                long long iv = strtoll(rep, &end, 10);
+                json_t *nv = (json_is_integer(v) && *rep && !*end) ? json_integer(iv) : json_string(rep);
+                if (nv && !json_object_set_new(j, k, nv))
+                    n++;
+            } else {
+                n += rewrite_json(c, v, depth + 1);
+            }
+        }
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            json_t *v = json_array_get(j, i);
+            char buf[32];
+            const char *t = (json_is_object(v) || json_is_array(v)) ? NULL : jsondiff_scalar_text(v, buf, sizeof buf);
+            const char *rep = t ? correlate_lookup(c, t) : NULL;
+            if (rep) {
+                char *end;
+                long long iv = strtoll(rep, &end, 10);
+                json_t *nv = (json_is_integer(v) && *rep && !*end) ? json_integer(iv) : json_string(rep);
+                if (nv && !json_array_set_new(j, i, nv))
+                    n++;
+            } else {
+                n += rewrite_json(c, v, depth + 1);
+            }
+        }
+    }
+    return n;
+}
+
+int correlate_rewrite_body(const correlate *c, const char *body, size_t len, char **out, size_t *outlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (!c->map.n || !len)
+        return 0;
+    json_t *j = json_loadb(body, len, 0, NULL);
+    if (!j)
+        return 0;
+    int rc = 0;
+    if (rewrite_json(c, j, 0) > 0) {
+        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s) {
+            *out = s;
+            *outlen = strlen(s);
+            rc = 1;
+        }
+    }
+    json_decref(j);
+    return rc;
+}
+
+int correlate_equiv(void *ud, const json_t *expected, const json_t *actual)
+{
+    const correlate *c = ud;
+    char b1[32], b2[32];
+    const char *e = jsondiff_scalar_text(expected, b1, sizeof b1);
+    const char *a = jsondiff_scalar_text(actual, b2, sizeof b2);
+    if (!e || !a)
+        return 0;
+    const char *m = correlate_lookup(c, e);
+    return m && !strcmp(m, a);
+}

@@ -1,0 +1,241 @@
+/* jsonpath: patterns compile to a list of segments; matching walks the concrete path with backtracking
+ * for `..` (the only segment that spans a variable number of steps). */
+#include "jsonpath.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSONPATH_MAX_SEGS 32
+#define JSONPATH_MAX_PATTERNS 1024
+
+typedef enum { SEG_KEY, SEG_INDEX, SEG_ANY, SEG_DESC_KEY } seg_kind;
+
+typedef struct seg {
+    seg_kind kind;
+    char *key;
+    size_t index;
+} seg;
+
+typedef struct pattern {
+    seg segs[JSONPATH_MAX_SEGS];
+    size_t n;
+} pattern;
+
+struct jsonpath_set {
+    pattern *pats;
+    size_t n, cap;
+};
+
+jsonpath_set *jsonpath_set_new(void)
+{
+    return calloc(1, sizeof(jsonpath_set));
+}
+
+static void pattern_clear(pattern *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->segs[i].key);
+    p->n = 0;
+}
+
+void jsonpath_set_free(jsonpath_set *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        pattern_clear(&s->pats[i]);
+    free(s->pats);
+    free(s);
+}
+
+size_t jsonpath_set_count(const jsonpath_set *s)
+{
+    return s ? s->n : 0;
+}
+
+static int add_seg(pattern *p, seg_kind kind, const char *key, size_t keylen, size_t index)
+{
+    if (p->n == JSONPATH_MAX_SEGS)
+        return -1;
+    seg *g = &p->segs[p->n];
+    g->kind = kind;
+    g->index = index;
+    g->key = NULL;
+    if (key) {
+        g->key = malloc(keylen + 1);
+        if (!g->key)
+            return -1;
+        memcpy(g->key, key, keylen);
+        g->key[keylen] = '\0';
+    }
+    p->n++;
+    return 0;
+}
+
+int jsonpath_set_add(jsonpath_set *s, const char *expr, char *err, size_t errlen)
+{
+    pattern p;
+    memset(&p, 0, sizeof p);
+    const char *c = expr;
+    const char *why = NULL;
+    if (*c != '$') {
+        why = "must start with '$'";
+        goto bad;
+    }
+    c++;
+    if (!*c) {
+        why = "a bare '$' would ignore the whole body";
+        goto bad;
+    }
+    while (*c) {
+        if (c[0] == '.' && c[1] == '.') {
+            c += 2;
+            size_t k = strcspn(c, ".[");
+            if (!k) {
+                why = "'..' must be followed by a key name";
+                goto bad;
+            }
+            if (add_seg(&p, SEG_DESC_KEY, c, k, 0) < 0) {
+                why = "too many segments";
+                goto bad;
+            }
+            c += k;
+        } else if (c[0] == '.') {
+            c++;
+            size_t k = strcspn(c, ".[");
+            if (!k) {
+                why = "empty key after '.'";
+                goto bad;
+            }
+            int r = (k == 1 && c[0] == '*') ? add_seg(&p, SEG_ANY, NULL, 0, 0) : add_seg(&p, SEG_KEY, c, k, 0);
+            if (r < 0) {
+                why = "too many segments";
+                goto bad;
+            }
+            c += k;
+        } else if (c[0] == '[') {
+            c++;
+            int r;
+            if (c[0] == '*' && c[1] == ']') {
+                r = add_seg(&p, SEG_ANY, NULL, 0, 0);
+                c += 2;
+            } else if (c[0] == '\'' || c[0] == '"') {
+                char q = c[0];
+                const char *end = strchr(c + 1, q);
+                if (!end || end[1] != ']') {
+                    why = "unterminated quoted key";
+                    goto bad;
+                }
+                r = add_seg(&p, SEG_KEY, c + 1, (size_t)(end - c - 1), 0);
+                c = end + 2;
+            } else if (isdigit((unsigned char)c[0])) {
+                char *end;
+                unsigned long long v = strtoull(c, &end, 10);
+                if (*end != ']') {
+                    why = "expected ']' after the index";
+                    goto bad;
+                }
+                r = add_seg(&p, SEG_INDEX, NULL, 0, (size_t)v);
+                c = end + 1;
+            } else {
+                why = "expected an index, '*' or a quoted key inside []";
+                goto bad;
+            }
+            if (r < 0) {
+                why = "too many segments";
+                goto bad;
+            }
+        } else {
+            why = "expected '.' or '['";
+            goto bad;
+        }
+    }
+    if (s->n == s->cap) {
+        if (s->cap >= JSONPATH_MAX_PATTERNS) {
+            why = "too many --ignore patterns";
+            goto bad;
+        }
+        size_t ncap = s->cap ? s->cap * 2 : 8;
+        pattern *np = realloc(s->pats, ncap * sizeof *np);
+        if (!np) {
+            why = "out of memory";
+            goto bad;
+        }
+        s->pats = np;
+        s->cap = ncap;
+    }
+    s->pats[s->n++] = p;
+    return 0;
+bad:
+    pattern_clear(&p);
+    snprintf(err, errlen, "bad JSONPath '%s' at offset %zu: %s", expr, (size_t)(c - expr), why);
+    return -1;
+}
+
+static int match_from(const pattern *p, size_t pi, const jsonpath_step *path, size_t depth, size_t qi)
+{
+    if (pi == p->n)
+        return qi == depth;
+    const seg *g = &p->segs[pi];
+    switch (g->kind) {
+    case SEG_KEY:
+        return qi < depth && path[qi].key && !strcmp(path[qi].key, g->key) &&
+               match_from(p, pi + 1, path, depth, qi + 1);
+    case SEG_INDEX:
+        return qi < depth && !path[qi].key && path[qi].index == g->index &&
+               match_from(p, pi + 1, path, depth, qi + 1);
+    case SEG_ANY:
+        return qi < depth && match_from(p, pi + 1, path, depth, qi + 1);
+    case SEG_DESC_KEY:
+        for (size_t k = qi; k < depth; k++)
+            if (path[k].key && !strcmp(path[k].key, g->key) && match_from(p, pi + 1, path, depth, k + 1))
+                return 1;
+        return 0;
+    }
+    return 0;
+}
+
+int jsonpath_set_match(const jsonpath_set *s, const jsonpath_step *path, size_t depth)
+{
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (match_from(&s->pats[i], 0, path, depth, 0))
+            return 1;
+    return 0;
+}
+
+static int plain_key(const char *k)
+{
+    if (!*k || isdigit((unsigned char)*k))
+        return 0;
+    for (; *k; k++)
+        if (!isalnum((unsigned char)*k) && *k != '_' && *k != '-' && *k != '$' && *k != '@')
+            return 0;
+    return 1;
+}
+
+char *jsonpath_format(const jsonpath_step *path, size_t depth, char *out, size_t outsz)
+{
+    if (!outsz)
+        return out;
+    size_t len = 0;
+    int n = snprintf(out, outsz, "$");
+    len = n > 0 ? (size_t)n : 0;
+    for (size_t i = 0; i < depth && len < outsz; i++) {
+        if (path[i].key && plain_key(path[i].key))
+            n = snprintf(out + len, outsz - len, ".%s", path[i].key);
+        else if (path[i].key)
+            n = snprintf(out + len, outsz - len, "['%s']", path[i].key);
+        else
+            n = snprintf(out + len, outsz - len, "[%zu]", path[i].index);
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len >= outsz && outsz > 4)
+        memcpy(out + outsz - 4, "...", 4);
+    return out;
+}
