@@ -1,13 +1,25 @@
-/* tapedeck-proxy: the recording reverse proxy. */
+/* tapedeck-proxy: the recording reverse proxy. Everything lives in proxy_*.c; this only maps the
+ * command line to an exit status. */
 #include <stdio.h>
-#include <string.h>
+
+#include "proxy_config.h"
+#include "proxy_server.h"
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "--version")) {
-        printf("tapedeck-proxy %s\n", TAPEDECK_VERSION);
+    proxy_config cfg;
+    char err[512] = "";
+    int rc = proxy_config_parse(&cfg, argc, argv, err, sizeof err);
+    if (rc == PROXY_CONFIG_EXIT) {
+        proxy_config_clear(&cfg);
         return 0;
     }
-    fprintf(stderr, "tapedeck-proxy: not implemented yet\n");
-    return 2;
+    if (rc != PROXY_CONFIG_OK) {
+        fprintf(stderr, "tapedeck-proxy: %s\n", err);
+        proxy_config_clear(&cfg);
+        return 2;
+    }
+    rc = proxy_server_run(&cfg);
+    proxy_config_clear(&cfg);
+    return rc;
 }

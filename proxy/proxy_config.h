@@ -1,0 +1,55 @@
+/* proxy_config: the command line of tapedeck-proxy, parsed and checked once at startup. After parsing
+ * the struct is read-only and shared by every thread. */
+#ifndef TAPEDECK_PROXY_CONFIG_H
+#define TAPEDECK_PROXY_CONFIG_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PROXY_MAX_REDACT 32
+
+typedef struct proxy_config {
+    char listen_host[256]; /* numeric or resolvable host; "0.0.0.0" for ":PORT" */
+    int listen_port;
+    const char *upstream_url;  /* --upstream (argv storage) */
+    const char *upstream_file; /* --upstream-file; wins over --upstream */
+    const char *capture_dir;   /* NULL = recording off */
+    const char *capture_prefix;
+    double sample_pct; /* 0..100 */
+    regex_t record_path, skip_path;
+    int has_record_path, has_skip_path;
+    uint64_t max_body;
+    const char *redact[PROXY_MAX_REDACT];
+    size_t n_redact;
+    const char *redact_key_file;
+    uint64_t rotate_size;
+    int64_t rotate_age_us;
+    int no_dictionary;
+    int workers;
+    char admin_host[256]; /* admin_port 0 = no admin listener */
+    int admin_port;
+    int64_t header_timeout_us, idle_timeout_us, connect_timeout_us, upstream_timeout_us, drain_timeout_us;
+    size_t buffer_high; /* per-direction watermark: stop reading when the other side holds this much */
+    size_t max_head;
+    int verbose;
+} proxy_config;
+
+typedef enum {
+    PROXY_CONFIG_OK = 0,    /* run the proxy */
+    PROXY_CONFIG_EXIT = 1,  /* --help or --version printed: exit 0 */
+    PROXY_CONFIG_EBAD = -1, /* bad arguments: message in err, exit 2 */
+} proxy_config_status;
+
+/* Parses argv into cfg (which it initialises). cfg must later go through proxy_config_clear. */
+int proxy_config_parse(proxy_config *cfg, int argc, char **argv, char *err, size_t errlen);
+void proxy_config_clear(proxy_config *cfg);
+void proxy_config_usage(FILE *f);
+
+/* "64K", "1M", "2G", "123" -> bytes. 0 or -1. */
+int proxy_parse_size(const char *s, uint64_t *out);
+/* "host:port", "[v6]:port", ":port" (any_host), "port" (any_host). 0 or -1. */
+int proxy_parse_addr(const char *s, const char *any_host, char *host, size_t hostsz, int *port);
+
+#endif

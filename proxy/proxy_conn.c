@@ -1,0 +1,555 @@
+/* proxy_conn: the client side. Requests are parsed (httpmsg) only to find where each message ends and
+ * what it asks for; the bytes themselves go upstream exactly as received. A head is held back until
+ * httpmsg has accepted it, so nothing ambiguous is ever forwarded. One exchange is in flight per
+ * connection: pipelined requests wait in the input buffer, which keeps responses in order. */
+#include "proxy_conn_int.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "proxy_log.h"
+#include "tdtime.h"
+
+static _Atomic uint64_t pconn_next_id = 1;
+
+static struct timeval us_tv(int64_t us)
+{
+    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    return tv;
+}
+
+up_target *pconn_current_target(proxy_wctx *w)
+{
+    if (up_holder_gen(w->targets) != w->target->gen) {
+        up_target_unref(w->target);
+        w->target = up_holder_get(w->targets);
+        up_pool_retire(w->pool, w->target);
+        plog(PLOG_INFO, "worker now sends new requests to %s", w->target->url);
+    }
+    return w->target;
+}
+
+/* ---- parser callbacks: note what happened, act after execute returns ---- */
+
+static int rq_on_head(void *ctx, const httpmsg_head *h)
+{
+    pconn *c = ctx;
+    c->ev_head = 1;
+    c->head_len = h->head_len;
+    snprintf(c->method, sizeof c->method, "%s", h->method ? h->method : "");
+    c->req_keepalive = h->keep_alive;
+    c->req_upgrade = h->upgrade;
+    c->is_head = !strcmp(c->method, "HEAD");
+    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    c->idempotent = 0;
+    for (size_t i = 0; i < sizeof idem / sizeof idem[0]; i++)
+        c->idempotent |= !strcmp(c->method, idem[i]);
+    free(c->target_uri);
+    free(c->url);
+    c->target_uri = NULL;
+    c->url = strdup(h->url ? h->url : "");
+    if (!c->url)
+        return -1;
+    if (!c->w->rec)
+        return 0; /* the absolute URI is only for the capture */
+    char host[512];
+    tdbuf b;
+    tdbuf_init(&b, 16 * 1024);
+    if (!strncasecmp(c->url, "http://", 7) || !strncasecmp(c->url, "https://", 8)) {
+        if (tdbuf_puts(&b, c->url) != 0)
+            return -1;
+    } else {
+        if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
+            snprintf(host, sizeof host, "%s", c->w->target->hostport);
+        if (tdbuf_printf(&b, "http://%s%s", host, c->url) != 0) {
+            tdbuf_free(&b);
+            return -1;
+        }
+    }
+    c->target_uri = tdbuf_steal(&b, NULL);
+    return c->target_uri ? 0 : -1;
+}
+
+static int rq_on_complete(void *ctx)
+{
+    pconn *c = ctx;
+    c->ev_done = 1;
+    return 1; /* pause: the next request waits until this exchange is answered */
+}
+
+static const httpmsg_callbacks rq_callbacks = {rq_on_head, NULL, rq_on_complete};
+
+/* ---- recording helpers ---- */
+
+static void record_drop(pconn *c, pm_drop_reason why)
+{
+    pm_dropped(c->w->m, why);
+    proxy_exchange_free(c->x);
+    c->x = NULL;
+    tdbuf_free(&c->rqbuf);
+    tdbuf_free(&c->rsbuf);
+}
+
+int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
+                        unsigned trunc_flag)
+{
+    if (!c->x)
+        return 0;
+    size_t h = head_len < n ? head_len : n;
+    uint64_t room = c->w->cfg->max_body - *body_rec;
+    size_t body = n - h, take = body < room ? body : (size_t)room;
+    if (tdbuf_append(b, p, h + take) != 0) {
+        record_drop(c, PM_DROP_NOMEM);
+        return -1;
+    }
+    *body_rec += take;
+    if (take < body)
+        c->x->truncated |= trunc_flag;
+    return 0;
+}
+
+void pconn_record_finish(pconn *c, const char *error)
+{
+    exchange *x = c->x;
+    if (!x)
+        return;
+    c->x = NULL;
+    x->request = tdbuf_steal(&c->rqbuf, &x->request_len);
+    if (error) {
+        tdbuf_free(&c->rsbuf);
+        if (exchange_set_str(&x->error, error) != 0) {
+            pm_dropped(c->w->m, PM_DROP_NOMEM);
+            proxy_exchange_free(x);
+            return;
+        }
+    } else {
+        x->response = tdbuf_steal(&c->rsbuf, &x->response_len);
+    }
+    if (!x->request || (!error && !x->response)) {
+        pm_dropped(c->w->m, PM_DROP_NOMEM);
+        proxy_exchange_free(x);
+        return;
+    }
+    if (c->w->on_exchange)
+        c->w->on_exchange(c->w, x);
+    proxy_recorder_push(c->w->rec, x);
+}
+
+static void record_begin(pconn *c)
+{
+    proxy_wctx *w = c->w;
+    if (!w->rec)
+        return;
+    if (!proxy_recorder_wants(w->rec, c->url, &w->rnd)) {
+        pm_sampled_out(w->m);
+        return;
+    }
+    exchange *x = malloc(sizeof *x);
+    if (!x) {
+        pm_dropped(w->m, PM_DROP_NOMEM);
+        return;
+    }
+    exchange_init(x);
+    x->conn_id = c->id;
+    x->conn_seq = c->seq;
+    x->req_start_us = c->t0_wall;
+    if (exchange_set_str(&x->client_addr, c->peer) != 0) {
+        proxy_exchange_free(x);
+        pm_dropped(w->m, PM_DROP_NOMEM);
+        return;
+    }
+    x->target_uri = c->target_uri;
+    c->target_uri = NULL;
+    c->x = x;
+    tdbuf_init(&c->rqbuf, 0);
+    tdbuf_init(&c->rsbuf, 0);
+    c->rq_body_rec = c->rs_body_rec = 0;
+}
+
+/* ---- closing ---- */
+
+void pconn_free(pconn *c, const char *why)
+{
+    proxy_wctx *w = c->w;
+    if (c->x)
+        pconn_record_finish(c, why ? why : "client closed the connection");
+    if (c->up)
+        relay_release(c, 0);
+    if (why)
+        plog(PLOG_DEBUG, "conn %llu %s: closed: %s", (unsigned long long)c->id, c->peer, why);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    w->n_conns--;
+    httpmsg_parser_free(c->rq);
+    httpmsg_parser_free(c->rs);
+    if (c->hold)
+        evbuffer_free(c->hold);
+    if (c->rhold)
+        evbuffer_free(c->rhold);
+    if (c->replay)
+        evbuffer_free(c->replay);
+    if (c->hdr_timer)
+        event_free(c->hdr_timer);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    tdbuf_free(&c->rqbuf);
+    tdbuf_free(&c->rsbuf);
+    free(c->target_uri);
+    free(c->url);
+    free(c);
+    pm_conn_close(w->m);
+    if (w->on_conn_closed)
+        w->on_conn_closed(w);
+}
+
+void pconn_finish_close(pconn *c)
+{
+    c->closing = 1;
+    evtimer_del(c->hdr_timer);
+    bufferevent_disable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        pconn_free(c, NULL);
+        return;
+    }
+    struct timeval tv = us_tv(c->w->cfg->idle_timeout_us);
+    bufferevent_set_timeouts(c->bev, NULL, &tv); /* a client that stops reading is dropped */
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+}
+
+static const char *status_reason(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
+void pconn_send_error(pconn *c, int status, const char *detail)
+{
+    char body[160], head[256];
+    const char *reason = status_reason(status);
+    int bl = snprintf(body, sizeof body, "%d %s\n", status, reason);
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                      "Connection: close\r\n\r\n",
+                      status, reason, bl);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, head, (size_t)hl);
+    if (!c->is_head)
+        evbuffer_add(out, body, (size_t)bl);
+    pm_bytes(c->w->m, 0, (uint64_t)hl + (c->is_head ? 0 : (uint64_t)bl));
+    pm_request(c->w->m, status, tdtime_mono_us() - c->t0_mono);
+    plog(PLOG_DEBUG, "conn %llu %s: %d %s %s: %s", (unsigned long long)c->id, c->peer, status, c->method,
+         c->url ? c->url : "-", detail ? detail : reason);
+    pconn_finish_close(c);
+}
+
+static void reject(pconn *c, int st)
+{
+    int status = -st;
+    pm_reject_kind k = status == 431 ? PM_REJ_431 : status == 501 ? PM_REJ_501 : PM_REJ_400;
+    if (status != 400 && status != 431 && status != 501)
+        status = 400;
+    pm_reject(c->w->m, k);
+    if (c->up)
+        relay_release(c, 0); /* it saw part of a message: never reuse it */
+    if (c->x) { /* a refused request is not an exchange */
+        proxy_exchange_free(c->x);
+        c->x = NULL;
+    }
+    pconn_send_error(c, status, httpmsg_parser_error(c->rq));
+}
+
+/* ---- request flow ---- */
+
+static void request_start(pconn *c)
+{
+    c->rstate = RQ_HEAD;
+    c->t0_mono = tdtime_mono_us();
+    c->t0_wall = tdtime_now_us();
+    struct timeval tv = us_tv(c->w->cfg->header_timeout_us);
+    evtimer_add(c->hdr_timer, &tv);
+}
+
+/* The head is accepted: decide recording, pick the upstream, forward the held bytes. Returns 1 when
+ * the connection is closing or gone. */
+static int request_head_done(pconn *c)
+{
+    evtimer_del(c->hdr_timer);
+    c->rstate = RQ_BODY;
+    if (!strcmp(c->method, "CONNECT")) {
+        pconn_send_error(c, 405, "CONNECT is not proxied");
+        return 1;
+    }
+    if (c->w->draining)
+        c->close_after = 1;
+    record_begin(c);
+    if (c->x) {
+        size_t n = evbuffer_get_length(c->hold);
+        const char *p = (const char *)evbuffer_pullup(c->hold, -1);
+        if (p)
+            pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, c->head_len, p, n, EXCHANGE_TRUNC_REQUEST);
+        else
+            record_drop(c, PM_DROP_NOMEM);
+    }
+    if (relay_start(c) != 0)
+        return 1;
+    relay_send(c, c->hold, evbuffer_get_length(c->hold));
+    return 0;
+}
+
+int pconn_parse(pconn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t high = c->w->cfg->buffer_high;
+    while (!c->closing && !c->tunnel && c->rstate != RQ_DONE) {
+        if (evbuffer_get_length(in) == 0)
+            break;
+        if (c->up && evbuffer_get_length(bufferevent_get_output(c->up->bev)) >= high)
+            break; /* resumed from the upstream's write callback */
+        if (c->rstate == RQ_IDLE) {
+            /* empty lines between messages are allowed and dropped (RFC 9112 2.2), as httpmsg would */
+            unsigned char b0 = 0;
+            evbuffer_copyout(in, &b0, 1);
+            if (b0 == '\r' || b0 == '\n') {
+                evbuffer_drain(in, 1);
+                continue;
+            }
+            request_start(c);
+        }
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        c->ev_head = c->ev_done = 0;
+        ssize_t n = httpmsg_parser_execute(c->rq, v.iov_base, v.iov_len);
+        if (n < 0) {
+            reject(c, (int)n);
+            return 1;
+        }
+        pm_bytes(c->w->m, (uint64_t)n, 0);
+        if (c->rstate == RQ_HEAD) {
+            evbuffer_remove_buffer(in, c->hold, (size_t)n);
+            if (!c->ev_head) {
+                if (n == 0)
+                    break;
+                continue;
+            }
+            if (request_head_done(c))
+                return 1;
+        } else {
+            if (c->x)
+                pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, 0, v.iov_base, (size_t)n,
+                                    EXCHANGE_TRUNC_REQUEST);
+            relay_send(c, in, (size_t)n);
+        }
+        if (c->ev_done || (c->req_upgrade && (size_t)n < v.iov_len)) {
+            c->rstate = RQ_DONE;
+            break;
+        }
+        if (n == 0)
+            break;
+    }
+    return 0;
+}
+
+void pconn_exchange_done(pconn *c)
+{
+    c->x = NULL;
+    tdbuf_free(&c->rqbuf);
+    tdbuf_free(&c->rsbuf);
+    evbuffer_drain(c->hold, evbuffer_get_length(c->hold));
+    evbuffer_drain(c->rhold, evbuffer_get_length(c->rhold));
+    evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
+    c->to_client = c->from_up = 0;
+    c->retried = c->up_dirty = c->up_eof = 0;
+    c->sstate = RS_NONE;
+    c->rstate = RQ_IDLE;
+    c->seq++;
+    if (c->close_after || c->w->draining || c->req_upgrade) {
+        pconn_finish_close(c);
+        return;
+    }
+    httpmsg_parser_resume(c->rq);
+    if (pconn_parse(c))
+        return;
+    if (c->rstate == RQ_IDLE && c->client_eof)
+        pconn_finish_close(c);
+}
+
+/* ---- bufferevent callbacks ---- */
+
+static void conn_read(struct bufferevent *bev, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->tunnel) {
+        relay_tunnel_from_client(c);
+        return;
+    }
+    pconn_parse(c);
+}
+
+static void conn_write(struct bufferevent *bev, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->closing) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            pconn_free(c, NULL);
+        return;
+    }
+    if (c->up)
+        relay_process(c); /* the client drained: take more from the upstream */
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->closing) {
+        pconn_free(c, NULL);
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        if (c->tunnel) {
+            pconn_free(c, "tunnel idle timeout");
+        } else if (c->rstate == RQ_DONE) {
+            bufferevent_enable(bev, EV_READ); /* the upstream is slow; its own timeout applies */
+        } else if (c->rstate == RQ_IDLE) {
+            pconn_free(c, NULL); /* idle keep-alive connection */
+        } else if (c->rstate == RQ_HEAD) {
+            pm_reject(c->w->m, PM_REJ_408);
+            pconn_send_error(c, 408, "no complete request head in time");
+        } else {
+            pconn_free(c, "client stalled inside the request body");
+        }
+        return;
+    }
+    /* EOF or error */
+    if (c->tunnel) {
+        if (c->up && evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0 && !(what & BEV_EVENT_ERROR)) {
+            c->tunnel_flush_up = 1; /* freed from the upstream's write callback */
+            bufferevent_disable(bev, EV_READ);
+            return;
+        }
+        pconn_free(c, NULL);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->rstate == RQ_DONE && c->up) {
+        c->client_eof = 1; /* half-close after a complete request: still answer it */
+        c->close_after = 1;
+        bufferevent_disable(bev, EV_READ);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && c->rstate == RQ_IDLE &&
+        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+        pconn_finish_close(c);
+        return;
+    }
+    pconn_free(c, c->rstate == RQ_HEAD || c->rstate == RQ_BODY ? "client closed inside a request"
+                  : (what & BEV_EVENT_ERROR)                 ? "client connection error"
+                                                             : NULL);
+}
+
+static void hdr_timeout(evutil_socket_t fd, short what, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->rstate != RQ_HEAD || c->closing)
+        return;
+    pm_reject(c->w->m, PM_REJ_408);
+    pconn_send_error(c, 408, "no complete request head in time");
+}
+
+int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+{
+    const proxy_config *cfg = w->cfg;
+    pconn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return -1;
+    }
+    c->w = w;
+    c->id = atomic_fetch_add(&pconn_next_id, 1);
+    httpmsg_limits lim = {.max_head = cfg->max_head};
+    c->rq = httpmsg_parser_new(HTTPMSG_REQUEST, &rq_callbacks, c, &lim);
+    c->hold = evbuffer_new();
+    c->rhold = evbuffer_new();
+    c->replay = evbuffer_new();
+    c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!c->bev)
+        evutil_closesocket(fd);
+    /* link first, so pconn_free can undo everything */
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->n_conns++;
+    pm_conn_open(w->m);
+    if (!c->rq || !c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->bev) {
+        plog(PLOG_ERROR, "out of memory accepting a connection");
+        pconn_free(c, NULL);
+        return -1;
+    }
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        port = ntohs(s4->sin_port);
+        snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        port = ntohs(s6->sin6_port);
+        snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->buffer_high);
+    bufferevent_setwatermark(c->bev, EV_WRITE, cfg->buffer_high / 2, 0);
+    struct timeval tv = us_tv(cfg->idle_timeout_us);
+    bufferevent_set_timeouts(c->bev, &tv, NULL);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    plog(PLOG_DEBUG, "conn %llu %s: accepted", (unsigned long long)c->id, c->peer);
+    (void)salen;
+    return 0;
+}
+
+void pconn_drain_all(proxy_wctx *w)
+{
+    pconn *c = w->conns;
+    while (c) {
+        pconn *next = c->next;
+        if (c->closing) {
+            /* already on its way out */
+        } else if (c->rstate == RQ_IDLE && !c->tunnel &&
+                   evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+            pconn_finish_close(c); /* may free c */
+        } else {
+            c->close_after = 1;
+        }
+        c = next;
+    }
+}
+
+void pconn_close_all(proxy_wctx *w)
+{
+    while (w->conns)
+        pconn_free(w->conns, "shutting down");
+}

@@ -1,0 +1,48 @@
+/* proxy_conn: one client connection and the exchange in flight on it: request parsing and forwarding
+ * (proxy_conn.c), the upstream side of the exchange (proxy_relay.c). Runs on one worker's event loop. */
+#ifndef TAPEDECK_PROXY_CONN_H
+#define TAPEDECK_PROXY_CONN_H
+
+#include <event2/event.h>
+#include <event2/util.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy_config.h"
+#include "proxy_metrics.h"
+#include "proxy_record.h"
+#include "proxy_upstream.h"
+
+struct pconn;
+
+/* What a worker shares with its connections. Owned by the worker; connections only borrow it. */
+typedef struct proxy_wctx {
+    struct event_base *base;
+    const proxy_config *cfg;
+    proxy_metrics *m;
+    proxy_recorder *rec; /* NULL: recording off */
+    up_pool *pool;
+    up_holder *targets;
+    up_target *target; /* this worker's reference to the current target */
+    uint64_t rnd;      /* sampling state */
+    int draining;
+    struct pconn *conns; /* every open client connection */
+    size_t n_conns;
+    /* Called after a connection is freed (the worker checks whether a drain is complete). */
+    void (*on_conn_closed)(struct proxy_wctx *w);
+    void *owner;
+    /* Seam for mirroring (a later issue): called with each finished exchange before it is queued for
+     * recording; NULL for now. */
+    void (*on_exchange)(struct proxy_wctx *w, const void *exchange);
+} proxy_wctx;
+
+/* Takes over fd (an accepted client socket). Returns 0, or -1 (fd closed). */
+int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen);
+/* Drain: closes idle connections now; the others close after their current exchange. */
+void pconn_drain_all(proxy_wctx *w);
+/* Closes every connection now (the drain deadline passed, or shutdown). */
+void pconn_close_all(proxy_wctx *w);
+/* The current target for new requests (refreshed when a cut-over happened). Borrowed. */
+up_target *pconn_current_target(proxy_wctx *w);
+
+#endif

@@ -1,0 +1,85 @@
+/* proxy_conn_int: the client connection's state, shared by proxy_conn.c (client side) and
+ * proxy_relay.c (upstream side) only. Nothing else includes this. */
+#ifndef TAPEDECK_PROXY_CONN_INT_H
+#define TAPEDECK_PROXY_CONN_INT_H
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "exchange.h"
+#include "httpmsg.h"
+#include "proxy_conn.h"
+#include "tdbuf.h"
+
+enum { RQ_IDLE = 0, RQ_HEAD, RQ_BODY, RQ_DONE };  /* request side */
+enum { RS_NONE = 0, RS_HEAD, RS_BODY, RS_DONE };  /* response side */
+
+#define PCONN_REPLAY_MAX (64 * 1024) /* requests up to this size can be retried on a fresh connection */
+
+typedef struct pconn {
+    proxy_wctx *w;
+    struct pconn *prev, *next;
+    struct bufferevent *bev;
+    struct event *hdr_timer; /* --header-timeout, from the first byte of a head */
+    uint64_t id, seq;
+    char peer[64];
+
+    /* request side */
+    httpmsg_parser *rq;
+    int rstate;
+    int ev_head, ev_done; /* set by parser callbacks, consumed after each execute */
+    struct evbuffer *hold; /* head bytes held until the head is known good */
+    size_t head_len;
+    char method[24];
+    char *url;        /* request target as sent */
+    char *target_uri; /* absolute URI, for the record */
+    int req_keepalive, req_upgrade, is_head, idempotent;
+    int64_t t0_mono, t0_wall;
+
+    /* upstream side of the exchange in flight */
+    upconn *up;
+    httpmsg_parser *rs;
+    int sstate;
+    int ev_rhead, ev_rdone, rstatus, r_keepalive, r_interim;
+    size_t r_head_len;
+    struct evbuffer *rhold; /* response head bytes held until the head is known good */
+    uint64_t to_client;   /* bytes of this exchange written to the client */
+    uint64_t from_up;     /* bytes of this exchange received from the upstream */
+    int up_connected, up_dirty, up_eof, retried;
+    struct evbuffer *replay; /* copy of the request sent on a reused connection, for one retry */
+    int replay_ok;
+
+    /* recording (x == NULL: this exchange is not recorded) */
+    exchange *x;
+    tdbuf rqbuf, rsbuf;
+    uint64_t rq_body_rec, rs_body_rec;
+
+    /* connection */
+    int close_after; /* close once the current response is written */
+    int closing;     /* no more reading; freed when the output is flushed */
+    int tunnel;      /* after a 101: bytes are relayed both ways untouched */
+    int tunnel_flush_up; /* client gone: free once the upstream output is flushed */
+    int client_eof;      /* the client half-closed after its request */
+} pconn;
+
+/* proxy_conn.c */
+void pconn_free(pconn *c, const char *why);           /* aborts whatever is in flight */
+/* Parse and forward buffered request bytes. Returns 1 when c is closing or gone: touch nothing after. */
+int pconn_parse(pconn *c);
+void pconn_finish_close(pconn *c);                    /* flush the output, then free */
+void pconn_send_error(pconn *c, int status, const char *detail); /* short response, then close */
+void pconn_exchange_done(pconn *c);                   /* next request, or close */
+int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
+                        unsigned trunc_flag);
+void pconn_record_finish(pconn *c, const char *error); /* push c->x (if any) to the recorder */
+
+/* proxy_relay.c */
+int relay_start(pconn *c);       /* pick or open an upstream connection for the request in c */
+/* Parse and forward buffered response bytes. Returns 1 when the exchange ended (c may be gone). */
+int relay_process(pconn *c);
+void relay_release(pconn *c, int reusable); /* give the upstream connection back or close it */
+void relay_send(pconn *c, struct evbuffer *src, size_t n); /* n bytes of src to the upstream */
+void relay_tunnel_start(pconn *c);
+void relay_tunnel_from_client(pconn *c);
+
+#endif

@@ -1,0 +1,58 @@
+/* proxy_metrics: process-wide counters, updated from every thread with relaxed atomics and rendered in
+ * the Prometheus text format for /metrics. */
+#ifndef TAPEDECK_PROXY_METRICS_H
+#define TAPEDECK_PROXY_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdbuf.h"
+
+typedef enum {
+    PM_DROP_QUEUE_FULL = 0, /* the writer queue was full */
+    PM_DROP_WRITE_ERROR,    /* the capture file write failed (disk full, I/O error) */
+    PM_DROP_TOO_LARGE,      /* the writer refused the record */
+    PM_DROP_NOMEM,          /* out of memory building the record */
+    PM_DROP_SHUTDOWN,       /* no capture writer was open */
+    PM_DROP__COUNT
+} pm_drop_reason;
+
+typedef enum {
+    PM_UPERR_CONNECT = 0, /* connect refused or failed */
+    PM_UPERR_CONNECT_TIMEOUT,
+    PM_UPERR_TIMEOUT,      /* no response within --upstream-timeout */
+    PM_UPERR_RESET,        /* closed or reset before the response ended */
+    PM_UPERR_BAD_RESPONSE, /* unparseable or ambiguous response framing */
+    PM_UPERR__COUNT
+} pm_uperr_kind;
+
+typedef enum {
+    PM_REJ_400 = 0, PM_REJ_408, PM_REJ_431, PM_REJ_501, PM_REJ__COUNT
+} pm_reject_kind;
+
+typedef struct proxy_metrics proxy_metrics;
+
+proxy_metrics *proxy_metrics_new(void);
+void proxy_metrics_free(proxy_metrics *m); /* NULL is a no-op */
+
+void pm_conn_open(proxy_metrics *m);
+void pm_conn_close(proxy_metrics *m);
+/* One exchange answered: status sent to the client (0 = connection closed without a status) and the
+ * time from the first request byte to the last response byte. */
+void pm_request(proxy_metrics *m, int status, int64_t latency_us);
+void pm_bytes(proxy_metrics *m, uint64_t from_clients, uint64_t to_clients);
+void pm_upstream_error(proxy_metrics *m, pm_uperr_kind k);
+void pm_upstream_connect(proxy_metrics *m, int reused);
+void pm_reject(proxy_metrics *m, pm_reject_kind k);
+void pm_recorded(proxy_metrics *m);
+void pm_dropped(proxy_metrics *m, pm_drop_reason r);
+void pm_sampled_out(proxy_metrics *m);
+void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments);
+uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r);
+
+/* Appends the Prometheus text exposition. queue_depth/queue_capacity come from the recorder. Returns 0 or
+ * a TDBUF_* error. */
+int proxy_metrics_render(const proxy_metrics *m, tdbuf *out, size_t queue_depth, size_t queue_capacity,
+                         int recording);
+
+#endif

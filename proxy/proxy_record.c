@@ -1,0 +1,285 @@
+/* proxy_record: a mutex-protected ring of exchange pointers. Workers hold the mutex only to store one
+ * pointer; the writer swaps out a batch at a time, so contention stays tiny. The queue is bounded by both
+ * count and bytes so that a stalled disk cannot grow memory without bound. */
+#include "proxy_record.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "capwriter.h"
+#include "proxy_log.h"
+#include "proxy_redact.h"
+#include "tdtime.h"
+
+#define REC_QUEUE_CAP 8192
+#define REC_QUEUE_BYTES (256u * 1024 * 1024)
+#define REC_BATCH 64
+#define REC_TICK_US 100000
+
+struct proxy_recorder {
+    const proxy_config *cfg;
+    proxy_metrics *m;
+    proxy_redact *redact;
+    capwriter *w;
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    exchange **ring;
+    size_t head, count, bytes;
+    int stop;
+    atomic_int rotate_req;
+};
+
+void proxy_exchange_free(exchange *x)
+{
+    if (!x)
+        return;
+    exchange_clear(x);
+    free(x);
+}
+
+static size_t rec_size(const exchange *x)
+{
+    return sizeof *x + x->request_len + x->response_len;
+}
+
+int proxy_recorder_wants(const proxy_recorder *r, const char *target, uint64_t *rnd)
+{
+    const proxy_config *cfg = r->cfg;
+    if (cfg->has_skip_path && regexec(&cfg->skip_path, target, 0, NULL, 0) == 0)
+        return 0;
+    if (cfg->has_record_path && regexec(&cfg->record_path, target, 0, NULL, 0) != 0)
+        return 0;
+    if (cfg->sample_pct >= 100.0)
+        return 1;
+    if (cfg->sample_pct <= 0.0)
+        return 0;
+    /* xorshift64*: cheap, per thread, good enough for sampling */
+    uint64_t x = *rnd ? *rnd : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *rnd = x;
+    double u = (double)((x * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+    return u * 100.0 < cfg->sample_pct;
+}
+
+int proxy_recorder_push(proxy_recorder *r, exchange *x)
+{
+    size_t sz = rec_size(x);
+    pthread_mutex_lock(&r->mu);
+    if (r->stop || r->count >= REC_QUEUE_CAP || r->bytes + sz > REC_QUEUE_BYTES) {
+        int stopped = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        pm_dropped(r->m, stopped ? PM_DROP_SHUTDOWN : PM_DROP_QUEUE_FULL);
+        proxy_exchange_free(x);
+        return -1;
+    }
+    r->ring[(r->head + r->count) % REC_QUEUE_CAP] = x;
+    r->count++;
+    r->bytes += sz;
+    if (r->count == 1)
+        pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+void proxy_recorder_rotate(proxy_recorder *r)
+{
+    if (!r)
+        return;
+    atomic_store(&r->rotate_req, 1);
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+size_t proxy_recorder_depth(proxy_recorder *r)
+{
+    if (!r)
+        return 0;
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->count;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+size_t proxy_recorder_capacity(const proxy_recorder *r)
+{
+    return r ? REC_QUEUE_CAP : 0;
+}
+
+/* Writes one exchange; the writer thread only. Failures are counted; the log says so once per run of
+ * failures, so a full disk does not flood stderr. */
+static void rec_write_one(proxy_recorder *r, exchange *x, int *failing)
+{
+    char err[256] = "";
+    if ((r->redact && (proxy_redact_apply(r->redact, &x->request, &x->request_len) < 0 ||
+                       proxy_redact_apply(r->redact, &x->response, &x->response_len) < 0))) {
+        pm_dropped(r->m, PM_DROP_NOMEM);
+        return;
+    }
+    int rc = capwriter_write(r->w, x, err, sizeof err);
+    if (rc == CAPWRITER_OK) {
+        pm_recorded(r->m);
+        if (*failing)
+            plog(PLOG_WARN, "capture writes work again");
+        *failing = 0;
+        return;
+    }
+    pm_dropped(r->m, rc == CAPWRITER_EINVAL ? PM_DROP_TOO_LARGE
+                     : rc == CAPWRITER_ENOMEM ? PM_DROP_NOMEM
+                                              : PM_DROP_WRITE_ERROR);
+    if (!*failing)
+        plog(PLOG_ERROR, "capture write failed, dropping records until it works: %s", err);
+    *failing = 1;
+}
+
+static void rec_update_stats(proxy_recorder *r)
+{
+    capwriter_stats st;
+    capwriter_get_stats(r->w, &st);
+    pm_capture_written(r->m, st.bytes_out, st.segments);
+}
+
+static void *rec_thread(void *arg)
+{
+    proxy_recorder *r = arg;
+    exchange *batch[REC_BATCH];
+    int failing = 0, done = 0;
+    int64_t last_tick = tdtime_mono_us();
+    char err[256];
+    while (!done) {
+        size_t n = 0;
+        pthread_mutex_lock(&r->mu);
+        if (r->count == 0 && !r->stop && !atomic_load(&r->rotate_req)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += REC_TICK_US * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        }
+        while (n < REC_BATCH && r->count > 0) {
+            batch[n] = r->ring[r->head];
+            r->head = (r->head + 1) % REC_QUEUE_CAP;
+            r->count--;
+            r->bytes -= rec_size(batch[n]);
+            n++;
+        }
+        done = r->stop && r->count == 0;
+        pthread_mutex_unlock(&r->mu);
+
+        for (size_t i = 0; i < n; i++) {
+            rec_write_one(r, batch[i], &failing);
+            proxy_exchange_free(batch[i]);
+        }
+        int64_t now = tdtime_mono_us();
+        if (now - last_tick >= REC_TICK_US) {
+            last_tick = now;
+            if (capwriter_tick(r->w, err, sizeof err) != CAPWRITER_OK && !failing) {
+                plog(PLOG_ERROR, "capture flush failed: %s", err);
+                failing = 1;
+            }
+            rec_update_stats(r);
+        }
+        if (atomic_exchange(&r->rotate_req, 0)) {
+            if (capwriter_rotate(r->w, err, sizeof err) != CAPWRITER_OK)
+                plog(PLOG_ERROR, "capture rotation failed: %s", err);
+            else
+                plog(PLOG_INFO, "capture rotated, now writing %s", capwriter_path(r->w));
+            rec_update_stats(r);
+        }
+    }
+    return NULL;
+}
+
+proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, const char *upstream,
+                                   char *err, size_t errlen)
+{
+    proxy_recorder *r = NULL, *result = NULL;
+    char info[256];
+    r = calloc(1, sizeof *r);
+    if (!r || !(r->ring = calloc(REC_QUEUE_CAP, sizeof *r->ring))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    r->cfg = cfg;
+    r->m = m;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (cfg->n_redact > 0) {
+        r->redact = proxy_redact_new(cfg->redact, cfg->n_redact, cfg->redact_key_file, err, errlen);
+        if (!r->redact)
+            goto out;
+    }
+    if (mkdir(cfg->capture_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "--capture-dir %s: %s", cfg->capture_dir, strerror(errno));
+        goto out;
+    }
+    snprintf(info, sizeof info, "tapedeck-sample-percent: %g\r\ntapedeck-max-body: %llu\r\n", cfg->sample_pct,
+             (unsigned long long)cfg->max_body);
+    capwriter_opts o = {
+        .dir = cfg->capture_dir,
+        .prefix = cfg->capture_prefix,
+        .rotate_bytes = cfg->rotate_size,
+        .rotate_age_us = cfg->rotate_age_us,
+        .no_dictionary = cfg->no_dictionary,
+        .upstream = upstream,
+        .info = info,
+    };
+    char werr[256] = "";
+    r->w = capwriter_open(&o, werr, sizeof werr);
+    if (!r->w) {
+        snprintf(err, errlen, "--capture-dir %s: %s", cfg->capture_dir, werr);
+        goto out;
+    }
+    if (pthread_create(&r->th, NULL, rec_thread, r) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        goto out;
+    }
+    r->started = 1;
+    plog(PLOG_INFO, "recording to %s", capwriter_path(r->w));
+    result = r;
+    r = NULL;
+out:
+    proxy_recorder_free(r);
+    return result;
+}
+
+void proxy_recorder_free(proxy_recorder *r)
+{
+    if (!r)
+        return;
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = 1;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->th, NULL);
+    }
+    if (r->w) {
+        char err[256] = "";
+        rec_update_stats(r);
+        if (capwriter_close(r->w, err, sizeof err) != CAPWRITER_OK)
+            plog(PLOG_ERROR, "closing the capture failed: %s", err);
+    }
+    if (r->ring) {
+        for (size_t i = 0; i < r->count; i++)
+            proxy_exchange_free(r->ring[(r->head + i) % REC_QUEUE_CAP]);
+        free(r->ring);
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+    }
+    proxy_redact_free(r->redact);
+    free(r);
+}

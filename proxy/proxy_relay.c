@@ -1,0 +1,400 @@
+/* proxy_relay: the upstream side of an exchange. Responses are parsed with httpmsg (so the proxy knows
+ * where each ends and whether the connection can be reused) and forwarded byte for byte. A response
+ * head is held until httpmsg has accepted it: an ambiguous response becomes a 502, never a guess.
+ * Interim 1xx responses go to the client and only their codes go to the record. */
+#include "proxy_conn_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_log.h"
+#include "tdtime.h"
+
+static struct timeval us_tv(int64_t us)
+{
+    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    return tv;
+}
+
+static int rs_on_head(void *ctx, const httpmsg_head *h)
+{
+    pconn *c = ctx;
+    c->ev_rhead = 1;
+    c->rstatus = h->status;
+    c->r_keepalive = h->keep_alive;
+    c->r_head_len = h->head_len;
+    return 0; /* httpmsg already knows 1xx/204/304 and HEAD answers have no body */
+}
+
+static int rs_on_complete(void *ctx)
+{
+    pconn *c = ctx;
+    c->ev_rdone = 1;
+    return 1; /* pause after every message, interim ones too, so each is accounted on its own */
+}
+
+static const httpmsg_callbacks rs_callbacks = {rs_on_head, NULL, rs_on_complete};
+
+static void relay_read(struct bufferevent *bev, void *ctx);
+static void relay_write(struct bufferevent *bev, void *ctx);
+static void relay_event(struct bufferevent *bev, short what, void *ctx);
+
+static void attach(pconn *c, upconn *u)
+{
+    const proxy_config *cfg = c->w->cfg;
+    c->up = u;
+    c->up_connected = u->reused;
+    bufferevent_setcb(u->bev, relay_read, relay_write, relay_event, c);
+    bufferevent_setwatermark(u->bev, EV_READ, 0, cfg->buffer_high);
+    bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
+    struct timeval rd = us_tv(cfg->upstream_timeout_us);
+    struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
+    bufferevent_set_timeouts(u->bev, &rd, &wr);
+    bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+}
+
+static int new_response_parser(pconn *c)
+{
+    httpmsg_parser_free(c->rs);
+    httpmsg_limits lim = {.max_head = c->w->cfg->max_head};
+    c->rs = httpmsg_parser_new(HTTPMSG_RESPONSE, &rs_callbacks, c, &lim);
+    if (!c->rs)
+        return -1;
+    httpmsg_parser_set_request_method(c->rs, c->method);
+    return 0;
+}
+
+/* Fails the exchange before any response byte reached the client (502/504), or cuts the client off
+ * when part of a response already went out. */
+static void fail_exchange(pconn *c, int status, const char *msg)
+{
+    relay_release(c, 0);
+    httpmsg_parser_free(c->rs); /* it may be inside a message */
+    c->rs = NULL;
+    pconn_record_finish(c, msg);
+    if (c->to_client == 0) {
+        pconn_send_error(c, status, msg);
+    } else {
+        pm_request(c->w->m, 0, tdtime_mono_us() - c->t0_mono);
+        plog(PLOG_DEBUG, "conn %llu %s: response cut: %s", (unsigned long long)c->id, c->peer, msg);
+        pconn_finish_close(c);
+    }
+}
+
+int relay_start(pconn *c)
+{
+    proxy_wctx *w = c->w;
+    up_target *t = pconn_current_target(w);
+    char err[256];
+    if (!c->rs) {
+        if (new_response_parser(c) != 0) {
+            fail_exchange(c, 502, "out of memory");
+            return -1;
+        }
+    } else {
+        httpmsg_parser_set_request_method(c->rs, c->method);
+    }
+    upconn *u = up_pool_take(w->pool, t);
+    if (!u) {
+        u = up_pool_connect(w->pool, t, w->cfg->connect_timeout_us, err, sizeof err);
+        if (!u) {
+            pm_upstream_error(w->m, PM_UPERR_CONNECT);
+            fail_exchange(c, 502, err);
+            return -1;
+        }
+    }
+    pm_upstream_connect(w->m, u->reused);
+    c->sstate = RS_HEAD;
+    c->replay_ok = u->reused && c->idempotent;
+    attach(c, u);
+    return 0;
+}
+
+void relay_send(pconn *c, struct evbuffer *src, size_t n)
+{
+    if (!c->up) {
+        evbuffer_drain(src, n);
+        return;
+    }
+    if (c->replay_ok) {
+        if (evbuffer_get_length(c->replay) + n > PCONN_REPLAY_MAX) {
+            c->replay_ok = 0;
+            evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
+        } else {
+            struct evbuffer_iovec v;
+            if (evbuffer_reserve_space(c->replay, (ev_ssize_t)n, &v, 1) == 1 && v.iov_len >= n &&
+                evbuffer_copyout(src, v.iov_base, n) == (ev_ssize_t)n) {
+                v.iov_len = n;
+                evbuffer_commit_space(c->replay, &v, 1);
+            } else {
+                c->replay_ok = 0;
+            }
+        }
+    }
+    evbuffer_remove_buffer(src, bufferevent_get_output(c->up->bev), n);
+}
+
+void relay_release(pconn *c, int reusable)
+{
+    upconn *u = c->up;
+    if (!u)
+        return;
+    c->up = NULL;
+    if (reusable) {
+        bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
+        up_pool_put(c->w->pool, u, pconn_current_target(c->w));
+    } else {
+        upconn_free(u);
+    }
+}
+
+/* A reused keep-alive connection may have been closed by the upstream just as we sent on it. If no
+ * response byte came back and the whole (idempotent) request is still at hand, send it again once on
+ * a fresh connection. Returns 1 when the retry is under way. */
+static int try_retry(pconn *c)
+{
+    if (!c->up || !c->up->reused || c->from_up != 0 || !c->replay_ok || c->retried)
+        return 0;
+    char err[256];
+    c->retried = 1;
+    relay_release(c, 0);
+    upconn *u = up_pool_connect(c->w->pool, pconn_current_target(c->w), c->w->cfg->connect_timeout_us, err,
+                                sizeof err);
+    if (!u || new_response_parser(c) != 0) {
+        upconn_free(u);
+        return 0;
+    }
+    pm_upstream_connect(c->w->m, 0);
+    attach(c, u);
+    c->replay_ok = 0;
+    evbuffer_add_buffer(bufferevent_get_output(u->bev), c->replay);
+    plog(PLOG_DEBUG, "conn %llu: retrying %s %s on a fresh upstream connection", (unsigned long long)c->id,
+         c->method, c->url);
+    return 1;
+}
+
+static void relay_fail(pconn *c, pm_uperr_kind kind, int status, const char *msg)
+{
+    if (try_retry(c))
+        return;
+    pm_upstream_error(c->w->m, kind);
+    fail_exchange(c, status, msg);
+}
+
+static void response_done(pconn *c, int by_eof)
+{
+    proxy_wctx *w = c->w;
+    c->sstate = RS_DONE;
+    if (c->x)
+        c->x->resp_end_us = tdtime_now_us();
+    pm_request(w->m, c->rstatus, tdtime_mono_us() - c->t0_mono);
+    int upgraded = c->rstatus == 101 && c->req_upgrade;
+    int extra = c->up && evbuffer_get_length(bufferevent_get_input(c->up->bev)) > 0;
+    int reusable = !by_eof && !upgraded && !c->req_upgrade && c->r_keepalive && c->req_keepalive &&
+                   c->rstate == RQ_DONE && !c->up_dirty && !extra;
+    if (!c->r_keepalive || !c->req_keepalive || by_eof || c->rstate != RQ_DONE)
+        c->close_after = 1;
+    plog(PLOG_DEBUG, "conn %llu %s: %s %s -> %d", (unsigned long long)c->id, c->peer, c->method, c->url,
+         c->rstatus);
+    pconn_record_finish(c, NULL);
+    if (upgraded) {
+        relay_tunnel_start(c);
+        return;
+    }
+    if (reusable) {
+        httpmsg_parser_resume(c->rs);
+    } else {
+        httpmsg_parser_free(c->rs); /* a fresh one for the next exchange */
+        c->rs = NULL;
+    }
+    relay_release(c, reusable);
+    pconn_exchange_done(c);
+}
+
+static int relay_eof(pconn *c)
+{
+    c->ev_rdone = 0;
+    if (c->sstate == RS_BODY && httpmsg_parser_eof(c->rs) == 0 && c->ev_rdone) {
+        response_done(c, 1); /* a response delimited by the connection's close */
+        return 1;
+    }
+    relay_fail(c, PM_UPERR_RESET, 502,
+               c->from_up ? "upstream closed the connection inside the response"
+                          : "upstream closed the connection without a response");
+    return 1;
+}
+
+int relay_process(pconn *c)
+{
+    if (!c->up)
+        return 0;
+    struct evbuffer *in = bufferevent_get_input(c->up->bev), *out = bufferevent_get_output(c->bev);
+    size_t high = c->w->cfg->buffer_high;
+    if (c->tunnel) {
+        size_t n = evbuffer_get_length(in);
+        if (n && evbuffer_get_length(out) < high) {
+            pm_bytes(c->w->m, 0, n);
+            evbuffer_add_buffer(out, in);
+        }
+        return 0;
+    }
+    while (c->sstate == RS_HEAD || c->sstate == RS_BODY) {
+        size_t avail = evbuffer_get_length(in);
+        if (avail == 0)
+            break;
+        if (evbuffer_get_length(out) >= high)
+            return 0; /* resumed from the client's write callback */
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        if (c->from_up == 0 && c->x)
+            c->x->resp_first_us = tdtime_now_us();
+        c->ev_rhead = c->ev_rdone = 0;
+        ssize_t n = httpmsg_parser_execute(c->rs, v.iov_base, v.iov_len);
+        if (n < 0) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "bad response from upstream: %s", httpmsg_parser_error(c->rs));
+            relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, msg);
+            return 1;
+        }
+        c->from_up += (uint64_t)n;
+        if (c->sstate == RS_HEAD) {
+            evbuffer_remove_buffer(in, c->rhold, (size_t)n);
+            if (!c->ev_rhead) {
+                if (n == 0)
+                    break;
+                continue;
+            }
+            int interim = c->rstatus < 200 && !(c->rstatus == 101 && c->req_upgrade);
+            size_t hl = evbuffer_get_length(c->rhold);
+            if (interim) {
+                if (c->x && c->x->n_interim < EXCHANGE_MAX_INTERIM)
+                    c->x->interim[c->x->n_interim++] = c->rstatus;
+                if (c->rstatus == 101 || !c->ev_rdone) {
+                    relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, "unexpected 101 from upstream");
+                    return 1;
+                }
+            } else if (c->x) {
+                const char *p = (const char *)evbuffer_pullup(c->rhold, -1);
+                if (p)
+                    pconn_record_append(c, &c->rsbuf, &c->rs_body_rec, c->r_head_len, p, hl,
+                                        EXCHANGE_TRUNC_RESPONSE);
+            }
+            c->to_client += hl;
+            pm_bytes(c->w->m, 0, hl);
+            evbuffer_add_buffer(out, c->rhold);
+            if (interim) {
+                httpmsg_parser_resume(c->rs);
+                continue;
+            }
+            c->sstate = RS_BODY;
+        } else {
+            if (c->x)
+                pconn_record_append(c, &c->rsbuf, &c->rs_body_rec, 0, v.iov_base, (size_t)n,
+                                    EXCHANGE_TRUNC_RESPONSE);
+            c->to_client += (uint64_t)n;
+            pm_bytes(c->w->m, 0, (uint64_t)n);
+            evbuffer_remove_buffer(in, out, (size_t)n);
+        }
+        if (c->ev_rdone) {
+            response_done(c, 0);
+            return 1;
+        }
+        if (n == 0)
+            break;
+    }
+    if (c->up && c->up_eof && evbuffer_get_length(in) == 0)
+        return relay_eof(c);
+    return 0;
+}
+
+void relay_tunnel_start(pconn *c)
+{
+    const proxy_config *cfg = c->w->cfg;
+    c->tunnel = 1;
+    c->close_after = 1;
+    struct timeval tv = us_tv(cfg->idle_timeout_us);
+    bufferevent_set_timeouts(c->bev, &tv, NULL);
+    bufferevent_set_timeouts(c->up->bev, &tv, NULL);
+    bufferevent_enable(c->bev, EV_READ);
+    relay_tunnel_from_client(c); /* bytes the client sent right after its upgrade request */
+    relay_process(c);            /* bytes the upstream sent right after its 101 */
+}
+
+void relay_tunnel_from_client(pconn *c)
+{
+    if (!c->up)
+        return;
+    struct evbuffer *in = bufferevent_get_input(c->bev), *out = bufferevent_get_output(c->up->bev);
+    size_t n = evbuffer_get_length(in);
+    if (n && evbuffer_get_length(out) < c->w->cfg->buffer_high) {
+        pm_bytes(c->w->m, n, 0);
+        evbuffer_add_buffer(out, in);
+    }
+}
+
+static void relay_read(struct bufferevent *bev, void *ctx)
+{
+    relay_process(ctx);
+}
+
+static void relay_write(struct bufferevent *bev, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->tunnel) {
+        if (c->tunnel_flush_up && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            pconn_free(c, NULL);
+        else
+            relay_tunnel_from_client(c);
+        return;
+    }
+    pconn_parse(c); /* the upstream drained: take more of the request body */
+}
+
+static void relay_event(struct bufferevent *bev, short what, void *ctx)
+{
+    pconn *c = ctx;
+    const proxy_config *cfg = c->w->cfg;
+    char msg[640];
+    if (what & BEV_EVENT_CONNECTED) {
+        c->up_connected = 1;
+        struct timeval rd = us_tv(cfg->upstream_timeout_us), wr = rd;
+        bufferevent_set_timeouts(bev, &rd, &wr);
+        return;
+    }
+    if (c->tunnel) {
+        relay_release(c, 0);
+        pconn_finish_close(c); /* flush what the upstream sent, then close */
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        int connecting = !c->up_connected;
+        snprintf(msg, sizeof msg, "%s %s: timed out", connecting ? "connect" : "upstream",
+                 c->up ? c->up->t->hostport : "?");
+        relay_fail(c, connecting ? PM_UPERR_CONNECT_TIMEOUT : PM_UPERR_TIMEOUT, 504, msg);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+        c->up_eof = 1;
+        if (relay_process(c))
+            return;
+        if (c->up && evbuffer_get_length(bufferevent_get_input(c->up->bev)) == 0)
+            relay_eof(c);
+        return; /* the rest waits for the client to drain; relay_process finishes it */
+    }
+    int e = EVUTIL_SOCKET_ERROR();
+    if (!c->up_connected) {
+        snprintf(msg, sizeof msg, "connect %s: %s", c->up ? c->up->t->hostport : "?",
+                 e ? evutil_socket_error_to_string(e) : "failed");
+        if (try_retry(c))
+            return;
+        pm_upstream_error(c->w->m, PM_UPERR_CONNECT);
+        fail_exchange(c, 502, msg);
+        return;
+    }
+    snprintf(msg, sizeof msg, "upstream %s: %s", c->up ? c->up->t->hostport : "?",
+             e ? evutil_socket_error_to_string(e) : "connection error");
+    relay_fail(c, PM_UPERR_RESET, 502, msg);
+}

@@ -1,0 +1,225 @@
+/* proxy_worker: a thread running one event_base. Cross-thread requests arrive as event_active() on
+ * events owned by this base (libevent is set up for pthreads by the server). */
+#include "proxy_worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "proxy_conn.h"
+#include "proxy_log.h"
+#include "tdtime.h"
+
+#define WORKER_POOL_IDLE_US (30ll * 1000000) /* below common upstream keep-alive timeouts (nginx: 75 s) */
+#define WORKER_POOL_MAX 1024
+
+struct proxy_worker {
+    int idx;
+    proxy_wctx ctx;
+    pthread_t th;
+    int started;
+    struct evconnlistener *lst;
+    evutil_socket_t listen_fd;
+    struct event *ev_drain, *ev_stop, *ev_upstream, *ev_deadline, *ev_resume;
+    void (*on_exit)(void *);
+    void *arg;
+};
+
+static void worker_check_done(proxy_wctx *ctx)
+{
+    proxy_worker *w = ctx->owner;
+    if (ctx->draining && ctx->n_conns == 0)
+        event_base_loopbreak(ctx->base);
+    (void)w;
+}
+
+static void worker_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                          void *arg)
+{
+    proxy_worker *w = arg;
+    if (w->ctx.draining) {
+        evutil_closesocket(fd);
+        return;
+    }
+    pconn_accept(&w->ctx, fd, sa, salen);
+}
+
+/* accept() failing (EMFILE, ENFILE, ENOMEM) would spin: pause accepting for a moment. */
+static void worker_accept_error(struct evconnlistener *l, void *arg)
+{
+    proxy_worker *w = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    plog(PLOG_WARN, "worker %d: accept: %s; pausing accepts for 100 ms", w->idx, evutil_socket_error_to_string(e));
+    evconnlistener_disable(l);
+    struct timeval tv = {0, 100000};
+    evtimer_add(w->ev_resume, &tv);
+}
+
+static void worker_resume(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_worker *w = arg;
+    if (w->lst && !w->ctx.draining)
+        evconnlistener_enable(w->lst);
+}
+
+static void worker_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_worker *w = arg;
+    if (w->ctx.n_conns)
+        plog(PLOG_WARN, "worker %d: drain deadline passed, closing %zu connection(s)", w->idx, w->ctx.n_conns);
+    pconn_close_all(&w->ctx);
+    event_base_loopbreak(w->ctx.base);
+}
+
+static void worker_drain(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_worker *w = arg;
+    if (w->ctx.draining)
+        return;
+    w->ctx.draining = 1;
+    if (w->lst) {
+        evconnlistener_free(w->lst);
+        w->lst = NULL;
+    }
+    struct timeval tv = {(time_t)(w->ctx.cfg->drain_timeout_us / 1000000),
+                         (suseconds_t)(w->ctx.cfg->drain_timeout_us % 1000000)};
+    evtimer_add(w->ev_deadline, &tv);
+    pconn_drain_all(&w->ctx);
+    worker_check_done(&w->ctx);
+}
+
+static void worker_stop(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_worker *w = arg;
+    w->ctx.draining = 1;
+    pconn_close_all(&w->ctx);
+    event_base_loopbreak(w->ctx.base);
+}
+
+static void worker_upstream(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_worker *w = arg;
+    pconn_current_target(&w->ctx); /* refreshes and retires idle connections to the old upstream */
+}
+
+static void *worker_main(void *arg)
+{
+    proxy_worker *w = arg;
+    event_base_dispatch(w->ctx.base);
+    pconn_close_all(&w->ctx);
+    if (w->on_exit)
+        w->on_exit(w->arg);
+    return NULL;
+}
+
+proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
+                               up_holder *targets, evutil_socket_t listen_fd, void (*on_exit)(void *),
+                               void *arg, char *err, size_t errlen)
+{
+    proxy_worker *w = calloc(1, sizeof *w), *result = NULL;
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        evutil_closesocket(listen_fd);
+        return NULL;
+    }
+    w->idx = idx;
+    w->listen_fd = listen_fd;
+    w->on_exit = on_exit;
+    w->arg = arg;
+    w->ctx.cfg = cfg;
+    w->ctx.m = m;
+    w->ctx.rec = rec;
+    w->ctx.targets = targets;
+    w->ctx.target = up_holder_get(targets);
+    w->ctx.rnd = (uint64_t)tdtime_now_us() ^ ((uint64_t)(idx + 1) << 40) ^ 0x2545F4914F6CDD1Dull;
+    w->ctx.owner = w;
+    w->ctx.on_conn_closed = worker_check_done;
+    w->ctx.base = event_base_new();
+    if (!w->ctx.base) {
+        snprintf(err, errlen, "cannot create an event loop");
+        evutil_closesocket(listen_fd);
+        goto out;
+    }
+    w->ctx.pool = up_pool_new(w->ctx.base, WORKER_POOL_IDLE_US, WORKER_POOL_MAX);
+    w->lst = evconnlistener_new(w->ctx.base, worker_accept, w, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
+    if (!w->lst)
+        evutil_closesocket(listen_fd);
+    w->ev_drain = event_new(w->ctx.base, -1, 0, worker_drain, w);
+    w->ev_stop = event_new(w->ctx.base, -1, 0, worker_stop, w);
+    w->ev_upstream = event_new(w->ctx.base, -1, 0, worker_upstream, w);
+    w->ev_deadline = evtimer_new(w->ctx.base, worker_deadline, w);
+    w->ev_resume = evtimer_new(w->ctx.base, worker_resume, w);
+    if (!w->ctx.pool || !w->lst || !w->ev_drain || !w->ev_stop || !w->ev_upstream || !w->ev_deadline ||
+        !w->ev_resume) {
+        snprintf(err, errlen, "out of memory setting up worker %d", idx);
+        goto out;
+    }
+    evconnlistener_set_error_cb(w->lst, worker_accept_error);
+    result = w;
+    w = NULL;
+out:
+    proxy_worker_free(w);
+    return result;
+}
+
+int proxy_worker_start(proxy_worker *w)
+{
+    if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+        return -1;
+    w->started = 1;
+    return 0;
+}
+
+void proxy_worker_drain(proxy_worker *w)
+{
+    event_active(w->ev_drain, 0, 0);
+}
+
+void proxy_worker_stop(proxy_worker *w)
+{
+    event_active(w->ev_stop, 0, 0);
+}
+
+void proxy_worker_notify_upstream(proxy_worker *w)
+{
+    event_active(w->ev_upstream, 0, 0);
+}
+
+void proxy_worker_join(proxy_worker *w)
+{
+    if (w && w->started) {
+        pthread_join(w->th, NULL);
+        w->started = 0;
+    }
+}
+
+void proxy_worker_free(proxy_worker *w)
+{
+    if (!w)
+        return;
+    if (w->ctx.base)
+        pconn_close_all(&w->ctx);
+    if (w->lst)
+        evconnlistener_free(w->lst);
+    if (w->ev_drain)
+        event_free(w->ev_drain);
+    if (w->ev_stop)
+        event_free(w->ev_stop);
+    if (w->ev_upstream)
+        event_free(w->ev_upstream);
+    if (w->ev_deadline)
+        event_free(w->ev_deadline);
+    if (w->ev_resume)
+        event_free(w->ev_resume);
+    up_pool_free(w->ctx.pool);
+    up_target_unref(w->ctx.target);
+    if (w->ctx.base)
+        event_base_free(w->ctx.base);
+    free(w);
+}
