@@ -1,0 +1,230 @@
+/* warc: record parse/format, measuring, ids, warcinfo, the exchange mapping and its payload digest. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "capfixture.h"
+#include "warc.h"
+
+static const char REC[] = "WARC/1.1\r\n"
+                          "WARC-Type: response\r\n"
+                          "warc-record-id: <urn:uuid:00000000-0000-4000-8000-000000000000>\r\n"
+                          "X-Folded: one\r\n"
+                          "  two\r\n"
+                          "Content-Length: 5\r\n"
+                          "\r\n"
+                          "a\0b\r\n"
+                          "\r\n\r\n";
+
+static void parse_and_format(void **state)
+{
+    warc_record r;
+    char err[128];
+    size_t len = sizeof REC - 1, hl, total;
+    assert_int_equal(warc_record_measure(REC, len, &hl, &total), 1);
+    assert_int_equal(total, len);
+    assert_int_equal(warc_record_parse(&r, REC, len, err, sizeof err), WARC_OK);
+    assert_string_equal(r.version, "WARC/1.1");
+    assert_string_equal(warc_record_type(&r), "response");
+    assert_string_equal(warc_record_get(&r, "WARC-Record-ID"), "<urn:uuid:00000000-0000-4000-8000-000000000000>");
+    assert_string_equal(warc_record_get(&r, "x-folded"), "one two");
+    assert_null(warc_record_get(&r, "WARC-Date"));
+    assert_int_equal(r.block_len, 5);
+    assert_memory_equal(r.block, "a\0b\r\n", 5);
+    tdbuf out;
+    tdbuf_init(&out, 0);
+    assert_int_equal(warc_record_format(&r, &out), WARC_OK);
+    warc_record r2;
+    assert_int_equal(warc_record_parse(&r2, out.data, out.len, err, sizeof err), WARC_OK);
+    assert_int_equal(r2.n_fields, r.n_fields);
+    assert_memory_equal(r2.block, r.block, 5);
+    warc_record_clear(&r2);
+    warc_record_clear(&r);
+    tdbuf_free(&out);
+}
+
+static const struct {
+    const char *name, *data;
+    int measure; /* expected warc_record_measure result */
+    int parse;   /* expected warc_record_parse result */
+} bad_cases[] = {
+    {"incomplete head", "WARC/1.1\r\nContent-Length: 3\r\n", 0, WARC_EPARSE},
+    {"not warc", "HTTP/1.1 200 OK\r\n\r\n", -1, WARC_EPARSE},
+    {"no length", "WARC/1.1\r\nWARC-Type: x\r\n\r\n", -1, WARC_EPARSE},
+    {"negative length", "WARC/1.1\r\nContent-Length: -3\r\n\r\nabc\r\n\r\n", -1, WARC_EPARSE},
+    {"short block", "WARC/1.1\r\nContent-Length: 10\r\n\r\nabc\r\n\r\n", 1, WARC_EPARSE},
+    {"no trailer", "WARC/1.1\r\nContent-Length: 3\r\n\r\nabcXXXX", 1, WARC_EPARSE},
+    {"bad line", "WARC/1.1\r\nno colon here\r\nContent-Length: 0\r\n\r\n\r\n\r\n", 1, WARC_EPARSE},
+    {"prefix", "WAR", 0, WARC_EPARSE},
+};
+
+static void bad_records(void **state)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        warc_record r;
+        char err[128] = "";
+        size_t len = strlen(bad_cases[i].data);
+        int m = warc_record_measure(bad_cases[i].data, len, NULL, NULL);
+        if (m != bad_cases[i].measure)
+            fail_msg("%s: measure %d, want %d", bad_cases[i].name, m, bad_cases[i].measure);
+        assert_int_equal(warc_record_parse(&r, bad_cases[i].data, len, err, sizeof err), bad_cases[i].parse);
+        assert_true(err[0] != '\0');
+        assert_null(r.fields);
+    }
+}
+
+static void record_ids(void **state)
+{
+    char a[64], b[64];
+    warc_new_record_id(a, sizeof a);
+    warc_new_record_id(b, sizeof b);
+    assert_int_equal(strlen(a), 45);
+    assert_int_equal(strncmp(a, "urn:uuid:", 9), 0);
+    assert_int_equal(a[9 + 14], '4');                 /* version 4 */
+    assert_non_null(strchr("89ab", a[9 + 19]));       /* RFC 4122 variant */
+    assert_string_not_equal(a, b);
+}
+
+static void warcinfo(void **state)
+{
+    tdbuf out;
+    warc_record r;
+    char err[128];
+    tdbuf_init(&out, 0);
+    assert_int_equal(warc_format_warcinfo(&out, "/d/x-20261124T235630Z-0000.warc.zst", "upstream: http://u\r\n"), 0);
+    assert_int_equal(warc_record_parse(&r, out.data, out.len, err, sizeof err), WARC_OK);
+    assert_string_equal(warc_record_type(&r), "warcinfo");
+    assert_string_equal(warc_record_get(&r, "WARC-Filename"), "x-20261124T235630Z-0000.warc.zst");
+    assert_string_equal(warc_record_get(&r, "Content-Type"), "application/warc-fields");
+    assert_non_null(strstr(r.block, "software: tapedeck/"));
+    assert_non_null(strstr(r.block, "upstream: http://u\r\n"));
+    warc_record_clear(&r);
+    tdbuf_free(&out);
+}
+
+/* Formats x and parses its request (and response) records. */
+static void format_parse(const exchange *x, warc_record *req, warc_record *resp)
+{
+    tdbuf a, b;
+    char err[128];
+    tdbuf_init(&a, 0);
+    tdbuf_init(&b, 0);
+    assert_int_equal(warc_format_exchange(x, &a, &b), WARC_OK);
+    assert_int_equal(warc_record_parse(req, a.data, a.len, err, sizeof err), WARC_OK);
+    memset(resp, 0, sizeof *resp);
+    if (b.len)
+        assert_int_equal(warc_record_parse(resp, b.data, b.len, err, sizeof err), WARC_OK);
+    tdbuf_free(&a);
+    tdbuf_free(&b);
+}
+
+static int count_field(const warc_record *r, const char *name)
+{
+    int n = 0;
+    for (size_t i = 0; i < r->n_fields; i++)
+        n += !strcasecmp(r->fields[i].name, name);
+    return n;
+}
+
+static void exchange_records(void **state)
+{
+    exchange x;
+    warc_record req, resp;
+    fx_make(&x, 7); /* interim 100,103 */
+    format_parse(&x, &req, &resp);
+    assert_string_equal(warc_record_type(&req), "request");
+    assert_string_equal(warc_record_type(&resp), "response");
+    assert_string_equal(warc_record_get(&req, "Content-Type"), "application/http;msgtype=request");
+    assert_string_equal(warc_record_get(&resp, "Content-Type"), "application/http;msgtype=response");
+    assert_string_equal(warc_record_get(&resp, "WARC-Concurrent-To"), warc_record_get(&req, "WARC-Record-ID"));
+    assert_string_equal(warc_record_get(&resp, "WARC-Tapedeck-Interim"), "100,103");
+    assert_string_equal(warc_record_get(&req, "WARC-Target-URI"), x.target_uri);
+    assert_string_equal(warc_record_get(&req, "WARC-Date"), "2026-11-29T23:56:30.130456Z");
+    assert_string_equal(warc_record_get(&req, "WARC-Tapedeck-Request-Start"), "1795996590130456");
+    assert_non_null(warc_record_get(&resp, "WARC-Tapedeck-Response-First"));
+    assert_non_null(warc_record_get(&resp, "WARC-Tapedeck-Response-End"));
+    assert_null(warc_record_get(&req, "WARC-Tapedeck-Error"));
+    assert_null(warc_record_get(&resp, "WARC-Truncated"));
+    const char *once[] = {"WARC-Tapedeck-Conn", "WARC-Tapedeck-Seq", "WARC-Payload-Digest", "Content-Length",
+                          "WARC-Record-ID", "WARC-Date"};
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
+        assert_int_equal(count_field(&req, once[i]), 1);
+        assert_int_equal(count_field(&resp, once[i]), 1);
+    }
+    exchange back;
+    char err[128];
+    assert_int_equal(warc_records_to_exchange(&req, &resp, &back, err, sizeof err), WARC_OK);
+    assert_null(fx_diff(&x, &back));
+    exchange_clear(&back);
+    warc_record_clear(&req);
+    warc_record_clear(&resp);
+    exchange_clear(&x);
+}
+
+static void failed_and_truncated(void **state)
+{
+    exchange x;
+    warc_record req, resp;
+    fx_make(&x, 6);
+    exchange_set_str(&x.error, "read: Connection reset\r\nInjected: yes");
+    format_parse(&x, &req, &resp);
+    assert_null(resp.version);
+    assert_string_equal(warc_record_get(&req, "WARC-Tapedeck-Error"), "read: Connection reset  Injected: yes");
+    assert_null(warc_record_get(&req, "Injected"));
+    warc_record_clear(&req);
+    exchange_clear(&x);
+
+    fx_make(&x, 3);
+    x.truncated |= EXCHANGE_TRUNC_REQUEST;
+    format_parse(&x, &req, &resp);
+    assert_string_equal(warc_record_get(&req, "WARC-Truncated"), "length");
+    assert_string_equal(warc_record_get(&resp, "WARC-Truncated"), "length");
+    warc_record_clear(&req);
+    warc_record_clear(&resp);
+    exchange_clear(&x);
+}
+
+static const struct {
+    const char *resp, *digest;
+} digest_cases[] = {
+    {"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello, world", "BHFH4TVKN2FOTR6SMELHCKIYJCBWITIH365HZP54JSFC4CBWBVNQ===="},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\n\r\n",
+     "BHFH4TVKN2FOTR6SMELHCKIYJCBWITIH365HZP54JSFC4CBWBVNQ===="},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\nc\r\nhello, world\r\n0\r\n\r\n",
+     "BHFH4TVKN2FOTR6SMELHCKIYJCBWITIH365HZP54JSFC4CBWBVNQ===="},
+    /* cut inside a chunk: the digest covers what arrived */
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "22UB6ISLX4XXYIV23W6V2QDTB2ZAZ6YLHV2OCDFLMF4IEFGKZ2YQ===="},
+    {"HTTP/1.1 204 No Content\r\n\r\n", "4OYMIQUY7QOBJGX36TEJS35ZEQT24QPEMSNZGTFESWMRW6CSXBKQ===="},
+};
+
+static void payload_digests(void **state)
+{
+    for (size_t i = 0; i < sizeof digest_cases / sizeof digest_cases[0]; i++) {
+        exchange x;
+        warc_record req, resp;
+        char want[128];
+        fx_make(&x, 0);
+        exchange_set_buf(&x.response, &x.response_len, digest_cases[i].resp, strlen(digest_cases[i].resp));
+        format_parse(&x, &req, &resp);
+        snprintf(want, sizeof want, "sha256:%s", digest_cases[i].digest);
+        assert_string_equal(warc_record_get(&resp, "WARC-Payload-Digest"), want);
+        warc_record_clear(&req);
+        warc_record_clear(&resp);
+        exchange_clear(&x);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parse_and_format), cmocka_unit_test(bad_records),      cmocka_unit_test(record_ids),
+        cmocka_unit_test(warcinfo),         cmocka_unit_test(exchange_records), cmocka_unit_test(failed_and_truncated),
+        cmocka_unit_test(payload_digests),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
