@@ -26,7 +26,7 @@ static const char CSS[] =
     "table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d8dce3}"
     "th,td{padding:5px 8px;border-bottom:1px solid #e6e9ee;text-align:left;vertical-align:top}"
     "th{background:#eef1f5;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "tr.bad td{background:#fff0f0}code{font:12px ui-monospace,Menlo,Consolas,monospace;word-break:break-all}"
+    "tr.bad td{background:#fff0f0}code{font:12px ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}"
     ".ok{color:#1f883d;font-weight:600}.no{color:#cf222e;font-weight:600}"
     "svg.plot{background:#fff;border:1px solid #d8dce3;border-radius:8px;width:100%;height:auto;margin:6px 0}"
     ".grid{stroke:#e6e9ee}.frame{fill:none;stroke:#aab1bd}.pt{font-size:14px;font-weight:600;fill:#1d2330}"
@@ -70,8 +70,9 @@ out:
 }
 
 /* Timeline series (t_s against key) out of an array of {t_s, ...} points. */
-static size_t timeline(const json_t *tl, const char *key, double **x, double **y)
+static size_t timeline(const json_t *tlo, const char *key, double **x, double **y)
 {
+    const json_t *tl = json_object_get(tlo, "points");
     size_t n = json_array_size(tl);
     *x = n ? calloc(n, sizeof **x) : NULL;
     *y = n ? calloc(n, sizeof **y) : NULL;
@@ -179,6 +180,12 @@ static void endpoints_table(FILE *f, json_t *report, int load)
     json_t *eps = json_object_get(report, "endpoints");
     if (!json_array_size(eps))
         return;
+    int has_base = json_is_object(json_object_get(report, "baseline"));
+    if (load && has_base)
+        fputs("<h2>Endpoints</h2>\n<table><tr><th>method</th><th>route</th><th class=n>requests</th>"
+              "<th class=n>errors</th><th class=n>5xx</th><th class=n>p50 ms</th><th class=n>baseline p50</th>"
+              "<th class=n>p95 ms</th><th class=n>baseline p95</th></tr>\n", f);
+    else
     fputs(load ? "<h2>Endpoints</h2>\n<table><tr><th>method</th><th>route</th><th class=n>requests</th>"
                  "<th class=n>errors</th><th class=n>5xx</th><th class=n>p50 ms</th><th class=n>p95 ms</th>"
                  "<th class=n>p99 ms</th><th class=n>max ms</th></tr>\n"
@@ -199,8 +206,13 @@ static void endpoints_table(FILE *f, json_t *report, int load)
             fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>",
                     (long long)rf_int(e, "requests"), (long long)rf_int(e, "errors"),
                     (long long)rf_int(e, "http_5xx"));
-            fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
-                    rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"), rf_num(l, "max"));
+            json_t *bl = json_object_get(json_object_get(e, "baseline"), "latency_ms");
+            if (has_base)
+                fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
+                        rf_num(l, "p50"), rf_num(bl, "p50"), rf_num(l, "p95"), rf_num(bl, "p95"));
+            else
+                fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
+                        rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"), rf_num(l, "max"));
         } else {
             fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
                        "<td class=n>%lld</td>",
@@ -271,6 +283,23 @@ int report_write_html(json_t *report, FILE *f)
     if (json_is_array(json_object_get(report, "merged_from")))
         fprintf(f, " · merged from %zu reports", json_array_size(json_object_get(report, "merged_from")));
     fprintf(f, " · %s %s</div>\n", rf_str(report, "tool", "tapedeck-replay"), rf_str(report, "version", ""));
+    json_t *cfg = json_object_get(report, "config");
+    if (load && json_is_object(cfg)) {
+        fputs("<div class=\"sub\">", f);
+        if (rf_num(cfg, "rate_per_s") > 0)
+            fprintf(f, "fixed rate %.1f/s", rf_num(cfg, "rate_per_s"));
+        else
+            fprintf(f, "recorded timing × %g", rf_num(cfg, "speed"));
+        if (rf_num(cfg, "duration_s") > 0)
+            fprintf(f, " for %gs", rf_num(cfg, "duration_s"));
+        fprintf(f, " · %lld connections · at most %lld in flight", (long long)rf_int(cfg, "connections"),
+                (long long)rf_int(cfg, "max_inflight"));
+        if (rf_str(cfg, "shard", "")[0]) {
+            fputs(" · shard ", f);
+            rf_escape(f, rf_str(cfg, "shard", ""), 0);
+        }
+        fputs("</div>\n", f);
+    }
 
     fputs("<div class=\"cards\">\n", f);
     card(f, "requests", "%.0f", (double)rf_int(t, "requests"));
@@ -284,6 +313,7 @@ int report_write_html(json_t *report, FILE *f)
         card(f, "p50 ms", "%.2f", rf_num(l, "p50"));
         card(f, "p99 ms", "%.2f", rf_num(l, "p99"));
         card(f, "max ms", "%.2f", rf_num(l, "max"));
+        card(f, "send lag p99 ms", "%.2f", rf_num(json_object_get(rate, "lag_ms"), "p99"));
     } else {
         card(f, "matched", "%.0f", (double)rf_int(t, "matched"));
         card(f, "with diffs", "%.0f", (double)rf_int(t, "diffs"));

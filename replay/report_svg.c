@@ -10,7 +10,7 @@
 #define H 320
 #define ML 64  /* margins: left (y tick labels), right, top (title), bottom (x labels) */
 #define MR 16
-#define MT 34
+#define MT 52
 #define MB 46
 
 static double nice_step(double range, int want)
@@ -142,8 +142,8 @@ void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel
         double w = 34 + 7.0 * (double)strlen(se->name);
         lx -= w;
         fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>",
-                lx, lx + 22, MT - 12, MT - 12, se->color, se->dashed ? " stroke-dasharray=\"6 4\"" : "");
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"lg\">", lx + 27, MT - 8);
+                lx, lx + 22, MT - 14, MT - 14, se->color, se->dashed ? " stroke-dasharray=\"6 4\"" : "");
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"lg\">", lx + 27, MT - 10);
         rf_escape(f, se->name, 0);
         fputs("</text>\n", f);
     }

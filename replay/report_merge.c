@@ -1,0 +1,267 @@
+/* report_merge: merging reports (see report_merge.h). */
+#include "report_merge.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gates.h"
+#include "hist.h"
+#include "report.h"
+#include "report_fmt.h"
+#include "tline.h"
+
+static const char *const COUNTERS[] = {"requests", "matched", "diffs", "noise", "errors", "http_5xx"};
+
+static void add_counters(json_t *dst, const json_t *src)
+{
+    for (size_t i = 0; i < sizeof COUNTERS / sizeof COUNTERS[0]; i++)
+        if (json_object_get(src, COUNTERS[i]) || json_object_get(dst, COUNTERS[i]))
+            report_count(dst, COUNTERS[i], rf_int(src, COUNTERS[i]));
+}
+
+/* dst.histogram.key += src.histogram.key; refreshes dst's summary (latency_ms / service_ms). */
+static int merge_hist(json_t *dst, const json_t *src, const char *key, const char *summary, char *err,
+                      size_t errlen)
+{
+    const json_t *sh = json_object_get(json_object_get(src, "histogram"), key);
+    json_t *dh = json_object_get(json_object_get(dst, "histogram"), key);
+    if (!sh)
+        return 0;
+    hist *h = hist_new();
+    int rc = -1;
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if ((dh && hist_add_json(h, dh, err, errlen)) || hist_add_json(h, sh, err, errlen))
+        goto out;
+    json_t *hobj = json_object_get(dst, "histogram");
+    if (!json_is_object(hobj)) {
+        hobj = json_object();
+        json_object_set_new(dst, "histogram", hobj);
+    }
+    json_object_set_new(hobj, key, hist_to_json(h));
+    json_object_set_new(dst, summary, report_latency_json(h));
+    rc = 0;
+out:
+    hist_free(h);
+    return rc;
+}
+
+static int merge_timeline(json_t *dst, const json_t *src)
+{
+    const json_t *st = json_object_get(src, "timeline");
+    json_t *dt = json_object_get(dst, "timeline");
+    if (!json_is_object(st))
+        return 0;
+    double slice = json_is_object(dt) ? rf_num(dt, "slice_s") : rf_num(st, "slice_s");
+    tline *t = tline_new((int64_t)(slice * 1e6 + 0.5));
+    if (!t)
+        return -1;
+    int rc = (json_is_object(dt) && tline_add_json(t, dt)) || tline_add_json(t, st) ? -1 : 0;
+    if (!rc)
+        json_object_set_new(dst, "timeline", tline_to_json(t));
+    tline_free(t);
+    return rc;
+}
+
+/* One side's figures: counters, status codes, histograms, timeline. */
+static int merge_side(json_t *dst, const json_t *src, char *err, size_t errlen)
+{
+    add_counters(dst, src);
+    const json_t *ss = json_object_get(src, "status");
+    if (json_is_object(ss)) {
+        json_t *ds = json_object_get(dst, "status");
+        if (!json_is_object(ds)) {
+            ds = json_object();
+            json_object_set_new(dst, "status", ds);
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)ss, k, v) report_count(ds, k, json_integer_value(v));
+    }
+    if (merge_hist(dst, src, "latency", "latency_ms", err, errlen) ||
+        merge_hist(dst, src, "service", "service_ms", err, errlen))
+        return -1;
+    if (merge_timeline(dst, src)) {
+        snprintf(err, errlen, "bad timeline");
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *fresh_side(void)
+{
+    json_t *o = json_object();
+    if (o)
+        for (size_t i = 0; i < sizeof COUNTERS / sizeof COUNTERS[0]; i++)
+            json_object_set_new(o, COUNTERS[i], json_integer(0));
+    return o;
+}
+
+static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
+{
+    json_t *totals = json_object_get(m, "totals");
+    /* overall figures live on the report object itself; totals holds the counters */
+    add_counters(totals, json_object_get(r, "totals"));
+    /* status, histograms, timeline of the report object itself */
+    const json_t *ss = json_object_get(r, "status");
+    if (json_is_object(ss)) {
+        json_t *ds = json_object_get(m, "status");
+        if (!json_is_object(ds)) {
+            ds = json_object();
+            json_object_set_new(m, "status", ds);
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)ss, k, v) report_count(ds, k, json_integer_value(v));
+    }
+    if (merge_hist(m, r, "latency", "latency_ms", err, errlen) ||
+        merge_hist(m, r, "service", "service_ms", err, errlen) || merge_timeline(m, r))
+        return -1;
+
+    /* rates add up: the shards ran side by side */
+    json_t *mr = json_object_get(m, "rate");
+    const json_t *rr = json_object_get(r, "rate");
+    json_object_set_new(mr, "scheduled_rps", json_real(rf_num(mr, "scheduled_rps") + rf_num(rr, "scheduled_rps")));
+    json_object_set_new(mr, "achieved_rps", json_real(rf_num(mr, "achieved_rps") + rf_num(rr, "achieved_rps")));
+    report_count(mr, "scheduled", rf_int(rr, "scheduled"));
+    report_count(mr, "sent", rf_int(rr, "sent"));
+    if (rf_num(rr, "duration_s") > rf_num(mr, "duration_s"))
+        json_object_set_new(mr, "duration_s", json_real(rf_num(rr, "duration_s")));
+    json_t *ml = json_object_get(mr, "lag_ms");
+    const json_t *rl = json_object_get(rr, "lag_ms");
+    if (json_is_object(rl)) {
+        if (!json_is_object(ml)) {
+            ml = json_object();
+            json_object_set_new(mr, "lag_ms", ml);
+        }
+        json_t *wrap_d = json_pack("{s{sO*}}", "histogram", "lag", json_object_get(ml, "histogram"));
+        json_t *wrap_s = json_pack("{s{sO*}}", "histogram", "lag", json_object_get(rl, "histogram"));
+        if (!wrap_d || !wrap_s || merge_hist(wrap_d, wrap_s, "lag", "summary", err, errlen)) {
+            json_decref(wrap_d);
+            json_decref(wrap_s);
+            return -1;
+        }
+        json_t *sum = json_deep_copy(json_object_get(wrap_d, "summary"));
+        if (sum) {
+            json_object_set(sum, "histogram", json_object_get(json_object_get(wrap_d, "histogram"), "lag"));
+            json_object_set_new(mr, "lag_ms", sum);
+        }
+        json_decref(wrap_d);
+        json_decref(wrap_s);
+    }
+
+    /* the --compare baseline */
+    const json_t *rb = json_object_get(r, "baseline");
+    if (json_is_object(rb)) {
+        json_t *mb = json_object_get(m, "baseline");
+        if (!json_is_object(mb)) {
+            mb = json_pack("{ss}", "target", rf_str(rb, "target", ""));
+            json_object_set_new(m, "baseline", mb);
+            json_object_set_new(mb, "totals", fresh_side());
+        }
+        add_counters(json_object_get(mb, "totals"), json_object_get(rb, "totals"));
+        if (merge_hist(mb, rb, "latency", "latency_ms", err, errlen) ||
+            merge_hist(mb, rb, "service", "service_ms", err, errlen) || merge_timeline(mb, rb))
+            return -1;
+    }
+
+    /* endpoints */
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "endpoints"), i, e) {
+        json_t *me = report_endpoint(m, rf_str(e, "method", "?"), rf_str(e, "route", "?"));
+        if (!me || merge_side(me, e, err, errlen))
+            return -1;
+        const json_t *eb = json_object_get(e, "baseline");
+        if (json_is_object(eb)) {
+            json_t *mb = json_object_get(me, "baseline");
+            if (!json_is_object(mb)) {
+                mb = fresh_side();
+                json_object_set_new(me, "baseline", mb);
+            }
+            if (merge_side(mb, eb, err, errlen))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int merge_check(json_t *m, const json_t *r)
+{
+    add_counters(json_object_get(m, "totals"), json_object_get(r, "totals"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "endpoints"), i, e) {
+        json_t *me = report_endpoint(m, rf_str(e, "method", "?"), rf_str(e, "route", "?"));
+        if (!me)
+            return -1;
+        add_counters(me, e);
+    }
+    json_array_foreach(json_object_get(r, "diffs"), i, e) json_array_append(json_object_get(m, "diffs"), e);
+    json_array_foreach(json_object_get(r, "gates"), i, e) json_array_append(json_object_get(m, "gates"), e);
+    if (strcmp(rf_str(r, "verdict", "fail"), "pass"))
+        report_set_verdict(m, 0);
+    return 0;
+}
+
+json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,
+                     char *err, size_t errlen)
+{
+    const char *mode = rf_str(reports[0], "mode", "");
+    int load = !strcmp(mode, "load");
+    if (!load && strcmp(mode, "check")) {
+        snprintf(err, errlen, "%s: unknown report mode '%s'", names && names[0] ? names[0] : "report 1", mode);
+        return NULL;
+    }
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(rf_str(reports[i], "mode", ""), mode)) {
+            snprintf(err, errlen, "cannot merge a %s report with a %s report (%s)", mode,
+                     rf_str(reports[i], "mode", "?"), names && names[i] ? names[i] : "");
+            return NULL;
+        }
+    json_t *m = report_new(mode, rf_str(reports[0], "target", ""));
+    json_t *from = json_array();
+    if (!m || !from)
+        goto oom;
+    json_object_set_new(m, "merged_from", from);
+    if (load) {
+        json_t *cfg = json_deep_copy(json_object_get(reports[0], "config"));
+        if (cfg) {
+            json_object_set_new(cfg, "shard", json_string(""));
+            json_object_set_new(m, "config", cfg);
+        }
+        json_object_set(m, "gate_config", json_object_get(reports[0], "gate_config"));
+        report_count(json_object_get(m, "totals"), "http_5xx", 0);
+        json_object_set_new(json_object_get(m, "rate"), "scheduled", json_integer(0));
+        json_object_set_new(json_object_get(m, "rate"), "sent", json_integer(0));
+        json_object_set_new(json_object_get(m, "rate"), "duration_s", json_real(0));
+    }
+    if (rf_str(reports[0], "started", NULL))
+        json_object_set(m, "started", json_object_get(reports[0], "started"));
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(from, json_string(names && names[i] ? names[i] : ""));
+        if (strcmp(rf_str(reports[i], "target", ""), rf_str(m, "target", "")))
+            json_object_set_new(m, "target", json_string("(several targets)"));
+        if (load ? merge_load(m, reports[i], err, errlen) : merge_check(m, reports[i])) {
+            if (!err[0])
+                snprintf(err, errlen, "out of memory");
+            char tmp[400];
+            snprintf(tmp, sizeof tmp, "%s", err);
+            snprintf(err, errlen, "%s: %s", names && names[i] ? names[i] : "report", tmp);
+            json_decref(m);
+            return NULL;
+        }
+    }
+    if (load && gates_eval_load(m, baseline_report, err, errlen)) {
+        json_decref(m);
+        return NULL;
+    }
+    return m;
+oom:
+    snprintf(err, errlen, "out of memory");
+    json_decref(m);
+    json_decref(from);
+    return NULL;
+}
