@@ -1,0 +1,289 @@
+/* cli_frames: see cli_frames.h. */
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader and ZSTD_frameHeader */
+#include "cli_frames.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "warc.h"
+
+enum { DEFAULT_MAX_RECORD = 256 * 1024 * 1024, MAX_DICT = 16 * 1024 * 1024 };
+#define ZSTD_MAGIC 0xFD2FB528u
+#define DICT_MAGIC 0x184D2A5Du
+
+struct cliframes {
+    char *path;
+    const unsigned char *map;
+    size_t size;
+    size_t off;
+    size_t max_record;
+    bool plain, dict;
+    ZSTD_DCtx *dctx;
+    ZSTD_DDict *ddict;
+    char *buf;
+    size_t cap;
+};
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool is_skippable(uint32_t m)
+{
+    return (m & 0xFFFFFFF0u) == 0x184D2A50u;
+}
+
+/* The skippable frame's content is the dictionary, itself zstd-compressed or not (the warc-zstd spec
+ * allows both). */
+static int load_dict(cliframes *w, const unsigned char *data, size_t n, char *err, size_t errlen)
+{
+    void *plain = NULL;
+    if (n >= 4 && le32(data) == ZSTD_MAGIC) {
+        unsigned long long dn = ZSTD_getFrameContentSize(data, n);
+        if (dn == ZSTD_CONTENTSIZE_ERROR || dn == ZSTD_CONTENTSIZE_UNKNOWN || dn == 0 || dn > MAX_DICT) {
+            snprintf(err, errlen, "%s: offset 8: the compressed dictionary has no valid content size", w->path);
+            return -1;
+        }
+        plain = malloc((size_t)dn);
+        if (!plain) {
+            snprintf(err, errlen, "%s: out of memory", w->path);
+            return -1;
+        }
+        size_t got = ZSTD_decompress(plain, (size_t)dn, data, n);
+        if (ZSTD_isError(got) || got != dn) {
+            snprintf(err, errlen, "%s: offset 8: the compressed dictionary does not decompress: %s", w->path,
+                     ZSTD_isError(got) ? ZSTD_getErrorName(got) : "size mismatch");
+            free(plain);
+            return -1;
+        }
+        data = plain;
+        n = (size_t)dn;
+    }
+    w->ddict = ZSTD_createDDict(data, n);
+    free(plain);
+    if (!w->ddict) {
+        snprintf(err, errlen, "%s: offset 0: the dictionary frame does not hold a valid dictionary", w->path);
+        return -1;
+    }
+    return 0;
+}
+
+cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t errlen)
+{
+    cliframes *w = calloc(1, sizeof *w);
+    int fd = -1;
+    struct stat st;
+    if (!w || !(w->path = strdup(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    w->max_record = max_record ? max_record : DEFAULT_MAX_RECORD;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        goto fail;
+    }
+    w->size = (size_t)st.st_size;
+    if (w->size) {
+        void *m = mmap(NULL, w->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+            goto fail;
+        }
+        w->map = m;
+    }
+    close(fd);
+    fd = -1;
+    if (w->size >= 5 && !memcmp(w->map, "WARC/", 5)) {
+        w->plain = true;
+        return w;
+    }
+    w->dctx = ZSTD_createDCtx();
+    if (!w->dctx) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    if (w->size >= 8 && le32(w->map) == DICT_MAGIC) {
+        size_t n = le32(w->map + 4);
+        if (n > w->size - 8) {
+            snprintf(err, errlen, "%s: offset 0: dictionary frame runs past the end of the file", path);
+            goto fail;
+        }
+        if (load_dict(w, w->map + 8, n, err, errlen) != 0)
+            goto fail;
+        w->dict = true;
+        w->off = 8 + n;
+    }
+    return w;
+fail:
+    if (fd >= 0)
+        close(fd);
+    cliframes_free(w);
+    return NULL;
+}
+
+void cliframes_free(cliframes *w)
+{
+    if (!w)
+        return;
+    if (w->map)
+        munmap((void *)w->map, w->size);
+    ZSTD_freeDDict(w->ddict);
+    ZSTD_freeDCtx(w->dctx);
+    free(w->buf);
+    free(w->path);
+    free(w);
+}
+
+bool cliframes_has_dictionary(const cliframes *w)
+{
+    return w->dict;
+}
+
+bool cliframes_is_plain(const cliframes *w)
+{
+    return w->plain;
+}
+
+uint64_t cliframes_file_size(const cliframes *w)
+{
+    return w->size;
+}
+
+const char *cliframes_path(const cliframes *w)
+{
+    return w->path;
+}
+
+/* After a damaged frame whose size cannot be known: the next zstd frame magic after `from`, or the end. */
+static size_t resync(const cliframes *w, size_t from)
+{
+    static const unsigned char magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+    const void *p = from < w->size ? memmem(w->map + from, w->size - from, magic, 4) : NULL;
+    return p ? (size_t)((const unsigned char *)p - w->map) : w->size;
+}
+
+static int corrupt(cliframes *w, cliframe *f, size_t next, const char *what, const char *detail)
+{
+    snprintf(f->msg, sizeof f->msg, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    f->csize = next - f->offset;
+    w->off = next;
+    return CLIFRAMES_CORRUPT;
+}
+
+static int next_plain(cliframes *w, cliframe *f)
+{
+    size_t total = 0, rest = w->size - w->off;
+    int m = warc_record_measure((const char *)w->map + w->off, rest, NULL, &total);
+    if (m == 0 || (m == 1 && total > rest)) {
+        snprintf(f->msg, sizeof f->msg, "the file ends inside a record (%zu bytes)", rest);
+        f->csize = rest;
+        w->off = w->size;
+        return CLIFRAMES_TRUNCATED;
+    }
+    if (m < 0) {
+        /* no way to find the next record reliably: the rest is unreadable */
+        return corrupt(w, f, w->size, "not a WARC record head", NULL);
+    }
+    f->data = (const char *)w->map + w->off;
+    f->len = total;
+    f->csize = total;
+    w->off += total;
+    return CLIFRAMES_RECORD;
+}
+
+int cliframes_next(cliframes *w, cliframe *f)
+{
+    memset(f, 0, sizeof *f);
+    f->offset = w->off;
+    if (w->off >= w->size)
+        return CLIFRAMES_END;
+    if (w->plain)
+        return next_plain(w, f);
+    const unsigned char *p = w->map + w->off;
+    size_t rest = w->size - w->off;
+    if (rest < 4) {
+        snprintf(f->msg, sizeof f->msg, "the file ends inside a frame (%zu bytes)", rest);
+        f->csize = rest;
+        w->off = w->size;
+        return CLIFRAMES_TRUNCATED;
+    }
+    uint32_t magic = le32(p);
+    if (is_skippable(magic)) {
+        if (rest < 8 || le32(p + 4) > rest - 8) {
+            snprintf(f->msg, sizeof f->msg, "the file ends inside a skippable frame");
+            f->csize = rest;
+            w->off = w->size;
+            return CLIFRAMES_TRUNCATED;
+        }
+        if (magic == DICT_MAGIC)
+            return corrupt(w, f, w->off + 8 + le32(p + 4), "a dictionary frame after the start of the file",
+                           NULL);
+        w->off += 8 + le32(p + 4);
+        return cliframes_next(w, f);
+    }
+    if (magic != ZSTD_MAGIC)
+        return corrupt(w, f, resync(w, w->off + 1), "not a zstd frame (bad magic number)", NULL);
+    ZSTD_frameHeader zfh;
+    size_t hr = ZSTD_getFrameHeader(&zfh, p, rest);
+    if (ZSTD_isError(hr))
+        return corrupt(w, f, resync(w, w->off + 1), "bad frame header", ZSTD_getErrorName(hr));
+    if (hr > 0) {
+        snprintf(f->msg, sizeof f->msg, "the file ends inside a frame header");
+        f->csize = rest;
+        w->off = w->size;
+        return CLIFRAMES_TRUNCATED;
+    }
+    size_t csize = ZSTD_findFrameCompressedSize(p, rest);
+    if (ZSTD_isError(csize)) {
+        if (ZSTD_getErrorCode(csize) == ZSTD_error_srcSize_wrong) {
+            snprintf(f->msg, sizeof f->msg, "the file ends inside a frame (%zu of its bytes present)", rest);
+            f->csize = rest;
+            w->off = w->size;
+            return CLIFRAMES_TRUNCATED;
+        }
+        return corrupt(w, f, resync(w, w->off + 1), "bad frame", ZSTD_getErrorName(csize));
+    }
+    size_t next = w->off + csize;
+    if (zfh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN)
+        return corrupt(w, f, next, "frame without its content size", NULL);
+    if (!zfh.checksumFlag)
+        return corrupt(w, f, next, "frame without a checksum", NULL);
+    if (zfh.dictID && !w->dict)
+        return corrupt(w, f, next, "frame needs a dictionary the file does not carry", NULL);
+    if (zfh.frameContentSize > w->max_record)
+        return corrupt(w, f, next, "record larger than the limit", NULL);
+    size_t want = (size_t)zfh.frameContentSize;
+    if (want + 1 > w->cap) {
+        char *nb = realloc(w->buf, want + 1);
+        if (!nb)
+            return corrupt(w, f, next, "out of memory for the record", NULL);
+        w->buf = nb;
+        w->cap = want + 1;
+    }
+    size_t got = w->ddict ? ZSTD_decompress_usingDDict(w->dctx, w->buf, want, p, csize, w->ddict)
+                          : ZSTD_decompressDCtx(w->dctx, w->buf, want, p, csize);
+    if (ZSTD_isError(got))
+        return corrupt(w, f, next, "frame does not decompress", ZSTD_getErrorName(got));
+    if (got != want)
+        return corrupt(w, f, next, "frame content shorter than its declared size", NULL);
+    w->buf[got] = '\0';
+    f->data = w->buf;
+    f->len = got;
+    f->csize = csize;
+    w->off = next;
+    return CLIFRAMES_RECORD;
+}

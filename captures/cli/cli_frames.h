@@ -1,0 +1,39 @@
+/* cli_frames: an independent walk over a capture file's frames, for `cat` (records byte for byte as
+ * stored) and `verify` (every frame checked against the convention: content size, checksum, one record
+ * per frame, the dictionary honoured). The file is mapped, so a damaged frame can be skipped and the walk
+ * can go on to report how much of the rest is readable. Plain (uncompressed) .warc files are walked
+ * record by record. */
+#ifndef TAPEDECK_CLI_FRAMES_H
+#define TAPEDECK_CLI_FRAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cliframes cliframes;
+
+enum {
+    CLIFRAMES_RECORD = 1,     /* f->data holds one frame's content */
+    CLIFRAMES_END = 0,
+    CLIFRAMES_CORRUPT = -1,   /* a damaged frame at f->offset, f->msg says how; the walk can go on */
+    CLIFRAMES_TRUNCATED = -2, /* the file ends inside a frame that starts at f->offset; the walk is over */
+};
+
+typedef struct cliframe {
+    uint64_t offset; /* file offset of the frame */
+    uint64_t csize;  /* its compressed size (bytes skipped for a damaged frame) */
+    const char *data; /* decompressed content, valid until the next call */
+    size_t len;
+    char msg[256];
+} cliframe;
+
+/* NULL on failure with the reason (naming the file) in err. max_record 0 = 256 MiB. */
+cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t errlen);
+void cliframes_free(cliframes *w); /* NULL is a no-op */
+int cliframes_next(cliframes *w, cliframe *f);
+bool cliframes_has_dictionary(const cliframes *w);
+bool cliframes_is_plain(const cliframes *w);
+uint64_t cliframes_file_size(const cliframes *w);
+const char *cliframes_path(const cliframes *w);
+
+#endif

@@ -1,0 +1,156 @@
+/* cli_util: see cli_util.h. */
+#include "cli_util.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "httpmsg.h"
+#include "route.h"
+#include "tdtime.h"
+
+void cli_errorf(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "tapedeck-capture: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "tapedeck-capture: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'tapedeck-capture %s --help'.\n", cmd);
+    return CLI_EXIT_TROUBLE;
+}
+
+capset *cli_open_captures(const char *cmd, char *const *args, size_t nargs)
+{
+    char err[1024];
+    if (nargs == 0) {
+        cli_usage_error(cmd, "no CAPTURE given (a .warc.zst file or a folder of segments)");
+        return NULL;
+    }
+    capset *s = capset_open(args, nargs, err, sizeof err);
+    if (!s)
+        cli_errorf(cmd, "%s", err);
+    return s;
+}
+
+static void copy_cut(char *dst, size_t dstsz, const char *src, size_t n)
+{
+    if (n >= dstsz)
+        n = dstsz - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The path and query of an absolute URI ("http://h:p/a?b" -> "/a?b"). */
+static const char *uri_target(const char *uri)
+{
+    const char *s = uri ? strstr(uri, "://") : NULL;
+    if (!s)
+        return uri && *uri ? uri : "/";
+    s = strchr(s + 3, '/');
+    return s ? s : "/";
+}
+
+void cli_view_of(const exchange *x, cli_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->latency_ms = -1;
+    httpmsg m;
+    char err[128];
+    if (x->request && httpmsg_parse(&m, HTTPMSG_REQUEST, x->request, x->request_len, NULL, err, sizeof err) == 0) {
+        copy_cut(v->method, sizeof v->method, m.head.method, strlen(m.head.method));
+        copy_cut(v->target, sizeof v->target, m.head.url, m.head.url_len);
+        httpmsg_clear(&m);
+    } else {
+        strcpy(v->method, "?");
+        const char *t = uri_target(x->target_uri);
+        copy_cut(v->target, sizeof v->target, t, strlen(t));
+    }
+    if (route_normalise(v->target, v->route, sizeof v->route) < 0)
+        copy_cut(v->route, sizeof v->route, v->target, strcspn(v->target, "?"));
+    if (x->response &&
+        httpmsg_parse(&m, HTTPMSG_RESPONSE, x->response, x->response_len, cli_view_method_or_null(v), err,
+                      sizeof err) == 0) {
+        v->status = m.head.status;
+        httpmsg_clear(&m);
+    }
+    if (x->req_start_us && x->resp_end_us && x->resp_end_us >= x->req_start_us)
+        v->latency_ms = (double)(x->resp_end_us - x->req_start_us) / 1000.0;
+}
+
+const char *cli_view_method_or_null(const cli_view *v)
+{
+    return strcmp(v->method, "?") ? v->method : NULL;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t need;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        need = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        need = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        need = 4;
+    else
+        return 0;
+    if (n < need)
+        return 0;
+    for (size_t i = 1; i < need; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
+        (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0; /* overlong, surrogate, or past U+10FFFF */
+    return need;
+}
+
+void cli_json_str(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    fputc('"', f);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        size_t k = utf8_len(u + i, n - i);
+        if (k > 1) {
+            fwrite(u + i, 1, k, f);
+            i += k;
+            continue;
+        }
+        i++;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\r')
+            fputs("\\r", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+const char *cli_iso_time(int64_t us, char *buf, size_t bufsz)
+{
+    if (!us) {
+        copy_cut(buf, bufsz, "-", 1);
+        return buf;
+    }
+    return tdtime_format_iso(us, 1, buf, bufsz);
+}

@@ -1,0 +1,46 @@
+/* cli_util: what every tapedeck-capture subcommand shares: exit codes, --help handling, a parsed view
+ * of an exchange for listing (method, target, status, route, latency), JSON string output. */
+#ifndef TAPEDECK_CLI_UTIL_H
+#define TAPEDECK_CLI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capset.h"
+#include "exchange.h"
+
+/* Exit status, like diff(1): 0 all good, 1 damage found (verify), 2 trouble (bad arguments, unreadable). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_TROUBLE = 2 };
+
+/* A subcommand's entry point: argv[0] is the subcommand's name. Returns an exit status. */
+typedef int (*cli_main_fn)(int argc, char **argv);
+
+/* Prints "tapedeck-capture: CMD: message" to stderr. */
+void cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Standard reaction to an unknown option or a missing argument: message, hint, CLI_EXIT_TROUBLE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the CAPTURE arguments; on failure prints the reason and returns NULL. */
+capset *cli_open_captures(const char *cmd, char *const *args, size_t nargs);
+
+/* What ls, show and stats print about an exchange. Strings point into the view itself. */
+typedef struct cli_view {
+    char method[24];    /* "?" when the request does not parse */
+    char target[2048];  /* request target as sent; cut at the buffer size */
+    char route[512];    /* normalised path, e.g. /api/trips/{id} */
+    int status;         /* 0 when the upstream failed or the response does not parse */
+    double latency_ms;  /* < 0 when unknown */
+} cli_view;
+
+void cli_view_of(const exchange *x, cli_view *v);
+/* The request method for parsing the response (HEAD responses have no body). */
+const char *cli_view_method_or_null(const cli_view *v);
+
+/* JSON string (with quotes) of n bytes; invalid UTF-8 bytes are written as \u00XX. */
+void cli_json_str(FILE *f, const char *s, size_t n);
+/* ISO 8601 UTC time with microseconds, or "-" when us is 0. */
+const char *cli_iso_time(int64_t us, char *buf, size_t bufsz);
+
+#endif

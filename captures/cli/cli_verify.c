@@ -1,0 +1,304 @@
+/* cli_verify: checks every frame and every record of the captures, independently of the reader the
+ * other commands use: the zstd convention (one frame per record, content size, checksum, the dictionary),
+ * the WARC records (one per frame, parseable, warcinfo first, request/response pairing, payload
+ * digests), and says how much is readable around any damage. */
+#include "cli_verify.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli_frames.h"
+#include "cli_util.h"
+#include "httpmsg.h"
+#include "tdtime.h"
+#include "warc.h"
+
+const char cli_verify_help[] =
+    "Usage: tapedeck-capture verify [options] CAPTURE...\n"
+    "\n"
+    "Checks every frame and every record of the captures: each zstd frame decodes, carries its content\n"
+    "size and checksum and holds exactly one WARC record; the dictionary frame, when there is one, is\n"
+    "valid; records parse, the file starts with a warcinfo record, every response names the request\n"
+    "before it (WARC-Concurrent-To), a request without a response says why (WARC-Tapedeck-Error), and\n"
+    "payload digests match the bodies. Damage is reported with the file and byte offset, and the walk\n"
+    "goes on past a damaged frame to say how much of the file is readable.\n"
+    "\n"
+    "A cut-off last frame in a .part file (a segment still being written, or left by a crash) is\n"
+    "reported but is not damage: readers skip it. In a closed file (renamed without .part) it is\n"
+    "damage.\n"
+    "\n"
+    "Options:\n"
+    "  -q, --quiet    print only problems and the summary line\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "Exit status: 0 every file is sound; 1 damage found; 2 bad arguments or a file that cannot be\n"
+    "opened.\n";
+
+typedef struct vstate {
+    const char *path;
+    uint64_t records, exchanges, damaged, damaged_bytes, problems;
+    char pending_id[128]; /* the request waiting for its response */
+    bool pending_has_error;
+    bool quiet;
+} vstate;
+
+enum { MAX_PROBLEM_LINES = 20 }; /* per file; the summary line counts them all */
+
+static void problem(vstate *v, uint64_t off, const char *fmt, const char *a, const char *b)
+{
+    if (++v->problems > MAX_PROBLEM_LINES) {
+        if (v->problems == MAX_PROBLEM_LINES + 1)
+            printf("%s: (more problems: only the first %d are listed)\n", v->path, MAX_PROBLEM_LINES);
+        return;
+    }
+    printf("%s: offset %" PRIu64 ": ", v->path, off);
+    printf(fmt, a ? a : "", b ? b : "");
+    putchar('\n');
+}
+
+static void base32(const unsigned char *md, size_t n, char *out)
+{
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc = (acc << 8) | md[i];
+        bits += 8;
+        while (bits >= 5) {
+            out[o++] = b32[(acc >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    if (bits > 0)
+        out[o++] = b32[(acc << (5 - bits)) & 31];
+    while (o % 8)
+        out[o++] = '=';
+    out[o] = '\0';
+}
+
+/* 1 = matches, 0 = does not, -1 = cannot tell (an algorithm we do not know, a message that does not parse
+ * or is cut short). */
+static int digest_matches(const warc_record *rec, bool is_request, const char *req_method)
+{
+    const char *want = warc_record_get(rec, "WARC-Payload-Digest");
+    if (!want)
+        return -1;
+    const char *algo = strncasecmp(want, "sha256:", 7) == 0 ? "SHA256" : strncasecmp(want, "sha1:", 5) == 0 ? "SHA1"
+                                                                                                            : NULL;
+    if (!algo)
+        return -1;
+    httpmsg m;
+    char err[128];
+    if (httpmsg_parse(&m, is_request ? HTTPMSG_REQUEST : HTTPMSG_RESPONSE, rec->block ? rec->block : "",
+                      rec->block_len, req_method, err, sizeof err) != 0)
+        return -1;
+    int rc = -1;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char got[128];
+    if (m.complete && EVP_Digest(m.body, m.body_len, md, &mdlen, EVP_get_digestbyname(algo), NULL)) {
+        base32(md, mdlen, got);
+        const char *w = strchr(want, ':') + 1;
+        rc = strcasecmp(w, got) == 0;
+    }
+    httpmsg_clear(&m);
+    return rc;
+}
+
+/* Each WARC-Tapedeck-* field appears once per record (some WARC readers refuse repeated fields). */
+static const char *repeated_field(const warc_record *rec)
+{
+    for (size_t i = 0; i < rec->n_fields; i++) {
+        if (strncasecmp(rec->fields[i].name, "WARC-Tapedeck-", 14))
+            continue;
+        for (size_t k = i + 1; k < rec->n_fields; k++)
+            if (!strcasecmp(rec->fields[i].name, rec->fields[k].name))
+                return rec->fields[i].name;
+    }
+    return NULL;
+}
+
+static void close_pending(vstate *v, uint64_t off)
+{
+    if (v->pending_id[0] && !v->pending_has_error)
+        problem(v, off, "request %s has no response and no WARC-Tapedeck-Error%s", v->pending_id, NULL);
+    v->pending_id[0] = '\0';
+}
+
+static void check_record(vstate *v, const cliframe *f, char *req_method, size_t req_method_sz)
+{
+    size_t total = 0;
+    int m = warc_record_measure(f->data, f->len, NULL, &total);
+    if (m != 1 || total > f->len) {
+        problem(v, f->offset, "frame does not hold a whole WARC record%s%s", NULL, NULL);
+        return;
+    }
+    if (total < f->len) {
+        problem(v, f->offset, "frame holds more than one record (the convention is one per frame)%s%s", NULL, NULL);
+        return;
+    }
+    warc_record rec;
+    char err[256];
+    if (warc_record_parse(&rec, f->data, f->len, err, sizeof err) != 0) {
+        problem(v, f->offset, "record does not parse: %s%s", err, NULL);
+        return;
+    }
+    v->records++;
+    const char *type = warc_record_type(&rec), *id = warc_record_get(&rec, "WARC-Record-ID");
+    const char *date = warc_record_get(&rec, "WARC-Date"), *rep = repeated_field(&rec);
+    int64_t us;
+    if (v->records == 1 && (!type || strcasecmp(type, "warcinfo")))
+        problem(v, f->offset, "the first record is %s, not warcinfo%s", type ? type : "untyped", NULL);
+    if (!id)
+        problem(v, f->offset, "record without WARC-Record-ID%s%s", NULL, NULL);
+    if (!date || tdtime_parse_iso(date, &us) != 0)
+        problem(v, f->offset, "missing or bad WARC-Date '%s'%s", date ? date : "", NULL);
+    if (rep)
+        problem(v, f->offset, "field %s appears more than once%s", rep, NULL);
+    bool is_req = type && !strcasecmp(type, "request"), is_resp = type && !strcasecmp(type, "response");
+    if (is_req || is_resp) {
+        const char *ct = warc_record_get(&rec, "Content-Type");
+        const char *want = is_req ? "msgtype=request" : "msgtype=response";
+        if (!ct || strncasecmp(ct, "application/http", 16) || !strcasestr(ct, want))
+            problem(v, f->offset, "Content-Type is '%s', expected application/http;%s", ct ? ct : "", want);
+        if (!warc_record_get(&rec, "WARC-Target-URI"))
+            problem(v, f->offset, "%s record without WARC-Target-URI%s", type, NULL);
+    }
+    if (is_req) {
+        close_pending(v, f->offset);
+        snprintf(v->pending_id, sizeof v->pending_id, "%s", id ? id : "(no id)");
+        v->pending_has_error = warc_record_get(&rec, "WARC-Tapedeck-Error") != NULL;
+        req_method[0] = '\0';
+        httpmsg hm;
+        if (httpmsg_parse(&hm, HTTPMSG_REQUEST, rec.block ? rec.block : "", rec.block_len, NULL, err,
+                          sizeof err) == 0) {
+            snprintf(req_method, req_method_sz, "%s", hm.head.method);
+            httpmsg_clear(&hm);
+        }
+        if (v->pending_has_error)
+            v->exchanges++; /* an exchange whose upstream failed: complete without a response */
+    } else if (is_resp) {
+        const char *to = warc_record_get(&rec, "WARC-Concurrent-To");
+        if (!v->pending_id[0])
+            problem(v, f->offset, "response without a request before it%s%s", NULL, NULL);
+        else if (!to || strcmp(to, v->pending_id))
+            problem(v, f->offset, "response's WARC-Concurrent-To '%s' does not name the request before it (%s)",
+                    to ? to : "", v->pending_id);
+        else if (!v->pending_has_error)
+            v->exchanges++;
+        v->pending_id[0] = '\0';
+    }
+    if ((is_req || is_resp) && digest_matches(&rec, is_req, req_method[0] ? req_method : NULL) == 0)
+        problem(v, f->offset, "WARC-Payload-Digest does not match the %s body%s", type, NULL);
+    warc_record_clear(&rec);
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+/* Returns CLI_EXIT_OK, CLI_EXIT_FAIL (damage) or CLI_EXIT_TROUBLE (cannot open). */
+static int verify_file(const char *path, bool quiet, uint64_t totals[3])
+{
+    char err[1024];
+    cliframes *w = cliframes_open(path, 0, err, sizeof err);
+    if (!w) {
+        printf("%s: cannot be read: %s\n", path, err);
+        return CLI_EXIT_TROUBLE;
+    }
+    vstate v = {.path = path, .quiet = quiet};
+    char req_method[24] = "";
+    uint64_t cut = 0, cut_off = 0;
+    cliframe f;
+    int r;
+    while ((r = cliframes_next(w, &f)) != CLIFRAMES_END) {
+        if (r == CLIFRAMES_RECORD) {
+            check_record(&v, &f, req_method, sizeof req_method);
+        } else if (r == CLIFRAMES_CORRUPT) {
+            char n[32];
+            snprintf(n, sizeof n, "%" PRIu64, f.csize);
+            problem(&v, f.offset, "damaged frame: %s (%s bytes skipped)", f.msg, n);
+            v.damaged++;
+            v.damaged_bytes += f.csize;
+        } else { /* truncated: the walk is over */
+            cut = f.csize;
+            cut_off = f.offset;
+            break;
+        }
+    }
+    close_pending(&v, cliframes_file_size(w));
+    bool part = has_suffix(path, ".part");
+    if (cut && !part) {
+        printf("%s: offset %" PRIu64 ": DAMAGE: the file ends inside a frame (%" PRIu64
+               " bytes cut off) although it is a closed file, not a .part segment being written\n",
+               path, cut_off, cut);
+        v.problems++;
+    } else if (cut) {
+        printf("%s: offset %" PRIu64 ": cut-off last frame (%" PRIu64
+               " bytes), normal for a .part segment still being written or left by a crash; readers skip it\n",
+               path, cut_off, cut);
+    }
+    if (v.records == 0 && !v.damaged && !cut) {
+        printf("%s: offset 0: empty file, no warcinfo record\n", path);
+        v.problems++;
+    }
+    const char *dict = cliframes_is_plain(w) ? "plain WARC" : cliframes_has_dictionary(w) ? "zstd with dictionary"
+                                                                                            : "zstd";
+    if (v.problems)
+        printf("%s: DAMAGED: %" PRIu64 " problem%s; %" PRIu64 " records (%" PRIu64
+               " exchanges) readable, %" PRIu64 " damaged frame%s (%" PRIu64 " bytes); %s, %" PRIu64 " bytes\n",
+               path, v.problems, v.problems == 1 ? "" : "s", v.records, v.exchanges, v.damaged,
+               v.damaged == 1 ? "" : "s", v.damaged_bytes, dict, cliframes_file_size(w));
+    else if (!quiet)
+        printf("%s: ok: %" PRIu64 " records (%" PRIu64 " exchanges); %s, %" PRIu64 " bytes\n", path, v.records,
+               v.exchanges, dict, cliframes_file_size(w));
+    totals[0] += v.records;
+    totals[1] += v.exchanges;
+    totals[2] += v.problems ? 1 : 0;
+    cliframes_free(w);
+    return v.problems ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cli_verify_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    bool quiet = false;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(cli_verify_help, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (c == 'q') {
+            quiet = true;
+            continue;
+        }
+        return cli_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
+    }
+    capset *s = cli_open_captures("verify", argv + optind, (size_t)(argc - optind));
+    if (!s)
+        return CLI_EXIT_TROUBLE;
+    int rc = CLI_EXIT_OK;
+    uint64_t totals[3] = {0, 0, 0};
+    for (size_t i = 0; i < capset_nfiles(s); i++) {
+        int r = verify_file(capset_file(s, i), quiet, totals);
+        if (r > rc)
+            rc = r;
+    }
+    printf("verify: %zu file%s, %" PRIu64 " records, %" PRIu64 " exchanges readable; %s\n", capset_nfiles(s),
+           capset_nfiles(s) == 1 ? "" : "s", totals[0], totals[1],
+           rc == CLI_EXIT_OK ? "no damage" : totals[2] ? "DAMAGE FOUND" : "a file could not be read");
+    capset_free(s);
+    fflush(stdout);
+    return rc;
+}
