@@ -58,12 +58,29 @@ void check_print_summary(const check_run *r, FILE *f)
                 geti(ep, "diffs") + geti(ep, "errors") ? "  <-" : "");
     }
     if (r->n_noise) {
-        fprintf(f, "\n  noise (differs between two answers that should agree; not counted against the gate):\n");
-        for (size_t k = 0; k < r->n_noise && k < 20; k++)
-            fprintf(f, "    %s %s  %s  (%llu)\n", r->noise_list[k].method, r->noise_list[k].route,
-                    r->noise_list[k].where, (unsigned long long)r->noise_list[k].count);
-        if (r->n_noise > 20)
-            fprintf(f, "    ... %zu more in the report\n", r->n_noise - 20);
+        /* grouped by field: the same volatile field usually shows on every route */
+        fprintf(f, "\n  noise set aside (fields that differ between two answers that should agree):\n");
+        size_t shown = 0;
+        for (size_t k = 0; k < r->n_noise && shown < 20; k++) {
+            int seen = 0;
+            for (size_t j = 0; j < k && !seen; j++)
+                seen = !strcmp(r->noise_list[j].where, r->noise_list[k].where);
+            if (seen)
+                continue;
+            unsigned long long n = 0;
+            size_t routes = 0;
+            for (size_t j = k; j < r->n_noise; j++)
+                if (!strcmp(r->noise_list[j].where, r->noise_list[k].where)) {
+                    n += r->noise_list[j].count;
+                    routes++;
+                }
+            if (routes == 1)
+                fprintf(f, "    %-30s %llu exchanges, %s %s\n", r->noise_list[k].where, n, r->noise_list[k].method,
+                        r->noise_list[k].route);
+            else
+                fprintf(f, "    %-30s %llu exchanges on %zu routes\n", r->noise_list[k].where, n, routes);
+            shown++;
+        }
     }
     json_t *diffs = json_object_get(rep, "diffs");
     size_t nd = json_array_size(diffs);

@@ -122,7 +122,20 @@ size_t jsondiff(const json_t *expected, const json_t *actual, const jsondiff_opt
 
 char *jsondiff_text(const json_t *v, size_t max)
 {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("(missing)");
+    char *s;
+    if (json_is_real(v)) {
+        /* the shortest text that reads back as the same double (47.6, not 47.600000000000001) */
+        char buf[40];
+        double d = json_real_value(v);
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, d);
+            if (strtod(buf, NULL) == d)
+                break;
+        }
+        s = strdup(buf);
+    } else {
+        s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : strdup("(missing)");
+    }
     if (!s)
         return NULL;
     size_t n = strlen(s);

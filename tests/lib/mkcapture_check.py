@@ -7,7 +7,9 @@ checksum in every frame), no dictionary.
 
 usage: mkcapture_check.py --target http://127.0.0.1:PORT --out FILE.warc.zst SCRIPT.json
 SCRIPT: [{"conn": 1, "method": "GET", "path": "/x", "headers": {"Accept-Encoding": "gzip"},
-          "body": "..."}, ...]   (conn defaults to 1; the Host header is added)
+          "body": "...", "save": {"trip1": "id"}}, ...]
+  conn defaults to 1; the Host header is added. "save" keeps a top-level field of the (JSON) response
+  under a name; "{name}" in a later path or body is replaced by it (a client reusing a created id).
 """
 import argparse
 import json
@@ -107,6 +109,13 @@ def main():
     out += zframe(warc_record([("WARC-Type", "warcinfo"), ("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>"),
                                ("WARC-Date", iso(int(time.time() * 1e6))),
                                ("Content-Type", "application/warc-fields")], info))
+    saved = {}
+
+    def subst(text):
+        for k, v in saved.items():
+            text = text.replace("{" + k + "}", str(v))
+        return text
+
     for step in script:
         conn = int(step.get("conn", 1))
         if conn not in socks:
@@ -114,19 +123,35 @@ def main():
             bufs[conn] = b""
             seqs[conn] = 0
         method = step.get("method", "GET")
-        body = step.get("body", "").encode()
+        body = subst(step.get("body", "")).encode()
+        path = subst(step["path"])
         hdrs = {"Host": f"{host}:{port}"}
         hdrs.update(step.get("headers", {}))
         if body or method in ("POST", "PUT", "PATCH"):
             hdrs.setdefault("Content-Length", str(len(body)))
-        req = f"{method} {step['path']} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
+        req = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
         req = req.encode("latin-1") + b"\r\n" + body
         t0 = int(time.time() * 1e6)
         socks[conn].sendall(req)
         raw, bufs[conn] = read_response(socks[conn], bufs[conn], method)
         t1 = int(time.time() * 1e6)
         rid = f"urn:uuid:{uuid.uuid4()}"
-        uri = f"http://{host}:{port}{step['path']}"
+        uri = f"http://{host}:{port}{path}"
+        if step.get("save"):
+            payload = raw[raw.index(b"\r\n\r\n") + 4:]
+            if b"chunked" in raw[:raw.index(b"\r\n\r\n")].lower():
+                plain, rest = b"", payload
+                while True:
+                    le = rest.index(b"\r\n")
+                    n = int(rest[:le].split(b";")[0], 16)
+                    if n == 0:
+                        break
+                    plain += rest[le + 2:le + 2 + n]
+                    rest = rest[le + 4 + n:]
+                payload = plain
+            obj = json.loads(payload)
+            for name, field in step["save"].items():
+                saved[name] = obj[field]
         common = [("WARC-Target-URI", uri), ("WARC-Tapedeck-Conn", str(conn)),
                   ("WARC-Tapedeck-Seq", str(seqs[conn]))]
         out += zframe(warc_record([("WARC-Type", "request"), ("WARC-Record-ID", f"<{rid}>"),
