@@ -85,7 +85,9 @@ static int parse_fraction(const char *v, double *frac)
     end = (char *)skip_ws(end);
     if (*end == '%' && !*skip_ws(end + 1))
         x /= 100.0;
-    else if (*end || x > 1)
+    else if (*end)
+        return -1;
+    if (x > 1) /* more than all requests: a typo, not a gate */
         return -1;
     *frac = x;
     return 0;
