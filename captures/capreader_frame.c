@@ -96,6 +96,12 @@ static int cr_decode(capreader *r, size_t csize)
         if (tdbuf_reserve(&r->rec, (size_t)content) != TDBUF_OK)
             return cr_fail(r, CAPREADER_ETOOBIG, r->offset, "record data over the limit");
         size_t n = ZSTD_decompressDCtx(r->dctx, r->rec.data + r->rec.len, (size_t)content, src, csize);
+        if ((ZSTD_isError(n) || n != content) && !id && r->ddict) {
+            /* A writer may leave the dictionary id out of its frames: try the file's dictionary too. */
+            ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+            ZSTD_DCtx_refDDict(r->dctx, r->ddict);
+            n = ZSTD_decompressDCtx(r->dctx, r->rec.data + r->rec.len, (size_t)content, src, csize);
+        }
         if (ZSTD_isError(n))
             return cr_fail(r, CAPREADER_ECORRUPT, r->offset, "damaged frame: %s", ZSTD_getErrorName(n));
         if (n != content)
@@ -134,9 +140,7 @@ static int cr_more_zstd(capreader *r)
         if (avail == 0)
             return 0;
         if (avail < 8 && r->eof) {
-            /* Too short for a frame: could be the start of one that was cut. */
-            uint32_t m = 0;
-            memcpy(&m, r->in + r->in_start, avail < 4 ? avail : 4);
+            /* Too short for a frame: the start of one that was cut. */
             cr_truncated_at(r, r->rec.len > r->rec_pos ? r->rec_frame_off : r->offset);
             return 0;
         }
