@@ -25,7 +25,7 @@ const char cli_cat_help[] =
 static int cat_file(const char *path)
 {
     char err[1024];
-    cliframes *w = cliframes_open(path, 0, err, sizeof err);
+    cliframes *w = cliframes_open(path, 0, err, sizeof err, NULL);
     if (!w) {
         cli_errorf("cat", "%s", err);
         return CLI_EXIT_TROUBLE;

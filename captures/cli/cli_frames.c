@@ -77,8 +77,10 @@ static int load_dict(cliframes *w, const unsigned char *data, size_t n, char *er
     return 0;
 }
 
-cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t errlen)
+cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t errlen, bool *damaged)
 {
+    if (damaged)
+        *damaged = false;
     cliframes *w = calloc(1, sizeof *w);
     int fd = -1;
     struct stat st;
@@ -120,10 +122,15 @@ cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t
         size_t n = le32(w->map + 4);
         if (n > w->size - 8) {
             snprintf(err, errlen, "%s: offset 0: dictionary frame runs past the end of the file", path);
+            if (damaged)
+                *damaged = true;
             goto fail;
         }
-        if (load_dict(w, w->map + 8, n, err, errlen) != 0)
+        if (load_dict(w, w->map + 8, n, err, errlen) != 0) {
+            if (damaged)
+                *damaged = true;
             goto fail;
+        }
         w->dict = true;
         w->off = 8 + n;
     }

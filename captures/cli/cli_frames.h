@@ -27,8 +27,10 @@ typedef struct cliframe {
     char msg[256];
 } cliframe;
 
-/* NULL on failure with the reason (naming the file) in err. max_record 0 = 256 MiB. */
-cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t errlen);
+/* NULL on failure with the reason (naming the file) in err; *damaged (may be NULL) is set when the file
+ * could be read but its start is damaged (a bad dictionary frame) rather than unreadable. max_record
+ * 0 = 256 MiB. */
+cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t errlen, bool *damaged);
 void cliframes_free(cliframes *w); /* NULL is a no-op */
 int cliframes_next(cliframes *w, cliframe *f);
 bool cliframes_has_dictionary(const cliframes *w);

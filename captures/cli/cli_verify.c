@@ -209,7 +209,13 @@ static bool has_suffix(const char *s, const char *suf)
 static int verify_file(const char *path, bool quiet, uint64_t totals[3])
 {
     char err[1024];
-    cliframes *w = cliframes_open(path, 0, err, sizeof err);
+    bool damaged = false;
+    cliframes *w = cliframes_open(path, 0, err, sizeof err, &damaged);
+    if (!w && damaged) {
+        printf("%s\n%s: DAMAGED: nothing is readable without the dictionary\n", err, path);
+        totals[2]++;
+        return CLI_EXIT_FAIL;
+    }
     if (!w) {
         printf("%s: cannot be read: %s\n", path, err);
         return CLI_EXIT_TROUBLE;
@@ -234,7 +240,8 @@ static int verify_file(const char *path, bool quiet, uint64_t totals[3])
             break;
         }
     }
-    close_pending(&v, cliframes_file_size(w));
+    if (!cut)
+        close_pending(&v, cliframes_file_size(w)); /* with a cut-off tail, the response is what was cut */
     bool part = has_suffix(path, ".part");
     if (cut && !part) {
         printf("%s: offset %" PRIu64 ": DAMAGE: the file ends inside a frame (%" PRIu64

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """mkcapture.py: write a tapedeck capture file (.warc.zst, no dictionary) from a JSON description, for tests.
 
-Usage:  mkcapture.py [--plain] [--frames per-record|one] INPUT.json|- OUTPUT
+Usage:  mkcapture.py [--plain] [--dictionary] [--frames per-record|one] INPUT.json|- OUTPUT
   --plain        write an uncompressed .warc instead
+  --dictionary   compress with a dictionary (raw content: the first records, up to 16 KiB) stored in a
+                 leading skippable frame (magic 0x184D2A5D), as the proxy's writer does; plain `zstdcat`
+                 cannot read such a file, tapedeck can
   --frames one   put every record into ONE zstd frame (breaks the one-frame-per-record convention:
                  for testing that `verify` notices); default per-record
 Each WARC record is compressed into its own zstd frame by the `zstd` CLI, which writes the content size
@@ -32,6 +35,7 @@ import datetime
 import hashlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -163,11 +167,13 @@ def build(doc):
 
 
 def main(argv):
-    plain, frames, args = False, "per-record", []
+    plain, dictionary, frames, args = False, False, "per-record", []
     it = iter(argv)
     for a in it:
         if a == "--plain":
             plain = True
+        elif a == "--dictionary":
+            dictionary = True
         elif a == "--frames":
             frames = next(it, "")
         elif a.startswith("--frames="):
@@ -178,7 +184,7 @@ def main(argv):
         else:
             args.append(a)
     if len(args) != 2 or frames not in ("per-record", "one"):
-        sys.stderr.write("usage: mkcapture.py [--plain] [--frames per-record|one] INPUT.json|- OUTPUT\n")
+        sys.stderr.write("usage: mkcapture.py [--plain] [--dictionary] [--frames per-record|one] INPUT.json|- OUTPUT\n")
         return 2
     src = sys.stdin if args[0] == "-" else open(args[0], encoding="utf-8")
     recs = build(json.load(src))
@@ -195,10 +201,18 @@ def main(argv):
                 f.write(r)
         with open(os.path.join(tmp, "list"), "w") as f:
             f.write("\n".join(names) + "\n")
+        cmd = ["zstd", "-q", "-3", "--check", "-c", "--filelist", os.path.join(tmp, "list")]
         with open(args[1], "wb") as out:
+            if dictionary:
+                # raw-content dictionary (no magic number: zstd loads any bytes as one)
+                d = b"".join(recs)[:16384]
+                with open(os.path.join(tmp, "dict"), "wb") as f:
+                    f.write(d)
+                cmd[1:1] = ["-D", os.path.join(tmp, "dict")]
+                out.write(struct.pack("<II", 0x184D2A5D, len(d)) + d)
+                out.flush()
             # -c with several inputs: one frame per input file, each with content size and checksum
-            subprocess.run(["zstd", "-q", "-3", "--check", "-c", "--filelist", os.path.join(tmp, "list")],
-                           stdout=out, check=True)
+            subprocess.run(cmd, stdout=out, check=True)
     os.chmod(args[1], 0o600)
     return 0
 
