@@ -88,6 +88,15 @@ static void record_ids(void **state)
     assert_int_equal(a[9 + 14], '4');                 /* version 4 */
     assert_non_null(strchr("89ab", a[9 + 19]));       /* RFC 4122 variant */
     assert_string_not_equal(a, b);
+    /* Many in a row stay distinct and keep the layout. */
+    char prev[64];
+    snprintf(prev, sizeof prev, "%s", b);
+    for (int i = 0; i < 100000; i++) {
+        warc_new_record_id(a, sizeof a);
+        assert_string_not_equal(a, prev);
+        assert_int_equal(a[9 + 14], '4');
+        snprintf(prev, sizeof prev, "%s", a);
+    }
 }
 
 static void warcinfo(void **state)
