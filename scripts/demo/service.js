@@ -202,7 +202,7 @@ async function route(req, res, url) {
   const m = req.method;
   let g;
   if (p === '/healthz' && m === 'GET') return send(res, 200, { status: 'ok', version: opt.variant, instance: opt.name });
-  if (p === '/api/health' && m === 'GET') return send(res, 200, { status: 'ok', version: opt.variant, checks: { store: 'ok' } });
+  if (p === '/api/health' && m === 'GET') return send(res, 200, { status: 'ok', checks: { store: 'ok' } });
 
   if (p === '/api/trips') {
     if (m === 'GET') {
