@@ -197,8 +197,12 @@ int capreader_next_record(capreader *r, warc_record *rec)
         if (rc == 0) {
             /* End of input. Bytes of a record begun but never finished are a cut-off tail. */
             if (r->rec.len > r->rec_pos && !r->truncated) {
+                /* Plain files: the leftover bytes are file bytes. Frames: the frames that began it. */
                 uint64_t end = r->offset;
-                r->truncated = end > r->rec_frame_off ? end - r->rec_frame_off : r->rec.len - r->rec_pos;
+                if (r->kind == CR_KIND_PLAIN || end <= r->rec_frame_off)
+                    r->truncated = r->rec.len - r->rec_pos;
+                else
+                    r->truncated = end - r->rec_frame_off;
             }
             r->rec.len = r->rec_pos = 0;
             r->done = 1;

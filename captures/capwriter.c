@@ -312,7 +312,9 @@ static int cw_maybe_rotate(capwriter *w, char *err, size_t errlen)
     if (w->path || w->fd < 0)
         return CAPWRITER_OK;
     int by_size = w->rotate_bytes && w->good_size >= w->rotate_bytes;
-    int by_age = w->rotate_age_us && tdtime_mono_us() - w->seg_open_mono >= w->rotate_age_us;
+    /* An idle segment is not rotated by age: that would only litter the folder with empty files. */
+    int by_age = w->rotate_age_us && tdtime_mono_us() - w->seg_open_mono >= w->rotate_age_us &&
+                 (w->seg_exchanges > 0 || w->held_exchanges > 0);
     if (!by_size && !by_age)
         return CAPWRITER_OK;
     return capwriter_rotate(w, err, errlen);

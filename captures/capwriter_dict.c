@@ -11,6 +11,8 @@
 
 #define CW_DICT_MAGIC 0x184D2A5Du
 #define CW_MIN_SAMPLES 8
+#define CW_MAX_SAMPLE ((size_t)16 << 10) /* bytes of one record used for training */
+#define CW_MAX_TRAIN ((size_t)2 << 20)   /* bytes of samples in all */
 
 int cw_hold_add_size(capwriter *w, size_t size)
 {
@@ -57,7 +59,9 @@ int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
     return CAPWRITER_OK;
 }
 
-/* Train on the held records (all but the warcinfo). Keeps the previous dictionary when training is not
+/* Train on the held records (all but the warcinfo). Only a prefix of each record is used, and the total
+ * is capped, so training stays in the tens of milliseconds even when the first records carry large
+ * bodies: heads and envelopes are what repeat. Keeps the previous dictionary when training is not
  * possible or fails. */
 static void cw_train(capwriter *w)
 {
@@ -65,15 +69,26 @@ static void cw_train(capwriter *w)
     if (n < CW_MIN_SAMPLES)
         return;
     void *buf = malloc(w->dict_size);
-    if (!buf)
-        return;
-    const char *samples = w->hold.data + w->held_sizes[0];
-    size_t len = ZDICT_trainFromBuffer(buf, w->dict_size, samples, w->held_sizes + 1, (unsigned)n);
-    if (ZDICT_isError(len)) {
-        free(buf);
-        return;
+    size_t *sizes = malloc(n * sizeof *sizes);
+    tdbuf samples;
+    tdbuf_init(&samples, CW_MAX_TRAIN);
+    size_t off = w->held_sizes[0], used = 0;
+    for (size_t i = 0; buf && sizes && i < n; i++) {
+        size_t len = w->held_sizes[i + 1];
+        size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
+        if (tdbuf_append(&samples, w->hold.data + off, take) != TDBUF_OK)
+            break;
+        sizes[used++] = take;
+        off += len;
     }
-    ZSTD_CDict *cd = ZSTD_createCDict(buf, len, w->level);
+    size_t len = 0;
+    if (buf && sizes && used >= CW_MIN_SAMPLES)
+        len = ZDICT_trainFromBuffer(buf, w->dict_size, samples.data, sizes, (unsigned)used);
+    tdbuf_free(&samples);
+    free(sizes);
+    ZSTD_CDict *cd = NULL;
+    if (buf && len > 0 && !ZDICT_isError(len))
+        cd = ZSTD_createCDict(buf, len, w->level);
     if (!cd) {
         free(buf);
         return;

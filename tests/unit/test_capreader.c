@@ -329,6 +329,14 @@ static void junk_input(void **state)
         if (want < 0 && (!strstr(err, path) || !strstr(err, "offset")))
             fail_msg("%s: error \"%s\" does not name the file and offset", junk_cases[i].name, err);
     }
+    /* A plain WARC cut inside its second record: the first reads, the rest is counted as skipped. */
+    const char *two = "WARC/1.1\r\nWARC-Type: metadata\r\nContent-Length: 1\r\n\r\nx\r\n\r\n"
+                      "WARC/1.1\r\nWARC-Type: metadata\r\nContent-Length: 9\r\n\r\nabc";
+    snprintf(path, sizeof path, "%s/two.warc", dir);
+    assert_int_equal(fx_write_file(path, two, strlen(two)), 0);
+    uint64_t skipped = 0;
+    assert_int_equal(read_records(path, &skipped, err, sizeof err), 1);
+    assert_int_equal(skipped, strlen(two) - 57);
     assert_null(capreader_open("/nonexistent/x.warc.zst", NULL, err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/x.warc.zst"));
     capreader_free(NULL);
