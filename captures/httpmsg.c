@@ -165,50 +165,6 @@ static bool is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-/* Reads every Transfer-Encoding field as one list. Sets *final_chunked and *others (a coding other than
- * chunked was named); returns -1 when the list is malformed (empty element, chunked twice). */
-static int scan_codings(const httpmsg_head *h, bool *final_chunked, bool *others)
-{
-    int n_chunked = 0, n = 0;
-    bool last_chunked = false;
-    *others = false;
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const httpmsg_header *f = &h->headers[i];
-        if (!name_is(f, "Transfer-Encoding"))
-            continue;
-        const char *s = f->value, *end = f->value + f->value_len;
-        for (;;) {
-            while (s < end && is_ows(*s))
-                s++;
-            const char *t = s;
-            while (t < end && *t != ',' && *t != ';')
-                t++;
-            const char *te = t;
-            while (te > s && is_ows(te[-1]))
-                te--;
-            if (te == s)
-                return -1; /* empty element: "chunked,," or an empty field */
-            bool ch = (size_t)(te - s) == 7 && strncasecmp(s, "chunked", 7) == 0;
-            if (ch && t < end && *t == ';')
-                return -1; /* chunked takes no parameters */
-            n++;
-            n_chunked += ch;
-            if (!ch)
-                *others = true;
-            last_chunked = ch;
-            while (t < end && *t != ',')
-                t++; /* skip parameters of other codings */
-            if (t >= end)
-                break;
-            s = t + 1;
-        }
-    }
-    if (n_chunked > 1 || (n_chunked == 1 && !last_chunked))
-        return -1;
-    *final_chunked = n > 0 && last_chunked;
-    return 0;
-}
-
 /* Builds p->head from the spans: every string copied, NUL-terminated, into p->strs. */
 static int build_head(httpmsg_parser *p)
 {
@@ -277,7 +233,7 @@ static int check_framing(httpmsg_parser *p)
         return fail(p, HTTPMSG_EBAD, "Transfer-Encoding in an HTTP/1.0 message%s", NULL);
     if (n_te) {
         bool final_chunked = false, others = false;
-        if (scan_codings(h, &final_chunked, &others) != 0)
+        if (httpmsg_chunk_codings(h, &final_chunked, &others) != 0)
             return fail(p, HTTPMSG_EBAD, "malformed Transfer-Encoding%s", NULL);
         if (!final_chunked && p->type == HTTPMSG_REQUEST)
             return fail(p, HTTPMSG_EBAD, "request whose final transfer coding is not chunked%s", NULL);

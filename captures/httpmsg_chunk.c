@@ -3,6 +3,9 @@
  *   trailer-section = *( field-line CRLF ) CRLF */
 #include "httpmsg_chunk.h"
 
+#include <string.h>
+#include <strings.h>
+
 enum {
     CS_SIZE,        /* hex digits */
     CS_EXT,         /* after the digits: BWS, extensions, up to CR */
@@ -154,4 +157,56 @@ int httpmsg_chunkscan_feed(httpmsg_chunkscan *c, const char *data, size_t len, s
 bad:
     *used = i;
     return HTTPMSG_CHUNK_EBAD;
+}
+
+static bool name_is(const httpmsg_header *h, const char *name)
+{
+    return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
+}
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int httpmsg_chunk_codings(const httpmsg_head *h, bool *final_chunked, bool *others)
+{
+    int n_chunked = 0, n = 0;
+    bool last_chunked = false;
+    *others = false;
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const httpmsg_header *f = &h->headers[i];
+        if (!name_is(f, "Transfer-Encoding"))
+            continue;
+        const char *s = f->value, *end = f->value + f->value_len;
+        for (;;) {
+            while (s < end && is_ows(*s))
+                s++;
+            const char *t = s;
+            while (t < end && *t != ',' && *t != ';')
+                t++;
+            const char *te = t;
+            while (te > s && is_ows(te[-1]))
+                te--;
+            if (te == s)
+                return -1; /* empty element: "chunked,," or an empty field */
+            bool ch = (size_t)(te - s) == 7 && strncasecmp(s, "chunked", 7) == 0;
+            if (ch && t < end && *t == ';')
+                return -1; /* chunked takes no parameters */
+            n++;
+            n_chunked += ch;
+            if (!ch)
+                *others = true;
+            last_chunked = ch;
+            while (t < end && *t != ',')
+                t++; /* skip parameters of other codings */
+            if (t >= end)
+                break;
+            s = t + 1;
+        }
+    }
+    if (n_chunked > 1 || (n_chunked == 1 && !last_chunked))
+        return -1;
+    *final_chunked = n > 0 && last_chunked;
+    return 0;
 }

@@ -5,8 +5,11 @@
 #ifndef TAPEDECK_HTTPMSG_CHUNK_H
 #define TAPEDECK_HTTPMSG_CHUNK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "httpmsg.h"
 
 typedef struct httpmsg_chunkscan {
     int state;
@@ -23,5 +26,10 @@ void httpmsg_chunkscan_init(httpmsg_chunkscan *c, size_t max_trailer);
  * HTTPMSG_CHUNK_MORE, up to and including the final CRLF with HTTPMSG_CHUNK_END, up to the offending byte
  * on an error (then *why says what is wrong). */
 int httpmsg_chunkscan_feed(httpmsg_chunkscan *c, const char *data, size_t len, size_t *used, const char **why);
+
+/* Reads every Transfer-Encoding field of h as one list (RFC 9112 6.1). Sets *final_chunked (the last
+ * coding is chunked) and *others (a coding other than chunked is named); returns -1 when the list is
+ * malformed (an empty element, chunked twice or not last, parameters on chunked). */
+int httpmsg_chunk_codings(const httpmsg_head *h, bool *final_chunked, bool *others);
 
 #endif

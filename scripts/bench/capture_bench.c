@@ -77,7 +77,7 @@ static void uuid(char *buf)
 {
     uint64_t a = rnd(), b = rnd();
     snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012" PRIx64, (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-             (unsigned)a & 0xfff, (unsigned)(b >> 48 & 0x3fff) | 0x8000, b & 0xffffffffffffull);
+             (unsigned)a & 0xfff, (unsigned)(b >> 48 & 0x3fff) | 0x8000, (uint64_t)(b & 0xffffffffffffull));
 }
 
 /* One exchange of the generated traffic. */
