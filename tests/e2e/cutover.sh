@@ -10,7 +10,8 @@ if ! help=$("$BIN/tapedeck-proxy" --help 2>&1) || ! grep -q -- '--upstream-file'
   exit 0
 fi
 
-tmp=$(td_tmpdir)
+td_tmpdir >/dev/null # sets TD_TMP in this shell, so the cleanup removes it (a $(...) alone would not)
+tmp=$TD_TMP
 svc=$ROOT/scripts/demo/service.js
 blue=$(td_free_port) green=$(td_free_port) proxy=$(td_free_port)
 td_spawn node "$svc" --port "$blue" --variant v1 --name blue --verbose >/dev/null 2>"$tmp/blue.log"

@@ -14,7 +14,8 @@ for probe in "tapedeck-proxy --help" "tapedeck-replay check --help" "tapedeck-re
   fi
 done
 
-tmp=$(td_tmpdir)
+td_tmpdir >/dev/null # sets TD_TMP in this shell, so the cleanup removes it (a $(...) alone would not)
+tmp=$TD_TMP
 out=$tmp/demo
 export BIN DEMO_OUT=$out DEMO_DURATION=${DEMO_DURATION:-10} DEMO_USERS=4
 t0=$SECONDS
