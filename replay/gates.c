@@ -91,22 +91,50 @@ typedef struct regress_cfg {
     const char *against; /* "baseline" or "baseline report" */
 } regress_cfg;
 
+#define MAX_BLOCKS 64
+
+/* The per-block latency histograms of obj (histogram.latency_blocks) into blk; returns how many. */
+static size_t load_blocks(hist **blk, const json_t *obj, char *err, size_t errlen, int *bad)
+{
+    const json_t *a = json_object_get(json_object_get(obj, "histogram"), "latency_blocks");
+    size_t n = json_array_size(a);
+    if (n > MAX_BLOCKS)
+        n = MAX_BLOCKS;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *hj = json_array_get(a, i);
+        if (!json_is_object(hj))
+            continue;
+        if (!(blk[i] = hist_new()) || hist_add_json(blk[i], hj, err, errlen)) {
+            *bad = 1;
+            return i + 1;
+        }
+    }
+    return n;
+}
+
 /* p50 and p95 of cand vs base for one scope; adds gates only where there are enough samples. */
 static int judge_scope(json_t *report, const regress_cfg *c, const char *scope, const json_t *cand_obj,
                        const json_t *base_obj, char *err, size_t errlen)
 {
     hist *hc = hist_new(), *hb = hist_new();
-    int rc = -1;
+    hist *cb[MAX_BLOCKS] = {0}, *bb[MAX_BLOCKS] = {0};
+    size_t ncb = 0, nbb = 0;
+    int rc = -1, bad = 0;
     if (!hc || !hb) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
     if (add_hist(hc, cand_obj, err, errlen) || add_hist(hb, base_obj, err, errlen))
         goto out;
+    ncb = load_blocks(cb, cand_obj, err, errlen, &bad);
+    nbb = bad ? 0 : load_blocks(bb, base_obj, err, errlen, &bad);
+    if (bad)
+        goto out;
     static const double ps[] = {50, 95};
     for (size_t i = 0; i < 2; i++) {
         compare_result cr;
-        compare_quantile(hc, hb, ps[i], c->max_regression, c->floor_us, c->min_samples, &cr);
+        compare_quantile(hc, hb, (const hist *const *)cb, (const hist *const *)bb, ncb < nbb ? ncb : nbb, ps[i],
+                         c->max_regression, c->floor_us, c->min_samples, &cr);
         if (!cr.enough)
             continue;
         char expr[700], obs[200], detail[300];
@@ -127,6 +155,10 @@ static int judge_scope(json_t *report, const regress_cfg *c, const char *scope, 
 out:
     hist_free(hc);
     hist_free(hb);
+    for (size_t i = 0; i < MAX_BLOCKS; i++) {
+        hist_free(cb[i]);
+        hist_free(bb[i]);
+    }
     return rc;
 }
 

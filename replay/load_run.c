@@ -266,9 +266,11 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
     r.res = res;
     r.nsides = o->compare ? 2 : 1;
     res->has_base = r.nsides == 2;
-    int64_t slice = tline_pick_slice(expected_run_us(o, set));
-    if (!(res->lag = hist_new()) || load_stats_init(&res->cand, set->nroutes, slice) ||
-        (res->has_base && load_stats_init(&res->base, set->nroutes, slice))) {
+    int64_t expect = expected_run_us(o, set);
+    int64_t slice = tline_pick_slice(expect);
+    int64_t block = expect / LOAD_BLOCKS + 1;
+    if (!(res->lag = hist_new()) || load_stats_init(&res->cand, set->nroutes, slice, block) ||
+        (res->has_base && load_stats_init(&res->base, set->nroutes, slice, block))) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }

@@ -8,9 +8,10 @@
 
 #include "report.h"
 
-int load_stats_init(load_stats *s, size_t nroutes, int64_t slice_us)
+int load_stats_init(load_stats *s, size_t nroutes, int64_t slice_us, int64_t block_us)
 {
     memset(s, 0, sizeof *s);
+    s->block_us = block_us > 0 ? block_us : 1;
     if (!(s->lat = hist_new()) || !(s->svc = hist_new()) || !(s->tl = tline_new(slice_us)) ||
         !(s->routes = calloc(nroutes ? nroutes : 1, sizeof *s->routes)))
         return -1;
@@ -25,11 +26,15 @@ void load_stats_free(load_stats *s)
 {
     hist_free(s->lat);
     hist_free(s->svc);
+    for (int b = 0; b < LOAD_BLOCKS; b++)
+        hist_free(s->blk[b]);
     tline_free(s->tl);
     if (s->routes)
         for (size_t i = 0; i < s->nroutes; i++) {
             hist_free(s->routes[i].lat);
             hist_free(s->routes[i].svc);
+            for (int b = 0; b < LOAD_BLOCKS; b++)
+                hist_free(s->routes[i].blk[b]);
         }
     free(s->routes);
     memset(s, 0, sizeof *s);
@@ -60,7 +65,23 @@ void load_stats_record(load_stats *s, uint32_t route, int64_t at_us, int status,
     hist_record(s->svc, service_us);
     hist_record(r->lat, latency_us);
     hist_record(r->svc, service_us);
+    int64_t b = at_us / s->block_us;
+    b = b < 0 ? 0 : b >= LOAD_BLOCKS ? LOAD_BLOCKS - 1 : b;
+    if (s->blk[b] || (s->blk[b] = hist_new())) /* out of memory: the block test has less to go on */
+        hist_record(s->blk[b], latency_us);
+    if (r->blk[b] || (r->blk[b] = hist_new()))
+        hist_record(r->blk[b], latency_us);
     tline_record(s->tl, at_us, latency_us);
+}
+
+static void set_blocks(json_t *obj, hist *const *blk)
+{
+    json_t *a = json_array();
+    if (!a)
+        return;
+    for (int b = 0; b < LOAD_BLOCKS; b++)
+        json_array_append_new(a, blk[b] ? hist_to_json(blk[b]) : json_null());
+    json_object_set_new(json_object_get(obj, "histogram"), "latency_blocks", a);
 }
 
 static void counters(json_t *o, uint64_t req, uint64_t resp, uint64_t err, uint64_t s5)
@@ -93,6 +114,7 @@ int load_stats_to_json(const load_stats *s, const load_set *set, json_t *obj, js
         }
     json_object_set_new(obj, "status", status);
     report_set_latency(obj, s->lat, s->svc);
+    set_blocks(obj, s->blk);
     json_object_set_new(obj, "timeline", tline_to_json(s->tl));
     if (s->first_error[0])
         json_object_set_new(obj, "first_error", json_string(s->first_error));
@@ -112,6 +134,7 @@ int load_stats_to_json(const load_stats *s, const load_set *set, json_t *obj, js
         }
         counters(dst, r->requests, r->responses, r->errors, r->http_5xx);
         report_set_latency(dst, r->lat, r->svc);
+        set_blocks(dst, r->blk);
     }
     return 0;
 }

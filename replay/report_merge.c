@@ -48,6 +48,37 @@ out:
     return rc;
 }
 
+/* dst.histogram.latency_blocks[k] += src's, block by block (the shards share the time axis). */
+static int merge_blocks(json_t *dst, const json_t *src, char *err, size_t errlen)
+{
+    const json_t *sa = json_object_get(json_object_get(src, "histogram"), "latency_blocks");
+    json_t *dh = json_object_get(dst, "histogram");
+    if (!json_is_array(sa) || !json_is_object(dh))
+        return 0;
+    json_t *da = json_object_get(dh, "latency_blocks");
+    if (!json_is_array(da)) {
+        da = json_array();
+        if (json_object_set_new(dh, "latency_blocks", da))
+            return -1;
+    }
+    for (size_t k = 0; k < json_array_size(sa); k++) {
+        const json_t *sb = json_array_get(sa, k);
+        json_t *db = json_array_get(da, k);
+        while (json_array_size(da) <= k)
+            json_array_append_new(da, json_null());
+        if (!json_is_object(sb))
+            continue;
+        hist *h = hist_new();
+        if (!h || (json_is_object(db) && hist_add_json(h, db, err, errlen)) || hist_add_json(h, sb, err, errlen)) {
+            hist_free(h);
+            return -1;
+        }
+        json_array_set_new(da, k, hist_to_json(h));
+        hist_free(h);
+    }
+    return 0;
+}
+
 static int merge_timeline(json_t *dst, const json_t *src)
 {
     const json_t *st = json_object_get(src, "timeline");
@@ -81,7 +112,7 @@ static int merge_side(json_t *dst, const json_t *src, char *err, size_t errlen)
         json_object_foreach((json_t *)ss, k, v) report_count(ds, k, json_integer_value(v));
     }
     if (merge_hist(dst, src, "latency", "latency_ms", err, errlen) ||
-        merge_hist(dst, src, "service", "service_ms", err, errlen))
+        merge_hist(dst, src, "service", "service_ms", err, errlen) || merge_blocks(dst, src, err, errlen))
         return -1;
     if (merge_timeline(dst, src)) {
         snprintf(err, errlen, "bad timeline");
@@ -117,7 +148,8 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
         json_object_foreach((json_t *)ss, k, v) report_count(ds, k, json_integer_value(v));
     }
     if (merge_hist(m, r, "latency", "latency_ms", err, errlen) ||
-        merge_hist(m, r, "service", "service_ms", err, errlen) || merge_timeline(m, r))
+        merge_hist(m, r, "service", "service_ms", err, errlen) || merge_blocks(m, r, err, errlen) ||
+        merge_timeline(m, r))
         return -1;
 
     /* rates add up: the shards ran side by side */
@@ -163,7 +195,8 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
         }
         add_counters(json_object_get(mb, "totals"), json_object_get(rb, "totals"));
         if (merge_hist(mb, rb, "latency", "latency_ms", err, errlen) ||
-            merge_hist(mb, rb, "service", "service_ms", err, errlen) || merge_timeline(mb, rb))
+            merge_hist(mb, rb, "service", "service_ms", err, errlen) || merge_blocks(mb, rb, err, errlen) ||
+            merge_timeline(mb, rb))
             return -1;
     }
 
