@@ -402,7 +402,9 @@ static int scan_head(httpmsg_parser *p)
         if (line_len == 0 && p->nlines > 0) {
             p->raw_len = i + 1;
             p->scan = p->raw_len;
-            return 1;
+            if (p->raw_len <= p->max_head)
+                return 1;
+            break; /* one byte over: the check below refuses it */
         }
         if (++p->nlines > p->max_headers + 1) {
             p->status = HTTPMSG_ETOOLARGE;

@@ -7,10 +7,19 @@
 
 #include "httpmsg.h"
 
+/* What a parser reported, folded into a hash: feeding the same bytes whole or in two pieces must give
+ * the same transcript and the same verdict. */
 typedef struct sink {
-    size_t body;
+    uint64_t h;
     int messages;
 } sink;
+
+static void mix(sink *s, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        s->h = (s->h ^ b[i]) * 0x100000001b3ull;
+}
 
 static int on_head(void *ctx, const httpmsg_head *h)
 {
@@ -22,14 +31,20 @@ static int on_head(void *ctx, const httpmsg_head *h)
         abort();
     if (n > h->head_len * 2 + 16)
         abort();
+    sink *s = ctx;
+    mix(s, h->url, strlen(h->url));
+    mix(s, &h->status, sizeof h->status);
+    mix(s, &h->n_headers, sizeof h->n_headers);
+    mix(s, &h->content_length, sizeof h->content_length);
+    mix(s, &h->head_len, sizeof h->head_len);
+    for (size_t i = 0; i < h->n_headers; i++)
+        mix(s, h->headers[i].value, h->headers[i].value_len);
     return 0;
 }
 
 static int on_body(void *ctx, const char *at, size_t len)
 {
-    sink *s = ctx;
-    for (size_t i = 0; i < len; i++)
-        s->body += (unsigned char)at[i] != 0;
+    mix(ctx, at, len);
     return 0;
 }
 
@@ -37,29 +52,38 @@ static int on_complete(void *ctx)
 {
     sink *s = ctx;
     s->messages++;
+    mix(s, "|", 1);
     return 0;
 }
 
-static void stream(httpmsg_type type, const char *method, const char *d, size_t len, size_t cut)
+/* Returns the transcript hash; *verdict gets the first error (or 0) and how much was consumed. */
+static uint64_t stream(httpmsg_type type, const char *method, const char *d, size_t len, size_t cut, long *verdict)
 {
     httpmsg_callbacks cb = {on_head, on_body, on_complete};
     httpmsg_limits lim = {.max_head = 4096, .max_headers = 32};
-    sink s = {0};
+    sink s = {.h = 1469598103934665603ull};
     httpmsg_parser *p = httpmsg_parser_new(type, &cb, &s, &lim);
+    *verdict = 0;
     if (!p)
-        return;
+        abort();
     httpmsg_parser_set_request_method(p, method);
     ssize_t n = httpmsg_parser_execute(p, d, cut);
     if (n >= 0 && (size_t)n > cut)
         abort();
+    size_t used = n > 0 ? (size_t)n : 0;
     if (n == (ssize_t)cut) {
         n = httpmsg_parser_execute(p, d + cut, len - cut);
         if (n >= 0 && (size_t)n > len - cut)
             abort();
+        used += n > 0 ? (size_t)n : 0;
     }
-    if (n >= 0)
-        httpmsg_parser_eof(p);
+    if (n >= 0 && used == len)
+        n = httpmsg_parser_eof(p);
+    /* a stop (upgrade) leaves bytes unconsumed: the verdict is where it stopped */
+    *verdict = n < 0 ? (long)n : (long)used;
+    mix(&s, &s.messages, sizeof s.messages);
     httpmsg_parser_free(p);
+    return s.h;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,8 +94,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     size_t cut = len ? data[0] % (len + 1) : 0;
     const char *method = (data[0] & 0x80) ? "HEAD" : (data[0] & 0x40) ? "CONNECT" : "GET";
-    stream(HTTPMSG_REQUEST, NULL, d, len, cut);
-    stream(HTTPMSG_RESPONSE, method, d, len, cut);
+    for (int t = 0; t < 2; t++) {
+        const char *m = t ? method : NULL;
+        long v_whole, v_split;
+        uint64_t h_whole = stream((httpmsg_type)t, m, d, len, len, &v_whole);
+        uint64_t h_split = stream((httpmsg_type)t, m, d, len, cut, &v_split);
+        if (v_whole != v_split || (v_whole >= 0 && h_whole != h_split))
+            abort(); /* the bytes read differently depending on how they arrived */
+    }
 
     for (int t = 0; t < 2; t++) {
         httpmsg m;
