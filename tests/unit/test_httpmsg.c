@@ -286,6 +286,23 @@ static void limits_give_431(void **state)
     assert_int_equal(httpmsg_parser_execute(p, many, strlen(many)), HTTPMSG_ETOOLARGE);
     httpmsg_parser_free(p);
 
+    /* exactly max_head bytes pass, one more does not */
+    httpmsg_limits lim2 = {.max_head = 40, .max_headers = 4};
+    const char *h40 = "GET / HTTP/1.1\r\nX: 0123456789abcdefg\r\n\r\n";
+    assert_int_equal(strlen(h40), 40);
+    p = httpmsg_parser_new(REQ, &cbs, &r, &lim2);
+    assert_int_equal(httpmsg_parser_execute(p, h40, 40), 40);
+    httpmsg_parser_free(p);
+    const char *h41 = "GET / HTTP/1.1\r\nX: 0123456789abcdefgh\r\n\r\n";
+    for (size_t cut = 0; cut <= 41; cut++) {
+        p = httpmsg_parser_new(REQ, &cbs, &r, &lim2);
+        ssize_t n = httpmsg_parser_execute(p, h41, cut);
+        if (n >= 0)
+            n = httpmsg_parser_execute(p, h41 + cut, 41 - cut);
+        assert_int_equal(n, HTTPMSG_ETOOLARGE);
+        httpmsg_parser_free(p);
+    }
+
     const char *four = "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
     p = httpmsg_parser_new(REQ, &cbs, &r, &lim);
     assert_int_equal(httpmsg_parser_execute(p, four, strlen(four)), (ssize_t)strlen(four));
