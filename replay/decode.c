@@ -204,11 +204,23 @@ int decode_response(decode_msg *m, const char *raw, size_t len, size_t head_only
     memset(m, 0, sizeof *m);
     int rc;
     if (head_only_len) {
-        rc = httpmsg_parse(&m->msg, HTTPMSG_RESPONSE, raw, head_only_len, "HEAD", err, errlen);
+        /* An HTTP/2 head ("HTTP/2.0 200 ..."): the HTTP/1 parser only knows 1.x, and the version says
+         * nothing we compare, so it reads a copy labelled 1.1. */
+        const char *sp = memchr(raw, ' ', head_only_len);
+        size_t rest = sp ? head_only_len - (size_t)(sp - raw) : 0;
+        if (!sp || !(m->head_copy = malloc(8 + rest + 1))) {
+            snprintf(err, errlen, sp ? "out of memory" : "no status line");
+            return sp ? DECODE_ENOMEM : DECODE_EPARSE;
+        }
+        memcpy(m->head_copy, "HTTP/1.1", 8);
+        memcpy(m->head_copy + 8, sp, rest);
+        m->head_copy[8 + rest] = '\0';
+        rc = httpmsg_parse(&m->msg, HTTPMSG_RESPONSE, m->head_copy, 8 + rest, "HEAD", err, errlen);
     } else {
         rc = httpmsg_parse(&m->msg, HTTPMSG_RESPONSE, raw, len, req_method, err, errlen);
     }
     if (rc != HTTPMSG_OK) {
+        free(m->head_copy);
         memset(m, 0, sizeof *m);
         return DECODE_EPARSE;
     }
@@ -236,8 +248,7 @@ int decode_response(decode_msg *m, const char *raw, size_t len, size_t head_only
     if (enc[0] && body_len) {
         rc = decode_content(enc, body, body_len, &out, &out_len, DECODE_MAX_BODY, err, errlen);
         if (rc) {
-            httpmsg_clear(&m->msg);
-            memset(m, 0, sizeof *m);
+            decode_msg_clear(m);
             return rc;
         }
     }
@@ -248,8 +259,7 @@ int decode_response(decode_msg *m, const char *raw, size_t len, size_t head_only
     } else if (head_only_len) {
         m->owned = malloc(body_len + 1);
         if (!m->owned) {
-            httpmsg_clear(&m->msg);
-            memset(m, 0, sizeof *m);
+            decode_msg_clear(m);
             snprintf(err, errlen, "out of memory");
             return DECODE_ENOMEM;
         }
@@ -270,5 +280,6 @@ void decode_msg_clear(decode_msg *m)
         return;
     httpmsg_clear(&m->msg);
     free(m->owned);
+    free(m->head_copy);
     memset(m, 0, sizeof *m);
 }

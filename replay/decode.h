@@ -26,6 +26,7 @@ typedef struct decode_msg {
     size_t body_len;
     int truncated;        /* the raw body was cut short (recording limit): body is what there is */
     char *owned;
+    char *head_copy; /* HTTP/2 heads, relabelled HTTP/1.1 for the HTTP/1 parser */
 } decode_msg;
 
 /* Parses raw (a whole response) and decodes its body. head_only_len != 0 means raw[0..head_only_len) is

@@ -57,6 +57,9 @@ struct engine {
     xfer *active; /* in flight, so engine_free can cancel them */
     size_t inflight;
     int curl_inited;
+    /* libcurl before 8.0 breaks a reused prior-knowledge HTTP/2 connection ("Error in the HTTP2 framing
+     * layer", curl issue 10634): there, h2c gets a fresh connection per request. Slower, but right. */
+    int h2c_no_reuse;
 };
 
 static int64_t mono_us(void)
@@ -178,6 +181,10 @@ static xfer *xfer_get(engine *e)
                                           ? CURL_HTTP_VERSION_2TLS
                                           : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
                                    : CURL_HTTP_VERSION_1_1);
+    if (e->h2c_no_reuse)
+        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    if (getenv("TAPEDECK_CURL_VERBOSE")) /* debugging aid: libcurl's trace on stderr */
+        curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     if (e->opts.insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -389,6 +396,8 @@ engine *engine_new(struct event_base *base, const engine_opts *opts, char *err, 
     while (e->base_len > 0 && e->base_url[e->base_len - 1] == '/')
         e->base_url[--e->base_len] = '\0';
     e->opts.target = e->base_url;
+    if (e->opts.http2 && strncasecmp(e->base_url, "https:", 6) && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+        e->h2c_no_reuse = 1;
     e->multi = curl_multi_init();
     e->timer = evtimer_new(base, on_timer, e);
     if (!e->multi || !e->timer)
@@ -400,7 +409,8 @@ engine *engine_new(struct event_base *base, const engine_opts *opts, char *err, 
     curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)e->opts.max_connections);
     curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e->opts.max_connections);
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->opts.max_connections);
-    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, e->opts.http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
+                      e->opts.http2 && !e->h2c_no_reuse ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
     return e;
 oom:
     snprintf(err, errlen, "engine: out of memory");

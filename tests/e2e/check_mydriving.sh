@@ -5,6 +5,7 @@
 # (correlation on: pass; --no-correlate: fail), writes JUnit and HTML, and exits 2 on an unreachable
 # target naming the address.
 source "$(dirname "$0")/../lib/common.sh"
+td_tmpdir >/dev/null # sets TD_TMP in this shell, so helpers and cleanup share it
 T=$(td_tmpdir)
 SVC="node $ROOT/scripts/demo/service.js"
 

@@ -3,9 +3,9 @@
 # (responses stored gzip-encoded and chunked, as they crossed the wire) compares equal against the same
 # files served plain (gzip off, Content-Length) and gzip-encoded again; a changed JSON file is named by
 # path, a changed text file by a context snippet, a changed binary by digest; --compare-header and
-# --ignore-header work on response headers; HTTP/2 (prior knowledge) is not spoken by nginx here, so it
-# is left to the engine's unit test.
+# --ignore-header work on response headers; --http2 speaks h2c to nginx and compares the same way.
 source "$(dirname "$0")/../lib/common.sh"
+td_tmpdir >/dev/null # sets TD_TMP in this shell, so helpers and cleanup share it
 T=$(td_tmpdir)
 mkdir -p "$T/a" "$T/b"
 chmod 755 "$T" "$T/a" "$T/b" # nginx workers run as another user
@@ -32,7 +32,8 @@ EOF2
 TYPES='types { application/json json; text/plain txt; application/octet-stream bin; }'
 GZ="gzip on; gzip_types application/json text/plain; gzip_min_length 1; add_header X-Build one;"
 gz=$(td_free_port); td_nginx "$gz" "$T/a" "$TYPES $GZ"
-plain=$(td_free_port); td_nginx "$plain" "$T/a" "$TYPES gzip off; add_header X-Build two;"
+plain=$(td_free_port); h2=$(td_free_port)
+td_nginx "$plain" "$T/a" "$TYPES gzip off; add_header X-Build two; listen 127.0.0.1:$h2 http2;"
 changed=$(td_free_port); td_nginx "$changed" "$T/b" "$TYPES $GZ"
 
 python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$gz" --out "$T/rec.warc.zst" "$T/script.json"
@@ -51,6 +52,9 @@ check() { # expected-exit name args...
 }
 check 0 same --target "http://127.0.0.1:$gz"
 check 0 plain --target "http://127.0.0.1:$plain"
+# HTTP/2 (h2c, prior knowledge) to the same files: equal, and really spoken.
+check 0 h2 --target "http://127.0.0.1:$h2" --http2
+grep -q '"GET /trips.json HTTP/2.0" 200' "$T/nginx-$plain/logs/access.log" || td_fail "h2: nginx saw no HTTP/2 request"
 # Headers: compared only when asked, and not when ignored.
 check 1 header --target "http://127.0.0.1:$plain" --compare-header X-Build
 grep -q 'header:X-Build: expected one, got two' "$T/header.out" || td_fail "header diff not shown"

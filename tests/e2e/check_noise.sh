@@ -4,6 +4,7 @@
 # (the Diffy method), lists the noise apart in the summary and the report, and still fails when a real
 # change (distance turned into a string) hides among the noise.
 source "$(dirname "$0")/../lib/common.sh"
+td_tmpdir >/dev/null # sets TD_TMP in this shell, so helpers and cleanup share it
 T=$(td_tmpdir)
 SVC="node $ROOT/scripts/demo/service.js"
 start_svc() {
