@@ -312,9 +312,16 @@ static int cw_maybe_rotate(capwriter *w, char *err, size_t errlen)
     if (w->path || w->fd < 0)
         return CAPWRITER_OK;
     int by_size = w->rotate_bytes && w->good_size >= w->rotate_bytes;
-    /* An idle segment is not rotated by age: that would only litter the folder with empty files. */
-    int by_age = w->rotate_age_us && tdtime_mono_us() - w->seg_open_mono >= w->rotate_age_us &&
-                 (w->seg_exchanges > 0 || w->held_exchanges > 0);
+    int by_age = w->rotate_age_us && tdtime_mono_us() - w->seg_open_mono >= w->rotate_age_us;
+    if (by_age && !by_size && w->seg_exchanges == 0 && w->held_exchanges == 0) {
+        /* An idle segment is not closed (that would litter the folder with empty files): it is replaced
+         * by a fresh one, so the next exchange lands in a segment whose name tells when it began. */
+        close(w->fd);
+        w->fd = -1;
+        unlink(w->part_path);
+        w->holding = 0;
+        return cw_open_file(w, err, errlen);
+    }
     if (!by_size && !by_age)
         return CAPWRITER_OK;
     return capwriter_rotate(w, err, errlen);

@@ -46,6 +46,8 @@ static void check_file(const char *path, unsigned n, int want_dict)
     const warc_record *wi = capreader_warcinfo(r);
     assert_non_null(wi);
     assert_non_null(strstr(wi->block, "software: tapedeck/"));
+    assert_non_null(strstr(wi->block, "format: WARC File Format 1.1\r\n"));
+    assert_non_null(strstr(wi->block, "start-time: "));
     capreader_free(r);
 }
 
@@ -71,6 +73,7 @@ static void roundtrip(int dict, unsigned n, int want_dict)
     if (!w)
         fail_msg("%s", err);
     write_n(w, 0, n);
+    assert_int_equal(capwriter_flush(w, err, sizeof err), 0);
     capwriter_stats st;
     capwriter_get_stats(w, &st);
     assert_int_equal(capwriter_close(w, err, sizeof err), 0);
@@ -78,6 +81,17 @@ static void roundtrip(int dict, unsigned n, int want_dict)
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     check_file(path, n, want_dict);
+    capreader *r = capreader_open(path, NULL, err, sizeof err);
+    warc_record rec;
+    assert_int_equal(capreader_next_record(r, &rec), 1);
+    assert_string_equal(warc_record_type(&rec), "warcinfo");
+    assert_non_null(strstr(rec.block, "upstream: http://127.0.0.1:9000\r\n"));
+    assert_non_null(strstr(rec.block, "sampling: 100%\r\n"));
+    warc_record_clear(&rec);
+    capreader_free(r);
+    assert_int_equal(st.exchanges, n);
+    assert_int_equal(st.records, 1 + n + n - (n + 1) / 8);
+    assert_int_equal(st.write_errors, 0);
     fx_rmdir(dir);
 }
 
@@ -287,6 +301,141 @@ static void tick_releases_held_records(void **state)
     fx_rmdir(dir);
 }
 
+/* Counts the files in dir whose name contains `part` (NULL = all), checking each is mode 0600. */
+static int count_files(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || (part && !strstr(de->d_name, part)))
+            continue;
+        char p[4400];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        assert_int_equal(stat(p, &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Explicit rotation; a second segment too short to train on reuses the first one's dictionary. */
+static void rotate_reuses_dictionary(void **state)
+{
+    char *dir = fx_tmpdir(), err[512], first[4200];
+    capwriter_opts o = {.dir = dir, .dict_records = 60};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    write_n(w, 0, 80);
+    snprintf(first, sizeof first, "%s", capwriter_path(w));
+    first[strlen(first) - 5] = '\0'; /* the name once closed */
+    assert_int_equal(capwriter_rotate(w, err, sizeof err), 0);
+    assert_string_not_equal(first, capwriter_path(w));
+    write_n(w, 0, 3);
+    char second[4200];
+    snprintf(second, sizeof second, "%s", capwriter_path(w));
+    second[strlen(second) - 5] = '\0';
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    assert_int_equal(count_files(dir, NULL), 2);
+    assert_int_equal(count_files(dir, ".part"), 0);
+    check_file(first, 80, 1);
+    check_file(second, 3, 1);
+
+    capwriter_opts single = {.path = first};
+    w = capwriter_open(&single, err, sizeof err);
+    assert_non_null(w);
+    assert_int_equal(capwriter_rotate(w, err, sizeof err), CAPWRITER_EINVAL);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    fx_rmdir(dir);
+}
+
+static void rotation_by_age(void **state)
+{
+    char *dir = fx_tmpdir(), err[512];
+    capwriter_opts o = {.dir = dir, .no_dictionary = 1, .rotate_age_us = 50000};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    struct timespec ts = {0, 80 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(capwriter_tick(w, err, sizeof err), 0);
+    assert_int_equal(count_files(dir, NULL), 1); /* idle: replaced, not closed */
+    write_n(w, 0, 2);
+    nanosleep(&ts, NULL);
+    assert_int_equal(capwriter_tick(w, err, sizeof err), 0);
+    assert_int_equal(count_files(dir, NULL), 2);
+    assert_int_equal(count_files(dir, ".part"), 1);
+    capwriter_stats st;
+    capwriter_get_stats(w, &st);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    assert_int_equal(count_files(dir, ".part"), 0);
+    fx_rmdir(dir);
+}
+
+/* A writer killed with SIGKILL mid-stream leaves a .part file that reads cleanly up to the last whole
+ * frame: never an error. */
+static void killed_writer_leaves_readable_part(void **state)
+{
+    char *dir = fx_tmpdir(), err[512];
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        capwriter_opts o = {.dir = dir, .dict_records = 50};
+        capwriter *w = capwriter_open(&o, err, sizeof err);
+        if (!w)
+            _exit(3);
+        for (unsigned i = 0;; i++) {
+            exchange x;
+            fx_make(&x, i);
+            capwriter_write(w, &x, err, sizeof err);
+            exchange_clear(&x);
+            if (i % 50 == 0)
+                capwriter_tick(w, err, sizeof err);
+        }
+    }
+    /* Wait until the file has data, then kill. */
+    for (int tries = 0; tries < 200; tries++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        off_t size = 0;
+        while (d && (de = readdir(d)) != NULL) {
+            char p[4400];
+            struct stat sb;
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            if (de->d_name[0] != '.' && stat(p, &sb) == 0)
+                size = sb.st_size;
+        }
+        if (d)
+            closedir(d);
+        if (size > 100000)
+            break;
+    }
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    char *args[] = {dir};
+    capset *s = capset_open(args, 1, err, sizeof err);
+    assert_non_null(s);
+    exchange x;
+    int rc, n = 0;
+    while ((rc = capset_next(s, &x)) == 1) {
+        exchange_clear(&x);
+        n++;
+    }
+    if (rc < 0)
+        fail_msg("%s", capset_error(s));
+    assert_true(n > 50);
+    capset_free(s);
+    fx_rmdir(dir);
+}
+
 static void bad_options(void **state)
 {
     char err[256];
@@ -308,6 +457,9 @@ int main(void)
         cmocka_unit_test(rotation_by_size),
         cmocka_unit_test(write_error_recovery),
         cmocka_unit_test(tick_releases_held_records),
+        cmocka_unit_test(rotate_reuses_dictionary),
+        cmocka_unit_test(rotation_by_age),
+        cmocka_unit_test(killed_writer_leaves_readable_part),
         cmocka_unit_test(bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
