@@ -16,6 +16,8 @@ typedef struct cs_file {
     char ts[17];   /* "YYYYMMDDTHHMMSSZ" from the name, or "" */
     long seq;      /* NNNN from the name, or -1 */
     size_t order;  /* argument order, to keep sorting stable */
+    dev_t dev;     /* to read a file named twice (a folder and a file in it) only once */
+    ino_t ino;
 } cs_file;
 
 struct capset {
@@ -81,23 +83,41 @@ static int cmp_files(const void *a, const void *b)
 
 static int add_file(capset *s, const char *dir, const char *name)
 {
+    char *path = NULL;
+    struct stat st;
+    if (dir) {
+        size_t dl = strlen(dir);
+        int slash = dl > 0 && dir[dl - 1] == '/';
+        if (asprintf(&path, "%s%s%s", dir, slash ? "" : "/", name) < 0)
+            return -1;
+    } else if (!(path = strdup(name))) {
+        return -1;
+    }
+    if (stat(path, &st) == 0) {
+        for (size_t i = 0; i < s->n; i++) {
+            if (s->files[i].dev == st.st_dev && s->files[i].ino == st.st_ino) {
+                free(path);
+                return 0;
+            }
+        }
+    } else {
+        st.st_dev = 0;
+        st.st_ino = 0;
+    }
     if (s->n == s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 16;
         cs_file *nf = realloc(s->files, ncap * sizeof *nf);
-        if (!nf)
+        if (!nf) {
+            free(path);
             return -1;
+        }
         s->files = nf;
         s->cap = ncap;
     }
     cs_file *f = &s->files[s->n];
-    if (dir) {
-        size_t dl = strlen(dir);
-        int slash = dl > 0 && dir[dl - 1] == '/';
-        if (asprintf(&f->path, "%s%s%s", dir, slash ? "" : "/", name) < 0)
-            return -1;
-    } else if (!(f->path = strdup(name))) {
-        return -1;
-    }
+    f->path = path;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
     f->order = s->n;
     parse_name(f);
     s->n++;
@@ -130,18 +150,19 @@ capset *capset_open(char *const *args, size_t nargs, char *err, size_t errlen)
             snprintf(err, errlen, "%s: %s", args[i], strerror(errno));
             goto fail;
         }
-        size_t before = s->n;
+        size_t found = 0;
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
             if (de->d_name[0] == '.' || !is_capture_name(de->d_name))
                 continue;
+            found++;
             if (add_file(s, args[i], de->d_name) != 0) {
                 closedir(d);
                 goto nomem;
             }
         }
         closedir(d);
-        if (s->n == before) {
+        if (found == 0) {
             snprintf(err, errlen, "%s: no capture files (*.warc.zst, *.warc.zst.part) in this folder", args[i]);
             goto fail;
         }

@@ -8,7 +8,9 @@
  * writer holds the first records of a segment (at most dict_records, and never longer than one second),
  * trains a dictionary on them, writes it in a leading skippable frame, then the records.
  *
- * Not thread-safe: one writer belongs to one thread (the proxy's writer thread). */
+ * Not thread-safe: one writer belongs to one thread at a time (it may be opened on one thread and then
+ * handed to the writer thread). An idle segment that passes rotate_age is replaced by a fresh one rather
+ * than closed, so idle proxies do not litter the folder with empty segments. */
 #ifndef TAPEDECK_CAPWRITER_H
 #define TAPEDECK_CAPWRITER_H
 
@@ -41,6 +43,9 @@ typedef enum {
     CAPWRITER_EINVAL = -3, /* bad options, or a record too large */
 } capwriter_status;
 
+/* Counters only cover what reached the file: exchanges held for dictionary training are counted when
+ * they are written. write_errors counts failed writes (one failed write may lose several held
+ * exchanges). */
 typedef struct capwriter_stats {
     uint64_t records;      /* records durably handed to the kernel */
     uint64_t exchanges;

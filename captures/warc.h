@@ -38,7 +38,8 @@ const char *warc_record_type(const warc_record *r);
 /* Serialise: "WARC/1.1\r\n" fields "\r\n" block "\r\n\r\n". */
 int warc_record_format(const warc_record *r, tdbuf *out);
 
-/* A fresh "urn:uuid:..." (random v4) into buf (>= 46 bytes). */
+/* A fresh "urn:uuid:..." into buf (>= 46 bytes): version-4 layout, 74 random bits fixed per thread and
+ * a 48-bit counter from a random start, so ids are unique yet compress well in per-record frames. */
 void warc_new_record_id(char *buf, size_t bufsz);
 
 /* The warcinfo record that opens every capture file. info is "key: value\r\n" lines (may be NULL). */
