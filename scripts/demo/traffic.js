@@ -12,7 +12,7 @@ const http = require('http');
 
 function usage() {
   return `usage: traffic.js --target URL [--users N] [--duration S] [--think-ms MS] [--max-requests N]
-                  [--user-prefix P] [--quiet]
+                  [--quiet]
 
 Behaves like the demo app's users against --target (the service or a tapedeck-proxy in front of it).
   --target URL        base URL, e.g. http://127.0.0.1:8080 (required)
@@ -20,7 +20,6 @@ Behaves like the demo app's users against --target (the service or a tapedeck-pr
   --duration S        stop starting new requests after S seconds (default 20)
   --think-ms MS       pause between a user's requests (default 100)
   --max-requests N    stop after N requests in all (default 100000)
-  --user-prefix P     user ids are P1..PN (default "u")
   --timeout-ms MS     per-request timeout (default 5000)
   --quiet             no summary line
 Prints: traffic: requests=N ok=N failed=N rps=R statuses=200:N,201:N,...`;
@@ -29,7 +28,7 @@ Prints: traffic: requests=N ok=N failed=N rps=R statuses=200:N,201:N,...`;
 function die(msg) { process.stderr.write(msg + '\n'); process.exit(2); }
 
 function parseArgs(argv) {
-  const o = { target: '', users: 4, duration: 20, thinkMs: 100, maxRequests: 100000, prefix: 'u', timeoutMs: 5000, quiet: false };
+  const o = { target: '', users: 4, duration: 20, thinkMs: 100, maxRequests: 100000, timeoutMs: 5000, quiet: false };
   const num = (flag, s) => { if (!/^\d+(\.\d+)?$/.test(s || '')) die(`traffic.js: ${flag} needs a number, got "${s}"`); return Number(s); };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -40,7 +39,6 @@ function parseArgs(argv) {
       case '--duration': o.duration = num(a, val()); break;
       case '--think-ms': o.thinkMs = num(a, val()); break;
       case '--max-requests': o.maxRequests = num(a, val()); break;
-      case '--user-prefix': o.prefix = val(); break;
       case '--timeout-ms': o.timeoutMs = num(a, val()); break;
       case '--quiet': o.quiet = true; break;
       case '--help': case '-h': process.stdout.write(usage() + '\n'); process.exit(0); break;
@@ -101,7 +99,8 @@ function request(agent, method, path, body) {
 // A virtual user: one connection (maxSockets 1), a deterministic walk, requests one after another.
 async function user(n) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const id = `${opt.prefix}${n}`;
+  // User ids are UUIDs, as the app's identity provider hands them out (route reports fold them into {id}).
+  const id = `5f0c1a2e-8d4b-4e6f-9a7c-${n.toString(16).padStart(12, '0')}`;
   let lat = 47.60 + n * 0.01, lon = -122.33 + n * 0.01;
   let step = async (method, path, body) => {
     if (!running()) return null;
@@ -112,7 +111,7 @@ async function user(n) {
   await sleep((n - 1) * Math.min(opt.thinkMs, 50)); // stagger the users a little
   await step('GET', `/api/users/${id}/profile`);
   for (let trip = 1; running(); trip++) {
-    const created = await step('POST', '/api/trips', { userId: id, name: `${id} trip ${trip}`,
+    const created = await step('POST', '/api/trips', { userId: id, name: `Driver ${n} trip ${trip}`,
       vehicle: trip % 3 ? 'car' : 'van', startedAt: `2024-05-01T${String(7 + (trip % 12)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z` });
     if (!created || created.error || created.status !== 201 || !created.body) continue;
     const tid = created.body.id;
@@ -127,7 +126,7 @@ async function user(n) {
       if (batch === 1) await step('GET', `/api/pois?lat=${points[3].lat}&lon=${points[3].lon}`);
     }
     await step('GET', `/api/trips/${tid}`);
-    if (trip % 3 === 1) await step('PUT', `/api/users/${id}/profile`, { displayName: `Driver ${id}`, units: trip % 2 ? 'metric' : 'imperial', vehicle: 'car' });
+    if (trip % 3 === 1) await step('PUT', `/api/users/${id}/profile`, { displayName: `Driver ${n}`, units: trip % 2 ? 'metric' : 'imperial', vehicle: 'car' });
     await step('PATCH', `/api/trips/${tid}`, { status: 'completed' });
     await step('GET', `/api/trips/${tid}/points`);
     await step('GET', `/api/trips?userId=${id}`);
