@@ -117,9 +117,14 @@ static void send_now(run *r, size_t idx, int64_t due)
     }
 }
 
+/* HTTP/1.1 carries one request per connection at a time: more in flight than --connections would only
+ * queue inside libcurl, where the wait would count as service time and the pending list costs CPU. So a
+ * request goes out when a connection is free (and --max-inflight allows); until then it waits here,
+ * and the wait is measured as send lag. */
 static int has_slot(const run *r)
 {
-    return r->inflight + (size_t)r->nsides <= (size_t)r->o->max_inflight * (size_t)r->nsides;
+    size_t cap = (size_t)(r->o->max_inflight < r->o->connections ? r->o->max_inflight : r->o->connections);
+    return r->inflight + (size_t)r->nsides <= cap * (size_t)r->nsides;
 }
 
 static void dispatch(run *r, size_t idx, int64_t due)
