@@ -231,10 +231,14 @@ int cli_stats_main(int argc, char **argv)
         rc = CLI_EXIT_TROUBLE;
         goto out;
     }
+    /* (qsort must not see the NULL of an empty array) */
     for (size_t i = 0; i < t.n; i++)
-        qsort(t.all[i]->lat, t.all[i]->nlat, sizeof(double), cmp_double);
-    qsort(all.lat, all.nlat, sizeof(double), cmp_double);
-    qsort(t.all, t.n, sizeof *t.all, cmp_route);
+        if (t.all[i]->nlat)
+            qsort(t.all[i]->lat, t.all[i]->nlat, sizeof(double), cmp_double);
+    if (all.nlat)
+        qsort(all.lat, all.nlat, sizeof(double), cmp_double);
+    if (t.n)
+        qsort(t.all, t.n, sizeof *t.all, cmp_route);
     char t1[48], t2[48];
     cli_iso_time(first, t1, sizeof t1);
     cli_iso_time(last, t2, sizeof t2);
