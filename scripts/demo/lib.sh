@@ -11,6 +11,13 @@ demo_bg() { # command...: start in the background, remember the pid in DEMO_LAST
   DEMO_PIDS+=("$DEMO_LAST_PID")
 }
 
+demo_run() { # command...: run it in the background and wait for it, so a signal reaches our trap at once
+  demo_bg "$@"
+  local rc=0
+  wait "$DEMO_LAST_PID" || rc=$?
+  return $rc
+}
+
 demo_stop() { # pid [seconds]: SIGTERM, wait up to the deadline, then SIGKILL; returns the exit status
   local pid=$1 deadline=$((SECONDS + ${2:-10})) rc=0
   kill -TERM "$pid" 2>/dev/null || return 0
