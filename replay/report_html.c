@@ -32,7 +32,7 @@ static const char CSS[] =
     ".grid{stroke:#e6e9ee}.frame{fill:none;stroke:#aab1bd}.pt{font-size:14px;font-weight:600;fill:#1d2330}"
     ".yl{font-size:11px;text-anchor:end;fill:#5b6474}.xl{font-size:11px;text-anchor:middle;fill:#5b6474}"
     ".axl{font-size:12px;text-anchor:middle;fill:#5b6474}.lg{font-size:12px;fill:#1d2330}"
-    ".note{color:#5b6474;font-size:12px}";
+    ".note{color:#5b6474;font-size:12px}table.diffs td{border-bottom:0;border-top:1px solid #d8dce3}table.diffs tr.more td{border-top:0;padding-top:0}";
 
 static void card(FILE *f, const char *label, const char *fmt, double v)
 {
@@ -234,16 +234,23 @@ static void diffs_list(FILE *f, json_t *report)
     if (n > MAX_DIFFS_SHOWN)
         fprintf(f, "<p class=\"note\">The first %d are shown; the JSON report has them all.</p>\n",
                 MAX_DIFFS_SHOWN);
-    fputs("<table><tr><th>#</th><th>request</th><th>where</th><th>expected</th><th>actual</th></tr>\n", f);
+    fputs("<table class=\"diffs\"><tr><th>#</th><th>request</th><th>where</th><th>expected</th><th>actual</th></tr>\n", f);
+    const char *prev = NULL;
     for (size_t i = 0; i < n && i < MAX_DIFFS_SHOWN; i++) {
         json_t *d = json_array_get(diffs, i);
-        fputs("<tr><td>", f);
-        rf_escape(f, rf_str(d, "id", ""), 0);
-        fputs("</td><td><code>", f);
-        rf_escape(f, rf_str(d, "method", ""), 0);
-        fputs(" ", f);
-        rf_escape(f, rf_str(d, "uri", ""), 300);
-        fputs("</code></td><td><code>", f);
+        const char *id = rf_str(d, "id", "");
+        if (prev && !strcmp(prev, id)) { /* another diff of the same request: one block per request */
+            fputs("<tr class=\"more\"><td></td><td></td><td><code>", f);
+        } else {
+            fputs("<tr class=\"first\"><td>", f);
+            rf_escape(f, id, 0);
+            fputs("</td><td><code>", f);
+            rf_escape(f, rf_str(d, "method", ""), 0);
+            fputs(" ", f);
+            rf_escape(f, rf_str(d, "uri", ""), 300);
+            fputs("</code></td><td><code>", f);
+        }
+        prev = id;
         rf_escape(f, rf_str(d, "where", ""), 300);
         fputs("</code></td><td><code>", f);
         rf_escape(f, rf_str(d, "expected", "(none)"), 600);
