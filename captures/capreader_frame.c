@@ -21,18 +21,50 @@ static int is_skippable(uint32_t m)
     return (m & 0xFFFFFFF0u) == 0x184D2A50u;
 }
 
+/* Does a chain of frames start at q and run to the end of the buffer (the last one may be cut)? */
+static int frame_chain_to_end(const unsigned char *q, const unsigned char *end)
+{
+    while (q < end) {
+        if ((size_t)(end - q) < 8)
+            return 0;
+        uint32_t m = le32(q);
+        size_t n;
+        if (is_skippable(m)) {
+            n = 8 + (size_t)le32(q + 4);
+        } else if (m == CR_ZSTD_MAGIC) {
+            n = ZSTD_findFrameCompressedSize(q, (size_t)(end - q));
+            if (ZSTD_isError(n))
+                return ZSTD_getErrorCode(n) == ZSTD_error_srcSize_wrong &&
+                       ZSTD_getFrameContentSize(q, (size_t)(end - q)) != ZSTD_CONTENTSIZE_ERROR;
+        } else {
+            return 0;
+        }
+        if (n > (size_t)(end - q))
+            return 1; /* a cut-off skippable frame */
+        q += n;
+    }
+    return 1;
+}
+
 /* After a frame that runs past the end of the file: is that a cut-off last frame, or a damaged frame
- * with more frames after it? A later valid frame header says damage. */
+ * followed by more frames? Damage when, from some later offset, whole frames run exactly to the end of
+ * the file. (A mere zstd magic number inside the cut frame is not enough: a recorded body may well be a
+ * .zst file.) */
 static int later_frame_exists(const capreader *r)
 {
     const unsigned char *p = r->in + r->in_start, *end = r->in + r->in_end;
-    for (const unsigned char *q = p + 4; q + 4 <= end; q++) {
-        uint32_t m = le32(q);
-        if (m == CR_ZSTD_MAGIC) {
-            unsigned long long n = ZSTD_getFrameContentSize(q, (size_t)(end - q));
-            if (n != ZSTD_CONTENTSIZE_ERROR && n != ZSTD_CONTENTSIZE_UNKNOWN)
-                return 1;
-        }
+    for (const unsigned char *q = p + 4; q + 8 <= end; q++) {
+        if (le32(q) != CR_ZSTD_MAGIC)
+            continue;
+        const unsigned char *e = q;
+        if (ZSTD_getFrameContentSize(q, (size_t)(end - q)) == ZSTD_CONTENTSIZE_ERROR)
+            continue;
+        size_t n = ZSTD_findFrameCompressedSize(q, (size_t)(end - q));
+        if (ZSTD_isError(n))
+            continue; /* the first candidate frame must be whole: a cut one proves nothing */
+        e += n;
+        if (frame_chain_to_end(e, end))
+            return 1;
     }
     return 0;
 }

@@ -162,6 +162,53 @@ static void truncated_between_request_and_response(void **state)
     free_file(&f);
 }
 
+/* A body that itself contains a whole zstd frame (a .zst download, stored as is), in the last frame of a
+ * file cut short: still a truncated tail, not damage. */
+static void truncated_frame_with_embedded_zstd(void **state)
+{
+    char *dir = fx_tmpdir(), path[1100], err[512];
+    snprintf(path, sizeof path, "%s/emb.warc.zst", dir);
+    unsigned char noise[9000], inner[1024];
+    unsigned s = 12345;
+    for (size_t i = 0; i < sizeof noise; i++)
+        noise[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 23);
+    for (size_t i = 0; i < sizeof inner; i++)
+        inner[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 23);
+    size_t zn = ZSTD_compress(noise + 4000, 2000, inner, sizeof inner, 1);
+    assert_false(ZSTD_isError(zn));
+    capwriter_opts o = {.path = path, .no_dictionary = 1};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    exchange x;
+    fx_make(&x, 0);
+    assert_int_equal(capwriter_write(w, &x, err, sizeof err), 0);
+    tdbuf resp;
+    tdbuf_init(&resp, 0);
+    tdbuf_printf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/zstd\r\nContent-Length: %zu\r\n\r\n", sizeof noise);
+    tdbuf_append(&resp, noise, sizeof noise);
+    free(x.response);
+    x.response = tdbuf_steal(&resp, &x.response_len);
+    assert_int_equal(capwriter_write(w, &x, err, sizeof err), 0);
+    exchange_clear(&x);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    size_t len;
+    char *data = fx_read_file(path, &len);
+    assert_non_null(data);
+    /* Cut 100 bytes before the end: inside the last (response) frame, after the embedded frame. */
+    const unsigned char magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+    char *emb = memmem(data + len / 2, len - len / 2, magic, 4);
+    assert_non_null(emb); /* the inner frame is stored verbatim */
+    assert_true((size_t)(emb - data) + zn < len - 100);
+    assert_int_equal(truncate(path, (off_t)(len - 100)), 0);
+    uint64_t skipped = 0;
+    int got = read_records(path, &skipped, err, sizeof err);
+    if (got != 4)
+        fail_msg("got %d records: %s", got, err);
+    assert_true(skipped > 9000);
+    free(data);
+    fx_rmdir(dir);
+}
+
 static void flip_and_read(fixture_file *f, size_t pos, char *err, size_t errlen, int *got)
 {
     char p[1100];
@@ -352,6 +399,7 @@ int main(void)
         cmocka_unit_test(truncated_plain),
         cmocka_unit_test(truncated_dictionary),
         cmocka_unit_test(truncated_between_request_and_response),
+        cmocka_unit_test(truncated_frame_with_embedded_zstd),
         cmocka_unit_test(corrupt_middle_frame),
         cmocka_unit_test(pairing),
         cmocka_unit_test(record_limit),
