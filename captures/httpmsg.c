@@ -218,13 +218,19 @@ static int build_head(httpmsg_parser *p)
 static int check_framing(httpmsg_parser *p)
 {
     httpmsg_head *h = &p->head;
-    int n_cl = 0, n_te = 0;
+    int n_cl = 0, n_te = 0, n_host = 0;
     for (size_t i = 0; i < h->n_headers; i++) {
         n_cl += name_is(&h->headers[i], "Content-Length");
         n_te += name_is(&h->headers[i], "Transfer-Encoding");
+        n_host += name_is(&h->headers[i], "Host");
     }
     if (h->http_major != 1)
         return fail(p, HTTPMSG_EBAD, "unsupported HTTP version%s", NULL);
+    if (p->type == HTTPMSG_RESPONSE && h->status < 100)
+        return fail(p, HTTPMSG_EBAD, "response status below 100%s", NULL);
+    /* two Host fields: the proxy and the upstream could route the request differently (RFC 9112 3.2) */
+    if (n_host > 1)
+        return fail(p, HTTPMSG_EBAD, "more than one Host field%s", NULL);
     if (n_cl > 1)
         return fail(p, HTTPMSG_EBAD, "more than one Content-Length field%s", NULL);
     if (n_cl && n_te)
