@@ -227,6 +227,7 @@ static void run_free(check_run *r)
     hist_free(r->service);
     free(r->noise_list);
     free(r->rnoise);
+    jsondiff_ctx_free(r->cfg.jd);
 }
 
 /* Everything up to the replay: capture, items, groups, correlation scan, engines. 0 or -1 (err). */
@@ -251,6 +252,8 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     r->cfg.n_ignore_header = o->n_ignore_header;
     r->cfg.compare_header = o->compare_header;
     r->cfg.n_compare_header = o->n_compare_header;
+    if (!(r->cfg.jd = jsondiff_ctx_new()))
+        goto oom;
     if (o->correlate && !o->no_diff) {
         if (!(r->corr_target = correlate_new()))
             goto oom;

@@ -8,6 +8,7 @@
 
 #include "correlate.h"
 #include "decode.h"
+#include "jsondiff.h"
 #include "jsonpath.h"
 
 #define CMP_MAX_KEPT 32 /* differences kept per exchange (all are counted) */
@@ -28,11 +29,12 @@ typedef struct cmp_cfg {
     size_t n_ignore_header;
     const char *const *compare_header;
     size_t n_compare_header;
+    jsondiff_ctx *jd; /* buffers reused across comparisons (one per thread); NULL = a fresh one each time */
 } cmp_cfg;
 
 /* Diffs exp (expected) against act into out (appended). body_trusted = 0 skips the body (the recording
  * cut it short). corr may be NULL. Returns the number of differences found, or -1 out of memory. */
-int cmp_responses(const decode_msg *exp, const decode_msg *act, int body_trusted, const cmp_cfg *cfg,
+int cmp_responses(decode_msg *exp, decode_msg *act, int body_trusted, const cmp_cfg *cfg,
                   correlate *corr, cmp_list *out);
 void cmp_list_clear(cmp_list *l);
 /* 1 when `where` is a noise location: equal to one in noise, or one is inside the other. */

@@ -153,18 +153,10 @@ void check_req_free(check_req *q)
     memset(q, 0, sizeof *q);
 }
 
-/* A decoded response's JSON body, or NULL. */
-static json_t *body_json(const decode_msg *m)
+/* Two decoded bodies hold the same bytes. */
+static int same_body(const decode_msg *a, const decode_msg *b)
 {
-    if (!m->body_len)
-        return NULL;
-    char c = m->body[0];
-    size_t i = 0;
-    while (i < m->body_len && (m->body[i] == ' ' || m->body[i] == '\n' || m->body[i] == '\r' || m->body[i] == '\t'))
-        c = m->body[++i];
-    if (c != '{' && c != '[')
-        return NULL;
-    return json_loadb(m->body, m->body_len, 0, NULL);
+    return a->body_len == b->body_len && !memcmp(a->body, b->body, a->body_len);
 }
 
 void check_scan_correlation(check_run *r, correlate *c)
@@ -181,11 +173,9 @@ void check_scan_correlation(check_run *r, correlate *c)
         decode_msg m;
         if (decode_response(&m, it->x->response, it->x->response_len, 0, it->method, err, sizeof err))
             continue;
-        json_t *j = body_json(&m);
         char loc[1024];
         int has_loc = httpmsg_header_value(&m.msg.head, "Location", loc, sizeof loc);
-        correlate_scan_response(c, j, has_loc ? loc : NULL);
-        json_decref(j);
+        correlate_scan_response(c, decode_json(&m), has_loc ? loc : NULL);
         decode_msg_clear(&m);
     }
     correlate_scan_done(c);
@@ -336,17 +326,16 @@ void check_item_finish(check_run *r, check_item *it)
     }
     int body_trusted = !rec.truncated && !(it->x->truncated & EXCHANGE_TRUNC_RESPONSE);
 
-    /* Learn what the destinations handed out before judging (a mapped id is not a diff). */
-    json_t *rj = NULL;
-    if (r->corr_target || r->corr_baseline)
-        rj = body_json(&rec);
+    /* Learn what the destinations handed out before judging (a mapped id is not a diff). Nothing to
+     * learn when no value is a candidate, or when the answer is byte for byte the recorded one. */
     char rloc[1024], aloc[1024];
     int has_rloc = httpmsg_header_value(&rec.msg.head, "Location", rloc, sizeof rloc);
-    if (r->corr_target) {
-        json_t *aj = body_json(&act);
+    if (r->corr_target && correlate_candidates(r->corr_target)) {
         int has_aloc = httpmsg_header_value(&act.msg.head, "Location", aloc, sizeof aloc);
-        correlate_learn(r->corr_target, rj, aj, has_rloc ? rloc : NULL, has_aloc ? aloc : NULL);
-        json_decref(aj);
+        if (!same_body(&rec, &act))
+            correlate_learn(r->corr_target, decode_json(&rec), decode_json(&act), NULL, NULL);
+        if (has_rloc && has_aloc && strcmp(rloc, aloc))
+            correlate_learn(r->corr_target, NULL, NULL, rloc, aloc);
     }
     cmp_responses(&rec, &act, body_trusted, &r->cfg, r->corr_target, &diffs);
 
@@ -354,11 +343,12 @@ void check_item_finish(check_run *r, check_item *it)
     check_copy *b = &it->copy[COPY_BASELINE], *t2 = &it->copy[COPY_TARGET2];
     if (b->used) {
         if (b->ok && !decode_copy(it, b, &other, err, sizeof err)) {
-            if (r->corr_baseline) {
-                json_t *bj = body_json(&other);
+            if (r->corr_baseline && correlate_candidates(r->corr_baseline)) {
                 int has_bloc = httpmsg_header_value(&other.msg.head, "Location", aloc, sizeof aloc);
-                correlate_learn(r->corr_baseline, rj, bj, has_rloc ? rloc : NULL, has_bloc ? aloc : NULL);
-                json_decref(bj);
+                if (!same_body(&rec, &other))
+                    correlate_learn(r->corr_baseline, decode_json(&rec), decode_json(&other), NULL, NULL);
+                if (has_rloc && has_bloc && strcmp(rloc, aloc))
+                    correlate_learn(r->corr_baseline, NULL, NULL, rloc, aloc);
             }
             cmp_responses(&rec, &other, body_trusted, &r->cfg, r->corr_baseline, &noise);
             decode_msg_clear(&other);
@@ -372,7 +362,6 @@ void check_item_finish(check_run *r, check_item *it)
             decode_msg_clear(&other);
         }
     }
-    json_decref(rj);
     for (size_t i = 0; i < noise.n; i++)
         add_route_noise(r, it->route, noise.v[i].where);
     if (diffs.total) {

@@ -45,7 +45,7 @@ char *correlate_rewrite_header(const correlate *c, const char *line); /* "Name: 
 /* A JSON body: the new body in *out (malloc'ed) and its length; 1 rewritten, 0 unchanged. */
 int correlate_rewrite_body(const correlate *c, const char *body, size_t len, char **out, size_t *outlen);
 
-/* jsondiff equiv hook: ud is a correlate. */
-int correlate_equiv(void *ud, const json_t *expected, const json_t *actual);
+/* jsondiff equiv hook (scalar texts): ud is a correlate. 1 when actual is the value mapped to expected. */
+int correlate_equiv(void *ud, const char *expected, const char *actual);
 
 #endif

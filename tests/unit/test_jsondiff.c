@@ -1,5 +1,6 @@
 /* jsondiff: a case table of document pairs and the exact differences expected (paths, values),
- * --ignore applied during the walk, the equiv hook, and early stop. */
+ * --ignore applied during the walk, the equiv hook, early stop, large objects in another key order,
+ * and text that is not JSON. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,35 +18,39 @@ typedef struct collect {
     size_t n, stop_after;
 } collect;
 
-static int emit(void *ud, const char *path, const json_t *e, const json_t *a)
+static int emit(void *ud, const char *path, const char *e, const char *a)
 {
     collect *c = ud;
-    char *es = jsondiff_text(e, 40), *as = jsondiff_text(a, 40);
     size_t l = strlen(c->text);
-    snprintf(c->text + l, sizeof c->text - l, "%s%s=%s>%s", l ? "; " : "", path, es, as);
-    free(es);
-    free(as);
+    snprintf(c->text + l, sizeof c->text - l, "%s%s=%s>%s", l ? "; " : "", path, e ? e : "(missing)",
+             a ? a : "(missing)");
     c->n++;
     return c->stop_after && c->n >= c->stop_after;
+}
+
+static jsondiff_ctx *g_ctx;
+
+static int free_ctx(void **state)
+{
+    (void)state;
+    jsondiff_ctx_free(g_ctx);
+    g_ctx = NULL;
+    return 0;
 }
 
 static const char *run(const char *exp, const char *act, const char *const *ignore, jsondiff_equiv_fn eq,
                        collect *c)
 {
-    json_error_t je;
-    json_t *e = json_loads(exp, JSON_DECODE_ANY, &je), *a = json_loads(act, JSON_DECODE_ANY, &je);
-    assert_non_null(e);
-    assert_non_null(a);
     jsonpath_set *ig = jsonpath_set_new();
     char err[128];
     for (; ignore && *ignore; ignore++)
         assert_int_equal(jsonpath_set_add(ig, *ignore, err, sizeof err), 0);
     jsondiff_opts o = {.ignore = ig, .equiv = eq};
-    size_t n = jsondiff(e, a, &o, emit, c);
-    assert_int_equal(n, c->n);
+    if (!g_ctx)
+        g_ctx = jsondiff_ctx_new(); /* reused across calls, as check does */
+    long n = jsondiff(g_ctx, exp, strlen(exp), act, strlen(act), &o, emit, c);
+    assert_int_equal(n, (long)c->n);
     jsonpath_set_free(ig);
-    json_decref(e);
-    json_decref(a);
     return c->text;
 }
 
@@ -65,8 +70,14 @@ static void cases(void **state)
         {"[1,2,3]", "[1,3,2]", "$[1]=2>3; $[2]=3>2"},
         {"[1,2]", "[1]", "$[1]=2>(missing)"},
         {"{\"items\":[{\"id\":1,\"d\":0.5}]}", "{\"items\":[{\"id\":1,\"d\":0.25}]}", "$.items[0].d=0.5>0.25"},
-        /* containers of different kinds, null vs value */
-        {"{\"x\":[1]}", "{\"x\":{\"0\":1}}", "$.x=[1]>{\"0\":1}"},
+        /* containers of different kinds, null vs value; texts shown compact */
+        {"{\"x\":[1]}", "{\"x\":{\"0\" : 1}}", "$.x=[1]>{\"0\":1}"},
+        {"{\"x\":[1, 2]}", "{\"x\": \"[1, 2]\"}", "$.x=[1,2]>\"[1, 2]\""},
+        /* strings compare unescaped; numbers as written when shown */
+        {"[\"caf\\u00e9\", \"a\\/b\"]", "[\"caf\xc3\xa9\", \"a/b\"]", ""},
+        {"[\"a\\nb\"]", "[\"a b\"]", "$[0]=\"a\\nb\">\"a b\""},
+        {"[1e2, 0.5, -0]", "[100, 5e-1, 0]", ""},
+        {"{\"d\":47.6}", "{\"d\":47.60001}", "$.d=47.6>47.60001"},
         {"{\"x\":null}", "{\"x\":0}", "$.x=null>0"},
         {"{\"odd key\":1}", "{\"odd key\":2}", "$['odd key']=1>2"},
         {"\"s\"", "\"t\"", "$=\"s\">\"t\""},
@@ -93,10 +104,10 @@ static void ignore_paths(void **state)
     assert_string_equal(run(doc1, doc2, ig2, NULL, &c2), "");
 }
 
-static int equiv_42_1042(void *ud, const json_t *e, const json_t *a)
+static int equiv_42_1042(void *ud, const char *e, const char *a)
 {
     (void)ud;
-    return json_integer_value(e) == 42 && json_integer_value(a) == 1042;
+    return !strcmp(e, "42") && !strcmp(a, "1042");
 }
 
 static void equiv_and_stop(void **state)
@@ -110,17 +121,55 @@ static void equiv_and_stop(void **state)
     run("[1,2,3]", "[4,5,6]", NULL, NULL, &c3);
     assert_int_equal(c3.n, 1);
     /* text of long values is cut */
-    json_t *s = json_string("0123456789012345678901234567890123456789");
-    char *t = jsondiff_text(s, 10);
-    assert_int_equal(strlen(t), 10);
-    assert_string_equal(t + 7, "...");
-    free(t);
-    json_decref(s);
+    char longdoc[600];
+    snprintf(longdoc, sizeof longdoc, "{\"s\":\"%0400d\"}", 7);
+    collect c4 = {0};
+    run(longdoc, "{\"s\":1}", NULL, NULL, &c4);
+    assert_non_null(strstr(c4.text, "...>1"));
+    assert_true(strlen(c4.text) < 250);
     char buf[32];
     json_t *i = json_integer(-5);
     assert_string_equal(jsondiff_scalar_text(i, buf, sizeof buf), "-5");
     json_decref(i);
     assert_null(jsondiff_scalar_text(json_true(), buf, sizeof buf));
+}
+
+static void large_objects_and_not_json(void **state)
+{
+    (void)state;
+    /* 300 keys, the actual in reverse order, one value changed, one key missing, one added */
+    char *e = malloc(20000), *a = malloc(20000);
+    size_t el = 0, al = 0;
+    el += (size_t)sprintf(e + el, "{");
+    al += (size_t)sprintf(a + al, "{");
+    for (int i = 0; i < 300; i++)
+        el += (size_t)sprintf(e + el, "%s\"k%03d\":%d", i ? "," : "", i, i);
+    for (int i = 299; i >= 0; i--) {
+        if (i == 5)
+            continue;
+        al += (size_t)sprintf(a + al, "\"k%03d\":%d,", i, i == 150 ? -1 : i);
+    }
+    al += (size_t)sprintf(a + al, "\"new\":true}");
+    el += (size_t)sprintf(e + el, "}");
+    collect c = {0};
+    assert_string_equal(run(e, a, NULL, NULL, &c), "$.k005=5>(missing); $.k150=150>-1; $.new=(missing)>true");
+    free(e);
+    free(a);
+    /* not JSON on either side */
+    collect c2 = {0};
+    assert_int_equal(jsondiff(NULL, "{\"a\":", 5, "{}", 2, NULL, emit, &c2), JSONDIFF_EEXPECTED);
+    assert_int_equal(jsondiff(NULL, "{}", 2, "{} x", 4, NULL, emit, &c2), JSONDIFF_EACTUAL);
+    assert_int_equal(jsondiff(NULL, "[01]", 4, "[1]", 3, NULL, emit, &c2), JSONDIFF_EEXPECTED);
+    assert_int_equal(jsondiff(NULL, "[\"\\x\"]", 6, "[1]", 3, NULL, emit, &c2), JSONDIFF_EEXPECTED);
+    /* too deep for the tokenizer */
+    char deep[600];
+    memset(deep, '[', 300);
+    memset(deep + 300, ']', 300);
+    assert_int_equal(jsondiff(NULL, deep, 600, "[]", 2, NULL, emit, &c2), JSONDIFF_EEXPECTED);
+    assert_int_equal(c2.n, 0);
+    /* nesting past the path depth compares as written */
+    collect c3 = {0};
+    assert_int_equal(jsondiff(NULL, deep + 200, 200, deep + 200, 200, NULL, emit, &c3), 0);
 }
 
 int main(void)
@@ -129,6 +178,7 @@ int main(void)
         cmocka_unit_test(cases),
         cmocka_unit_test(ignore_paths),
         cmocka_unit_test(equiv_and_stop),
+        cmocka_unit_test(large_objects_and_not_json),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, free_ctx);
 }
