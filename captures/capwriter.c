@@ -8,13 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zdict.h>
 #include <zstd.h>
 
 #include "capwriter_int.h"
@@ -28,7 +26,6 @@
 
 #define CW_RECORD_LIMIT ((size_t)1 << 30) /* one uncompressed record */
 #define CW_HOLD_LIMIT ((size_t)64 << 20)  /* records held for dictionary training */
-#define CW_MIN_SAMPLES 8                  /* fewer samples than this: do not even try to train */
 
 static void cw_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
@@ -108,15 +105,35 @@ int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size
     return rc;
 }
 
+/* fsync the directory holding the capture, so a new or renamed segment's name is as durable as its
+ * frames (fdatasync of the file alone does not cover its directory entry). */
+static int cw_sync_dir(capwriter *w, char *err, size_t errlen)
+{
+    const char *slash = strrchr(w->part_path, '/');
+    char *dir = slash ? strndup(w->part_path, (size_t)(slash - w->part_path)) : strdup(".");
+    if (!dir)
+        return CAPWRITER_ENOMEM;
+    int fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = CAPWRITER_OK;
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
+        rc = set_err_errno(w, err, errlen, "fsync of its directory", errno);
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    if (rc == CAPWRITER_OK)
+        w->dir_dirty = 0;
+    return rc;
+}
+
 static int cw_sync(capwriter *w, char *err, size_t errlen)
 {
-    if (w->fd < 0 || !w->dirty)
-        return CAPWRITER_OK;
-    if (fdatasync(w->fd) != 0)
-        return set_err_errno(w, err, errlen, "fdatasync", errno);
-    w->dirty = 0;
-    w->last_sync_mono = tdtime_mono_us();
-    return CAPWRITER_OK;
+    if (w->fd >= 0 && w->dirty) {
+        if (fdatasync(w->fd) != 0)
+            return set_err_errno(w, err, errlen, "fdatasync", errno);
+        w->dirty = 0;
+        w->last_sync_mono = tdtime_mono_us();
+    }
+    return w->dir_dirty ? cw_sync_dir(w, err, errlen) : CAPWRITER_OK;
 }
 
 /* Builds the warcinfo record text for the current segment into w->hold (as its first record). */
@@ -183,6 +200,7 @@ static int cw_open_file(capwriter *w, char *err, size_t errlen)
             return set_err_errno(w, err, errlen, "open", EEXIST);
         w->seq++;
     }
+    w->dir_dirty = 1;
     w->good_size = 0;
     w->need_truncate = 0;
     w->dirty = 0;
@@ -300,8 +318,14 @@ static int cw_close_file(capwriter *w, char *err, size_t errlen)
         rc = set_err_errno(w, err, errlen, "close", errno);
     w->fd = -1;
     if (!w->path) {
-        if (rename(w->part_path, w->final_path) != 0 && !rc)
-            rc = set_err_errno(w, err, errlen, "rename", errno);
+        if (rename(w->part_path, w->final_path) != 0) {
+            if (!rc)
+                rc = set_err_errno(w, err, errlen, "rename", errno);
+        } else {
+            w->dir_dirty = 1;
+            int r4 = cw_sync_dir(w, err, errlen);
+            rc = rc ? rc : r4;
+        }
         w->st.segments++;
     }
     return rc;

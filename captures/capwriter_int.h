@@ -28,6 +28,7 @@ struct capwriter {
     uint64_t good_size; /* bytes of whole frames in the file: where the next write goes */
     int need_truncate;  /* a cut-back after a failed write itself failed: retry before writing */
     int dirty;          /* written since the last fdatasync */
+    int dir_dirty;      /* the directory entry (new file, rename) not yet fsynced */
     int64_t last_sync_mono;
     uint64_t seg_exchanges;
 
