@@ -58,7 +58,10 @@ def main():
         def log_message(self, *args):
             pass
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), H)
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 512  # the default backlog of 5 drops SYNs when a pool connects at once: 1 s retries
+
+    srv = Server(("127.0.0.1", a.port), H)
     srv.daemon_threads = True
     srv.serve_forever()
 
