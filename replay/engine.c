@@ -279,8 +279,12 @@ static void reap(engine *e)
                               : xf->errbuf[0] ? xf->errbuf : curl_easy_strerror(rc);
             snprintf(err, sizeof err, "%s %s: %s", xf->method, xf->url, why);
             r.error = err;
-            r.error_kind = (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-                               ? ENGINE_ERR_CONNECT
+            /* No connection could be made (refused, unresolvable, TLS handshake or certificate):
+             * the target as a whole is unusable, not one exchange. */
+            int no_conn = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                          rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+                          rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE;
+            r.error_kind = no_conn ? ENGINE_ERR_CONNECT
                            : rc == CURLE_OPERATION_TIMEDOUT ? ENGINE_ERR_TIMEOUT
                                                             : ENGINE_ERR_OTHER;
         }
@@ -367,6 +371,16 @@ engine *engine_new(struct event_base *base, const engine_opts *opts, char *err, 
     if (strncasecmp(opts->target, "http://", 7) && strncasecmp(opts->target, "https://", 8)) {
         snprintf(err, errlen, "target '%s' is not an http:// or https:// URL", opts->target);
         goto fail;
+    }
+    {
+        /* A malformed URL would fail every request later; say so now, once. */
+        CURLU *u = curl_url();
+        CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, opts->target, 0) : CURLUE_OUT_OF_MEMORY;
+        curl_url_cleanup(u);
+        if (uc != CURLUE_OK) {
+            snprintf(err, errlen, "target '%s' is not a valid URL (%s)", opts->target, curl_url_strerror(uc));
+            goto fail;
+        }
     }
     static int global_done;
     if (!global_done) {

@@ -34,7 +34,7 @@ typedef struct engine_request {
 
 typedef enum {
     ENGINE_ERR_NONE = 0,
-    ENGINE_ERR_CONNECT = 1, /* could not connect / resolve: the target is unreachable */
+    ENGINE_ERR_CONNECT = 1, /* could not connect / resolve / complete TLS: the target is unreachable */
     ENGINE_ERR_TIMEOUT = 2, /* connect or request timeout */
     ENGINE_ERR_OTHER = 3,   /* anything else (protocol error, reset, response over max_response) */
 } engine_error_kind;

@@ -90,7 +90,12 @@ check 0 rate-ok --target "http://127.0.0.1:$SVC_PORT" --ignore '$.version' --seq
 start_svc --variant v2-broken
 check 1 rate-low --target "http://127.0.0.1:$SVC_PORT" --ignore '$.version' --max-diff-rate 0.1
 
-# 7. trouble: unreachable target, bad flags, unreadable capture
+# 7. a slow route against a short --timeout: transport errors, counted and reported (not trouble)
+start_svc --variant v2-slow
+check 1 timeout --target "http://127.0.0.1:$SVC_PORT" --ignore '$.version' --timeout 20ms --report-json "$T/timeout.json"
+report_has timeout 'r["totals"]["errors"] >= 2 and any(d["where"] == "transport" and d["route"] == "/api/pois" and "imed out" in d["actual"] for d in r["diffs"])'
+
+# 8. trouble: unreachable target, bad flags, unreadable capture
 dead=$(td_free_port)
 check 2 unreachable --target "http://127.0.0.1:$dead"
 grep -q "127.0.0.1:$dead" "$T/unreachable.err" || td_fail "unreachable: the address is not named"

@@ -3,7 +3,8 @@
 # (responses stored gzip-encoded and chunked, as they crossed the wire) compares equal against the same
 # files served plain (gzip off, Content-Length) and gzip-encoded again; a changed JSON file is named by
 # path, a changed text file by a context snippet, a changed binary by digest; --compare-header and
-# --ignore-header work on response headers; --http2 speaks h2c to nginx and compares the same way.
+# --ignore-header work on response headers; --http2 speaks h2c (and h2 over TLS) to nginx and compares the
+# same way; https with --insecure works, and without it a self-signed certificate is trouble (exit 2).
 source "$(dirname "$0")/../lib/common.sh"
 td_tmpdir >/dev/null # sets TD_TMP in this shell, so helpers and cleanup share it
 T=$(td_tmpdir)
@@ -32,8 +33,12 @@ EOF2
 TYPES='types { application/json json; text/plain txt; application/octet-stream bin; }'
 GZ="gzip on; gzip_types application/json text/plain; gzip_min_length 1; add_header X-Build one;"
 gz=$(td_free_port); td_nginx "$gz" "$T/a" "$TYPES $GZ"
-plain=$(td_free_port); h2=$(td_free_port)
-td_nginx "$plain" "$T/a" "$TYPES gzip off; add_header X-Build two; listen 127.0.0.1:$h2 http2;"
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 -keyout "$T/key.pem" -out "$T/cert.pem" \
+    2>/dev/null
+chmod 644 "$T/key.pem"
+plain=$(td_free_port); h2=$(td_free_port); tls=$(td_free_port)
+td_nginx "$plain" "$T/a" "$TYPES gzip off; add_header X-Build two; listen 127.0.0.1:$h2 http2;
+    listen 127.0.0.1:$tls ssl http2; ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem;"
 changed=$(td_free_port); td_nginx "$changed" "$T/b" "$TYPES $GZ"
 
 python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$gz" --out "$T/rec.warc.zst" "$T/script.json"
@@ -55,6 +60,12 @@ check 0 plain --target "http://127.0.0.1:$plain"
 # HTTP/2 (h2c, prior knowledge) to the same files: equal, and really spoken.
 check 0 h2 --target "http://127.0.0.1:$h2" --http2
 grep -q '"GET /trips.json HTTP/2.0" 200' "$T/nginx-$plain/logs/access.log" || td_fail "h2: nginx saw no HTTP/2 request"
+# HTTPS: HTTP/1.1 unless --http2 (then h2 by ALPN); a certificate that does not verify is trouble (exit 2).
+check 0 tls --target "https://127.0.0.1:$tls" --insecure
+check 0 tls-h2 --target "https://127.0.0.1:$tls" --insecure --http2
+[ "$(grep -c 'HTTP/2.0" 200' "$T/nginx-$plain/logs/access.log")" = 8 ] || td_fail "tls-h2: not 4 + 4 HTTP/2 requests"
+check 2 tls-unverified --target "https://127.0.0.1:$tls"
+grep -qi "certificate" "$T/tls-unverified.err" || td_fail "tls-unverified: the reason is not given"
 # Headers: compared only when asked, and not when ignored.
 check 1 header --target "http://127.0.0.1:$plain" --compare-header X-Build
 grep -q 'header:X-Build: expected one, got two' "$T/header.out" || td_fail "header diff not shown"
