@@ -212,13 +212,38 @@ void pconn_free(pconn *c, const char *why)
         w->on_conn_closed(w);
 }
 
+/* Lingering close: closing a socket with unread input makes the kernel send RST, which can destroy the
+ * response the client has not read yet. So: shut down our side, discard what the client still sends for
+ * a moment, and free on its EOF or after PCONN_LINGER_US. */
+#define PCONN_LINGER_US 1000000
+static void conn_linger(pconn *c)
+{
+    if (c->lingering)
+        return;
+    if (c->client_eof || c->up || c->tunnel) {
+        pconn_free(c, NULL);
+        return;
+    }
+    c->lingering = 1;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+        pconn_free(c, NULL);
+        return;
+    }
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    struct timeval tv = us_tv(PCONN_LINGER_US);
+    bufferevent_set_timeouts(c->bev, &tv, NULL);
+    bufferevent_enable(c->bev, EV_READ);
+}
+
 void pconn_finish_close(pconn *c)
 {
     c->closing = 1;
     evtimer_del(c->hdr_timer);
     bufferevent_disable(c->bev, EV_READ);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-        pconn_free(c, NULL);
+        conn_linger(c);
         return;
     }
     struct timeval tv = us_tv(c->w->cfg->idle_timeout_us);
@@ -398,6 +423,11 @@ void pconn_exchange_done(pconn *c)
 static void conn_read(struct bufferevent *bev, void *ctx)
 {
     pconn *c = ctx;
+    if (c->lingering) {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
     if (c->tunnel) {
         relay_tunnel_from_client(c);
         return;
@@ -410,7 +440,7 @@ static void conn_write(struct bufferevent *bev, void *ctx)
     pconn *c = ctx;
     if (c->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            pconn_free(c, NULL);
+            conn_linger(c);
         return;
     }
     if (c->up)

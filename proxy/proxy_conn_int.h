@@ -60,6 +60,7 @@ typedef struct pconn {
     int tunnel;      /* after a 101: bytes are relayed both ways untouched */
     int tunnel_flush_up; /* client gone: free once the upstream output is flushed */
     int client_eof;      /* the client half-closed after its request */
+    int lingering;       /* our side shut down; discarding input until EOF or a short timeout */
 } pconn;
 
 /* proxy_conn.c */

@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 
 PORT = int(sys.argv[1])
 LOG = sys.argv[2]
@@ -128,7 +129,7 @@ def handle(sock):
             elif path == "/head":
                 send(sock, 200, b"z" * 1234, [("Content-Type", "text/plain")], head_only)
             elif path == "/slow":
-                ms = int(query.split("=")[1]) if "=" in query else 1000
+                ms = int(urllib.parse.parse_qs(query).get("ms", ["1000"])[0])
                 time.sleep(ms / 1000.0)
                 send(sock, 200, b"slow done\n")
             elif path == "/hang":
