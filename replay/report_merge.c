@@ -12,11 +12,15 @@
 
 static const char *const COUNTERS[] = {"requests", "matched", "diffs", "noise", "errors", "http_5xx"};
 
+/* Every integer of src is a counter (totals and endpoints hold nothing else as integers): add it. */
 static void add_counters(json_t *dst, const json_t *src)
 {
-    for (size_t i = 0; i < sizeof COUNTERS / sizeof COUNTERS[0]; i++)
-        if (json_object_get(src, COUNTERS[i]) || json_object_get(dst, COUNTERS[i]))
-            report_count(dst, COUNTERS[i], rf_int(src, COUNTERS[i]));
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)src, k, v) {
+        if (json_is_integer(v))
+            report_count(dst, k, json_integer_value(v));
+    }
 }
 
 /* dst.histogram.key += src.histogram.key; refreshes dst's summary (latency_ms / service_ms). */
@@ -221,9 +225,12 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     return 0;
 }
 
-static int merge_check(json_t *m, const json_t *r)
+static int merge_check(json_t *m, const json_t *r, char *err, size_t errlen)
 {
     add_counters(json_object_get(m, "totals"), json_object_get(r, "totals"));
+    if (merge_hist(m, r, "latency", "latency_ms", err, errlen) ||
+        merge_hist(m, r, "service", "service_ms", err, errlen))
+        return -1;
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(r, "endpoints"), i, e) {
@@ -277,7 +284,7 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
         json_array_append_new(from, json_string(names && names[i] ? names[i] : ""));
         if (strcmp(rf_str(reports[i], "target", ""), rf_str(m, "target", "")))
             json_object_set_new(m, "target", json_string("(several targets)"));
-        if (load ? merge_load(m, reports[i], err, errlen) : merge_check(m, reports[i])) {
+        if (load ? merge_load(m, reports[i], err, errlen) : merge_check(m, reports[i], err, errlen)) {
             if (!err[0])
                 snprintf(err, errlen, "out of memory");
             char tmp[400];
