@@ -219,8 +219,9 @@ int gates_eval_load(json_t *report, const json_t *baseline_report, char *err, si
         judge_regressions(report, &c, NULL, err, errlen))
         return -1;
     if (baseline_report) {
-        if (!json_is_object(json_object_get(json_object_get(baseline_report, "histogram"), "latency"))) {
-            snprintf(err, errlen, "the baseline report has no latency histogram (is it a load report?)");
+        if (strcmp(rf_str(baseline_report, "mode", ""), "load") ||
+            !json_is_object(json_object_get(json_object_get(baseline_report, "histogram"), "latency"))) {
+            snprintf(err, errlen, "the baseline report is not a load report with latency histograms");
             return -1;
         }
         c.against = "baseline report";

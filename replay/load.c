@@ -107,6 +107,11 @@ int load_main(int argc, char **argv)
         fprintf(stderr, "tapedeck-replay load: --baseline-report %s\n", err);
         goto out;
     }
+    if (baseline && strcmp(json_string_value(json_object_get(baseline, "mode")), "load")) {
+        fprintf(stderr, "tapedeck-replay load: --baseline-report %s: a %s report, not a load report\n",
+                o.baseline_report, json_string_value(json_object_get(baseline, "mode")));
+        goto out;
+    }
     if (load_set_read(&set, o.captures, o.ncaptures, o.set_header, o.nset_header, err, sizeof err)) {
         fprintf(stderr, "tapedeck-replay load: %s\n", err);
         goto out;

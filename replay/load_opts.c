@@ -117,14 +117,24 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
             continue;
         }
         /* options with a value */
+        static const char *const WITH_VALUE[] = {
+            "--target", "--compare", "--speed", "--rate", "--duration", "--shard", "--connections",
+            "--max-inflight", "--timeout", "--slo", "--set-header", "--baseline-report", "--max-regression",
+            "--regression-floor", "--min-samples", "--report-json", "--junit", "--html"};
         char name[40];
         const char *val;
         char *eq = strchr(a, '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
+        int known = 0;
+        for (size_t k = 0; k < sizeof WITH_VALUE / sizeof WITH_VALUE[0]; k++)
+            known |= !strcmp(name, WITH_VALUE[k]);
+        if (!known) {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", name);
+            return -1;
+        }
         if (eq) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
             val = eq + 1;
         } else {
-            snprintf(name, sizeof name, "%s", a);
             if (i + 1 >= argc) {
                 snprintf(err, errlen, "%s needs a value (see --help)", a);
                 return -1;
