@@ -52,6 +52,20 @@ python3 -c "import xml.dom.minidom,sys; d=xml.dom.minidom.parse(sys.argv[1]); as
 grep -q '<svg' "$T/r.html" || td_fail "HTML without plots"
 ! grep -qE '<script|<link| src=' "$T/r.html" || td_fail "HTML loads something from outside"
 
+# recorded timing: 100 requests 10 ms apart (a 1 s loop) at --speed 2 for 1.25 s: 2.5 loops of 0.5 s
+mk_capture "$T/timed.warc.zst" 100 10000 7
+"$REPLAY" load "$T/timed.warc.zst" --target "http://127.0.0.1:$PORT" --speed 2 --duration 1.25s \
+  --report-json "$T/timed.json" --quiet || td_fail "--speed run failed"
+python3 - "$T/timed.json" <<'PY' || td_fail "--speed/--duration schedule"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("# --speed 2: %d requests, scheduled %.1f/s over %.2fs" % (r['totals']['requests'], r['rate']['scheduled_rps'],
+      r['rate']['duration_s']), file=sys.stderr)
+assert r['totals']['requests'] == 250, r['totals']       # due at k*5 ms, k < 250
+assert abs(r['rate']['scheduled_rps'] - 200) < 0.5, r['rate']
+assert 1.2 < r['rate']['duration_s'] < 3, r['rate']
+PY
+
 # the report re-renders the same verdict
 "$REPLAY" report "$T/r.json" --quiet || td_fail "report of a passing run exits non-zero"
 
