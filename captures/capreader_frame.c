@@ -90,10 +90,8 @@ static int cr_load_dict(capreader *r, const unsigned char *data, size_t len)
         dict = plain;
         dlen = (size_t)n;
     }
-    if (dlen >= 4 && le32(dict) != CR_ZDICT_MAGIC && !plain && dlen < 8) {
-        free(plain);
-        return cr_fail(r, CAPREADER_ECORRUPT, r->offset, "dictionary frame: too short");
-    }
+    if (!plain && (dlen < 8 || dlen > CR_MAX_DICT))
+        return cr_fail(r, CAPREADER_ECORRUPT, r->offset, "dictionary frame: %zu bytes is not a plausible dictionary", dlen);
     ZSTD_DDict *dd = ZSTD_createDDict(dict, dlen);
     free(plain);
     if (!dd)
