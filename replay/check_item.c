@@ -175,7 +175,7 @@ void check_scan_correlation(check_run *r, correlate *c)
             continue;
         char loc[1024];
         int has_loc = httpmsg_header_value(&m.msg.head, "Location", loc, sizeof loc);
-        correlate_scan_response(c, decode_json(&m), has_loc ? loc : NULL);
+        correlate_scan_response(c, m.body, m.body_len, has_loc ? loc : NULL);
         decode_msg_clear(&m);
     }
     correlate_scan_done(c);

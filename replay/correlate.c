@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "jsondiff.h"
+#include "jsontok.h"
 
 #define STRMAP_MAX_ENTRIES (1u << 22) /* caps memory on huge captures: later values are not tracked */
 
@@ -19,6 +20,9 @@ typedef struct strmap {
 } strmap;
 
 struct correlate {
+    jsontok tok;     /* scan: token buffer reused for every body */
+    char *sbuf;      /* scan: unescaped string values */
+    size_t scap;
     strmap seen_req; /* values that appeared in some request so far (scan) */
     strmap handed;   /* values handed out by responses, not seen in a request before (scan) */
     strmap cand;     /* handed out, then reused by a later request */
@@ -124,6 +128,8 @@ void correlate_free(correlate *c)
     sm_free(&c->handed);
     sm_free(&c->cand);
     sm_free(&c->map);
+    jsontok_free(&c->tok);
+    free(c->sbuf);
     free(c);
 }
 
@@ -164,24 +170,58 @@ static void scan_req_value(correlate *c, const char *v)
     sm_put(&c->seen_req, v, NULL);
 }
 
-static void scan_req_json(correlate *c, const json_t *j, int depth)
+typedef void (*scalar_fn)(correlate *, const char *, int);
+
+/* Scalar values of the subtree at token i (keys are skipped by walking members). */
+static void scalars_of(correlate *c, const char *body, uint32_t i, scalar_fn fn)
 {
-    char buf[32];
-    if (depth > 64)
+    const jt_token *t = c->tok.t;
+    if (t[i].type == JT_OBJECT || t[i].type == JT_ARRAY) {
+        uint32_t k = i + 1;
+        for (uint32_t m = 0; m < t[i].n; m++) {
+            if (t[i].type == JT_OBJECT)
+                k = t[k].next; /* past the key */
+            scalars_of(c, body, k, fn);
+            t = c->tok.t;
+            k = t[k].next;
+        }
         return;
-    if (json_is_object(j)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)j, k, v) scan_req_json(c, v, depth + 1);
-    } else if (json_is_array(j)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) scan_req_json(c, v, depth + 1);
-    } else {
-        const char *t = jsondiff_scalar_text(j, buf, sizeof buf);
-        if (t)
-            scan_req_value(c, t);
     }
+    if (t[i].type != JT_STRING && t[i].type != JT_NUMBER)
+        return;
+    if (t[i].type == JT_NUMBER && (memchr(body + t[i].start, '.', t[i].len) || memchr(body + t[i].start, 'e', t[i].len) ||
+                                  memchr(body + t[i].start, 'E', t[i].len)))
+        return; /* not an integer: never an id */
+    if (t[i].len + 1 > c->scap) {
+        char *nb = realloc(c->sbuf, t[i].len + 1);
+        if (!nb)
+            return;
+        c->sbuf = nb;
+        c->scap = t[i].len + 1;
+    }
+    if (t[i].type == JT_STRING) {
+        jsontok_string(body, &t[i], c->sbuf, c->scap);
+    } else {
+        memcpy(c->sbuf, body + t[i].start, t[i].len);
+        c->sbuf[t[i].len] = '\0';
+    }
+    fn(c, c->sbuf, t[i].type == JT_NUMBER);
+}
+
+/* Calls fn(c, text, is_int) for every scalar value (not key) of a JSON body: integers as written,
+ * strings unescaped. Bodies that are not JSON have none. Uses the flat tokenizer: the scan reads every
+ * recorded body once, so it must be cheap. */
+static void each_json_scalar(correlate *c, const char *body, size_t len, scalar_fn fn)
+{
+    if (!body || !len || jsontok_parse(&c->tok, body, len) < 0)
+        return;
+    scalars_of(c, body, 0, fn);
+}
+
+static void scan_req_scalar(correlate *c, const char *v, int is_int)
+{
+    (void)is_int;
+    scan_req_value(c, v);
 }
 
 /* Calls fn(c, piece) for every path segment and query value of a target (each copied, NUL-terminated). */
@@ -227,13 +267,7 @@ int correlate_scan_request(correlate *c, const char *target, const char *const *
         if (sp)
             scan_req_value(c, sp + 1);
     }
-    if (body && body_len) {
-        json_t *j = json_loadb(body, body_len, JSON_DECODE_ANY, NULL);
-        if (j) {
-            scan_req_json(c, j, 0);
-            json_decref(j);
-        }
-    }
+    each_json_scalar(c, body, body_len, scan_req_scalar);
     return 0;
 }
 
@@ -248,30 +282,9 @@ static void scan_resp_piece(correlate *c, const char *v)
     scan_resp_value(c, v, 0);
 }
 
-static void scan_resp_json(correlate *c, const json_t *j, int depth)
+int correlate_scan_response(correlate *c, const char *body, size_t body_len, const char *location)
 {
-    char buf[32];
-    if (depth > 64)
-        return;
-    if (json_is_object(j)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)j, k, v) scan_resp_json(c, v, depth + 1);
-    } else if (json_is_array(j)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) scan_resp_json(c, v, depth + 1);
-    } else {
-        const char *t = jsondiff_scalar_text(j, buf, sizeof buf);
-        if (t)
-            scan_resp_value(c, t, json_is_integer(j));
-    }
-}
-
-int correlate_scan_response(correlate *c, const json_t *body, const char *location)
-{
-    if (body)
-        scan_resp_json(c, body, 0);
+    each_json_scalar(c, body, body_len, scan_resp_value);
     if (location)
         each_target_piece(c, location, scan_resp_piece);
     return 0;
@@ -281,6 +294,10 @@ void correlate_scan_done(correlate *c)
 {
     sm_free(&c->seen_req);
     sm_free(&c->handed);
+    jsontok_free(&c->tok);
+    free(c->sbuf);
+    c->sbuf = NULL;
+    c->scap = 0;
 }
 
 /* ---- replay ---- */

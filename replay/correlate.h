@@ -24,8 +24,8 @@ void correlate_free(correlate *c); /* NULL is a no-op */
 /* A recorded request: its target, header lines ("Name: value") and body (may be non-JSON). */
 int correlate_scan_request(correlate *c, const char *target, const char *const *headers, size_t n_headers,
                            const char *body, size_t body_len);
-/* A recorded response: its parsed JSON body (may be NULL) and Location value (may be NULL). */
-int correlate_scan_response(correlate *c, const json_t *body, const char *location);
+/* A recorded response: its decoded body (JSON or not; may be NULL) and Location value (may be NULL). */
+int correlate_scan_response(correlate *c, const char *body, size_t body_len, const char *location);
 /* Call once after the scan: keeps only values that were handed out and then reused. */
 void correlate_scan_done(correlate *c);
 size_t correlate_candidates(const correlate *c);

@@ -27,12 +27,13 @@ static correlate *scanned(void)
     const char *h1[] = {"Content-Type: application/json", "X-Client: client-42-made-up"};
     const char *b1 = "{\"userId\":\"u1\",\"ref\":\"client-42-made-up\"}";
     correlate_scan_request(c, "/api/trips", h1, 2, b1, strlen(b1));
-    json_t *r1 = J("{\"id\":7,\"userId\":\"u1\",\"status\":\"ok\",\"token\":\"tok-abcdef0123456789\",\"count\":3}");
-    correlate_scan_response(c, r1, "/api/trips/7");
-    json_decref(r1);
+    /* keys are never values: "k9" below is a key only */
+    const char *r1 = "{\"id\":7,\"userId\":\"u1\",\"status\":\"ok\",\"token\":\"tok-\\u0061bcdef0123456789\",\"count\":3,"
+                     "\"k9\":[1.5,{\"k9\":null}]}";
+    correlate_scan_response(c, r1, strlen(r1), "/api/trips/7");
     const char *h2[] = {"Authorization: Bearer tok-abcdef0123456789", "Host: x"};
     correlate_scan_request(c, "/api/trips/7?status=ok&owner=u1", h2, 2, "{\"trip\":7,\"status\":\"ok\"}", strlen("{\"trip\":7,\"status\":\"ok\"}"));
-    correlate_scan_request(c, "http://host:80/api/trips/7/points", NULL, 0, NULL, 0);
+    correlate_scan_request(c, "http://host:80/api/trips/7/points?x=k9&y=1.5", NULL, 0, NULL, 0);
     correlate_scan_done(c);
     return c;
 }
