@@ -3,6 +3,7 @@
 #include "warc.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,11 +259,31 @@ int warc_record_format(const warc_record *r, tdbuf *out)
     return rc ? WARC_ENOMEM : WARC_OK;
 }
 
+/* Per-thread random and id state must never be shared by two processes: after fork() the child would
+ * hand out the parent's next ids. A fork handler bumps a generation that makes every thread start over. */
+static volatile unsigned fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    fork_generation++;
+}
+
+static void register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
 /* Random bytes from a per-thread pool so a busy writer does not make one getrandom() call per record. */
 static void random_bytes(unsigned char *out, size_t n)
 {
     static __thread unsigned char pool[512];
     static __thread size_t avail;
+    static __thread unsigned generation;
+    if (generation != fork_generation) {
+        avail = 0;
+        generation = fork_generation;
+    }
     while (n > 0) {
         if (avail == 0) {
             size_t got = 0;
@@ -299,7 +320,10 @@ void warc_new_record_id(char *buf, size_t bufsz)
     static __thread unsigned char base[10];
     static __thread uint64_t counter;
     static __thread int ready;
-    if (!ready) {
+    static __thread unsigned generation;
+    pthread_once(&fork_once, register_fork_handler);
+    if (!ready || generation != fork_generation) {
+        generation = fork_generation;
         unsigned char c[8];
         random_bytes(base, sizeof base);
         random_bytes(c, sizeof c);

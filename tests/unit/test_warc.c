@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -97,6 +99,33 @@ static void record_ids(void **state)
         assert_int_equal(a[9 + 14], '4');
         snprintf(prev, sizeof prev, "%s", a);
     }
+}
+
+/* A forked child must not repeat its parent's ids (a proxy forking workers after writing a record). */
+static void record_ids_after_fork(void **state)
+{
+    char before[64], parent[64], child[64] = "";
+    int fds[2];
+    warc_new_record_id(before, sizeof before);
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char id[64];
+        warc_new_record_id(id, sizeof id);
+        ssize_t k = write(fds[1], id, strlen(id) + 1);
+        _exit(k > 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_true(read(fds[0], child, sizeof child - 1) > 0);
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    warc_new_record_id(parent, sizeof parent);
+    assert_string_not_equal(child, parent);
+    /* The child's id does not share the parent's per-thread prefix either. */
+    assert_false(strncmp(child, parent, 9 + 23) == 0);
 }
 
 static void warcinfo(void **state)
@@ -232,7 +261,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_and_format), cmocka_unit_test(bad_records),      cmocka_unit_test(record_ids),
-        cmocka_unit_test(warcinfo),         cmocka_unit_test(exchange_records), cmocka_unit_test(failed_and_truncated),
+        cmocka_unit_test(record_ids_after_fork), cmocka_unit_test(warcinfo),         cmocka_unit_test(exchange_records), cmocka_unit_test(failed_and_truncated),
         cmocka_unit_test(payload_digests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
