@@ -23,9 +23,12 @@ void load_usage(FILE *f)
             "  --duration D           run for D (e.g. 30s, 5m), looping the capture; default one pass\n"
             "  --shard K/N            replay slice K (0..N-1) of N, split by recorded connection\n"
             "  --connections N        connection pool size, per target (default 64)\n"
-            "  --max-inflight N       requests in flight at most (default: one per connection); a due\n"
-            "                         request that finds no free slot waits, and the wait is reported\n"
-            "                         as send lag and counted in its latency\n"
+            "  --max-inflight N       requests in flight at most (default and limit: one per connection,\n"
+            "                         100 per connection with --http2); a due request that finds no free\n"
+            "                         slot waits, and the wait is reported as send lag and counted in\n"
+            "                         its latency\n"
+            "  --http2                speak HTTP/2 (h2 over TLS, prior knowledge over cleartext)\n"
+            "  --insecure             do not verify TLS certificates\n"
             "  --timeout D            per request (default 30s)\n"
             "  --set-header 'N: v'    send this header instead of the recorded one (repeatable)\n"
             "gates (combinable; exit 1 when one fails):\n"
@@ -78,7 +81,6 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
     memset(o, 0, sizeof *o);
     o->speed = 1;
     o->connections = 64;
-    o->max_inflight = 1000;
     o->timeout_us = 30000000;
     o->max_regression = 0.10;
     o->regression_floor_us = 1000;
@@ -110,6 +112,10 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--http2") || !strcmp(a, "--insecure")) {
+            *(a[2] == 'h' ? &o->http2 : &o->insecure) = 1;
             continue;
         }
         if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
@@ -208,5 +214,10 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         snprintf(err, errlen, "no CAPTURE given");
         return -1;
     }
+    /* HTTP/1.1 carries one request per connection at a time; HTTP/2 multiplexes */
+    long per_conn = o->http2 ? 100 : 1;
+    long cap = (long)o->connections * per_conn;
+    if (o->max_inflight == 0 || o->max_inflight > cap)
+        o->max_inflight = (int)(cap > 1000000 ? 1000000 : cap);
     return 0;
 }

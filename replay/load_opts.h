@@ -19,7 +19,10 @@ typedef struct load_opts {
     int64_t duration_us;  /* 0 = one pass */
     unsigned shard_k, shard_n;
     int connections;      /* default 64 */
-    int max_inflight;     /* default 1000 */
+    int max_inflight;     /* effective: at most one per connection on HTTP/1.1, 100 per connection on
+                           * HTTP/2; set from the defaults by load_opts_parse */
+    int http2;            /* --http2 */
+    int insecure;         /* --insecure */
     int64_t timeout_us;   /* per request, default 30 s */
     const char *slo[LOAD_MAX_SLO];
     size_t nslo;

@@ -117,14 +117,13 @@ static void send_now(run *r, size_t idx, int64_t due)
     }
 }
 
-/* HTTP/1.1 carries one request per connection at a time: more in flight than --connections would only
- * queue inside libcurl, where the wait would count as service time and the pending list costs CPU. So a
- * request goes out when a connection is free (and --max-inflight allows); until then it waits here,
- * and the wait is measured as send lag. */
+/* HTTP/1.1 carries one request per connection at a time (load_opts caps --max-inflight at that): more
+ * in flight would only queue inside libcurl, where the wait would count as service time and the pending
+ * list costs CPU. So a request goes out when a slot is free; until then it waits here, and the wait is
+ * measured as send lag. */
 static int has_slot(const run *r)
 {
-    size_t cap = (size_t)(r->o->max_inflight < r->o->connections ? r->o->max_inflight : r->o->connections);
-    return r->inflight + (size_t)r->nsides <= cap * (size_t)r->nsides;
+    return r->inflight + (size_t)r->nsides <= (size_t)r->o->max_inflight * (size_t)r->nsides;
 }
 
 static void dispatch(run *r, size_t idx, int64_t due)
@@ -303,6 +302,8 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         eo.target = urls[i];
         eo.timeout_ms = (long)(o->timeout_us / 1000);
         eo.max_connections = o->connections;
+        eo.http2 = o->http2;
+        eo.insecure = o->insecure;
         char e2[256];
         if (!(r.eng[i] = engine_new(r.base, &eo, e2, sizeof e2))) {
             snprintf(err, errlen, "%s: %s", urls[i], e2);
