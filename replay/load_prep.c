@@ -27,10 +27,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* Framing and connection headers are the engine's business; Host comes from --target (as in check),
+ * unless --set-header gives one. */
 static int skip_header(const char *name, size_t len)
 {
     static const char *const skip[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                       "content-length", "te", "trailer", "upgrade", "expect"};
+                                       "content-length", "te", "trailer", "upgrade", "expect", "host"};
     for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
         if (strlen(skip[i]) == len && !strncasecmp(name, skip[i], len))
             return 1;

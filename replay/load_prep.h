@@ -9,7 +9,7 @@
 typedef struct load_req {
     char *method;
     char *target;   /* request target as recorded: "/path?query" */
-    char **headers; /* "Name: value" lines (hop-by-hop and framing headers left out) */
+    char **headers; /* "Name: value" lines (hop-by-hop, framing and Host headers left out) */
     size_t n_headers;
     char *body;     /* de-chunked */
     size_t body_len;
