@@ -1,7 +1,9 @@
 /* cli_util: see cli_util.h. */
 #include "cli_util.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "httpmsg.h"
@@ -153,4 +155,77 @@ const char *cli_iso_time(int64_t us, char *buf, size_t bufsz)
         return buf;
     }
     return tdtime_format_iso(us, 1, buf, bufsz);
+}
+
+int cli_parse_time(const char *s, int64_t *us)
+{
+    char buf[64];
+    size_t n = strlen(s);
+    if (n < 6 || n >= sizeof buf)
+        return tdtime_parse_iso(s, us);
+    const char *z = s + n - 6; /* "+HH:MM" */
+    if ((z[0] != '+' && z[0] != '-') || z[3] != ':' || !strchr(s, 'T'))
+        return tdtime_parse_iso(s, us);
+    int hh, mm;
+    if (sscanf(z + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
+        return -1;
+    memcpy(buf, s, (size_t)(z - s));
+    strcpy(buf + (z - s), "Z");
+    if (tdtime_parse_iso(buf, us) < 0)
+        return -1;
+    int64_t off = ((int64_t)hh * 3600 + mm * 60) * 1000000;
+    *us += z[0] == '+' ? -off : off;
+    return 0;
+}
+
+int cli_read_file(const char *cmd, const char *path, size_t max, char **out, size_t *n)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = -1;
+    if (!f) {
+        cli_errorf(cmd, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (cap - len < 65536 + 1) {
+            size_t ncap = cap ? cap * 2 : 1 << 16;
+            char *nb;
+            if (ncap > max + 65536 + 1)
+                ncap = max + 65536 + 1;
+            if (ncap <= cap) {
+                cli_errorf(cmd, "%s: larger than %zu MiB", path, max >> 20);
+                goto done;
+            }
+            if (!(nb = realloc(buf, ncap))) {
+                cli_errorf(cmd, "%s: out of memory", path);
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (len > max) {
+            cli_errorf(cmd, "%s: larger than %zu MiB", path, max >> 20);
+            goto done;
+        }
+        if (r == 0)
+            break;
+    }
+    if (ferror(f)) {
+        cli_errorf(cmd, "%s: read failed: %s", path, strerror(errno));
+        goto done;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *n = len;
+    buf = NULL;
+    rc = 0;
+done:
+    free(buf);
+    if (f != stdin)
+        fclose(f);
+    return rc;
 }

@@ -40,6 +40,12 @@ const char *cli_view_method_or_null(const cli_view *v);
 
 /* JSON string (with quotes) of n bytes; invalid UTF-8 bytes are written as \u00XX. */
 void cli_json_str(FILE *f, const char *s, size_t n);
+/* ISO 8601 time ("2026-01-01T00:00:00Z", a fraction, or an offset "+01:00" instead of Z) -> Unix
+ * microseconds. 0 or -1. */
+int cli_parse_time(const char *s, int64_t *us);
+/* Reads a whole file (or standard input for "-") into *out (NUL-terminated, caller frees), at most max
+ * bytes. 0, or -1 with the reason printed under cmd's name. */
+int cli_read_file(const char *cmd, const char *path, size_t max, char **out, size_t *n);
 /* ISO 8601 UTC time with microseconds, or "-" when us is 0. */
 const char *cli_iso_time(int64_t us, char *buf, size_t bufsz);
 

@@ -4,7 +4,11 @@
 #include <string.h>
 
 #include "cli_cat.h"
+#include "cli_export.h"
+#include "cli_filter.h"
+#include "cli_import.h"
 #include "cli_ls.h"
+#include "cli_merge.h"
 #include "cli_show.h"
 #include "cli_stats.h"
 #include "cli_util.h"
@@ -22,6 +26,10 @@ static const command commands[] = {
     {"show", cli_show_main, "one exchange in full: request and response, heads and bodies"},
     {"stats", cli_stats_main, "per-route counts, status classes and latency percentiles"},
     {"verify", cli_verify_main, "check every frame and record; exit 1 on damage"},
+    {"filter", cli_filter_main, "exchanges by method, route, status or time into a new capture"},
+    {"merge", cli_merge_main, "several captures (proxies' segments) into one, ordered by time"},
+    {"import", cli_import_main, "HAR 1.2 or GoReplay files into a new capture"},
+    {"export", cli_export_main, "a capture as HAR 1.2, a GoReplay file, or curl command lines"},
 };
 
 static void usage(FILE *f)
@@ -29,7 +37,7 @@ static void usage(FILE *f)
     fputs("Usage: tapedeck-capture COMMAND [options] CAPTURE...\n"
           "       tapedeck-capture COMMAND --help\n"
           "\n"
-          "Reads tapedeck capture files (.warc.zst: WARC/1.1 records, one zstd frame each). A CAPTURE is a\n"
+          "Reads and converts tapedeck capture files (.warc.zst: WARC/1.1 records, one zstd frame each). A CAPTURE is a\n"
           "capture file (a .part segment still being written too, or a plain .warc) or a folder, meaning\n"
           "every segment in it; several are read in time order and their exchanges numbered 1, 2, ...\n"
           "\n"
@@ -42,7 +50,8 @@ static void usage(FILE *f)
           "  -h, --help     show this help\n"
           "  --version      print the version\n"
           "\n"
-          "Exit status: 0 success; 1 damage found (verify); 2 bad arguments or an unreadable capture.\n",
+          "Exit status: 0 success; 1 damage found (verify); 2 bad arguments, an unreadable capture or input,\n"
+          "or a write failure.\n",
           f);
 }
 

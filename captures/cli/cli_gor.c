@@ -1,0 +1,172 @@
+/* cli_gor: see cli_gor.h. */
+#include "cli_gor.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli_util.h"
+
+#define GOR_SEP "\n\xf0\x9f\x90\xb5\xf0\x9f\x99\x88\xf0\x9f\x99\x89\n" /* "\n🐵🙈🙉\n" */
+#define GOR_MAX_FILE ((size_t)1 << 30)
+
+int cli_gor_write(FILE *f, const exchange *x, unsigned long long idx)
+{
+    fprintf(f, "1 %024llx %" PRId64 " -1\n", idx, x->req_start_us * 1000);
+    fwrite(x->request, 1, x->request_len, f);
+    fputs(GOR_SEP, f);
+    if (x->response) {
+        int64_t first = x->resp_first_us ? x->resp_first_us : x->resp_end_us;
+        int64_t lat = x->resp_end_us && x->req_start_us ? (x->resp_end_us - x->req_start_us) * 1000 : 0;
+        fprintf(f, "2 %024llx %" PRId64 " %" PRId64 "\n", idx, first * 1000, lat);
+        fwrite(x->response, 1, x->response_len, f);
+        fputs(GOR_SEP, f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+typedef struct gor_item {
+    char id[72];
+    int64_t ts, lat; /* nanoseconds */
+    const char *raw;
+    size_t len;
+    const char *resp; /* the matching type 2, or NULL */
+    size_t resp_len;
+    int64_t resp_ts, resp_lat;
+} gor_item;
+
+/* "TYPE ID TS [LAT]" -> fields; 0 or -1. */
+static int parse_meta(const char *s, size_t n, int *type, char *id, size_t idsz, int64_t *ts, int64_t *lat)
+{
+    char line[256], fmt[32];
+    if (n >= sizeof line)
+        return -1;
+    memcpy(line, s, n);
+    line[n] = '\0';
+    long long a = 0, b = 0;
+    snprintf(fmt, sizeof fmt, "%%d %%%zus %%lld %%lld", idsz - 1);
+    int k = sscanf(line, fmt, type, id, &a, &b);
+    if (k < 3 || *type < 1 || *type > 3)
+        return -1;
+    *ts = a;
+    *lat = k == 4 ? b : 0;
+    return 0;
+}
+
+static int64_t us_of(int64_t ns)
+{
+    return ns > 0 ? ns / 1000 : 0;
+}
+
+static int to_exchange(const gor_item *it, size_t i, exchange *x)
+{
+    x->conn_id = i + 1;
+    x->req_start_us = us_of(it->ts);
+    if (exchange_set_buf(&x->request, &x->request_len, it->raw, it->len))
+        return -1;
+    if (!it->resp)
+        return exchange_set_str(&x->error, "no response in the GoReplay file");
+    if (exchange_set_buf(&x->response, &x->response_len, it->resp, it->resp_len))
+        return -1;
+    x->resp_first_us = us_of(it->resp_ts);
+    x->resp_end_us = it->resp_lat > 0 && x->req_start_us ? x->req_start_us + it->resp_lat / 1000 : x->resp_first_us;
+    /* Host from the request for the WARC-Target-URI. */
+    const char *h = NULL, *p = it->raw, *end = it->raw + it->len;
+    for (const char *l = memchr(p, '\n', it->len); l && l + 1 < end; l = memchr(l + 1, '\n', (size_t)(end - l - 1))) {
+        if (end - l > 6 && !strncasecmp(l + 1, "host:", 5)) {
+            h = l + 6;
+            break;
+        }
+        if (l[1] == '\r' || l[1] == '\n')
+            break;
+    }
+    const char *tgt = memchr(it->raw, ' ', it->len);
+    tgt = tgt ? tgt + 1 : end;
+    size_t tn = 0, hn = 0;
+    while (tgt + tn < end && !strchr(" \r\n", tgt[tn]))
+        tn++;
+    while (h && h < end && (*h == ' ' || *h == '\t'))
+        h++;
+    while (h && h + hn < end && h[hn] != '\r' && h[hn] != '\n')
+        hn++;
+    if (!(x->target_uri = malloc(hn + tn + 16)))
+        return -1;
+    snprintf(x->target_uri, hn + tn + 16, "http://%.*s%.*s", (int)hn, h ? h : "", (int)tn, tgt);
+    return 0;
+}
+
+long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchange *x, void *ctx), void *ctx)
+{
+    char *data = NULL;
+    size_t n = 0, count = 0, cap = 0;
+    gor_item *items = NULL;
+    long rc = -1;
+    if (cli_read_file(cmd, path, GOR_MAX_FILE, &data, &n) < 0)
+        return -1;
+    const size_t seplen = strlen(GOR_SEP);
+    size_t off = 0;
+    while (off < n) {
+        const char *nl = memchr(data + off, '\n', n - off);
+        int type;
+        gor_item it;
+        memset(&it, 0, sizeof it);
+        if (!nl || parse_meta(data + off, (size_t)(nl - data - off), &type, it.id, sizeof it.id, &it.ts, &it.lat)) {
+            cli_errorf(cmd, "%s: offset %zu: not a GoReplay payload header (want 'TYPE ID TIMESTAMP LATENCY')",
+                       path, off);
+            goto done;
+        }
+        it.raw = nl + 1;
+        const char *sep = memmem(it.raw, (size_t)(data + n - it.raw), GOR_SEP, seplen);
+        it.len = sep ? (size_t)(sep - it.raw) : (size_t)(data + n - it.raw);
+        if (!sep && it.len && it.raw[it.len - 1] == '\n')
+            it.len--; /* a last payload without its separator */
+        off = sep ? (size_t)(sep - data) + seplen : n;
+        if (type == 3)
+            continue; /* a replayed response: not part of the recording */
+        if (type == 2) {
+            size_t k = count;
+            while (k > 0 && (strcmp(items[k - 1].id, it.id) || items[k - 1].resp))
+                k--;
+            if (k == 0) {
+                cli_errorf(cmd, "warning: %s: a response (id %s) without its request, skipped", path, it.id);
+                continue;
+            }
+            items[k - 1].resp = it.raw;
+            items[k - 1].resp_len = it.len;
+            items[k - 1].resp_ts = it.ts;
+            items[k - 1].resp_lat = it.lat;
+            continue;
+        }
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            gor_item *ni = realloc(items, ncap * sizeof *ni);
+            if (!ni) {
+                cli_errorf(cmd, "out of memory");
+                goto done;
+            }
+            items = ni;
+            cap = ncap;
+        }
+        items[count++] = it;
+    }
+    for (size_t i = 0; i < count; i++) {
+        exchange x;
+        exchange_init(&x);
+        int r = to_exchange(&items[i], i, &x);
+        if (r < 0)
+            cli_errorf(cmd, "out of memory");
+        else
+            r = each(&x, ctx);
+        exchange_clear(&x);
+        if (r < 0) {
+            rc = r;
+            goto done;
+        }
+    }
+    rc = (long)count;
+done:
+    free(items);
+    free(data);
+    return rc;
+}

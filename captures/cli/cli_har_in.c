@@ -1,0 +1,293 @@
+/* cli_har_in: HAR 1.2 -> exchanges with raw HTTP/1.1 messages (see cli_har.h). */
+#include "cli_har.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli_conv.h"
+#include "cli_util.h"
+#include "tdbuf.h"
+
+#define HAR_MAX_HEADERS 1024
+#define HAR_MAX_MESSAGE ((size_t)256 << 20)
+
+typedef struct har_ctx {
+    const char *cmd, *path;
+    size_t idx; /* entry number, 0-based */
+} har_ctx;
+
+static int bad(const har_ctx *c, const char *what)
+{
+    cli_errorf(c->cmd, "%s: entries[%zu]: %s", c->path, c->idx, what);
+    return -1;
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* Collects name/value pairs; *host set to a Host (or :authority) value when there is one. */
+static int headers_of(const har_ctx *c, json_t *arr, cli_hdr *h, size_t *nh, const char **host)
+{
+    *nh = 0;
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr))
+        return bad(c, "headers is not an array");
+    if (json_array_size(arr) > HAR_MAX_HEADERS)
+        return bad(c, "more than 1024 headers");
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *name = str_at(v, "name"), *value = str_at(v, "value");
+        if (!name || !value || !*name)
+            return bad(c, "a header without a string name and value");
+        if (strpbrk(value, "\r\n") || (name[0] != ':' && strpbrk(name, " \t\r\n:")))
+            return bad(c, "a header name or value with a line break or a bad character");
+        if (host && (!strcasecmp(name, "host") || !strcmp(name, ":authority")))
+            *host = value;
+        h[(*nh)++] = (cli_hdr){name, value};
+    }
+    return 0;
+}
+
+/* text (+ base64 when enc_obj[enc_key] says so) -> bytes. */
+static int body_of(const har_ctx *c, json_t *obj, const char *enc_key, char **body, size_t *n)
+{
+    *body = NULL;
+    *n = 0;
+    json_t *t = json_object_get(obj, "text");
+    if (!t || json_is_null(t))
+        return 0;
+    if (!json_is_string(t))
+        return bad(c, "a body text that is not a string");
+    const char *enc = str_at(obj, enc_key);
+    if (enc && !strcmp(enc, "base64")) {
+        if (cli_b64_decode(json_string_value(t), json_string_length(t), body, n) < 0)
+            return bad(c, "a body marked base64 that is not base64");
+        return 0;
+    }
+    if (!(*body = malloc(json_string_length(t) + 1)))
+        return bad(c, "out of memory");
+    *n = json_string_length(t);
+    memcpy(*body, json_string_value(t), *n + 1);
+    return 0;
+}
+
+static int64_t int_at(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static double ms_at(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    double d = json_is_number(v) ? json_number_value(v) : 0.0;
+    return d > 0 ? d : 0.0;
+}
+
+static int build_request(const har_ctx *c, json_t *req, exchange *x, const char **method)
+{
+    cli_hdr h[HAR_MAX_HEADERS + 1];
+    size_t nh;
+    const char *url = str_at(req, "url"), *host = NULL;
+    *method = str_at(req, "method");
+    if (!*method || !**method || strpbrk(*method, " \t\r\n"))
+        return bad(c, "request.method missing or not a method");
+    if (!url || !*url || strpbrk(url, " \t\r\n"))
+        return bad(c, "request.url missing or not a URL");
+    if (headers_of(c, json_object_get(req, "headers"), h, &nh, &host))
+        return -1;
+    char authority[512];
+    bool has_host = false;
+    for (size_t i = 0; i < nh; i++)
+        has_host |= !strcasecmp(h[i].name, "host");
+    if (!has_host && (host || cli_url_authority(url, authority, sizeof authority) == 0))
+        h[nh++] = (cli_hdr){"Host", host ? host : authority};
+    char *body = NULL;
+    size_t blen = 0;
+    json_t *pd = json_object_get(req, "postData");
+    if (json_is_object(pd) && body_of(c, pd, json_object_get(pd, "_encoding") ? "_encoding" : "encoding", &body, &blen))
+        return -1;
+    tdbuf b, start;
+    tdbuf_init(&b, HAR_MAX_MESSAGE);
+    tdbuf_init(&start, 1 << 16);
+    bool want = blen || !strcasecmp(*method, "POST") || !strcasecmp(*method, "PUT") || !strcasecmp(*method, "PATCH");
+    int rc = tdbuf_printf(&start, "%s %s HTTP/1.1", *method, cli_url_target(url)) ||
+                     cli_http_build(&b, start.data, h, nh, NULL, body, blen, want,
+                                    x->truncated & EXCHANGE_TRUNC_REQUEST)
+                 ? bad(c, "request too large")
+                 : 0;
+    free(body);
+    tdbuf_free(&start);
+    if (!rc) {
+        if (x->target_uri)
+            ; /* from "_tapedeck" */
+        else if (strstr(url, "://"))
+            rc = exchange_set_str(&x->target_uri, url);
+        else if (!(x->target_uri = malloc(strlen(url) + 16 + (host ? strlen(host) : 9))))
+            rc = -1;
+        else
+            sprintf(x->target_uri, "http://%s%s", host ? host : "localhost", url);
+        x->request_len = b.len;
+        x->request = tdbuf_steal(&b, &x->request_len);
+        if (rc || !x->request)
+            rc = bad(c, "out of memory");
+    }
+    tdbuf_free(&b);
+    return rc;
+}
+
+static int build_response(const har_ctx *c, json_t *resp, const char *method, exchange *x)
+{
+    cli_hdr h[HAR_MAX_HEADERS];
+    static const char *const drop_coding[] = {"content-encoding", NULL};
+    size_t nh;
+    json_t *st = json_object_get(resp, "status");
+    if (!json_is_integer(st) || json_integer_value(st) < 0 || json_integer_value(st) > 999)
+        return bad(c, "response.status missing or not a status code");
+    int status = (int)json_integer_value(st);
+    if (status == 0)
+        return 0; /* the upstream failed */
+    if (status < 100)
+        return bad(c, "response.status is not a status code");
+    if (headers_of(c, json_object_get(resp, "headers"), h, &nh, NULL))
+        return -1;
+    json_t *content = json_object_get(resp, "content");
+    char *body = NULL;
+    size_t blen = 0;
+    bool bodyless = cli_http_bodyless(method, status);
+    /* A cut body keeps the Content-Length it was sent with, as the proxy recorded it. */
+    bool keep = bodyless || (x->truncated & EXCHANGE_TRUNC_RESPONSE);
+    if (json_is_object(content) && !bodyless && body_of(c, content, "encoding", &body, &blen))
+        return -1;
+    /* HAR bodies are decoded text, except ours, which keep the coding (and say so). */
+    bool coded = json_is_true(json_object_get(content, "_tapedeckEncoded"));
+    const char *text = str_at(resp, "statusText");
+    char start[512];
+    snprintf(start, sizeof start, "HTTP/1.1 %d %.400s", status,
+             text && *text && !strpbrk(text, "\r\n") ? text : cli_http_reason(status));
+    tdbuf b;
+    tdbuf_init(&b, HAR_MAX_MESSAGE);
+    int rc = cli_http_build(&b, start, h, nh, coded ? NULL : drop_coding, body, blen, true, keep)
+                 ? bad(c, "response too large")
+                 : 0;
+    free(body);
+    if (!rc && !(x->response = tdbuf_steal(&b, &x->response_len)))
+        rc = bad(c, "out of memory");
+    tdbuf_free(&b);
+    return rc;
+}
+
+static int apply_tapedeck(const har_ctx *c, json_t *t, exchange *x)
+{
+    if (!json_is_object(t))
+        return 0;
+    x->conn_id = (uint64_t)int_at(t, "conn");
+    x->conn_seq = (uint64_t)int_at(t, "seq");
+    if (int_at(t, "req_start_us"))
+        x->req_start_us = int_at(t, "req_start_us");
+    x->resp_first_us = int_at(t, "resp_first_us");
+    x->resp_end_us = int_at(t, "resp_end_us");
+    const char *s;
+    if ((s = str_at(t, "target_uri")) && exchange_set_str(&x->target_uri, s))
+        return bad(c, "out of memory");
+    if ((s = str_at(t, "client")) && exchange_set_str(&x->client_addr, s))
+        return bad(c, "out of memory");
+    if ((s = str_at(t, "error")) && exchange_set_str(&x->error, s))
+        return bad(c, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(t, "interim"), i, v) {
+        if (x->n_interim < EXCHANGE_MAX_INTERIM && json_is_integer(v))
+            x->interim[x->n_interim++] = (int)json_integer_value(v);
+    }
+    json_array_foreach(json_object_get(t, "truncated"), i, v) {
+        const char *w = json_string_value(v);
+        if (w && !strcmp(w, "request"))
+            x->truncated |= EXCHANGE_TRUNC_REQUEST;
+        else if (w && !strcmp(w, "response"))
+            x->truncated |= EXCHANGE_TRUNC_RESPONSE;
+    }
+    return 0;
+}
+
+static int entry_to_exchange(const har_ctx *c, json_t *e, exchange *x)
+{
+    const char *method;
+    if (!json_is_object(e))
+        return bad(c, "not an object");
+    json_t *req = json_object_get(e, "request"), *resp = json_object_get(e, "response");
+    if (!json_is_object(req))
+        return bad(c, "no request object");
+    if (!json_is_object(resp))
+        return bad(c, "no response object");
+    const char *when = str_at(e, "startedDateTime");
+    if (!when || cli_parse_time(when, &x->req_start_us) < 0)
+        return bad(c, "startedDateTime missing or not an ISO 8601 time");
+    x->conn_id = c->idx + 1;
+    if (apply_tapedeck(c, json_object_get(e, "_tapedeck"), x) || build_request(c, req, x, &method) ||
+        build_response(c, resp, method, x))
+        return -1;
+    json_t *tm = json_object_get(e, "timings");
+    double total = ms_at(e, "time");
+    double first = ms_at(tm, "blocked") + ms_at(tm, "dns") + ms_at(tm, "connect") + ms_at(tm, "send") +
+                   ms_at(tm, "wait");
+    if (x->response && !x->resp_end_us) {
+        x->resp_end_us = x->req_start_us + (int64_t)(total * 1000.0 + 0.5);
+        x->resp_first_us = x->req_start_us + (int64_t)((first < total ? first : total) * 1000.0 + 0.5);
+    }
+    if (!x->response) {
+        x->resp_first_us = x->resp_end_us = 0;
+        const char *why = str_at(resp, "_error");
+        if (!x->error && exchange_set_str(&x->error, why ? why : "no response (HAR status 0)"))
+            return bad(c, "out of memory");
+    }
+    return 0;
+}
+
+long cli_har_import(const char *cmd, const char *path, int (*each)(const exchange *x, void *ctx), void *ctx)
+{
+    json_error_t je;
+    json_t *root = strcmp(path, "-") ? json_load_file(path, JSON_REJECT_DUPLICATES, &je)
+                                     : json_loadf(stdin, JSON_REJECT_DUPLICATES, &je);
+    har_ctx c = {cmd, path, 0};
+    long n = -1;
+    if (!root) {
+        if (je.line > 0)
+            cli_errorf(cmd, "%s: not a HAR file: line %d, column %d: %s", path, je.line, je.column, je.text);
+        else
+            cli_errorf(cmd, "%s: %s", path, je.text);
+        return -1;
+    }
+    json_t *entries = json_object_get(json_object_get(root, "log"), "entries");
+    if (!json_is_array(entries)) {
+        cli_errorf(cmd, "%s: not a HAR file: no log.entries array", path);
+        goto done;
+    }
+    size_t i;
+    json_t *e;
+    n = 0;
+    json_array_foreach(entries, i, e) {
+        exchange x;
+        exchange_init(&x);
+        c.idx = i;
+        int r = entry_to_exchange(&c, e, &x);
+        if (!r)
+            r = each(&x, ctx);
+        exchange_clear(&x);
+        if (r < 0) {
+            n = r;
+            goto done;
+        }
+        n++;
+    }
+done:
+    json_decref(root);
+    return n;
+}
