@@ -134,6 +134,28 @@ static json_t *fresh_side(void)
     return o;
 }
 
+/* rate.lag_ms: percentiles recomputed from the merged send-lag histograms. */
+static int merge_lag(json_t *mr, const json_t *rr, char *err, size_t errlen)
+{
+    const json_t *sh = json_object_get(json_object_get(rr, "lag_ms"), "histogram");
+    const json_t *dh = json_object_get(json_object_get(mr, "lag_ms"), "histogram");
+    if (!json_is_object(sh))
+        return 0;
+    hist *h = hist_new();
+    json_t *l = NULL;
+    int rc = -1;
+    if (!h || (json_is_object(dh) && hist_add_json(h, dh, err, errlen)) || hist_add_json(h, sh, err, errlen))
+        goto out;
+    if (!(l = report_latency_json(h)) || json_object_set_new(l, "histogram", hist_to_json(h)))
+        goto out;
+    rc = json_object_set_new(mr, "lag_ms", l); /* takes l, also on failure */
+    l = NULL;
+out:
+    json_decref(l);
+    hist_free(h);
+    return rc;
+}
+
 static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
 {
     json_t *totals = json_object_get(m, "totals");
@@ -165,28 +187,8 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     report_count(mr, "sent", rf_int(rr, "sent"));
     if (rf_num(rr, "duration_s") > rf_num(mr, "duration_s"))
         json_object_set_new(mr, "duration_s", json_real(rf_num(rr, "duration_s")));
-    json_t *ml = json_object_get(mr, "lag_ms");
-    const json_t *rl = json_object_get(rr, "lag_ms");
-    if (json_is_object(rl)) {
-        if (!json_is_object(ml)) {
-            ml = json_object();
-            json_object_set_new(mr, "lag_ms", ml);
-        }
-        json_t *wrap_d = json_pack("{s{sO*}}", "histogram", "lag", json_object_get(ml, "histogram"));
-        json_t *wrap_s = json_pack("{s{sO*}}", "histogram", "lag", json_object_get(rl, "histogram"));
-        if (!wrap_d || !wrap_s || merge_hist(wrap_d, wrap_s, "lag", "summary", err, errlen)) {
-            json_decref(wrap_d);
-            json_decref(wrap_s);
-            return -1;
-        }
-        json_t *sum = json_deep_copy(json_object_get(wrap_d, "summary"));
-        if (sum) {
-            json_object_set(sum, "histogram", json_object_get(json_object_get(wrap_d, "histogram"), "lag"));
-            json_object_set_new(mr, "lag_ms", sum);
-        }
-        json_decref(wrap_d);
-        json_decref(wrap_s);
-    }
+    if (merge_lag(mr, rr, err, errlen))
+        return -1;
 
     /* the --compare baseline */
     const json_t *rb = json_object_get(r, "baseline");
