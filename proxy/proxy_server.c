@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,7 +37,31 @@ typedef struct server {
     proxy_admin *admin;
     int draining;
     uint64_t gen;
+    struct sockaddr_storage listen_addr; /* what the first listener is bound to */
+    int have_listen_addr;
 } server;
+
+/* An upstream that is this proxy's own listener would loop every request back in until file
+ * descriptors run out. */
+static int is_self(const server *s, const up_target *t)
+{
+    if (!s->have_listen_addr || s->listen_addr.ss_family != t->addr.ss_family)
+        return 0;
+    if (t->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *l = (const struct sockaddr_in *)&s->listen_addr;
+        const struct sockaddr_in *u = (const struct sockaddr_in *)&t->addr;
+        return l->sin_port == u->sin_port &&
+               (l->sin_addr.s_addr == u->sin_addr.s_addr || l->sin_addr.s_addr == htonl(INADDR_ANY));
+    }
+    if (t->addr.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)&s->listen_addr;
+        const struct sockaddr_in6 *u = (const struct sockaddr_in6 *)&t->addr;
+        return l->sin6_port == u->sin6_port &&
+               (!memcmp(&l->sin6_addr, &u->sin6_addr, sizeof u->sin6_addr) ||
+                !memcmp(&l->sin6_addr, &in6addr_any, sizeof in6addr_any));
+    }
+    return 0;
+}
 
 /* Opens one listening socket; port 0 is replaced by the port the first socket got, so every worker's
  * SO_REUSEPORT socket shares it. */
@@ -121,6 +146,11 @@ static int reload_upstream(server *s, int startup, char *err, size_t errlen)
     up_target *t = up_target_new(u, ++s->gen, err, errlen);
     if (!t)
         return -1;
+    if (is_self(s, t)) {
+        snprintf(err, errlen, "upstream %.300s is this proxy's own listener", u);
+        up_target_unref(t);
+        return -1;
+    }
     if (startup) {
         s->targets = up_holder_new(t);
         if (!s->targets) {
@@ -188,6 +218,19 @@ int proxy_server_run(const proxy_config *cfg)
         fds[i] = open_listener(cfg, &port, err, sizeof err);
         if (fds[i] < 0) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
+            goto out;
+        }
+    }
+    socklen_t sl = sizeof s.listen_addr;
+    if (getsockname(fds[0], (struct sockaddr *)&s.listen_addr, &sl) == 0) {
+        s.have_listen_addr = 1;
+        up_target *t = up_holder_get(s.targets);
+        int self = is_self(&s, t);
+        if (self)
+            fprintf(stderr, "tapedeck-proxy: upstream %s is this proxy's own --listen address\n", t->url);
+        up_target_unref(t);
+        if (self) {
+            rc = 2;
             goto out;
         }
     }

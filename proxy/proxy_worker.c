@@ -29,6 +29,7 @@ struct proxy_worker {
     struct event *ev_drain, *ev_stop, *ev_upstream, *ev_deadline, *ev_resume;
     void (*on_exit)(void *);
     void *arg;
+    int64_t last_accept_log;
 };
 
 static void worker_check_done(proxy_wctx *ctx)
@@ -55,7 +56,12 @@ static void worker_accept_error(struct evconnlistener *l, void *arg)
 {
     proxy_worker *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    plog(PLOG_WARN, "worker %d: accept: %s; pausing accepts for 100 ms", w->idx, evutil_socket_error_to_string(e));
+    int64_t now = tdtime_mono_us();
+    if (now - w->last_accept_log >= 10ll * 1000000) { /* one line per 10 s, not one per retry */
+        w->last_accept_log = now;
+        plog(PLOG_WARN, "worker %d: accept: %s; pausing accepts for 100 ms", w->idx,
+             evutil_socket_error_to_string(e));
+    }
     evconnlistener_disable(l);
     struct timeval tv = {0, 100000};
     evtimer_add(w->ev_resume, &tv);
