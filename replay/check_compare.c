@@ -163,7 +163,7 @@ static int on_json_diff(void *ud, const char *path, const char *e, const char *a
     return x->oom;
 }
 
-static int cmp_body(decode_msg *exp, decode_msg *act, const cmp_cfg *cfg, correlate *corr, cmp_list *out)
+static int cmp_body(decode_msg *exp, decode_msg *act, const cmp_cfg *cfg, correlate_ref *corr, cmp_list *out)
 {
     const char *eb = exp->body ? exp->body : "", *ab = act->body ? act->body : "";
     size_t el = exp->body_len, al = act->body_len;
@@ -201,7 +201,7 @@ static int cmp_body(decode_msg *exp, decode_msg *act, const cmp_cfg *cfg, correl
 }
 
 int cmp_responses(decode_msg *exp, decode_msg *act, int body_trusted, const cmp_cfg *cfg,
-                  correlate *corr, cmp_list *out)
+                  correlate_ref *corr, cmp_list *out)
 {
     size_t before = out->total;
     char eb[64], ab[64];
@@ -230,11 +230,11 @@ int cmp_responses(decode_msg *exp, decode_msg *act, int body_trusted, const cmp_
             char *mapped = NULL;
             char line[1100];
             snprintf(line, sizeof line, "%s: %s", name, ev);
-            mapped = correlate_rewrite_header(corr, line);
+            mapped = correlate_rewrite_header(corr->c, line);
             int same = mapped && !strcmp(mapped + strlen(name) + 2, av);
             if (!same && !strcasecmp(name, "Location")) {
                 free(mapped);
-                same = (mapped = correlate_rewrite_target(corr, ev)) && !strcmp(mapped, av);
+                same = (mapped = correlate_rewrite_target(corr->c, ev)) && !strcmp(mapped, av);
             }
             free(mapped);
             if (same)

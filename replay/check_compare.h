@@ -33,9 +33,9 @@ typedef struct cmp_cfg {
 } cmp_cfg;
 
 /* Diffs exp (expected) against act into out (appended). body_trusted = 0 skips the body (the recording
- * cut it short). corr may be NULL. Returns the number of differences found, or -1 out of memory. */
+ * cut it short). corr (may be NULL) maps and learns correlated values while JSON bodies are walked. Returns the number of differences found, or -1 out of memory. */
 int cmp_responses(decode_msg *exp, decode_msg *act, int body_trusted, const cmp_cfg *cfg,
-                  correlate *corr, cmp_list *out);
+                  correlate_ref *corr, cmp_list *out);
 void cmp_list_clear(cmp_list *l);
 /* 1 when `where` is a noise location: equal to one in noise, or one is inside the other. */
 int cmp_is_noise(const cmp_list *noise, const char *where);

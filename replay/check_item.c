@@ -153,30 +153,14 @@ void check_req_free(check_req *q)
     memset(q, 0, sizeof *q);
 }
 
-/* Two decoded bodies hold the same bytes. */
-static int same_body(const decode_msg *a, const decode_msg *b)
-{
-    return a->body_len == b->body_len && !memcmp(a->body, b->body, a->body_len);
-}
 
 void check_scan_correlation(check_run *r, correlate *c)
 {
-    char err[256];
     for (size_t i = 0; i < r->n_items; i++) {
         check_item *it = &r->items[i];
-        if (!it->target)
-            continue;
-        correlate_scan_request(c, it->target, (const char *const *)it->headers, it->n_headers, it->body,
-                               it->body_len);
-        if (!it->x->response)
-            continue;
-        decode_msg m;
-        if (decode_response(&m, it->x->response, it->x->response_len, 0, it->method, err, sizeof err))
-            continue;
-        char loc[1024];
-        int has_loc = httpmsg_header_value(&m.msg.head, "Location", loc, sizeof loc);
-        correlate_scan_response(c, m.body, m.body_len, has_loc ? loc : NULL);
-        decode_msg_clear(&m);
+        if (it->target)
+            correlate_scan_request(c, i, it->target, (const char *const *)it->headers, it->n_headers, it->body,
+                                   it->body_len);
     }
     correlate_scan_done(c);
 }
@@ -326,31 +310,25 @@ void check_item_finish(check_run *r, check_item *it)
     }
     int body_trusted = !rec.truncated && !(it->x->truncated & EXCHANGE_TRUNC_RESPONSE);
 
-    /* Learn what the destinations handed out before judging (a mapped id is not a diff). Nothing to
-     * learn when no value is a candidate, or when the answer is byte for byte the recorded one. */
+    /* Correlation: values the destination handed out are learned while the bodies are walked (a mapped
+     * id is not a diff); Location values are learned here, before the headers are compared. */
+    size_t idx = (size_t)(it - r->items);
     char rloc[1024], aloc[1024];
     int has_rloc = httpmsg_header_value(&rec.msg.head, "Location", rloc, sizeof rloc);
-    if (r->corr_target && correlate_candidates(r->corr_target)) {
-        int has_aloc = httpmsg_header_value(&act.msg.head, "Location", aloc, sizeof aloc);
-        if (!same_body(&rec, &act))
-            correlate_learn(r->corr_target, decode_json(&rec), decode_json(&act), NULL, NULL);
-        if (has_rloc && has_aloc && strcmp(rloc, aloc))
-            correlate_learn(r->corr_target, NULL, NULL, rloc, aloc);
-    }
-    cmp_responses(&rec, &act, body_trusted, &r->cfg, r->corr_target, &diffs);
+    correlate_ref tref = {r->corr_target, idx, 1}, bref = {r->corr_baseline, idx, 1};
+    if (r->corr_target && has_rloc && httpmsg_header_value(&act.msg.head, "Location", aloc, sizeof aloc) &&
+        strcmp(rloc, aloc))
+        correlate_learn_location(r->corr_target, idx, rloc, aloc);
+    cmp_responses(&rec, &act, body_trusted, &r->cfg, r->corr_target ? &tref : NULL, &diffs);
 
     /* Noise: what differs between two answers that should have been the same. */
     check_copy *b = &it->copy[COPY_BASELINE], *t2 = &it->copy[COPY_TARGET2];
     if (b->used) {
         if (b->ok && !decode_copy(it, b, &other, err, sizeof err)) {
-            if (r->corr_baseline && correlate_candidates(r->corr_baseline)) {
-                int has_bloc = httpmsg_header_value(&other.msg.head, "Location", aloc, sizeof aloc);
-                if (!same_body(&rec, &other))
-                    correlate_learn(r->corr_baseline, decode_json(&rec), decode_json(&other), NULL, NULL);
-                if (has_rloc && has_bloc && strcmp(rloc, aloc))
-                    correlate_learn(r->corr_baseline, NULL, NULL, rloc, aloc);
-            }
-            cmp_responses(&rec, &other, body_trusted, &r->cfg, r->corr_baseline, &noise);
+            if (r->corr_baseline && has_rloc &&
+                httpmsg_header_value(&other.msg.head, "Location", aloc, sizeof aloc) && strcmp(rloc, aloc))
+                correlate_learn_location(r->corr_baseline, idx, rloc, aloc);
+            cmp_responses(&rec, &other, body_trusted, &r->cfg, r->corr_baseline ? &bref : NULL, &noise);
             decode_msg_clear(&other);
         } else {
             r->baseline_errors++;

@@ -1,4 +1,5 @@
-/* correlate: three string sets and one map, all open-addressed hash tables of owned strings. */
+/* correlate: two open-addressed hash tables of owned strings: every request value with the index of the
+ * first request that sent it (from the scan), and the map learned during the replay. */
 #include "correlate.h"
 
 #include <ctype.h>
@@ -23,10 +24,9 @@ struct correlate {
     jsontok tok;     /* scan: token buffer reused for every body */
     char *sbuf;      /* scan: unescaped string values */
     size_t scap;
-    strmap seen_req; /* values that appeared in some request so far (scan) */
-    strmap handed;   /* values handed out by responses, not seen in a request before (scan) */
-    strmap cand;     /* handed out, then reused by a later request */
-    strmap map;      /* candidate -> the destination's value */
+    size_t scan_index; /* the request being scanned */
+    strmap first_req;  /* value -> index (decimal) of the first recorded request that sent it */
+    strmap map;        /* recorded value -> the destination's value */
 };
 
 static uint64_t hash_str(const char *s)
@@ -55,13 +55,6 @@ static const char *sm_get(const strmap *m, const char *k, int *found)
         return NULL;
     *found = 1;
     return m->vals[i];
-}
-
-static int sm_has(const strmap *m, const char *k)
-{
-    int f;
-    sm_get(m, k, &f);
-    return f;
 }
 
 /* Adds k (and v, may be NULL) unless present. 1 added, 0 present or full, -1 out of memory. */
@@ -124,18 +117,16 @@ void correlate_free(correlate *c)
 {
     if (!c)
         return;
-    sm_free(&c->seen_req);
-    sm_free(&c->handed);
-    sm_free(&c->cand);
+    sm_free(&c->first_req);
     sm_free(&c->map);
     jsontok_free(&c->tok);
     free(c->sbuf);
     free(c);
 }
 
-size_t correlate_candidates(const correlate *c)
+size_t correlate_request_values(const correlate *c)
 {
-    return c->cand.n;
+    return c->first_req.n;
 }
 
 size_t correlate_mappings(const correlate *c)
@@ -161,13 +152,21 @@ static int id_like(const char *s, int is_int)
 
 /* ---- scan ---- */
 
+/* "-12.5": a decimal number, never an id. */
+static int decimal_number(const char *v)
+{
+    const char *p = v + (*v == '-');
+    size_t d1 = strspn(p, "0123456789");
+    return d1 && p[d1] == '.' && strspn(p + d1 + 1, "0123456789") == strlen(p + d1 + 1);
+}
+
 static void scan_req_value(correlate *c, const char *v)
 {
-    if (!*v)
+    if (!*v || !id_like(v, 0) || decimal_number(v))
         return;
-    if (sm_has(&c->handed, v))
-        sm_put(&c->cand, v, NULL);
-    sm_put(&c->seen_req, v, NULL);
+    char idx[24];
+    snprintf(idx, sizeof idx, "%zu", c->scan_index);
+    sm_put(&c->first_req, v, idx); /* kept only the first time */
 }
 
 typedef void (*scalar_fn)(correlate *, const char *, int);
@@ -250,9 +249,10 @@ static void each_target_piece(correlate *c, const char *target, void (*fn)(corre
     }
 }
 
-int correlate_scan_request(correlate *c, const char *target, const char *const *headers, size_t n_headers,
-                           const char *body, size_t body_len)
+int correlate_scan_request(correlate *c, size_t index, const char *target, const char *const *headers,
+                           size_t n_headers, const char *body, size_t body_len)
 {
+    c->scan_index = index;
     if (target)
         each_target_piece(c, target, scan_req_value);
     for (size_t i = 0; i < n_headers; i++) {
@@ -271,29 +271,8 @@ int correlate_scan_request(correlate *c, const char *target, const char *const *
     return 0;
 }
 
-static void scan_resp_value(correlate *c, const char *v, int is_int)
-{
-    if (id_like(v, is_int) && !sm_has(&c->seen_req, v))
-        sm_put(&c->handed, v, NULL);
-}
-
-static void scan_resp_piece(correlate *c, const char *v)
-{
-    scan_resp_value(c, v, 0);
-}
-
-int correlate_scan_response(correlate *c, const char *body, size_t body_len, const char *location)
-{
-    each_json_scalar(c, body, body_len, scan_resp_value);
-    if (location)
-        each_target_piece(c, location, scan_resp_piece);
-    return 0;
-}
-
 void correlate_scan_done(correlate *c)
 {
-    sm_free(&c->seen_req);
-    sm_free(&c->handed);
     jsontok_free(&c->tok);
     free(c->sbuf);
     c->sbuf = NULL;
@@ -308,49 +287,33 @@ const char *correlate_lookup(const correlate *c, const char *recorded)
     return sm_get(&c->map, recorded, &f);
 }
 
-static size_t learn_pair(correlate *c, const char *rec, const char *act)
+int correlate_is_candidate(const correlate *c, size_t index, const char *value)
 {
-    if (!rec || !act || !strcmp(rec, act) || !sm_has(&c->cand, rec))
+    int found;
+    const char *first = sm_get(&c->first_req, value, &found);
+    return found && strtoull(first, NULL, 10) > index;
+}
+
+int correlate_learn_value(correlate *c, size_t index, const char *rec, const char *act)
+{
+    if (!rec || !act || !strcmp(rec, act) || !correlate_is_candidate(c, index, rec))
         return 0;
     return sm_put(&c->map, rec, act) == 1;
 }
 
-static size_t learn_json(correlate *c, const json_t *r, const json_t *a, int depth)
+size_t correlate_learn_location(correlate *c, size_t index, const char *rec_location, const char *act_location)
 {
+    /* Segment by segment (query pieces too), in step. */
+    char rb[1024], ab[1024];
+    snprintf(rb, sizeof rb, "%s", rec_location);
+    snprintf(ab, sizeof ab, "%s", act_location);
+    char *rs, *as;
     size_t n = 0;
-    if (!r || !a || depth > 64)
-        return 0;
-    if (json_is_object(r) && json_is_object(a)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)r, k, v) n += learn_json(c, v, json_object_get(a, k), depth + 1);
-    } else if (json_is_array(r) && json_is_array(a)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(r, i, v) n += learn_json(c, v, json_array_get(a, i), depth + 1);
-    } else {
-        char b1[32], b2[32];
-        n += learn_pair(c, jsondiff_scalar_text(r, b1, sizeof b1), jsondiff_scalar_text(a, b2, sizeof b2));
-    }
-    return n;
-}
-
-size_t correlate_learn(correlate *c, const json_t *recorded, const json_t *actual, const char *rec_location,
-                       const char *act_location)
-{
-    size_t n = learn_json(c, recorded, actual, 0);
-    if (rec_location && act_location) {
-        /* Segment by segment (query pieces too); only when both split into the same number of pieces. */
-        char rb[1024], ab[1024];
-        snprintf(rb, sizeof rb, "%s", rec_location);
-        snprintf(ab, sizeof ab, "%s", act_location);
-        char *rs, *as;
-        char *rt = strtok_r(rb, "/?&=#", &rs), *at = strtok_r(ab, "/?&=#", &as);
-        while (rt && at) {
-            n += learn_pair(c, rt, at);
-            rt = strtok_r(NULL, "/?&=#", &rs);
-            at = strtok_r(NULL, "/?&=#", &as);
-        }
+    char *rt = strtok_r(rb, "/?&=#", &rs), *at = strtok_r(ab, "/?&=#", &as);
+    while (rt && at) {
+        n += (size_t)correlate_learn_value(c, index, rt, at);
+        rt = strtok_r(NULL, "/?&=#", &rs);
+        at = strtok_r(NULL, "/?&=#", &as);
     }
     return n;
 }
@@ -503,7 +466,9 @@ int correlate_rewrite_body(const correlate *c, const char *body, size_t len, cha
 
 int correlate_equiv(void *ud, const char *expected, const char *actual)
 {
-    const correlate *c = ud;
-    const char *m = c->map.n ? correlate_lookup(c, expected) : NULL;
+    correlate_ref *ref = ud;
+    if (ref->learn)
+        correlate_learn_value(ref->c, ref->index, expected, actual);
+    const char *m = ref->c->map.n ? correlate_lookup(ref->c, expected) : NULL;
     return m && !strcmp(m, actual);
 }

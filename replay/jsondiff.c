@@ -339,7 +339,10 @@ static void walk_node(walk *w, uint32_t ei, uint32_t ai)
     }
     if (scalars_equal(w, e, a))
         return;
-    if (w->o && w->o->equiv && e->type == a->type && (e->type == JT_STRING || e->type == JT_NUMBER)) {
+    /* equiv (correlation) only for strings and integers: a fraction is never an id */
+    if (w->o && w->o->equiv && e->type == a->type &&
+        (e->type == JT_STRING ||
+         (e->type == JT_NUMBER && is_integer_text(w->es + e->start, e->len) && is_integer_text(w->as + a->start, a->len)))) {
         const char *x = scalar_text(w, 0, w->es, e), *y = scalar_text(w, 1, w->as, a);
         if (x && y && w->o->equiv(w->o->equiv_ud, x, y))
             return;

@@ -1,6 +1,8 @@
-/* correlate: the scan keeps only values a response handed out and a later request reused (not words,
- * not values the client made up first); learning maps them to the destination's values; requests are
- * rewritten in path segments, query values, JSON bodies and headers; equiv accepts mapped values. */
+/* correlate: the scan notes which request first sent each id-like value; a value of response i is a
+ * candidate only when first sent by a later request (handed out, then reused — not a word, not a value
+ * the client made up); learning maps candidates to the destination's values (first mapping wins);
+ * requests are rewritten in path segments, query values, JSON bodies and headers; the equiv hook learns
+ * and accepts mapped values. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,46 +21,55 @@ static json_t *J(const char *s)
     return j;
 }
 
-/* The recorded conversation: POST creates trip 7 and hands out a token; later requests reuse both. */
+/* The recorded conversation: request 0 creates trip 7 (response 0 hands out 7 and a token); requests
+ * 1 and 2 reuse them. "u1" and "client-42-made-up" come from the client in request 0. */
 static correlate *scanned(void)
 {
     correlate *c = correlate_new();
     assert_non_null(c);
-    const char *h1[] = {"Content-Type: application/json", "X-Client: client-42-made-up"};
-    const char *b1 = "{\"userId\":\"u1\",\"ref\":\"client-42-made-up\"}";
-    correlate_scan_request(c, "/api/trips", h1, 2, b1, strlen(b1));
-    /* keys are never values: "k9" below is a key only */
-    const char *r1 = "{\"id\":7,\"userId\":\"u1\",\"status\":\"ok\",\"token\":\"tok-\\u0061bcdef0123456789\",\"count\":3,"
-                     "\"k9\":[1.5,{\"k9\":null}]}";
-    correlate_scan_response(c, r1, strlen(r1), "/api/trips/7");
-    const char *h2[] = {"Authorization: Bearer tok-abcdef0123456789", "Host: x"};
-    correlate_scan_request(c, "/api/trips/7?status=ok&owner=u1", h2, 2, "{\"trip\":7,\"status\":\"ok\"}", strlen("{\"trip\":7,\"status\":\"ok\"}"));
-    correlate_scan_request(c, "http://host:80/api/trips/7/points?x=k9&y=1.5", NULL, 0, NULL, 0);
+    const char *h0[] = {"Content-Type: application/json", "X-Client: client-42-made-up"};
+    const char *b0 = "{\"userId\":\"u1\",\"ref\":\"client-42-made-up\",\"k9\":[1.5,{\"k9\":null}]}";
+    correlate_scan_request(c, 0, "/api/trips", h0, 2, b0, strlen(b0));
+    const char *h1[] = {"Authorization: Bearer tok-\\u0061bcdef0123456789", "Host: x"};
+    const char *b1 = "{\"trip\":7,\"status\":\"ok\",\"t\":\"tok-\\u0061bcdef0123456789\"}";
+    correlate_scan_request(c, 1, "/api/trips/7?status=ok&owner=u1", h1, 2, b1, strlen(b1));
+    correlate_scan_request(c, 2, "http://host:80/api/trips/7/points?x=k9&y=1.5", NULL, 0, NULL, 0);
     correlate_scan_done(c);
     return c;
 }
 
-static void scan_keeps_handed_out_and_reused(void **state)
+static void candidates_and_learning(void **state)
 {
     (void)state;
     correlate *c = scanned();
-    /* 7 (id, reused in the path) and the token (reused in a header); not "ok" (a word), not "u1"
-     * (the client sent it first), not 3 (never reused) */
-    assert_int_equal(correlate_candidates(c), 2);
-    json_t *rec = J("{\"id\":7,\"status\":\"ok\",\"token\":\"tok-abcdef0123456789\",\"count\":3}");
-    json_t *act = J("{\"id\":1007,\"status\":\"OK\",\"token\":\"tok-zzz\",\"count\":4}");
-    assert_int_equal(correlate_learn(c, rec, act, NULL, NULL), 2);
+    /* handed out by response 0, reused later */
+    assert_true(correlate_is_candidate(c, 0, "7"));
+    assert_true(correlate_is_candidate(c, 0, "tok-abcdef0123456789")); /* JSON-unescaped */
+    /* the client's own values; words; fractions; values never reused */
+    assert_false(correlate_is_candidate(c, 0, "u1"));
+    assert_false(correlate_is_candidate(c, 0, "client-42-made-up"));
+    assert_false(correlate_is_candidate(c, 0, "ok"));
+    assert_false(correlate_is_candidate(c, 0, "1.5"));
+    assert_false(correlate_is_candidate(c, 0, "3"));
+    /* 7 first appears in request 1: a candidate for responses 0 only, not for 1 or later */
+    assert_false(correlate_is_candidate(c, 1, "7"));
+
+    assert_int_equal(correlate_learn_value(c, 0, "7", "1007"), 1);
+    assert_int_equal(correlate_learn_value(c, 0, "ok", "OK"), 0);
+    assert_int_equal(correlate_learn_value(c, 0, "7", "2007"), 0); /* first mapping wins */
+    assert_int_equal(correlate_learn_value(c, 0, "3", "4"), 0);
     assert_string_equal(correlate_lookup(c, "7"), "1007");
-    assert_string_equal(correlate_lookup(c, "tok-abcdef0123456789"), "tok-zzz");
     assert_null(correlate_lookup(c, "ok"));
-    assert_null(correlate_lookup(c, "3"));
-    /* first mapping wins */
-    json_t *act2 = J("{\"id\":2007}");
-    assert_int_equal(correlate_learn(c, rec, act2, NULL, NULL), 0);
-    assert_string_equal(correlate_lookup(c, "7"), "1007");
-    json_decref(rec);
-    json_decref(act);
-    json_decref(act2);
+    assert_int_equal(correlate_mappings(c), 1);
+
+    /* the equiv hook learns, then accepts the mapped value only */
+    correlate_ref ref = {c, 0, 1};
+    assert_true(correlate_equiv(&ref, "tok-abcdef0123456789", "tok-new"));
+    assert_true(correlate_equiv(&ref, "7", "1007"));
+    assert_false(correlate_equiv(&ref, "7", "1008"));
+    assert_false(correlate_equiv(&ref, "ok", "OK"));
+    correlate_ref noref = {c, 1, 0};
+    assert_false(correlate_equiv(&noref, "8", "9"));
     correlate_free(c);
     correlate_free(NULL);
 }
@@ -67,19 +78,15 @@ static void rewrites(void **state)
 {
     (void)state;
     correlate *c = scanned();
-    char *s = correlate_rewrite_target(c, "/api/trips/7");
-    assert_null(s); /* nothing learned yet */
-    correlate_learn(c, NULL, NULL, "/api/trips/7", "/api/trips/1007");
+    assert_null(correlate_rewrite_target(c, "/api/trips/7")); /* nothing learned yet */
+    assert_int_equal(correlate_learn_location(c, 0, "/api/trips/7", "/api/trips/1007"), 1);
     assert_string_equal(correlate_lookup(c, "7"), "1007");
-    s = correlate_rewrite_target(c, "/api/trips/7/points?trip=7&7=x&n=17");
+    char *s = correlate_rewrite_target(c, "/api/trips/7/points?trip=7&7=x&n=17");
     assert_string_equal(s, "/api/trips/1007/points?trip=1007&7=x&n=17");
     free(s);
     assert_null(correlate_rewrite_target(c, "/api/trips/17"));
 
-    json_t *rec = J("{\"token\":\"tok-abcdef0123456789\"}"), *act = J("{\"token\":\"tok-new\"}");
-    correlate_learn(c, rec, act, NULL, NULL);
-    json_decref(rec);
-    json_decref(act);
+    correlate_learn_value(c, 0, "tok-abcdef0123456789", "tok-new");
     s = correlate_rewrite_header(c, "Authorization: Bearer tok-abcdef0123456789");
     assert_string_equal(s, "Authorization: Bearer tok-new");
     free(s);
@@ -100,17 +107,13 @@ static void rewrites(void **state)
     json_decref(want);
     assert_int_equal(correlate_rewrite_body(c, "not json 7", 10, &body, &len), 0);
     assert_null(body);
-
-    assert_true(correlate_equiv(c, "7", "1007"));
-    assert_false(correlate_equiv(c, "7", "1008"));
-    assert_false(correlate_equiv(c, "8", "8"));
     correlate_free(c);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scan_keeps_handed_out_and_reused),
+        cmocka_unit_test(candidates_and_learning),
         cmocka_unit_test(rewrites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
