@@ -175,6 +175,23 @@ static void gates_table(FILE *f, json_t *report)
     fputs("</table>\n", f);
 }
 
+/* Does a failed gate name this endpoint ("GET /x: ..." or "/x: ...")? */
+static int gate_failed_on(json_t *report, const char *method, const char *route)
+{
+    size_t i, rl = strlen(route), ml = strlen(method);
+    json_t *g;
+    json_array_foreach(json_object_get(report, "gates"), i, g) {
+        const char *e = rf_str(g, "expr", "");
+        if (json_is_true(json_object_get(g, "pass")))
+            continue;
+        if (!strncmp(e, method, ml) && e[ml] == ' ')
+            e += ml + 1;
+        if (!strncmp(e, route, rl) && e[rl] == ':')
+            return 1;
+    }
+    return 0;
+}
+
 static void endpoints_table(FILE *f, json_t *report, int load)
 {
     json_t *eps = json_object_get(report, "endpoints");
@@ -195,7 +212,8 @@ static void endpoints_table(FILE *f, json_t *report, int load)
     size_t i;
     json_t *e;
     json_array_foreach(eps, i, e) {
-        int bad = rf_int(e, "errors") > 0 || (!load && rf_int(e, "diffs") > 0);
+        int bad = rf_int(e, "errors") > 0 || (!load && rf_int(e, "diffs") > 0) ||
+                  (load && gate_failed_on(report, rf_str(e, "method", ""), rf_str(e, "route", "")));
         fprintf(f, "<tr%s><td>", bad ? " class=\"bad\"" : "");
         rf_escape(f, rf_str(e, "method", "?"), 0);
         fputs("</td><td><code>", f);
