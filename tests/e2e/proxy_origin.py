@@ -92,6 +92,7 @@ def handle(sock):
             method, target, version = start.split(" ")
             h = dict(hdrs)
             path, _, query = target.partition("?")
+            path = "/" + path.rsplit("/", 1)[-1]  # /api/echo behaves as /echo
             if path == "/continue" and h.get("expect", "").lower() == "100-continue":
                 sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             if path == "/ws":
