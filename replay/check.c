@@ -45,6 +45,19 @@ static void item_done(check_run *r, check_item *it)
         event_base_loopbreak(r->base);
 }
 
+#define NOISE_GAP_US 10000
+
+static void send_second_copy(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    check_item *it = arg;
+    check_run *r = it->run;
+    it->pending--; /* submit_copy counts it again */
+    if (!r->fatal[0])
+        submit_copy(r, it, COPY_TARGET2);
+}
+
 static void on_response(void *user, const engine_response *resp)
 {
     check_copy *c = user;
@@ -79,11 +92,16 @@ static void on_response(void *user, const engine_response *resp)
     it->pending--;
     if (r->fatal[0])
         return;
-    /* --learn-noise: the second copy goes out once the first is in. Only safe methods are sent twice:
-     * a second POST would create a second object and change every answer after it. */
+    /* --learn-noise: the second copy goes out once the first is in, and at least NOISE_GAP_US after it
+     * was sent, so that a clock with millisecond resolution has moved. Only safe methods are sent
+     * twice: a second POST would create a second object and change every answer after it. */
     if (which == COPY_TARGET && r->o->learn_noise && c->ok &&
         (!strcmp(it->method, "GET") || !strcmp(it->method, "HEAD") || !strcmp(it->method, "OPTIONS"))) {
-        submit_copy(r, it, COPY_TARGET2);
+        int64_t wait = resp->sent_us + NOISE_GAP_US - tdtime_mono_us();
+        struct timeval tv = {0, wait > 0 ? (long)wait : 0};
+        it->pending++; /* the second copy, from now on */
+        if (wait <= 0 || event_base_once(r->base, -1, EV_TIMEOUT, send_second_copy, it, &tv) < 0)
+            send_second_copy(-1, 0, it);
         return;
     }
     if (!it->pending)
