@@ -45,6 +45,14 @@ static int erndi(int lo, int hi)
     return lo + (int)(ent % (uint64_t)(hi - lo + 1));
 }
 
+/* BENCH_TRAFFIC=uniform: sensor values drawn independently (the first version of this generator). The
+ * default draws them as real telemetry looks: GPS traces move a few metres per fix, speed and RPM drift. */
+static int uniform_traffic;
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* Popularity is skewed: most reads go to a small hot set (recent trips, active users). */
 static int pick(int hot, int all)
 {
@@ -105,11 +113,22 @@ static int make_exchange(exchange *x, int i, int64_t now)
                                   "\"distance\":%d.%02d,\"rating\":%d,\"isComplete\":true,\"points\":[",
                            trip, erndi(1, 400), CITIES[trip % 5], ts, erndi(1, 90), erndi(0, 99), erndi(60, 100));
         int np = erndi(3, 8);
-        for (int k = 0; k < np; k++)
+        /* A trace: consecutive GPS fixes a few metres apart, speed and RPM drifting, fuel all but constant
+         * (uniform mode: every value drawn afresh, the old, noisier traffic). */
+        int lat = erndi(0, 999999), lon = erndi(0, 999999), speed = erndi(0, 120), rpm = erndi(700, 4000),
+            fuel = erndi(5, 99);
+        for (int k = 0; k < np; k++) {
+            if (uniform_traffic) {
+                lat = erndi(0, 999999), lon = erndi(0, 999999), speed = erndi(0, 120), rpm = erndi(700, 4000),
+                fuel = erndi(5, 99);
+            } else if (k) {
+                lat = clampi(lat + erndi(-300, 300), 0, 999999), lon = clampi(lon + erndi(-300, 300), 0, 999999);
+                speed = clampi(speed + erndi(-6, 6), 0, 120), rpm = clampi(rpm + erndi(-250, 250), 700, 4000);
+            }
             rc |= tdbuf_printf(&body, "%s{\"sequence\":%d,\"latitude\":47.%06d,\"longitude\":-122.%06d,"
                                       "\"speed\":%d.%d,\"engineRPM\":%d,\"fuelLevel\":%d.%d}",
-                               k ? "," : "", k, erndi(0, 999999), erndi(0, 999999), erndi(0, 120), erndi(0, 9),
-                               erndi(700, 4000), erndi(5, 99), erndi(0, 9));
+                               k ? "," : "", k, lat, lon, speed, erndi(0, 9), rpm, fuel, uniform_traffic ? erndi(0, 9) : 0);
+        }
         rc |= tdbuf_puts(&body, "]}");
     } else if (kind < 55) { /* a page of the user's trips */
         snprintf(path, sizeof path, "/api/trips?userId=user%d&skip=%d&take=10", user, rndi(0, 5) * 10);
@@ -129,11 +148,19 @@ static int make_exchange(exchange *x, int i, int64_t now)
         status = 201;
         snprintf(path, sizeof path, "/api/trips/%d/points", trip);
         rc |= tdbuf_puts(&reqbody, "[");
+        entity((uint64_t)trip);
+        int lat = erndi(0, 999999), lon = erndi(0, 999999), speed = rndi(0, 120);
+        lat = clampi(lat + rndi(-20000, 20000), 0, 999999), lon = clampi(lon + rndi(-20000, 20000), 0, 999999);
         for (int k = 0; k < 4; k++) {
             iso(now - (int64_t)(4 - k) * 1000000, ts, sizeof ts);
+            if (uniform_traffic)
+                lat = rndi(0, 999999), lon = rndi(0, 999999), speed = rndi(0, 120);
+            else if (k)
+                lat = clampi(lat + rndi(-300, 300), 0, 999999), lon = clampi(lon + rndi(-300, 300), 0, 999999),
+                speed = clampi(speed + rndi(-6, 6), 0, 120);
             rc |= tdbuf_printf(&reqbody, "%s{\"tripId\":%d,\"recordedTimeStamp\":\"%s\",\"latitude\":47.%06d,"
                                          "\"longitude\":-122.%06d,\"speed\":%d.%d}",
-                               k ? "," : "", trip, ts, rndi(0, 999999), rndi(0, 999999), rndi(0, 120), rndi(0, 9));
+                               k ? "," : "", trip, ts, lat, lon, speed, rndi(0, 9));
         }
         rc |= tdbuf_puts(&reqbody, "]");
         rc |= tdbuf_printf(&body, "{\"tripId\":%d,\"accepted\":4,\"sequence\":%d}", trip, rndi(10, 900));
@@ -247,6 +274,8 @@ int main(int argc, char **argv)
     exchange *xs = calloc((size_t)n, sizeof *xs);
     if (!xs || n <= 0)
         return 2;
+    const char *traffic = getenv("BENCH_TRAFFIC");
+    uniform_traffic = traffic && !strcmp(traffic, "uniform");
     int64_t t = 1767225600000000LL; /* 2026-01-01 */
     for (int i = 0; i < n; i++) {
         t += rndi(1000, 40000);
