@@ -217,8 +217,9 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     check_run *r = arg;
-    fprintf(stderr, "\rcheck: %zu/%zu exchanges, %llu diffs, %llu errors ", r->n_finished,
-            r->n_items - r->n_skipped, (unsigned long long)r->diffs, (unsigned long long)r->errors);
+    fprintf(stderr, "\rcheck: %zu/%zu exchanges, %llu differ%s, %llu errors ", r->n_finished,
+            r->n_items - r->n_skipped, (unsigned long long)(r->diffs + r->unjudged),
+            r->o->baseline || r->o->learn_noise ? " (noise not yet set apart)" : "", (unsigned long long)r->errors);
 }
 
 static void run_free(check_run *r)

@@ -74,6 +74,7 @@ typedef struct check_run {
     json_t *report;
     hist *service;
     uint64_t requests, matched, diffs, noise, errors, baseline_errors, diffs_listed;
+    uint64_t unjudged; /* exchanges with diffs waiting for the end to set noise apart */
     noise_agg *noise_list;
     size_t n_noise, cap_noise;
     route_noise *rnoise;

@@ -347,6 +347,7 @@ void check_item_finish(check_run *r, check_item *it)
         if (it->diffs) {
             *it->diffs = diffs; /* moved: judged at the end, against all the noise the route showed */
             memset(&diffs, 0, sizeof diffs);
+            r->unjudged++;
         } else {
             r->diffs++; /* out of memory: count it as a diff rather than lose it */
             count(r, ep, "diffs");
