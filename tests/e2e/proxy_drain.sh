@@ -20,7 +20,6 @@ done
 python3 - "$PROXY_PORT" "$tmp/ka.ready" >"$tmp/ka.txt" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-open(sys.argv[2], "w").write("connected")
 ok = lost = 0
 end = time.time() + 15
 buf = b""
@@ -42,6 +41,8 @@ while time.time() < end and ok < 100000:
     head, rest = buf.split(b"\r\n\r\n", 1)
     buf = rest[8:]
     ok += 1
+    if ok == 20:
+        open(sys.argv[2], "w").write("running")
 lost = cut
 print("ok=%d cut_inside_response=%d reset=%d" % (ok, lost, reset))
 PY

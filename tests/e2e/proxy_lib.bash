@@ -45,4 +45,7 @@ px_stop_proxy() { # SIGTERM the proxy and wait; fails the test unless it exits 0
   kill -TERM "$PROXY_PID" 2>/dev/null || true
   wait "$PROXY_PID" || rc=$?
   [ "$rc" = 0 ] || { cat "$PROXY_LOG" >&2; td_fail "tapedeck-proxy exited $rc after SIGTERM"; }
+  if grep -q 'Sanitizer\|runtime error' "$PROXY_LOG"; then
+    cat "$PROXY_LOG" >&2; td_fail "sanitizer report in the proxy's log"
+  fi
 }
