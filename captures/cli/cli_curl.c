@@ -1,6 +1,7 @@
 /* cli_curl: see cli_curl.h. */
 #include "cli_curl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -10,9 +11,17 @@
 #include "cli_conv.h"
 #include "httpmsg.h"
 
-/* Shell word for bash: '...' when every byte is printable ASCII, else $'...' with escapes. */
+/* Shell word for bash: as is when it is made of safe characters only, '...' when every byte is printable
+ * ASCII, else $'...' with escapes. */
 static void quote(FILE *f, const char *s, size_t n)
 {
+    size_t safe = 0;
+    while (safe < n && (isalnum((unsigned char)s[safe]) || strchr("_./:,+=%-", s[safe])) && s[safe])
+        safe++;
+    if (n && safe == n) {
+        fwrite(s, 1, n, f);
+        return;
+    }
     bool plain = true;
     for (size_t i = 0; i < n && plain; i++)
         plain = s[i] >= 0x20 && s[i] < 0x7f;
@@ -116,8 +125,9 @@ int cli_curl_write(FILE *f, const exchange *x, unsigned long long idx, const cli
         if (o->body_dir) {
             fputc('@', f); /* @ outside the quotes: part of the same word */
             quote_str(f, path);
-        } else if (memchr(m.body, '\0', m.body_len)) {
-            /* bash strings cannot hold NUL: printf writes the bytes into a pipe curl reads. */
+        } else if (memchr(m.body, '\0', m.body_len) || m.body[0] == '@') {
+            /* bash strings cannot hold NUL, and curl reads "@name" as a file name: printf writes the bytes
+             * into a pipe curl reads. */
             fputs("@<(printf '", f);
             for (size_t i = 0; i < m.body_len; i++)
                 fprintf(f, "\\%03o", (unsigned char)m.body[i]);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_curl.h"
@@ -38,7 +39,7 @@ const char cli_export_help[] =
     "                       target; the request target as recorded is appended\n"
     "  --body-dir DIR       (--curl) write request bodies to DIR/body-N.bin (N: the exchange id) and\n"
     "                       send them with --data-binary @FILE; default: inline, $'...' quoted (a body\n"
-    "                       with NUL bytes is fed through printf)\n"
+    "                       with NUL bytes, or starting with @, is fed through printf)\n"
     "  -o, --output FILE    write to FILE instead of standard output\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -90,6 +91,15 @@ int cli_export_main(int argc, char **argv)
     cli_har_writer *har = NULL;
     uint64_t skipped = 0;
     char err[1024];
+    struct stat so, si;
+    for (size_t i = 0; out_path && stat(out_path, &so) == 0 && i < capset_nfiles(s); i++) {
+        if (stat(capset_file(s, i), &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            cli_errorf("export", "%s: the output is also an input; write to another file", out_path);
+            out_path = NULL; /* not ours to remove */
+            f = NULL;
+            goto done;
+        }
+    }
     if (out_path && !(f = fopen(out_path, "wb"))) {
         cli_errorf("export", "%s: %m", out_path);
         f = NULL;

@@ -11,15 +11,21 @@
 #define GOR_SEP "\n\xf0\x9f\x90\xb5\xf0\x9f\x99\x88\xf0\x9f\x99\x89\n" /* "\n🐵🙈🙉\n" */
 #define GOR_MAX_FILE ((size_t)1 << 30)
 
+/* Microseconds -> nanoseconds, kept in range (a damaged or imported time must not overflow). */
+static int64_t ns_of(int64_t us)
+{
+    return us > 0 && us < INT64_MAX / 1000 ? us * 1000 : 0;
+}
+
 int cli_gor_write(FILE *f, const exchange *x, unsigned long long idx)
 {
-    fprintf(f, "1 %024llx %" PRId64 " -1\n", idx, x->req_start_us * 1000);
+    fprintf(f, "1 %024llx %" PRId64 " -1\n", idx, ns_of(x->req_start_us));
     fwrite(x->request, 1, x->request_len, f);
     fputs(GOR_SEP, f);
     if (x->response) {
         int64_t first = x->resp_first_us ? x->resp_first_us : x->resp_end_us;
-        int64_t lat = x->resp_end_us && x->req_start_us ? (x->resp_end_us - x->req_start_us) * 1000 : 0;
-        fprintf(f, "2 %024llx %" PRId64 " %" PRId64 "\n", idx, first * 1000, lat);
+        int64_t lat = x->resp_end_us > x->req_start_us && x->req_start_us > 0 ? ns_of(x->resp_end_us - x->req_start_us) : 0;
+        fprintf(f, "2 %024llx %" PRId64 " %" PRId64 "\n", idx, ns_of(first), lat);
         fwrite(x->response, 1, x->response_len, f);
         fputs(GOR_SEP, f);
     }

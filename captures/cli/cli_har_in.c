@@ -88,7 +88,7 @@ static double ms_at(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     double d = json_is_number(v) ? json_number_value(v) : 0.0;
-    return d > 0 ? d : 0.0;
+    return d > 0 ? (d < 1e9 ? d : 1e9) : 0.0; /* capped: a day is 8.64e7 ms; no overflow when converted */
 }
 
 static int build_request(const har_ctx *c, json_t *req, exchange *x, const char **method)

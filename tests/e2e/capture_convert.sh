@@ -171,6 +171,7 @@ json.dump([
     ex(b"POST /echo/ok.json HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n"
        b"6\r\nl1\nl2\t\r\n4\r\n$'\\\\\r\n0\r\n\r\n", 405),
     ex(b"PUT /echo/ok.json HTTP/1.1\r\nHost: api.test\r\nContent-Length: 6\r\n\r\n\x00\x01\xff%b\n", 405),
+    ex(b"POST /echo/ok.json HTTP/1.1\r\nHost: api.test\r\nContent-Length: 12\r\n\r\n@/etc/passwd", 405),
 ], open(sys.argv[1], "w"))
 EOF
 python3 "$ROOT/tests/lib/mkcapture.py" "$T/curl.json" "$T/c.warc.zst"
@@ -185,13 +186,13 @@ for mode in inline files; do
     else
         "$TC" export --curl --target "http://127.0.0.1:$port/" "$T/c.warc.zst" >"$T/cmds"
     fi
-    [ "$(wc -l <"$T/cmds")" -eq 6 ] || td_fail "curl ($mode): want 6 lines: $(cat "$T/cmds")"
+    [ "$(wc -l <"$T/cmds")" -eq 7 ] || td_fail "curl ($mode): want 7 lines: $(cat "$T/cmds")"
     got=$(while IFS= read -r line; do
         eval "$line -o /dev/null -w '%{http_code}\n' --max-time 5" || echo "curl failed: $line"
     done <"$T/cmds")
     expect_eq "export --curl ($mode): statuses from nginx" "$got" "$want"
     got=$(cat "$T/bodies"/* | od -An -c | tr -s ' ')
-    expect_eq "export --curl ($mode): bodies nginx got" "$got" "$(printf 'l1\nl2\t$'"'"'\\\\\0\001\377%%b\n' | od -An -c | tr -s ' ')"
+    expect_eq "export --curl ($mode): bodies nginx got" "$got" "$(printf 'l1\nl2\t$'"'"'\\\\\0\001\377%%b\n@/etc/passwd' | od -An -c | tr -s ' ')"
 done
 # the shell words of the first command: the header with quotes, $ and backquotes comes through as recorded
 words=$(eval "printf '%s\n' $(sed -n 1p "$T/cmds")")
@@ -225,6 +226,8 @@ check_rc 2 "--since 'yesterday'" filter -o "$T/x.warc.zst" --since yesterday "$T
 check_rc 2 "--route '\(': not a route nor a regular expression" filter -o "$T/x.warc.zst" --route '(' "$T/a.warc.zst"
 check_rc 2 "the output is also an input" merge -o "$T/p1.warc.zst" "$T/p1.warc.zst" "$T/p2.warc.zst"
 "$TC" ls "$T/p1.warc.zst" >/dev/null || td_fail "merge onto an input damaged it"
+check_rc 2 "the output is also an input" export --format har -o "$T/a.warc.zst" "$T/a.warc.zst"
+expect_eq "export onto an input damaged it" "$("$TC" ls "$T/a.warc.zst")" "$ls_a"
 for sub in filter merge import export; do
     "$TC" "$sub" --help | grep -q "Usage: tapedeck-capture $sub" || td_fail "$sub --help"
 done
