@@ -53,7 +53,7 @@ static int parse_meta(const char *s, size_t n, int *type, char *id, size_t idsz,
     long long a = 0, b = 0;
     snprintf(fmt, sizeof fmt, "%%d %%%zus %%lld %%lld", idsz - 1);
     int k = sscanf(line, fmt, type, id, &a, &b);
-    if (k < 3 || *type < 1 || *type > 3)
+    if (k < 3 || *type < 1 || *type > 3 || a < 0)
         return -1;
     *ts = a;
     *lat = k == 4 ? b : 0;
@@ -125,8 +125,6 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
         it.raw = nl + 1;
         const char *sep = memmem(it.raw, (size_t)(data + n - it.raw), GOR_SEP, seplen);
         it.len = sep ? (size_t)(sep - it.raw) : (size_t)(data + n - it.raw);
-        if (!sep && it.len && it.raw[it.len - 1] == '\n')
-            it.len--; /* a last payload without its separator */
         off = sep ? (size_t)(sep - data) + seplen : n;
         if (type == 3)
             continue; /* a replayed response: not part of the recording */

@@ -190,10 +190,14 @@ static int apply_tapedeck(const har_ctx *c, json_t *t, exchange *x)
         return 0;
     x->conn_id = (uint64_t)int_at(t, "conn");
     x->conn_seq = (uint64_t)int_at(t, "seq");
-    if (int_at(t, "req_start_us"))
-        x->req_start_us = int_at(t, "req_start_us");
-    x->resp_first_us = int_at(t, "resp_first_us");
-    x->resp_end_us = int_at(t, "resp_end_us");
+    static const int64_t year_2286 = 10000000000000000; /* µs; later (or negative) is not a time */
+    int64_t start = int_at(t, "req_start_us"), first = int_at(t, "resp_first_us"), end = int_at(t, "resp_end_us");
+    if (start < 0 || start > year_2286 || first < 0 || first > year_2286 || end < 0 || end > year_2286)
+        return bad(c, "_tapedeck: a time out of range");
+    if (start)
+        x->req_start_us = start;
+    x->resp_first_us = first;
+    x->resp_end_us = end;
     const char *s;
     if ((s = str_at(t, "target_uri")) && exchange_set_str(&x->target_uri, s))
         return bad(c, "out of memory");
