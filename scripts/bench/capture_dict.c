@@ -207,7 +207,9 @@ static void run(const variant *v)
                                         "no checksum"};
     char extra[64];
     snprintf(extra, sizeof extra, "%s", v->ldm ? "LDM, windowLog 27" : v->fields ? v->fields : EXTRA[v->strip]);
-    if (v->fields)
+    if (v->fields && strlen(v->fields) > 80)
+        snprintf(extra, sizeof extra, "no digest/ids/dates/times");
+    else if (v->fields)
         snprintf(extra, sizeof extra, "no %.*s", (int)strcspn(v->fields + 5, ":|"), v->fields + 5);
     printf("  %-22s %5zu %5zu %3d  %-17s %8.1f %8.1f %6.3f %8.1f %7.1f\n", TNAME[v->t], v->t ? v->train : 0,
            v->t ? v->dict_kb : 0, v->level, extra, (double)out / ex,
