@@ -85,7 +85,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBREPLAY) $(LIBPROXY) $(L
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS) -lcmocka
 
 # Fuzz targets: a regression driver (plain main over the corpus) for `make test`, libFuzzer for `make fuzz`.
-$(BUILD)/tests/fuzz_%-regress: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/regress_driver.o $(LIBCAP)
+$(BUILD)/tests/fuzz_%-regress: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/regress_driver.o $(LIBREPLAY) $(LIBCAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
@@ -93,10 +93,12 @@ $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 fuzz:
-	$(MAKE) CC=clang SANITIZE=address,undefined BUILD=build/fuzz BIN=build/fuzz/bin build/fuzz/libtdcapture.a
+	$(MAKE) CC=clang SANITIZE=address,undefined BUILD=build/fuzz BIN=build/fuzz/bin build/fuzz/libtdcapture.a \
+	  build/fuzz/libtdreplay.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icaptures -I. -fsanitize=fuzzer,address,undefined $$f \
-	    build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; echo "built build/fuzz/$$n"; done
+	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
+	  echo "built build/fuzz/$$n"; done
 
 deps:
 	@scripts/install-deps
