@@ -50,13 +50,36 @@ static int inside(const char *outer, const char *inner)
     return !strncmp(outer, inner, n) && (inner[n] == '.' || inner[n] == '[');
 }
 
+void cmp_norm_where(const char *w, char *out, size_t outsz)
+{
+    size_t j = 0;
+    for (size_t i = 0; w[i] && j + 4 < outsz; i++) {
+        if (w[0] == '$' && w[i] == '[' && w[i + 1] >= '0' && w[i + 1] <= '9') {
+            size_t k = i + 1;
+            while (w[k] >= '0' && w[k] <= '9')
+                k++;
+            if (w[k] == ']') {
+                memcpy(out + j, "[*]", 3);
+                j += 3;
+                i = k;
+                continue;
+            }
+        }
+        out[j++] = w[i];
+    }
+    out[j] = '\0';
+}
+
 int cmp_is_noise(const cmp_list *noise, const char *where)
 {
     if (!noise)
         return 0;
+    /* Array positions do not matter: noise seen at $.items[3].ts is noise at $.items[0].ts too. */
+    char nw[512], nn[512];
+    cmp_norm_where(where, nw, sizeof nw);
     for (size_t i = 0; i < noise->n; i++) {
-        const char *w = noise->v[i].where;
-        if (!strcmp(w, where) || (w[0] == '$' && where[0] == '$' && (inside(w, where) || inside(where, w))))
+        cmp_norm_where(noise->v[i].where, nn, sizeof nn);
+        if (!strcmp(nn, nw) || (nn[0] == '$' && nw[0] == '$' && (inside(nn, nw) || inside(nw, nn))))
             return 1;
     }
     return 0;

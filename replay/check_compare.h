@@ -37,7 +37,10 @@ typedef struct cmp_cfg {
 int cmp_responses(decode_msg *exp, decode_msg *act, int body_trusted, const cmp_cfg *cfg,
                   correlate_ref *corr, cmp_list *out);
 void cmp_list_clear(cmp_list *l);
-/* 1 when `where` is a noise location: equal to one in noise, or one is inside the other. */
+/* "$.items[3].ts" -> "$.items[*].ts" (out cut to outsz). */
+void cmp_norm_where(const char *where, char *out, size_t outsz);
+/* 1 when `where` is a noise location: equal to one in noise, or one is inside the other, array
+ * positions aside ($.items[3].ts is noise when $.items[0].ts is). */
 int cmp_is_noise(const cmp_list *noise, const char *where);
 /* Moves entries of l that are noise into moved (appended); returns how many moved. */
 size_t cmp_split_noise(cmp_list *l, const cmp_list *noise, cmp_list *moved);

@@ -172,25 +172,9 @@ static void count(check_run *r, json_t *ep, const char *key)
         report_count(ep, key, 1);
 }
 
-/* "$.items[3].ts" -> "$.items[*].ts": noise found at one position of a list counts at every position. */
 static void norm_where(const char *w, char *out, size_t outsz)
 {
-    size_t j = 0;
-    for (size_t i = 0; w[i] && j + 4 < outsz; i++) {
-        if (w[0] == '$' && w[i] == '[' && w[i + 1] >= '0' && w[i + 1] <= '9') {
-            size_t k = i + 1;
-            while (w[k] >= '0' && w[k] <= '9')
-                k++;
-            if (w[k] == ']') {
-                memcpy(out + j, "[*]", 3);
-                j += 3;
-                i = k;
-                continue;
-            }
-        }
-        out[j++] = w[i];
-    }
-    out[j] = '\0';
+    cmp_norm_where(w, out, outsz);
 }
 
 static void add_route_noise(check_run *r, const char *route, const char *where)

@@ -61,6 +61,21 @@ check 1 baseline-regressed --target "http://127.0.0.1:$cand" --baseline "http://
 report_has baseline-regressed '{(d["route"], d["where"]) for d in r["diffs"]} == {("/api/trips/{id}", "$.distance")}'
 grep -q '\$.distance: expected 1.341, got "1.341 km"' "$T/baseline-regressed.out" || td_fail "regression not shown"
 
+# Noise inside lists: with wall-clock timestamps, every trip's createdAt/updatedAt differs from the
+# recording, at $.items[i].createdAt in the lists; the baseline shows it at some positions, which covers
+# all of them.
+start_svc --variant v1 --clock wall
+python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$SVC_PORT" --out "$T/wall.warc.zst" \
+    "$ROOT/tests/e2e/check/mydriving.json"
+sleep 1 # the candidate's clock is a second later than the recording's
+start_svc --variant v1 --clock wall; cand=$SVC_PORT
+start_svc --variant v1 --clock wall; base=$SVC_PORT
+rc=0
+"$BIN/tapedeck-replay" check "$T/wall.warc.zst" --no-progress --target "http://127.0.0.1:$cand" \
+    --baseline "http://127.0.0.1:$base" --report-json "$T/wall.json" >"$T/wall.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$T/wall.out" >&2; td_fail "wall: exit $rc, wanted 0"; }
+report_has wall '("GET", "/api/trips", "$.items[*].createdAt") in {(n["method"], n["route"], n["where"]) for n in r["noise"]}'
+
 # --ignore is the manual way: the same noise, declared.
 start_svc --variant noisy
 check 0 ignored --target "http://127.0.0.1:$SVC_PORT" --ignore '$..requestId' --ignore '$.serverTime'
