@@ -1,5 +1,6 @@
 /* tapedeck-proxy: the recording reverse proxy. Everything lives in proxy_*.c; this only maps the
  * command line to an exit status. */
+#include <malloc.h>
 #include <stdio.h>
 
 #include "proxy_config.h"
@@ -19,6 +20,11 @@ int main(int argc, char **argv)
         proxy_config_clear(&cfg);
         return 2;
     }
+    /* Bodies flow through short-lived evbuffer chains in worker threads: without this, glibc trims the
+     * worker arenas after almost every response (madvise + TLB shootdowns, a large share of the CPU).
+     * Memory stays capped by the per-connection and queue limits either way. */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     rc = proxy_server_run(&cfg);
     proxy_config_clear(&cfg);
     return rc;

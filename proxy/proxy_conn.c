@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "proxy_log.h"
 #include "tdtime.h"
@@ -33,6 +34,64 @@ up_target *pconn_current_target(proxy_wctx *w)
         plog(PLOG_INFO, "worker now sends new requests to %s", w->target->url);
     }
     return w->target;
+}
+
+static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit);
+
+void proxy_read_more(struct bufferevent *bev, size_t limit)
+{
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    size_t have = evbuffer_get_length(in);
+    if (fd < 0 || have >= limit)
+        return;
+    /* a socket bufferevent keeps the end of its input frozen so that only its own reads append;
+     * this is such a read, so open it for the duration */
+    evbuffer_unfreeze(in, 0);
+    read_into(in, fd, have, limit);
+    evbuffer_freeze(in, 0);
+}
+
+static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit)
+{
+    for (int rounds = 0; have < limit && rounds < 4; rounds++) {
+        size_t want = limit - have;
+        if (want > 256 * 1024)
+            want = 256 * 1024;
+        struct evbuffer_iovec v[2];
+        int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+        if (nv <= 0)
+            return;
+        struct iovec iov[2];
+        size_t room = 0;
+        for (int i = 0; i < nv; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+            room += v[i].iov_len;
+        }
+        ssize_t n = readv(fd, iov, nv);
+        if (n <= 0) {
+            evbuffer_commit_space(in, v, 0);
+            return; /* EAGAIN, EOF or an error: the bufferevent reports the last two */
+        }
+        size_t left = (size_t)n;
+        int used = 0;
+        for (int i = 0; i < nv && left > 0; i++, used++) {
+            if (v[i].iov_len > left)
+                v[i].iov_len = left;
+            left -= v[i].iov_len;
+        }
+        evbuffer_commit_space(in, v, used);
+        have += (size_t)n;
+        if ((size_t)n < room)
+            return; /* the socket is empty for now */
+    }
+}
+
+void proxy_tune_bev(struct bufferevent *bev, size_t high)
+{
+    bufferevent_set_max_single_write(bev, high * 2);
+    bufferevent_set_max_single_read(bev, high);
 }
 
 /* ---- parser callbacks: note what happened, act after execute returns ---- */
@@ -428,6 +487,8 @@ static void conn_read(struct bufferevent *bev, void *ctx)
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
+    if (c->rstate == RQ_BODY || c->tunnel)
+        proxy_read_more(bev, c->w->cfg->buffer_high);
     if (c->tunnel) {
         relay_tunnel_from_client(c);
         return;
@@ -552,6 +613,7 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->buffer_high);
+    proxy_tune_bev(c->bev, cfg->buffer_high);
     bufferevent_setwatermark(c->bev, EV_WRITE, cfg->buffer_high / 2, 0);
     struct timeval tv = us_tv(cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, &tv, NULL);

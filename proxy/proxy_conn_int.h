@@ -74,6 +74,12 @@ int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len,
                         unsigned trunc_flag);
 void pconn_record_finish(pconn *c, const char *error); /* push c->x (if any) to the recorder */
 
+/* libevent 2.1 reads at most 4 KiB per wakeup; this tops the input of bev up from its socket in
+ * larger reads, up to limit bytes buffered. EOF and errors are left for the bufferevent to see. */
+void proxy_read_more(struct bufferevent *bev, size_t limit);
+/* Larger single writes than libevent's 16 KiB default. */
+void proxy_tune_bev(struct bufferevent *bev, size_t high);
+
 /* proxy_relay.c */
 int relay_start(pconn *c);       /* pick or open an upstream connection for the request in c */
 /* Parse and forward buffered response bytes. Returns 1 when the exchange ended (c may be gone). */

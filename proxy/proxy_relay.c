@@ -48,6 +48,7 @@ static void attach(pconn *c, upconn *u)
     c->up_connected = u->reused;
     bufferevent_setcb(u->bev, relay_read, relay_write, relay_event, c);
     bufferevent_setwatermark(u->bev, EV_READ, 0, cfg->buffer_high);
+    proxy_tune_bev(u->bev, cfg->buffer_high);
     bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
     struct timeval rd = us_tv(cfg->upstream_timeout_us);
     struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
@@ -337,7 +338,9 @@ void relay_tunnel_from_client(pconn *c)
 
 static void relay_read(struct bufferevent *bev, void *ctx)
 {
-    relay_process(ctx);
+    pconn *c = ctx;
+    proxy_read_more(bev, c->w->cfg->buffer_high);
+    relay_process(c);
 }
 
 static void relay_write(struct bufferevent *bev, void *ctx)

@@ -146,7 +146,14 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->ctx.rnd = (uint64_t)tdtime_now_us() ^ ((uint64_t)(idx + 1) << 40) ^ 0x2545F4914F6CDD1Dull;
     w->ctx.owner = w;
     w->ctx.on_conn_closed = worker_check_done;
-    w->ctx.base = event_base_new();
+    /* The changelist folds the enable/disable pairs bufferevents make within one loop turn (write
+     * interest on every forwarded chunk) into at most one epoll_ctl. */
+    struct event_config *ec = event_config_new();
+    if (ec) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        w->ctx.base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
     if (!w->ctx.base) {
         snprintf(err, errlen, "cannot create an event loop");
         evutil_closesocket(listen_fd);
