@@ -362,6 +362,13 @@ int check_main(int argc, char **argv)
         if (prog)
             event_add(prog, &tv);
     }
+    if (r.n_items == r.n_skipped) {
+        /* An empty gate would pass without looking at anything: most likely a wrong filter or file. */
+        fprintf(stderr, "tapedeck-replay check: nothing to replay: %zu exchange%s in the capture, none selected "
+                        "(filters --method/--path, or no recorded response to compare with)\n",
+                r.n_items, r.n_items == 1 ? "" : "s");
+        goto out;
+    }
     r.t0_us = tdtime_mono_us();
     start_next_groups(&r);
     if (r.active_groups && !r.fatal[0])

@@ -100,6 +100,8 @@ dead=$(td_free_port)
 check 2 unreachable --target "http://127.0.0.1:$dead"
 grep -q "127.0.0.1:$dead" "$T/unreachable.err" || td_fail "unreachable: the address is not named"
 grep -qi "connect" "$T/unreachable.err" || td_fail "unreachable: no reason given"
+check 2 nothing --target "http://127.0.0.1:$dead" --path '^/nowhere'
+grep -q "nothing to replay: 18 exchanges" "$T/nothing.err" || td_fail "an empty selection is not explained"
 check 2 badflag --target "http://127.0.0.1:$dead" --ignore 'a.b'
 grep -q "bad JSONPath 'a.b'" "$T/badflag.err" || td_fail "bad --ignore not explained"
 rc=0; "$BIN/tapedeck-replay" check "$T/nope.warc.zst" --target "http://127.0.0.1:$dead" 2>"$T/nofile.err" || rc=$?
