@@ -21,6 +21,10 @@ static void item_done(check_run *r, check_item *it)
 {
     check_item_finish(r, it);
     r->n_finished++;
+    /* Judged: the recorded response is not needed any more. */
+    free(it->x->response);
+    it->x->response = NULL;
+    it->x->response_len = 0;
     for (int c = 0; c < COPY_N; c++) {
         free(it->copy[c].raw);
         it->copy[c].raw = NULL;

@@ -74,6 +74,11 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
     if (route_normalise(it->target, it->route, sizeof it->route) < 0)
         snprintf(it->route, sizeof it->route, "(long path)");
     httpmsg_clear(&m);
+    /* The raw request is not needed any more (the parts above are what is sent): free it now, so a
+     * large capture costs its responses and one copy of its requests, not two. */
+    free(x->request);
+    x->request = NULL;
+    x->request_len = 0;
 
     /* Filters, then what cannot be compared. */
     int keep = o->n_methods == 0;
