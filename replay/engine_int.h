@@ -1,0 +1,65 @@
+/* engine_int: the engine's internals shared by engine.c (the multi handle on the event loop) and
+ * engine_xfer.c (one transfer: its easy handle, buffers and callbacks). Not a public interface. */
+#ifndef TAPEDECK_ENGINE_INT_H
+#define TAPEDECK_ENGINE_INT_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+#define ENGINE_DEFAULT_MAX_RESPONSE (64u * 1024 * 1024)
+
+typedef struct xfer {
+    struct xfer *next_free;
+    struct xfer *prev_active, *next_active; /* in engine.active while in flight */
+    engine *eng;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *buf; /* raw response: head, then body */
+    size_t len, cap;
+    size_t head_len;
+    int in_body; /* body bytes arrived: header lines now are trailers */
+    char *url;
+    size_t url_cap;
+    char *body; /* request body copy */
+    size_t body_cap;
+    char method[24];
+    int64_t sent_us, first_byte_us;
+    int too_big;
+    engine_done_fn done;
+    void *user;
+    char errbuf[CURL_ERROR_SIZE];
+} xfer;
+
+typedef struct sockctx {
+    struct event *ev;
+    engine *eng;
+    curl_socket_t fd;
+} sockctx;
+
+struct engine {
+    struct event_base *base;
+    CURLM *multi;
+    struct event *timer;
+    engine_opts opts;
+    char *base_url; /* opts.target without a trailing '/' */
+    size_t base_len;
+    xfer *free_list;
+    xfer *active; /* in flight, so engine_free can cancel them */
+    size_t inflight;
+    int curl_inited;
+    /* libcurl before 8.0 breaks a reused prior-knowledge HTTP/2 connection ("Error in the HTTP2 framing
+     * layer", curl issue 10634): there, h2c gets a fresh connection per request. Slower, but right. */
+    int h2c_no_reuse;
+};
+
+/* engine_xfer.c */
+xfer *engine_xfer_get(engine *e);          /* from the free list, or a new one set up for e; NULL on OOM */
+void engine_xfer_put(engine *e, xfer *xf); /* back to the free list */
+void engine_xfer_destroy(xfer *xf);
+/* Resets xf for req and sets URL, headers, method and body on its easy handle. 0 or -1 (OOM). */
+int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req);
+
+#endif
