@@ -18,6 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
 #include "replay/engine.h"
 
 typedef struct fixture {
@@ -259,6 +262,74 @@ static void bad_target_is_refused(void **state)
     engine_free(NULL);
 }
 
+/* A raw server: every request (once its head is in) gets the canned bytes, then the connection closes. */
+static const char *canned;
+
+static void raw_written(struct bufferevent *bev, void *ctx)
+{
+    (void)ctx;
+    bufferevent_free(bev); /* all written: close (BEV_OPT_CLOSE_ON_FREE) */
+}
+
+static void raw_read(struct bufferevent *bev, void *ctx)
+{
+    (void)ctx;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (evbuffer_search(in, "\r\n\r\n", 4, NULL).pos < 0)
+        return; /* head not complete yet */
+    evbuffer_drain(in, evbuffer_get_length(in));
+    bufferevent_setcb(bev, NULL, raw_written, NULL, NULL);
+    bufferevent_write(bev, canned, strlen(canned));
+}
+
+static void raw_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *ctx)
+{
+    (void)sa;
+    (void)len;
+    (void)ctx;
+    struct bufferevent *bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev, raw_read, NULL, NULL, NULL);
+    bufferevent_enable(bev, EV_READ);
+}
+
+static void interim_and_close_delimited(void **state)
+{
+    fixture *f = *state;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct evconnlistener *l = evconnlistener_new_bind(f->base, raw_accept, NULL, LEV_OPT_CLOSE_ON_FREE |
+                                                       LEV_OPT_REUSEABLE, -1, (struct sockaddr *)&sa, sizeof sa);
+    assert_non_null(l);
+    socklen_t sl = sizeof sa;
+    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sa, &sl);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    static const struct {
+        const char *reply, *want_raw;
+        int status;
+    } cases[] = {
+        /* interim responses are dropped: raw holds the final response only */
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200},
+        /* a body delimited by the close */
+        {"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
+         "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", 200},
+        {"HTTP/1.1 204 No Content\r\nX-A: b\r\n\r\n", "HTTP/1.1 204 No Content\r\nX-A: b\r\n\r\n", 204},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        canned = cases[i].reply;
+        result res = {0};
+        engine_request rq = {.method = "GET", .target = "/x"};
+        run_one(f, url, &rq, &res);
+        assert_true(res.ok);
+        assert_int_equal(res.status, cases[i].status);
+        assert_string_equal(res.raw, cases[i].want_raw);
+        assert_int_equal(res.head_len, strstr(cases[i].want_raw, "\r\n\r\n") + 4 - cases[i].want_raw);
+        free(res.raw);
+    }
+    evconnlistener_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_connection_is_connect_error, setup, teardown),
         cmocka_unit_test_setup_teardown(many_requests_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_target_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(interim_and_close_delimited, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
