@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     /* Bodies flow through short-lived evbuffer chains in worker threads: without this, glibc trims the
      * worker arenas after almost every response (madvise + TLB shootdowns, a large share of the CPU).
      * Memory stays capped by the per-connection and queue limits either way. */
-    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     rc = proxy_server_run(&cfg);
     proxy_config_clear(&cfg);

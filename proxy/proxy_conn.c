@@ -43,7 +43,9 @@ void proxy_read_more(struct bufferevent *bev, size_t limit)
     struct evbuffer *in = bufferevent_get_input(bev);
     evutil_socket_t fd = bufferevent_getfd(bev);
     size_t have = evbuffer_get_length(in);
-    if (fd < 0 || have >= limit)
+    /* libevent read less than its 4 KiB: the socket had no more, so skip the syscall (and do not
+     * reserve a large chain for a small message) */
+    if (fd < 0 || have >= limit || have < 4096)
         return;
     /* a socket bufferevent keeps the end of its input frozen so that only its own reads append;
      * this is such a read, so open it for the duration */
@@ -86,6 +88,19 @@ static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size
         if ((size_t)n < room)
             return; /* the socket is empty for now */
     }
+}
+
+void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n)
+{
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (connected && fd >= 0 && n > 0 && evbuffer_get_length(out) == 0) {
+        int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
+        if (w > 0)
+            n -= (size_t)w; /* an error is left for the bufferevent's own write to report */
+    }
+    if (n > 0)
+        evbuffer_remove_buffer(src, out, n);
 }
 
 void proxy_tune_bev(struct bufferevent *bev, size_t high)
@@ -358,18 +373,27 @@ static void reject(pconn *c, int st)
         proxy_exchange_free(c->x);
         c->x = NULL;
     }
-    pconn_send_error(c, status, httpmsg_parser_error(c->rq));
+    pconn_send_error(c, status, c->rq ? httpmsg_parser_error(c->rq) : "bad request");
 }
 
 /* ---- request flow ---- */
 
-static void request_start(pconn *c)
+/* Parsers exist only while a connection has an exchange going: an idle keep-alive connection then
+ * costs a few hundred bytes instead of a few KiB. Returns -1 out of memory. */
+static int request_start(pconn *c)
 {
+    if (!c->rq) {
+        httpmsg_limits lim = {.max_head = c->w->cfg->max_head};
+        c->rq = httpmsg_parser_new(HTTPMSG_REQUEST, &rq_callbacks, c, &lim);
+        if (!c->rq)
+            return -1;
+    }
     c->rstate = RQ_HEAD;
     c->t0_mono = tdtime_mono_us();
     c->t0_wall = tdtime_now_us();
     struct timeval tv = us_tv(c->w->cfg->header_timeout_us);
     evtimer_add(c->hdr_timer, &tv);
+    return 0;
 }
 
 /* The head is accepted: decide recording, pick the upstream, forward the held bytes. Returns 1 when
@@ -416,7 +440,10 @@ int pconn_parse(pconn *c)
                 evbuffer_drain(in, 1);
                 continue;
             }
-            request_start(c);
+            if (request_start(c) != 0) {
+                pconn_free(c, "out of memory");
+                return 1;
+            }
         }
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -473,8 +500,12 @@ void pconn_exchange_done(pconn *c)
     httpmsg_parser_resume(c->rq);
     if (pconn_parse(c))
         return;
-    if (c->rstate == RQ_IDLE && c->client_eof)
-        pconn_finish_close(c);
+    if (c->rstate == RQ_IDLE) {
+        httpmsg_parser_free(c->rq);
+        c->rq = NULL;
+        if (c->client_eof)
+            pconn_finish_close(c);
+    }
 }
 
 /* ---- bufferevent callbacks ---- */
@@ -575,8 +606,6 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     }
     c->w = w;
     c->id = atomic_fetch_add(&pconn_next_id, 1);
-    httpmsg_limits lim = {.max_head = cfg->max_head};
-    c->rq = httpmsg_parser_new(HTTPMSG_REQUEST, &rq_callbacks, c, &lim);
     c->hold = evbuffer_new();
     c->rhold = evbuffer_new();
     c->replay = evbuffer_new();
@@ -591,7 +620,7 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     w->conns = c;
     w->n_conns++;
     pm_conn_open(w->m);
-    if (!c->rq || !c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->bev) {
+    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->bev) {
         plog(PLOG_ERROR, "out of memory accepting a connection");
         pconn_free(c, NULL);
         return -1;

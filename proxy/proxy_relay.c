@@ -134,7 +134,7 @@ void relay_send(pconn *c, struct evbuffer *src, size_t n)
             }
         }
     }
-    evbuffer_remove_buffer(src, bufferevent_get_output(c->up->bev), n);
+    proxy_send(c->up->bev, c->up_connected, src, n);
 }
 
 void relay_release(pconn *c, int reusable)
@@ -204,12 +204,8 @@ static void response_done(pconn *c, int by_eof)
         relay_tunnel_start(c);
         return;
     }
-    if (reusable) {
-        httpmsg_parser_resume(c->rs);
-    } else {
-        httpmsg_parser_free(c->rs); /* a fresh one for the next exchange */
-        c->rs = NULL;
-    }
+    httpmsg_parser_free(c->rs); /* a fresh one for the next exchange; idle connections hold none */
+    c->rs = NULL;
     relay_release(c, reusable);
     pconn_exchange_done(c);
 }
@@ -285,7 +281,7 @@ int relay_process(pconn *c)
             }
             c->to_client += hl;
             pm_bytes(c->w->m, 0, hl);
-            evbuffer_add_buffer(out, c->rhold);
+            proxy_send(c->bev, 1, c->rhold, hl);
             if (interim) {
                 httpmsg_parser_resume(c->rs);
                 continue;
@@ -297,7 +293,7 @@ int relay_process(pconn *c)
                                     EXCHANGE_TRUNC_RESPONSE);
             c->to_client += (uint64_t)n;
             pm_bytes(c->w->m, 0, (uint64_t)n);
-            evbuffer_remove_buffer(in, out, (size_t)n);
+            proxy_send(c->bev, 1, in, (size_t)n);
         }
         if (c->ev_rdone) {
             response_done(c, 0);
