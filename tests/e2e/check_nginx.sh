@@ -28,9 +28,11 @@ cat >"$T/script.json" <<'EOF2'
 [{"conn": 1, "path": "/trips.json", "headers": {"Accept-Encoding": "gzip"}},
  {"conn": 1, "path": "/notes.txt", "headers": {"Accept-Encoding": "gzip"}},
  {"conn": 2, "path": "/blob.bin", "headers": {"Accept-Encoding": "gzip"}},
- {"conn": 2, "path": "/trips.json", "headers": {"Accept-Encoding": "gzip, deflate"}}]
+ {"conn": 2, "path": "/trips.json", "headers": {"Accept-Encoding": "gzip, deflate"}},
+ {"conn": 3, "path": "/token", "headers": {"X-Token": "recorded-token"}}]
 EOF2
-TYPES='types { application/json json; text/plain txt; application/octet-stream bin; }'
+TYPES='types { application/json json; text/plain txt; application/octet-stream bin; }
+  location = /token { default_type text/plain; return 200 "token=$http_x_token\n"; }'
 GZ="gzip on; gzip_types application/json text/plain; gzip_min_length 1; add_header X-Build one;"
 gz=$(td_free_port); td_nginx "$gz" "$T/a" "$TYPES $GZ"
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 -keyout "$T/key.pem" -out "$T/cert.pem" \
@@ -46,7 +48,7 @@ python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$gz" --o
 zstdcat "$T/rec.warc.zst" >"$T/rec.warc"
 grep -qa "Content-Encoding: gzip" "$T/rec.warc" || td_fail "capture: no gzip response"
 grep -qa "Transfer-Encoding: chunked" "$T/rec.warc" || td_fail "capture: no chunked response"
-[ "$(grep -ac '^HTTP/1.1 200 OK' "$T/rec.warc")" = 4 ] || td_fail "capture: not four 200 responses"
+[ "$(grep -ac '^HTTP/1.1 200 OK' "$T/rec.warc")" = 5 ] || td_fail "capture: not five 200 responses"
 
 check() { # expected-exit name args...
     local want=$1 name=$2 rc=0
@@ -63,9 +65,13 @@ grep -q '"GET /trips.json HTTP/2.0" 200' "$T/nginx-$plain/logs/access.log" || td
 # HTTPS: HTTP/1.1 unless --http2 (then h2 by ALPN); a certificate that does not verify is trouble (exit 2).
 check 0 tls --target "https://127.0.0.1:$tls" --insecure
 check 0 tls-h2 --target "https://127.0.0.1:$tls" --insecure --http2
-[ "$(grep -c 'HTTP/2.0" 200' "$T/nginx-$plain/logs/access.log")" = 8 ] || td_fail "tls-h2: not 4 + 4 HTTP/2 requests"
+[ "$(grep -c 'HTTP/2.0" 200' "$T/nginx-$plain/logs/access.log")" = 10 ] || td_fail "tls-h2: not 5 + 5 HTTP/2 requests"
 check 2 tls-unverified --target "https://127.0.0.1:$tls"
 grep -qi "certificate" "$T/tls-unverified.err" || td_fail "tls-unverified: the reason is not given"
+# --set-header replaces the recorded header (nginx echoes it in /token's body).
+check 1 set-header --target "http://127.0.0.1:$gz" --set-header 'X-Token: test-token'
+grep -q 'body: expected at byte 6: token=recorded-token\\n, got at byte 6: token=test-token\\n' \
+    "$T/set-header.out" || td_fail "set-header: the replaced header did not reach the target"
 # Headers: compared only when asked, and not when ignored.
 check 1 header --target "http://127.0.0.1:$plain" --compare-header X-Build
 grep -q 'header:X-Build: expected one, got two' "$T/header.out" || td_fail "header diff not shown"
