@@ -28,6 +28,15 @@ static void active_unlink(engine *e, xfer *xf)
     e->inflight--;
 }
 
+void engine_finish(engine *e, xfer *xf, engine_response *r)
+{
+    active_unlink(e, xf);
+    engine_done_fn done = xf->done;
+    void *user = xf->user;
+    done(user, r);
+    engine_xfer_put(e, xf); /* after the callback: r points into xf */
+}
+
 static void reap(engine *e)
 {
     CURLMsg *msg;
@@ -40,7 +49,6 @@ static void reap(engine *e)
         xfer *xf = NULL;
         curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&xf);
         curl_multi_remove_handle(e->multi, c);
-        active_unlink(e, xf);
 
         engine_response r;
         memset(&r, 0, sizeof r);
@@ -74,10 +82,7 @@ static void reap(engine *e)
                            : rc == CURLE_OPERATION_TIMEDOUT ? ENGINE_ERR_TIMEOUT
                                                             : ENGINE_ERR_OTHER;
         }
-        engine_done_fn done = xf->done;
-        void *user = xf->user;
-        done(user, &r);
-        engine_xfer_put(e, xf); /* after the callback: r points into xf */
+        engine_finish(e, xf, &r);
     }
 }
 
@@ -198,6 +203,11 @@ engine *engine_new(struct event_base *base, const engine_opts *opts, char *err, 
     e->opts.target = e->base_url;
     if (e->opts.http2 && strncasecmp(e->base_url, "https:", 6) && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
         e->h2c_no_reuse = 1;
+    /* http:// without HTTP/2 takes the native path unless TAPEDECK_ENGINE=curl asks for libcurl. */
+    const char *force = getenv("TAPEDECK_ENGINE");
+    e->native = !strncasecmp(e->base_url, "http://", 7) && !e->opts.http2 && !(force && !strcmp(force, "curl"));
+    if (e->native)
+        return engine_h1_init(e, err, errlen) < 0 ? (engine_free(e), NULL) : e;
     e->multi = curl_multi_init();
     e->timer = evtimer_new(base, on_timer, e);
     if (!e->multi || !e->timer)
@@ -223,6 +233,14 @@ void engine_free(engine *e)
 {
     if (!e)
         return;
+    if (e->native) {
+        engine_h1_free(e); /* connections closed; the transfers are still on the active list */
+        while (e->active) {
+            xfer *xf = e->active;
+            active_unlink(e, xf);
+            engine_xfer_destroy(xf);
+        }
+    }
     if (e->multi) {
         /* In-flight transfers: detach and destroy without calling back. */
         while (e->active) {
@@ -245,7 +263,6 @@ void engine_free(engine *e)
     free(e);
 }
 
-/* Copy n bytes into a growable field. 0 or -1. */
 int engine_submit(engine *e, const engine_request *req, engine_done_fn done, void *user)
 {
     if (!e || !req || !req->method || !req->target || !done)
@@ -253,6 +270,21 @@ int engine_submit(engine *e, const engine_request *req, engine_done_fn done, voi
     xfer *xf = engine_xfer_get(e);
     if (!xf)
         return -1;
+    if (e->native) {
+        xf->done = done;
+        xf->user = user;
+        xf->prev_active = NULL;
+        xf->next_active = e->active;
+        if (e->active)
+            e->active->prev_active = xf;
+        e->active = xf;
+        e->inflight++;
+        if (engine_h1_submit(e, xf, req) < 0) {
+            active_unlink(e, xf);
+            goto fail;
+        }
+        return 0;
+    }
     if (engine_xfer_prepare(e, xf, req) < 0)
         goto fail;
     xf->done = done;

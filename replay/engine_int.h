@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "engine.h"
 
@@ -31,7 +32,16 @@ typedef struct xfer {
     engine_done_fn done;
     void *user;
     char errbuf[CURL_ERROR_SIZE];
+    /* native HTTP/1.1 path (engine_h1.c) */
+    struct xfer *next_queued;  /* waiting for a connection */
+    char *req;                 /* the request, serialised */
+    size_t req_len, req_cap;
+    size_t msg_start;          /* where the current message starts in buf (interim ones are cut out) */
+    int status, version, interim, keep_alive, retried;
+    int head_seen; /* 1: the head of the current message is in; 2: the message is complete */
 } xfer;
+
+typedef struct h1conn h1conn;
 
 typedef struct sockctx {
     struct event *ev;
@@ -53,6 +63,16 @@ struct engine {
     /* libcurl before 8.0 breaks a reused prior-knowledge HTTP/2 connection ("Error in the HTTP2 framing
      * layer", curl issue 10634): there, h2c gets a fresh connection per request. Slower, but right. */
     int h2c_no_reuse;
+    /* Native HTTP/1.1 path for http:// without --http2: plain sockets on the loop, requests serialised
+     * once, responses framed by httpmsg; libcurl's per-request cost (option handling, a poll to check
+     * a pooled connection, another after each send) is what the load gate cannot afford. */
+    int native;
+    struct sockaddr_storage addr;
+    int addr_len;
+    char hostport[300];  /* for the Host header */
+    char *path_prefix;   /* target URL path without the trailing '/' ("" for none) */
+    h1conn *conns;       /* max_connections slots */
+    xfer *queue_head, *queue_tail;
 };
 
 /* engine_xfer.c */
@@ -61,5 +81,12 @@ void engine_xfer_put(engine *e, xfer *xf); /* back to the free list */
 void engine_xfer_destroy(xfer *xf);
 /* Resets xf for req and sets URL, headers, method and body on its easy handle. 0 or -1 (OOM). */
 int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req);
+
+/* engine_h1.c */
+int engine_h1_init(engine *e, char *err, size_t errlen); /* resolves the target, allocates the slots */
+void engine_h1_free(engine *e);                           /* closes connections, drops queued work */
+int engine_h1_submit(engine *e, xfer *xf, const engine_request *req);
+/* engine.c: a transfer is done (ok or not): call back, recycle. r is filled by the caller. */
+void engine_finish(engine *e, xfer *xf, engine_response *r);
 
 #endif

@@ -94,6 +94,8 @@ xfer *engine_xfer_get(engine *e)
     if (!xf)
         return NULL;
     xf->eng = e;
+    if (e->native)
+        return xf; /* the native path needs no easy handle */
     xf->easy = curl_easy_init();
     if (!xf->easy) {
         free(xf);
@@ -137,11 +139,13 @@ void engine_xfer_destroy(xfer *xf)
 {
     if (!xf)
         return;
-    curl_easy_cleanup(xf->easy);
+    if (xf->easy)
+        curl_easy_cleanup(xf->easy);
     curl_slist_free_all(xf->headers);
     free(xf->buf);
     free(xf->url);
     free(xf->body);
+    free(xf->req);
     free(xf);
 }
 

@@ -1,0 +1,536 @@
+/* engine_h1: the native HTTP/1.1 path for http:// targets. Each connection slot is a non-blocking socket
+ * on the caller's loop carrying one request at a time (keep-alive, no pipelining): its read event stays
+ * registered while it lives, a request is serialised once and sent straight away (the write event only
+ * when the socket is full), the response is received straight into the transfer's buffer and framed by
+ * httpmsg's streaming parser while the raw bytes stay as they came (interim 1xx responses cut out). Per
+ * request that is one send and one or two recv: no epoll_ctl, no poll. A request that meets a pooled connection
+ * the server has closed in the meantime is retried once on a fresh one, as libcurl does. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "httpmsg.h"
+#include "tdtime.h"
+
+struct h1conn {
+    engine *e;
+    evutil_socket_t fd;      /* -1: not connected */
+    struct event *rev;       /* readable: persistent while connected (no epoll_ctl per request) */
+    struct event *wev;       /* writable: only while connecting or after a partial write */
+    struct event *timer;     /* the current request's timeout */
+    httpmsg_parser *parser;
+    xfer *cur;
+    size_t sent;             /* bytes of cur's request written */
+    int connecting;          /* connect not confirmed yet */
+    int served;              /* requests completed on this connection (a reused one may be stale) */
+};
+
+static void conn_close(h1conn *c)
+{
+    if (c->fd >= 0) {
+        event_del(c->rev);
+        event_del(c->wev);
+        evutil_closesocket(c->fd);
+    }
+    c->fd = -1;
+    httpmsg_parser_free(c->parser); /* its state belongs to this connection's byte stream */
+    c->parser = NULL;
+    c->connecting = 0;
+    c->served = 0;
+    if (c->timer)
+        evtimer_del(c->timer);
+}
+
+static void dispatch(engine *e);
+
+/* The transfer on c ends (ok or not); the connection is kept when it may be. */
+static void conn_done(h1conn *c, int ok, engine_error_kind kind, const char *why, int keep)
+{
+    engine *e = c->e;
+    xfer *xf = c->cur;
+    c->cur = NULL;
+    evtimer_del(c->timer);
+    if (!keep)
+        conn_close(c);
+    else
+        c->served++;
+    engine_response r;
+    memset(&r, 0, sizeof r);
+    r.sent_us = xf->sent_us;
+    r.first_byte_us = xf->first_byte_us;
+    r.done_us = tdtime_mono_us();
+    char err[600];
+    if (ok) {
+        r.ok = 1;
+        r.status = xf->status;
+        r.http_version = xf->version == 10 ? 10 : 11;
+        r.raw = xf->buf ? xf->buf : "";
+        r.raw_len = xf->len;
+        r.head_len = xf->head_len;
+    } else {
+        snprintf(err, sizeof err, "%s %s%s: %s", xf->method, e->base_url, xf->url ? xf->url : "", why);
+        r.error = err;
+        r.error_kind = kind;
+    }
+    engine_finish(e, xf, &r);
+    dispatch(e);
+}
+
+static int on_head(void *ctx, const httpmsg_head *h)
+{
+    h1conn *c = ctx;
+    xfer *xf = c->cur;
+    xf->status = h->status;
+    xf->head_len = h->head_len;
+    xf->keep_alive = h->keep_alive;
+    xf->version = h->http_major * 10 + h->http_minor;
+    xf->interim = h->status >= 100 && h->status < 200 && h->status != 101;
+    xf->head_seen = 1;
+    return xf->interim || h->status == 101 ? 1 : 0;
+}
+
+static int on_complete_mark(void *ctx)
+{
+    h1conn *c = ctx;
+    c->cur->head_seen = 2; /* and pause: on_readable looks at where the message ended */
+    return 1;
+}
+
+static const httpmsg_callbacks h1_callbacks = {on_head, NULL, on_complete_mark};
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    h1conn *c = arg;
+    char why[96];
+    snprintf(why, sizeof why, "Operation timed out after %ld milliseconds", c->e->opts.timeout_ms);
+    conn_done(c, 0, ENGINE_ERR_TIMEOUT, why, 0);
+}
+
+/* Write the current transfer's request on c (connecting first when needed). 0 or -1 (why set). */
+static int conn_start(h1conn *c, const char **why);
+
+static void retry_or_fail(h1conn *c, engine_error_kind kind, const char *why)
+{
+    xfer *xf = c->cur;
+    /* A pooled connection the server closed while idle: nothing of the response came; once more on a
+     * fresh connection. */
+    if (c->served > 0 && !xf->retried && xf->len == 0 && kind != ENGINE_ERR_TIMEOUT) {
+        xf->retried = 1;
+        conn_close(c);
+        const char *w2 = NULL;
+        if (conn_start(c, &w2) == 0)
+            return;
+        why = w2 ? w2 : why;
+    }
+    conn_done(c, 0, c->connecting ? ENGINE_ERR_CONNECT : kind, why, 0);
+}
+
+/* The peer closed (n == 0 from recv) or the socket failed (err != 0). */
+static void conn_broken(h1conn *c, int err)
+{
+    if (!c->cur) { /* an idle connection closed by the server */
+        conn_close(c);
+        return;
+    }
+    if (!err && c->cur->head_seen) {
+        /* a body delimited by the close */
+        if (httpmsg_parser_eof(c->parser) == 0 && c->cur->head_seen == 2) {
+            conn_done(c, 1, ENGINE_ERR_NONE, NULL, 0);
+            return;
+        }
+        conn_done(c, 0, ENGINE_ERR_OTHER, "connection closed inside the response", 0);
+        return;
+    }
+    char why[512];
+    if (c->connecting)
+        snprintf(why, sizeof why, "Failed to connect to %s: %s", c->e->hostport,
+                 err ? evutil_socket_error_to_string(err) : "connection closed");
+    else
+        snprintf(why, sizeof why, "%s", !err ? "Empty reply from server (connection closed)"
+                                             : evutil_socket_error_to_string(err));
+    retry_or_fail(c, ENGINE_ERR_OTHER, why);
+}
+
+/* Write what is left of the request; arm the write event when the socket is full. */
+static void conn_flush(h1conn *c)
+{
+    xfer *xf = c->cur;
+    while (c->sent < xf->req_len) {
+        ssize_t n = send(c->fd, xf->req + c->sent, xf->req_len - c->sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->sent += (size_t)n;
+            continue;
+        }
+        int err = evutil_socket_geterror(c->fd);
+        if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)) {
+            event_add(c->wev, NULL);
+            return;
+        }
+        conn_broken(c, err ? err : EPIPE);
+        return;
+    }
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    h1conn *c = arg;
+    if (c->connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err) {
+            conn_broken(c, err);
+            return;
+        }
+        c->connecting = 0;
+        event_add(c->rev, NULL);
+    }
+    if (c->cur)
+        conn_flush(c);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    h1conn *c = arg;
+    xfer *xf = c->cur;
+    if (!xf) { /* an idle connection: only its close (or junk, equally fatal) can arrive */
+        conn_close(c);
+        return;
+    }
+    size_t want = 16384;
+    if (xf->len + want + 1 > xf->cap) {
+        size_t ncap = xf->cap ? xf->cap : 4096;
+        while (ncap < xf->len + want + 1)
+            ncap *= 2;
+        char *p = realloc(xf->buf, ncap);
+        if (!p) {
+            conn_done(c, 0, ENGINE_ERR_OTHER, "out of memory", 0);
+            return;
+        }
+        xf->buf = p;
+        xf->cap = ncap;
+    }
+    ssize_t n = recv(fd, xf->buf + xf->len, xf->cap - xf->len - 1, 0);
+    if (n < 0) {
+        int err = evutil_socket_geterror(fd);
+        if (!(err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+            conn_broken(c, err);
+        return;
+    }
+    if (n == 0) {
+        conn_broken(c, 0);
+        return;
+    }
+    if (!xf->first_byte_us)
+        xf->first_byte_us = tdtime_mono_us();
+    size_t from = xf->len;
+    xf->len += (size_t)n;
+    if (xf->len > c->e->opts.max_response) {
+        conn_done(c, 0, ENGINE_ERR_OTHER, "response larger than the limit", 0);
+        return;
+    }
+    while (from < xf->len) {
+        ssize_t k = httpmsg_parser_execute(c->parser, xf->buf + from, xf->len - from);
+        if (k < 0) {
+            char why[200];
+            snprintf(why, sizeof why, "bad response: %s", httpmsg_parser_error(c->parser));
+            conn_done(c, 0, ENGINE_ERR_OTHER, why, 0);
+            return;
+        }
+        size_t end = from + (size_t)k;
+        if (xf->head_seen != 2)
+            return; /* all consumed, the message goes on */
+        if (xf->interim) {
+            /* cut the 1xx out: the raw response is the final one only */
+            memmove(xf->buf + xf->msg_start, xf->buf + end, xf->len - end);
+            xf->len -= end - xf->msg_start;
+            from = xf->msg_start;
+            xf->head_seen = 0;
+            xf->interim = 0;
+            httpmsg_parser_resume(c->parser);
+            continue;
+        }
+        /* the final response; anything after it was not asked for */
+        int keep = xf->keep_alive && end == xf->len && xf->status != 101;
+        xf->len = end;
+        httpmsg_parser_resume(c->parser);
+        conn_done(c, 1, ENGINE_ERR_NONE, NULL, keep);
+        return;
+    }
+}
+
+static int conn_start(h1conn *c, const char **why)
+{
+    engine *e = c->e;
+    xfer *xf = c->cur;
+    /* One parser per connection, reused from response to response (it is dropped with the
+     * connection, so one that stopped on an error never sees another byte). */
+    if (!c->parser && !(c->parser = httpmsg_parser_new(HTTPMSG_RESPONSE, &h1_callbacks, c, NULL))) {
+        *why = "out of memory";
+        return -1;
+    }
+    httpmsg_parser_set_request_method(c->parser, xf->method);
+    xf->len = 0;
+    xf->msg_start = 0;
+    xf->head_seen = 0;
+    xf->interim = 0;
+    c->sent = 0;
+    if (c->fd < 0) {
+        evutil_socket_t fd = socket(e->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            *why = "cannot create a socket";
+            return -1;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = fd;
+        c->connecting = 1;
+        event_assign(c->rev, e->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+        event_assign(c->wev, e->base, fd, EV_WRITE, on_writable, c);
+        if (connect(fd, (struct sockaddr *)&e->addr, (socklen_t)e->addr_len) < 0 && errno != EINPROGRESS) {
+            static char msg[400];
+            snprintf(msg, sizeof msg, "Failed to connect to %s: %s", e->hostport, strerror(errno));
+            *why = msg;
+            conn_close(c);
+            return -1;
+        }
+        event_add(c->wev, NULL); /* writable = connected (or failed) */
+    }
+    xf->sent_us = tdtime_mono_us();
+    struct timeval tv = {e->opts.timeout_ms / 1000, (e->opts.timeout_ms % 1000) * 1000};
+    if (c->connecting && e->opts.connect_timeout_ms < e->opts.timeout_ms) {
+        /* not connected yet: the (shorter) connect limit applies until the answer is complete */
+        tv.tv_sec = e->opts.connect_timeout_ms / 1000;
+        tv.tv_usec = (e->opts.connect_timeout_ms % 1000) * 1000;
+    }
+    evtimer_add(c->timer, &tv);
+    if (!c->connecting)
+        conn_flush(c); /* may finish c->cur at once on a dead socket: the caller must not touch xf */
+    return 0;
+}
+
+/* Hand queued transfers to free connections. */
+static void dispatch(engine *e)
+{
+    for (int i = 0; i < e->opts.max_connections && e->queue_head; i++) {
+        h1conn *c = &e->conns[i];
+        if (c->cur)
+            continue;
+        xfer *xf = e->queue_head;
+        e->queue_head = xf->next_queued;
+        if (!e->queue_head)
+            e->queue_tail = NULL;
+        xf->next_queued = NULL;
+        c->cur = xf;
+        const char *why = NULL;
+        if (conn_start(c, &why) < 0)
+            conn_done(c, 0, ENGINE_ERR_OTHER, why, 0);
+    }
+}
+
+/* Skip the framing and connection headers (we frame the body ourselves). */
+static int skip_name(const char *line)
+{
+    static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
+                                        "proxy-connection", "te", "upgrade", "expect", "trailer",
+                                        "http2-settings"};
+    const char *colon = strchr(line, ':');
+    if (!colon)
+        return 1;
+    size_t n = (size_t)(colon - line);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && !strncasecmp(line, names[i], n))
+            return 1;
+    return 0;
+}
+
+static int req_put(xfer *xf, const char *s, size_t n)
+{
+    if (xf->req_len + n + 1 > xf->req_cap) {
+        size_t ncap = xf->req_cap ? xf->req_cap : 512;
+        while (ncap < xf->req_len + n + 1)
+            ncap *= 2;
+        char *p = realloc(xf->req, ncap);
+        if (!p)
+            return -1;
+        xf->req = p;
+        xf->req_cap = ncap;
+    }
+    memcpy(xf->req + xf->req_len, s, n);
+    xf->req_len += n;
+    return 0;
+}
+
+static int req_puts(xfer *xf, const char *s)
+{
+    return req_put(xf, s, strlen(s));
+}
+
+int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
+{
+    snprintf(xf->method, sizeof xf->method, "%s", req->method);
+    xf->retried = 0;
+    xf->first_byte_us = 0;
+    xf->status = 0;
+    xf->req_len = 0;
+    const char *t = req->target;
+    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
+        const char *p = strchr(strstr(t, "//") + 2, '/');
+        t = p ? p : "/";
+    }
+    /* xf->url holds the request target sent (for error messages) */
+    size_t tl = strlen(e->path_prefix) + strlen(t) + 2;
+    if (tl > xf->url_cap) {
+        char *p = realloc(xf->url, tl);
+        if (!p)
+            return -1;
+        xf->url = p;
+        xf->url_cap = tl;
+    }
+    snprintf(xf->url, xf->url_cap, "%s%s%s", e->path_prefix, t[0] == '/' ? "" : "/", t);
+    int has_host = 0, has_accept = 0, rc = 0;
+    rc |= req_puts(xf, req->method);
+    rc |= req_puts(xf, " ");
+    rc |= req_puts(xf, xf->url);
+    rc |= req_puts(xf, " HTTP/1.1\r\n");
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const char *h = req->headers[i];
+        if (!strncasecmp(h, "host:", 5) && !has_host) {
+            has_host = 1; /* the caller's Host wins */
+        } else if (skip_name(h)) {
+            continue;
+        }
+        if (!strncasecmp(h, "accept:", 7))
+            has_accept = 1;
+        rc |= req_puts(xf, h);
+        rc |= req_puts(xf, "\r\n");
+    }
+    (void)has_accept;
+    if (!has_host) {
+        rc |= req_puts(xf, "Host: ");
+        rc |= req_puts(xf, e->hostport);
+        rc |= req_puts(xf, "\r\n");
+    }
+    int bodyless = req->body_len == 0 && (!strcasecmp(req->method, "GET") || !strcasecmp(req->method, "HEAD") ||
+                                          !strcasecmp(req->method, "DELETE") || !strcasecmp(req->method, "OPTIONS"));
+    if (!bodyless) {
+        char cl[48];
+        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", req->body_len);
+        rc |= req_puts(xf, cl);
+    }
+    rc |= req_puts(xf, "\r\n");
+    if (req->body_len)
+        rc |= req_put(xf, req->body, req->body_len);
+    if (rc)
+        return -1;
+    /* queue, then hand to a free connection */
+    xf->next_queued = NULL;
+    if (e->queue_tail)
+        e->queue_tail->next_queued = xf;
+    else
+        e->queue_head = xf;
+    e->queue_tail = xf;
+    dispatch(e);
+    return 0;
+}
+
+int engine_h1_init(engine *e, char *err, size_t errlen)
+{
+    /* host[:port][/prefix] after "http://" */
+    const char *hp = e->base_url + 7;
+    const char *slash = strchr(hp, '/');
+    size_t hl = slash ? (size_t)(slash - hp) : strlen(hp);
+    if (!hl || hl >= sizeof e->hostport) {
+        snprintf(err, errlen, "target '%s' has no host", e->base_url);
+        return -1;
+    }
+    memcpy(e->hostport, hp, hl);
+    e->hostport[hl] = '\0';
+    e->path_prefix = strdup(slash ? slash : "");
+    if (!e->path_prefix) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char host[sizeof e->hostport], port[16] = "80";
+    const char *h = e->hostport, *colon;
+    if (h[0] == '[') { /* [v6]:port */
+        const char *rb = strchr(h, ']');
+        if (!rb || (size_t)(rb - h - 1) >= sizeof host) {
+            snprintf(err, errlen, "target '%s': bad IPv6 address", e->base_url);
+            return -1;
+        }
+        memcpy(host, h + 1, (size_t)(rb - h - 1));
+        host[rb - h - 1] = '\0';
+        if (rb[1] == ':')
+            snprintf(port, sizeof port, "%s", rb + 2);
+    } else if ((colon = strrchr(h, ':'))) {
+        snprintf(host, sizeof host, "%.*s", (int)(colon - h), h);
+        snprintf(port, sizeof port, "%s", colon + 1);
+    } else {
+        snprintf(host, sizeof host, "%s", h);
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai || !res) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(gai));
+        return -1;
+    }
+    memcpy(&e->addr, res->ai_addr, res->ai_addrlen);
+    e->addr_len = (int)res->ai_addrlen;
+    freeaddrinfo(res);
+    e->conns = calloc((size_t)e->opts.max_connections, sizeof *e->conns);
+    if (!e->conns) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < e->opts.max_connections; i++) {
+        h1conn *c = &e->conns[i];
+        c->e = e;
+        c->fd = -1;
+        /* events are assigned to each new socket; allocated once per slot */
+        c->rev = event_new(e->base, -1, EV_READ | EV_PERSIST, on_readable, c);
+        c->wev = event_new(e->base, -1, EV_WRITE, on_writable, c);
+        if (!c->rev || !c->wev || !(c->timer = evtimer_new(e->base, on_timeout, c))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void engine_h1_free(engine *e)
+{
+    for (int i = 0; e->conns && i < e->opts.max_connections; i++) {
+        h1conn *c = &e->conns[i];
+        conn_close(c);
+        if (c->rev)
+            event_free(c->rev);
+        if (c->wev)
+            event_free(c->wev);
+        if (c->timer)
+            event_free(c->timer);
+    }
+    free(e->conns);
+    e->conns = NULL;
+    e->queue_head = e->queue_tail = NULL; /* the transfers themselves are on the active list */
+    free(e->path_prefix);
+    e->path_prefix = NULL;
+}
