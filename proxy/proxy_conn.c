@@ -255,8 +255,8 @@ void pconn_free(pconn *c, const char *why)
         pconn_record_finish(c, why ? why : "client closed the connection");
     if (c->up)
         relay_release(c, 0);
-    if (why)
-        plog(PLOG_DEBUG, "conn %llu %s: closed: %s", (unsigned long long)c->id, c->peer, why);
+    plog(PLOG_DEBUG, "conn %llu %s: closed%s%s", (unsigned long long)c->id, c->peer, why ? ": " : "",
+         why ? why : "");
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -323,6 +323,9 @@ void pconn_finish_close(pconn *c)
     struct timeval tv = us_tv(c->w->cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, NULL, &tv); /* a client that stops reading is dropped */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    /* deferred callbacks can fold a write error into an EOF report; writing again is what makes
+     * sure the connection ends (flushed, or a fresh error) rather than waiting for nothing */
+    bufferevent_enable(c->bev, EV_WRITE);
 }
 
 static const char *status_reason(int status)
@@ -577,7 +580,7 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
         bufferevent_disable(bev, EV_READ);
         return;
     }
-    if ((what & BEV_EVENT_EOF) && c->rstate == RQ_IDLE &&
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->rstate == RQ_IDLE &&
         evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
         pconn_finish_close(c);
         return;

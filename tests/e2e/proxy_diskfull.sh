@@ -47,5 +47,8 @@ echo "served $total, recorded $recorded, dropped(write_error) $dropped"
 ((recorded + dropped >= total && recorded + dropped <= total + 8)) ||
   td_fail "recorded + dropped ($recorded + $dropped) does not account for the $total served"
 ((total >= n + 3 && total <= n + 3 + 8)) || td_fail "proxy served $total, clients completed $((n + 3))"
+# every connection wrk closed (many in the middle of a 64 KiB response) is gone from the proxy
+for _ in $(seq 50); do [ "$(px_metric tapedeck_proxy_connections_open)" = 0 ] && break; sleep 0.1; done
+[ "$(px_metric tapedeck_proxy_connections_open)" = 0 ] || td_fail "$(px_metric tapedeck_proxy_connections_open) client connections leaked"
 px_stop_proxy
 echo "ok: disk full: every request served ($total), $dropped records dropped and counted"
