@@ -5,11 +5,9 @@
  * httpmsg's streaming parser while the raw bytes stay as they came (interim 1xx responses cut out). Per
  * request that is one send and one or two recv: no epoll_ctl, no poll. A request that meets a pooled connection
  * the server has closed in the meantime is retried once on a fresh one, as libcurl does. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/util.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -34,6 +32,7 @@ struct h1conn {
     size_t sent;             /* bytes of cur's request written */
     int connecting;          /* connect not confirmed yet */
     int served;              /* requests completed on this connection (a reused one may be stale) */
+    char why[400];           /* error text built here (no static buffers: one engine per thread) */
 };
 
 static void conn_close(h1conn *c)
@@ -52,7 +51,6 @@ static void conn_close(h1conn *c)
         evtimer_del(c->timer);
 }
 
-static void dispatch(engine *e);
 
 /* The transfer on c ends (ok or not); the connection is kept when it may be. */
 static void conn_done(h1conn *c, int ok, engine_error_kind kind, const char *why, int keep)
@@ -79,12 +77,12 @@ static void conn_done(h1conn *c, int ok, engine_error_kind kind, const char *why
         r.raw_len = xf->len;
         r.head_len = xf->head_len;
     } else {
-        snprintf(err, sizeof err, "%s %s%s: %s", xf->method, e->base_url, xf->url ? xf->url : "", why);
+        snprintf(err, sizeof err, "%s http://%s%s: %s", xf->method, e->hostport, xf->url ? xf->url : "", why);
         r.error = err;
         r.error_kind = kind;
     }
     engine_finish(e, xf, &r);
-    dispatch(e);
+    engine_h1_dispatch(e);
 }
 
 static int on_head(void *ctx, const httpmsg_head *h)
@@ -198,6 +196,12 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
         }
         c->connecting = 0;
         event_add(c->rev, NULL);
+        if (c->cur) {
+            /* connected: from now on the request's own limit, counted from when it was handed over */
+            int64_t left = c->e->opts.timeout_ms * 1000 - (tdtime_mono_us() - c->cur->sent_us);
+            struct timeval tv = {left > 0 ? left / 1000000 : 0, left > 0 ? left % 1000000 : 0};
+            evtimer_add(c->timer, &tv);
+        }
     }
     if (c->cur)
         conn_flush(c);
@@ -303,9 +307,8 @@ static int conn_start(h1conn *c, const char **why)
         event_assign(c->rev, e->base, fd, EV_READ | EV_PERSIST, on_readable, c);
         event_assign(c->wev, e->base, fd, EV_WRITE, on_writable, c);
         if (connect(fd, (struct sockaddr *)&e->addr, (socklen_t)e->addr_len) < 0 && errno != EINPROGRESS) {
-            static char msg[400];
-            snprintf(msg, sizeof msg, "Failed to connect to %s: %s", e->hostport, strerror(errno));
-            *why = msg;
+            snprintf(c->why, sizeof c->why, "Failed to connect to %s: %s", e->hostport, strerror(errno));
+            *why = c->why;
             conn_close(c);
             return -1;
         }
@@ -325,7 +328,7 @@ static int conn_start(h1conn *c, const char **why)
 }
 
 /* Hand queued transfers to free connections. */
-static void dispatch(engine *e)
+void engine_h1_dispatch(engine *e)
 {
     for (int i = 0; i < e->opts.max_connections && e->queue_head; i++) {
         h1conn *c = &e->conns[i];
@@ -339,163 +342,12 @@ static void dispatch(engine *e)
         c->cur = xf;
         const char *why = NULL;
         if (conn_start(c, &why) < 0)
-            conn_done(c, 0, ENGINE_ERR_OTHER, why, 0);
+            conn_done(c, 0, c->fd < 0 ? ENGINE_ERR_CONNECT : ENGINE_ERR_OTHER, why, 0);
     }
 }
 
-/* Skip the framing and connection headers (we frame the body ourselves). */
-static int skip_name(const char *line)
+int engine_h1_slots(engine *e, char *err, size_t errlen)
 {
-    static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                                        "proxy-connection", "te", "upgrade", "expect", "trailer",
-                                        "http2-settings"};
-    const char *colon = strchr(line, ':');
-    if (!colon)
-        return 1;
-    size_t n = (size_t)(colon - line);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && !strncasecmp(line, names[i], n))
-            return 1;
-    return 0;
-}
-
-static int req_put(xfer *xf, const char *s, size_t n)
-{
-    if (xf->req_len + n + 1 > xf->req_cap) {
-        size_t ncap = xf->req_cap ? xf->req_cap : 512;
-        while (ncap < xf->req_len + n + 1)
-            ncap *= 2;
-        char *p = realloc(xf->req, ncap);
-        if (!p)
-            return -1;
-        xf->req = p;
-        xf->req_cap = ncap;
-    }
-    memcpy(xf->req + xf->req_len, s, n);
-    xf->req_len += n;
-    return 0;
-}
-
-static int req_puts(xfer *xf, const char *s)
-{
-    return req_put(xf, s, strlen(s));
-}
-
-int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
-{
-    snprintf(xf->method, sizeof xf->method, "%s", req->method);
-    xf->retried = 0;
-    xf->first_byte_us = 0;
-    xf->status = 0;
-    xf->req_len = 0;
-    const char *t = req->target;
-    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
-        const char *p = strchr(strstr(t, "//") + 2, '/');
-        t = p ? p : "/";
-    }
-    /* xf->url holds the request target sent (for error messages) */
-    size_t tl = strlen(e->path_prefix) + strlen(t) + 2;
-    if (tl > xf->url_cap) {
-        char *p = realloc(xf->url, tl);
-        if (!p)
-            return -1;
-        xf->url = p;
-        xf->url_cap = tl;
-    }
-    snprintf(xf->url, xf->url_cap, "%s%s%s", e->path_prefix, t[0] == '/' ? "" : "/", t);
-    int has_host = 0, has_accept = 0, rc = 0;
-    rc |= req_puts(xf, req->method);
-    rc |= req_puts(xf, " ");
-    rc |= req_puts(xf, xf->url);
-    rc |= req_puts(xf, " HTTP/1.1\r\n");
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const char *h = req->headers[i];
-        if (!strncasecmp(h, "host:", 5) && !has_host) {
-            has_host = 1; /* the caller's Host wins */
-        } else if (skip_name(h)) {
-            continue;
-        }
-        if (!strncasecmp(h, "accept:", 7))
-            has_accept = 1;
-        rc |= req_puts(xf, h);
-        rc |= req_puts(xf, "\r\n");
-    }
-    (void)has_accept;
-    if (!has_host) {
-        rc |= req_puts(xf, "Host: ");
-        rc |= req_puts(xf, e->hostport);
-        rc |= req_puts(xf, "\r\n");
-    }
-    int bodyless = req->body_len == 0 && (!strcasecmp(req->method, "GET") || !strcasecmp(req->method, "HEAD") ||
-                                          !strcasecmp(req->method, "DELETE") || !strcasecmp(req->method, "OPTIONS"));
-    if (!bodyless) {
-        char cl[48];
-        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", req->body_len);
-        rc |= req_puts(xf, cl);
-    }
-    rc |= req_puts(xf, "\r\n");
-    if (req->body_len)
-        rc |= req_put(xf, req->body, req->body_len);
-    if (rc)
-        return -1;
-    /* queue, then hand to a free connection */
-    xf->next_queued = NULL;
-    if (e->queue_tail)
-        e->queue_tail->next_queued = xf;
-    else
-        e->queue_head = xf;
-    e->queue_tail = xf;
-    dispatch(e);
-    return 0;
-}
-
-int engine_h1_init(engine *e, char *err, size_t errlen)
-{
-    /* host[:port][/prefix] after "http://" */
-    const char *hp = e->base_url + 7;
-    const char *slash = strchr(hp, '/');
-    size_t hl = slash ? (size_t)(slash - hp) : strlen(hp);
-    if (!hl || hl >= sizeof e->hostport) {
-        snprintf(err, errlen, "target '%s' has no host", e->base_url);
-        return -1;
-    }
-    memcpy(e->hostport, hp, hl);
-    e->hostport[hl] = '\0';
-    e->path_prefix = strdup(slash ? slash : "");
-    if (!e->path_prefix) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    char host[sizeof e->hostport], port[16] = "80";
-    const char *h = e->hostport, *colon;
-    if (h[0] == '[') { /* [v6]:port */
-        const char *rb = strchr(h, ']');
-        if (!rb || (size_t)(rb - h - 1) >= sizeof host) {
-            snprintf(err, errlen, "target '%s': bad IPv6 address", e->base_url);
-            return -1;
-        }
-        memcpy(host, h + 1, (size_t)(rb - h - 1));
-        host[rb - h - 1] = '\0';
-        if (rb[1] == ':')
-            snprintf(port, sizeof port, "%s", rb + 2);
-    } else if ((colon = strrchr(h, ':'))) {
-        snprintf(host, sizeof host, "%.*s", (int)(colon - h), h);
-        snprintf(port, sizeof port, "%s", colon + 1);
-    } else {
-        snprintf(host, sizeof host, "%s", h);
-    }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int gai = getaddrinfo(host, port, &hints, &res);
-    if (gai || !res) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(gai));
-        return -1;
-    }
-    memcpy(&e->addr, res->ai_addr, res->ai_addrlen);
-    e->addr_len = (int)res->ai_addrlen;
-    freeaddrinfo(res);
     e->conns = calloc((size_t)e->opts.max_connections, sizeof *e->conns);
     if (!e->conns) {
         snprintf(err, errlen, "out of memory");

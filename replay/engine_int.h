@@ -82,10 +82,13 @@ void engine_xfer_destroy(xfer *xf);
 /* Resets xf for req and sets URL, headers, method and body on its easy handle. 0 or -1 (OOM). */
 int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req);
 
-/* engine_h1.c */
+/* engine_h1_req.c */
 int engine_h1_init(engine *e, char *err, size_t errlen); /* resolves the target, allocates the slots */
+int engine_h1_submit(engine *e, xfer *xf, const engine_request *req); /* serialise, queue, dispatch */
+/* engine_h1.c */
+int engine_h1_slots(engine *e, char *err, size_t errlen); /* the connection slots */
+void engine_h1_dispatch(engine *e);                       /* queued transfers to free connections */
 void engine_h1_free(engine *e);                           /* closes connections, drops queued work */
-int engine_h1_submit(engine *e, xfer *xf, const engine_request *req);
 /* engine.c: a transfer is done (ok or not): call back, recycle. r is filled by the caller. */
 void engine_finish(engine *e, xfer *xf, engine_response *r);
 

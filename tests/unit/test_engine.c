@@ -1,4 +1,5 @@
-/* engine against a real HTTP server (libevent's evhttp on 127.0.0.1, port 0) in the same event loop:
+/* engine against a real HTTP server (libevent's evhttp on 127.0.0.1, port 0) in the same event loop —
+ * every case twice: through the native HTTP/1.1 path, then through libcurl (TAPEDECK_ENGINE=curl):
  * raw responses come back as sent (chunked stays chunked), methods and bodies go out as asked, a refused
  * connection is a transport error of the connect kind, and many requests share a few connections. */
 #include <stdarg.h>
@@ -185,6 +186,19 @@ static void methods_bodies_and_headers_go_out(void **state)
     }
 }
 
+static void target_path_prefix_is_kept(void **state)
+{
+    fixture *f = *state;
+    char base[96];
+    snprintf(base, sizeof base, "%s/echo/", f->url);
+    result res = {0};
+    engine_request rq = {.method = "GET", .target = "/x?y=1"};
+    run_one(f, base, &rq, &res);
+    assert_true(res.ok);
+    assert_string_equal(res.raw + res.head_len, "GET /echo/x?y=1 -:");
+    free(res.raw);
+}
+
 static void chunked_body_stays_chunked(void **state)
 {
     fixture *f = *state;
@@ -335,6 +349,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(get_returns_raw_head_and_body, setup, teardown),
         cmocka_unit_test_setup_teardown(methods_bodies_and_headers_go_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(target_path_prefix_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(chunked_body_stays_chunked, setup, teardown),
         cmocka_unit_test_setup_teardown(head_has_no_body, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_connection_is_connect_error, setup, teardown),
@@ -342,5 +357,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_target_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(interim_and_close_delimited, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    unsetenv("TAPEDECK_ENGINE");
+    int failed = cmocka_run_group_tests_name("native HTTP/1.1", tests, NULL, NULL);
+    setenv("TAPEDECK_ENGINE", "curl", 1);
+    failed += cmocka_run_group_tests_name("libcurl", tests, NULL, NULL);
+    return failed;
 }

@@ -1,0 +1,170 @@
+/* engine_h1_req: the native path's request side — the target resolved once, each request serialised
+ * once into its transfer (recorded headers as given, minus framing and connection headers: the body is
+ * framed here with a Content-Length) — and the connection slots set up. */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "engine_int.h"
+
+/* Skip the framing and connection headers (we frame the body ourselves). */
+static int skip_name(const char *line)
+{
+    static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
+                                        "proxy-connection", "te", "upgrade", "expect", "trailer",
+                                        "http2-settings"};
+    const char *colon = strchr(line, ':');
+    if (!colon)
+        return 1;
+    size_t n = (size_t)(colon - line);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && !strncasecmp(line, names[i], n))
+            return 1;
+    return 0;
+}
+
+static int req_put(xfer *xf, const char *s, size_t n)
+{
+    if (xf->req_len + n + 1 > xf->req_cap) {
+        size_t ncap = xf->req_cap ? xf->req_cap : 512;
+        while (ncap < xf->req_len + n + 1)
+            ncap *= 2;
+        char *p = realloc(xf->req, ncap);
+        if (!p)
+            return -1;
+        xf->req = p;
+        xf->req_cap = ncap;
+    }
+    memcpy(xf->req + xf->req_len, s, n);
+    xf->req_len += n;
+    return 0;
+}
+
+static int req_puts(xfer *xf, const char *s)
+{
+    return req_put(xf, s, strlen(s));
+}
+
+int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
+{
+    snprintf(xf->method, sizeof xf->method, "%s", req->method);
+    xf->retried = 0;
+    xf->first_byte_us = 0;
+    xf->status = 0;
+    xf->req_len = 0;
+    const char *t = req->target;
+    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
+        const char *p = strchr(strstr(t, "//") + 2, '/');
+        t = p ? p : "/";
+    }
+    /* xf->url holds the request target sent (for error messages) */
+    size_t tl = strlen(e->path_prefix) + strlen(t) + 2;
+    if (tl > xf->url_cap) {
+        char *p = realloc(xf->url, tl);
+        if (!p)
+            return -1;
+        xf->url = p;
+        xf->url_cap = tl;
+    }
+    snprintf(xf->url, xf->url_cap, "%s%s%s", e->path_prefix, t[0] == '/' ? "" : "/", t);
+    int has_host = 0, has_accept = 0, rc = 0;
+    rc |= req_puts(xf, req->method);
+    rc |= req_puts(xf, " ");
+    rc |= req_puts(xf, xf->url);
+    rc |= req_puts(xf, " HTTP/1.1\r\n");
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const char *h = req->headers[i];
+        if (!strncasecmp(h, "host:", 5) && !has_host) {
+            has_host = 1; /* the caller's Host wins */
+        } else if (skip_name(h)) {
+            continue;
+        }
+        if (!strncasecmp(h, "accept:", 7))
+            has_accept = 1;
+        rc |= req_puts(xf, h);
+        rc |= req_puts(xf, "\r\n");
+    }
+    (void)has_accept;
+    if (!has_host) {
+        rc |= req_puts(xf, "Host: ");
+        rc |= req_puts(xf, e->hostport);
+        rc |= req_puts(xf, "\r\n");
+    }
+    int bodyless = req->body_len == 0 && (!strcasecmp(req->method, "GET") || !strcasecmp(req->method, "HEAD") ||
+                                          !strcasecmp(req->method, "DELETE") || !strcasecmp(req->method, "OPTIONS"));
+    if (!bodyless) {
+        char cl[48];
+        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", req->body_len);
+        rc |= req_puts(xf, cl);
+    }
+    rc |= req_puts(xf, "\r\n");
+    if (req->body_len)
+        rc |= req_put(xf, req->body, req->body_len);
+    if (rc)
+        return -1;
+    /* queue, then hand to a free connection */
+    xf->next_queued = NULL;
+    if (e->queue_tail)
+        e->queue_tail->next_queued = xf;
+    else
+        e->queue_head = xf;
+    e->queue_tail = xf;
+    engine_h1_dispatch(e);
+    return 0;
+}
+
+int engine_h1_init(engine *e, char *err, size_t errlen)
+{
+    /* host[:port][/prefix] after "http://" */
+    const char *hp = e->base_url + 7;
+    const char *slash = strchr(hp, '/');
+    size_t hl = slash ? (size_t)(slash - hp) : strlen(hp);
+    if (!hl || hl >= sizeof e->hostport) {
+        snprintf(err, errlen, "target '%s' has no host", e->base_url);
+        return -1;
+    }
+    memcpy(e->hostport, hp, hl);
+    e->hostport[hl] = '\0';
+    e->path_prefix = strdup(slash ? slash : "");
+    if (!e->path_prefix) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char host[sizeof e->hostport], port[16] = "80";
+    const char *h = e->hostport, *colon;
+    if (h[0] == '[') { /* [v6]:port */
+        const char *rb = strchr(h, ']');
+        if (!rb || (size_t)(rb - h - 1) >= sizeof host) {
+            snprintf(err, errlen, "target '%s': bad IPv6 address", e->base_url);
+            return -1;
+        }
+        memcpy(host, h + 1, (size_t)(rb - h - 1));
+        host[rb - h - 1] = '\0';
+        if (rb[1] == ':')
+            snprintf(port, sizeof port, "%s", rb + 2);
+    } else if ((colon = strrchr(h, ':'))) {
+        snprintf(host, sizeof host, "%.*s", (int)(colon - h), h);
+        snprintf(port, sizeof port, "%s", colon + 1);
+    } else {
+        snprintf(host, sizeof host, "%s", h);
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai || !res) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(gai));
+        return -1;
+    }
+    memcpy(&e->addr, res->ai_addr, res->ai_addrlen);
+    e->addr_len = (int)res->ai_addrlen;
+    freeaddrinfo(res);
+    return engine_h1_slots(e, err, errlen);
+}
+
