@@ -119,6 +119,7 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     snprintf(c->method, sizeof c->method, "%s", h->method ? h->method : "");
     c->req_keepalive = h->keep_alive;
     c->req_upgrade = h->upgrade;
+    c->q_cl = h->content_length;
     c->is_head = !strcmp(c->method, "HEAD");
     static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
     c->idempotent = 0;
@@ -414,6 +415,10 @@ static int request_head_done(pconn *c)
     record_begin(c);
     if (c->x) {
         size_t n = evbuffer_get_length(c->hold);
+        if (c->q_cl > 0)
+            (void)tdbuf_reserve(&c->rqbuf, c->head_len + (size_t)(c->q_cl < (int64_t)c->w->cfg->max_body
+                                                                ? c->q_cl
+                                                                : (int64_t)c->w->cfg->max_body));
         const char *p = (const char *)evbuffer_pullup(c->hold, -1);
         if (p)
             pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, c->head_len, p, n, EXCHANGE_TRUNC_REQUEST);

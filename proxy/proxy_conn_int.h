@@ -42,6 +42,7 @@ typedef struct pconn {
     int sstate;
     int ev_rhead, ev_rdone, rstatus, r_keepalive, r_interim;
     size_t r_head_len;
+    int64_t r_cl, q_cl; /* Content-Length of the response / request, -1 when none */
     struct evbuffer *rhold; /* response head bytes held until the head is known good */
     uint64_t to_client;   /* bytes of this exchange written to the client */
     uint64_t from_up;     /* bytes of this exchange received from the upstream */

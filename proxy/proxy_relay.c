@@ -25,6 +25,7 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
     c->rstatus = h->status;
     c->r_keepalive = h->keep_alive;
     c->r_head_len = h->head_len;
+    c->r_cl = h->content_length;
     return 0; /* httpmsg already knows 1xx/204/304 and HEAD answers have no body */
 }
 
@@ -274,6 +275,11 @@ int relay_process(pconn *c)
                     return 1;
                 }
             } else if (c->x) {
+                /* one allocation for the recorded copy instead of a doubling series */
+                if (c->r_cl > 0 && !c->is_head)
+                    (void)tdbuf_reserve(&c->rsbuf, c->r_head_len + (size_t)(c->r_cl < (int64_t)c->w->cfg->max_body
+                                                                          ? c->r_cl
+                                                                          : (int64_t)c->w->cfg->max_body));
                 const char *p = (const char *)evbuffer_pullup(c->rhold, -1);
                 if (p)
                     pconn_record_append(c, &c->rsbuf, &c->rs_body_rec, c->r_head_len, p, hl,
