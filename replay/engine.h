@@ -1,8 +1,12 @@
-/* engine: the replayer's HTTP client, libcurl's multi interface driven by our libevent event_base
- * (socket and timer callbacks). Shared by `check` and `load`.
+/* engine: the replayer's HTTP client on the caller's libevent event_base. Shared by `check` and `load`.
+ * Two paths behind one interface: `http://` without HTTP/2 is spoken natively (plain non-blocking
+ * sockets, one request at a time per keep-alive connection, responses framed by httpmsg: the cheapest
+ * per request, which the load gate needs); `https://` and `--http2` go through libcurl's multi interface
+ * driven by the same loop (socket and timer callbacks). TAPEDECK_ENGINE=curl forces libcurl.
  *
  * The caller owns the event_base and runs it; the engine submits requests and calls back once per
- * request, on the loop thread, when it finished or failed. Connections are pooled and reused. */
+ * request, on the loop thread, when it finished or failed. Connections are pooled and reused; requests
+ * beyond max_connections wait in the engine. One engine belongs to one thread. */
 #ifndef TAPEDECK_ENGINE_H
 #define TAPEDECK_ENGINE_H
 
