@@ -1,8 +1,8 @@
 /* engine: the replayer's HTTP client on the caller's libevent event_base. Shared by `check` and `load`.
- * Two paths behind one interface: `http://` without HTTP/2 is spoken natively (plain non-blocking
- * sockets, one request at a time per keep-alive connection, responses framed by httpmsg: the cheapest
- * per request, which the load gate needs); `https://` and `--http2` go through libcurl's multi interface
- * driven by the same loop (socket and timer callbacks). TAPEDECK_ENGINE=curl forces libcurl.
+ * Requests go through libcurl's multi interface driven by that loop (socket and timer callbacks). A
+ * second path behind the same interface speaks HTTP/1.1 natively for `http://` targets (plain
+ * non-blocking sockets, responses framed by httpmsg); it is opt-in (TAPEDECK_ENGINE=native) and exists
+ * so the benchmarks can show what the client itself costs.
  *
  * The caller owns the event_base and runs it; the engine submits requests and calls back once per
  * request, on the loop thread, when it finished or failed. Connections are pooled and reused; requests

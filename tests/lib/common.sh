@@ -16,8 +16,10 @@ td_cleanup() {
 }
 trap td_cleanup EXIT
 
-td_tmpdir() { # prints a fresh temp dir, removed on exit (TD_KEEP=1 keeps it)
-    [ -n "$TD_TMP" ] || TD_TMP=$(mktemp -d /tmp/tapedeck-test.XXXXXX)
+# Made when the file is sourced: td_tmpdir is often called inside $(...), where setting TD_TMP lazily
+# would only set it in the subshell and leave a directory behind per call.
+TD_TMP=$(mktemp -d /tmp/tapedeck-test.XXXXXX)
+td_tmpdir() { # prints the test's temp dir, removed on exit (TD_KEEP=1 keeps it)
     echo "$TD_TMP"
 }
 
