@@ -1,20 +1,21 @@
 /* decode: turn a raw HTTP response (recorded or replayed, exactly as it crossed the wire) into what check
  * compares: status, media type, headers, and the body de-chunked and content-decoded (gzip, x-gzip,
- * deflate, br, identity; a list such as "gzip, br" is undone in reverse order). Recorded and replayed
- * responses go through the same code, so an encoding difference alone is never a diff. */
+ * deflate, br, identity; a list such as "gzip, br" is undone in reverse order: captures/content). Recorded
+ * and replayed responses go through the same code, so an encoding difference alone is never a diff. */
 #ifndef TAPEDECK_DECODE_H
 #define TAPEDECK_DECODE_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include "content.h"
 #include "httpmsg.h"
 
 typedef enum {
     DECODE_OK = 0,
     DECODE_EPARSE = -1,    /* the message does not parse as HTTP */
-    DECODE_ECODING = -2,   /* a content coding we do not know, or corrupt compressed data */
-    DECODE_ETOOBIG = -3,   /* decoded body over the limit */
-    DECODE_ENOMEM = -4,
+    DECODE_ECODING = CONTENT_ECODING, /* a content coding we do not know, or corrupt compressed data */
+    DECODE_ETOOBIG = CONTENT_ETOOBIG, /* decoded body over the limit */
+    DECODE_ENOMEM = CONTENT_ENOMEM,
 } decode_status;
 
 #define DECODE_MAX_BODY (64u * 1024 * 1024)
@@ -44,11 +45,6 @@ void decode_msg_clear(decode_msg *m); /* safe on a zeroed or failed msg */
 json_t *decode_json(decode_msg *m);
 /* 1 when the media type is JSON (application/json or any +json). */
 int decode_is_json_type(const char *media_type);
-
-/* Undo Content-Encoding `codings` on in[0..n). *out is malloc'ed (NUL-terminated, caller frees) unless
- * the coding is identity/empty, in which case *out is NULL. max bounds the output. */
-int decode_content(const char *codings, const char *in, size_t n, char **out, size_t *outlen, size_t max,
-                   char *err, size_t errlen);
 
 /* Lower-cased media type of a Content-Type value, parameters dropped. */
 void decode_media_type(const char *value, size_t len, char *out, size_t outsz);

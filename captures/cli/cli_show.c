@@ -10,6 +10,7 @@
 
 #include "cli_body.h"
 #include "cli_util.h"
+#include "content.h"
 #include "httpmsg.h"
 
 enum { MAX_DECODED = 64 * 1024 * 1024 };
@@ -108,13 +109,14 @@ static void print_message(const char *what, const char *raw, size_t len, httpmsg
     httpmsg_header_value(&m.head, "Content-Encoding", enc, sizeof enc);
     char *dec = NULL;
     size_t decn = 0;
-    int d = enc[0] ? cli_body_decode(enc, m.body, m.body_len, MAX_DECODED, &dec, &decn) : 0;
-    if (d == 1) {
+    char why[160] = "";
+    int d = content_decode(enc, m.body, m.body_len, MAX_DECODED, &dec, &decn, why, sizeof why);
+    if (d == CONTENT_OK && dec) {
         printf("(%s-decoded from %zu bytes)\n", enc, m.body_len);
         cli_body_print(stdout, dec, decn);
     } else {
         if (d < 0)
-            printf("(Content-Encoding '%s' not decoded)\n", enc);
+            printf("(Content-Encoding '%s' not decoded: %s)\n", enc, why);
         cli_body_print(stdout, m.body, m.body_len);
     }
     if (!m.complete)

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sizeof codings / sizeof codings[0]; i++) {
         char *out = NULL;
         size_t outlen = 0;
-        decode_content(codings[i], s, el, &out, &outlen, 1 << 20, err, sizeof err);
+        content_decode(codings[i], s, el, 1 << 20, &out, &outlen, err, sizeof err);
         free(out);
     }
     return 0;
