@@ -618,7 +618,7 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     c->rhold = evbuffer_new();
     c->replay = evbuffer_new();
     c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev)
         evutil_closesocket(fd);
     /* link first, so pconn_free can undo everything */

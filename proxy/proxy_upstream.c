@@ -287,7 +287,7 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
         return NULL;
     }
     u->pool = p;
-    u->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    u->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!u->bev) {
         snprintf(err, errlen, "connect: cannot create a socket");
         free(u);

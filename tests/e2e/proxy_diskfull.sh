@@ -16,7 +16,8 @@ td_nginx "$nport" "$tmp/www"
 mounted=0
 if mount -t tmpfs -o size=1m tmpfs "$tmp/small" 2>/dev/null; then
   mounted=1
-  trap 'td_cleanup; umount "$tmp/small" 2>/dev/null || true' EXIT
+  # unmount before td_cleanup removes the temp dir (lazily: the proxy may still hold files there)
+  trap 'umount -l "$tmp/small" 2>/dev/null || true; td_cleanup' EXIT
   echo "capture dir: 1 MiB tmpfs"
   px_start_proxy --upstream "http://127.0.0.1:$nport" --capture-dir "$tmp/small" --no-dictionary
 else
