@@ -59,20 +59,14 @@ static int cat_file(const char *path)
 
 int cli_cat_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_cat_help, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_usage_error("cat", "unknown option '%s'", argv[optind - 1]);
-    }
+    bool unused;
+    int rc = cli_switch_opts("cat", cli_cat_help, argc, argv, NULL, 0, &unused);
+    if (rc >= 0)
+        return rc;
     capset *s = cli_open_captures("cat", argv + optind, (size_t)(argc - optind));
     if (!s)
         return CLI_EXIT_TROUBLE;
-    int rc = CLI_EXIT_OK;
+    rc = CLI_EXIT_OK;
     for (size_t i = 0; i < capset_nfiles(s) && rc == CLI_EXIT_OK; i++)
         rc = cat_file(capset_file(s, i));
     capset_free(s);

@@ -126,12 +126,8 @@ int cli_export_main(int argc, char **argv)
             goto done;
         }
     }
-    if (r < 0) {
-        cli_errorf("export", "%s", capset_error(s));
+    if (cli_capset_end("export", s, r) != CLI_EXIT_OK)
         goto done;
-    }
-    if (capset_truncated_bytes(s))
-        cli_errorf("export", "warning: skipped %" PRIu64 " bytes of a cut-off last frame", capset_truncated_bytes(s));
     rc = CLI_EXIT_OK;
 done:
     cli_har_writer_free(har);

@@ -252,12 +252,8 @@ int cli_filter_main(int argc, char **argv)
         if (w < 0)
             goto done;
     }
-    if (r < 0) {
-        cli_errorf("filter", "%s", capset_error(s));
+    if (cli_capset_end("filter", s, r) != CLI_EXIT_OK)
         goto done;
-    }
-    if (capset_truncated_bytes(s))
-        cli_errorf("filter", "warning: skipped %" PRIu64 " bytes of a cut-off last frame", capset_truncated_bytes(s));
     unsigned long long kept = cli_out_count(out);
     int fr = cli_out_free(out, true);
     out = NULL;

@@ -84,25 +84,14 @@ static void print_json(const exchange *x, const cli_view *v)
 
 int cli_ls_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c, json = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_ls_help, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (c == 'j') {
-            json = 1;
-            continue;
-        }
-        return cli_usage_error("ls", "unknown option '%s'", argv[optind - 1]);
-    }
+    bool json;
+    int rc = cli_switch_opts("ls", cli_ls_help, argc, argv, "json", 0, &json);
+    if (rc >= 0)
+        return rc;
     capset *s = cli_open_captures("ls", argv + optind, (size_t)(argc - optind));
     if (!s)
         return CLI_EXIT_TROUBLE;
-    int rc = CLI_EXIT_OK, r;
+    int r;
     exchange x;
     while ((r = capset_next(s, &x)) == 1) {
         cli_view v;
@@ -113,14 +102,7 @@ int cli_ls_main(int argc, char **argv)
             print_text(&x, &v);
         exchange_clear(&x);
     }
-    if (r < 0) {
-        fflush(stdout);
-        cli_errorf("ls", "%s", capset_error(s));
-        rc = CLI_EXIT_TROUBLE;
-    } else if (capset_truncated_bytes(s)) {
-        fflush(stdout);
-        cli_errorf("ls", "warning: skipped %" PRIu64 " bytes of a cut-off last frame", capset_truncated_bytes(s));
-    }
+    rc = cli_capset_end("ls", s, r);
     capset_free(s);
     if (fflush(stdout) != 0) {
         cli_errorf("ls", "writing to standard output failed");

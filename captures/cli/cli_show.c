@@ -161,21 +161,10 @@ static void show(const exchange *x)
 
 int cli_show_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"raw", no_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c, raw = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_show_help, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (c == 'r') {
-            raw = 1;
-            continue;
-        }
-        return cli_usage_error("show", "unknown option '%s'", argv[optind - 1]);
-    }
+    bool raw;
+    int rc = cli_switch_opts("show", cli_show_help, argc, argv, "raw", 0, &raw);
+    if (rc >= 0)
+        return rc;
     if (optind >= argc)
         return cli_usage_error("show", "no exchange ID given");
     const char *id = argv[optind++];
@@ -188,7 +177,8 @@ int cli_show_main(int argc, char **argv)
     capset *s = cli_open_captures("show", argv + optind, (size_t)(argc - optind));
     if (!s)
         return CLI_EXIT_TROUBLE;
-    int rc = CLI_EXIT_TROUBLE, r;
+    int r;
+    rc = CLI_EXIT_TROUBLE;
     exchange x;
     while ((r = capset_next(s, &x)) == 1) {
         if (matches(&x, id, num)) {

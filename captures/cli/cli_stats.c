@@ -186,21 +186,10 @@ static void free_table(table *t)
 
 int cli_stats_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c, json = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_stats_help, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (c == 'j') {
-            json = 1;
-            continue;
-        }
-        return cli_usage_error("stats", "unknown option '%s'", argv[optind - 1]);
-    }
+    bool json;
+    int rc = cli_switch_opts("stats", cli_stats_help, argc, argv, "json", 0, &json);
+    if (rc >= 0)
+        return rc;
     capset *s = cli_open_captures("stats", argv + optind, (size_t)(argc - optind));
     if (!s)
         return CLI_EXIT_TROUBLE;
@@ -208,7 +197,8 @@ int cli_stats_main(int argc, char **argv)
     memset(&t, 0, sizeof t);
     route_stat all = {.method = "ALL", .route = "*"};
     int64_t first = 0, last = 0;
-    int rc = CLI_EXIT_OK, r;
+    int r;
+    rc = CLI_EXIT_OK;
     exchange x;
     while ((r = capset_next(s, &x)) == 1) {
         cli_view v;
@@ -226,11 +216,8 @@ int cli_stats_main(int argc, char **argv)
             last = x.req_start_us;
         exchange_clear(&x);
     }
-    if (r < 0) {
-        cli_errorf("stats", "%s", capset_error(s));
-        rc = CLI_EXIT_TROUBLE;
+    if ((rc = cli_capset_end("stats", s, r)) != CLI_EXIT_OK)
         goto out;
-    }
     /* (qsort must not see the NULL of an empty array) */
     for (size_t i = 0; i < t.n; i++)
         if (t.all[i]->nlat)
@@ -269,8 +256,6 @@ int cli_stats_main(int argc, char **argv)
             print_text_row(t.all[i], w);
         print_text_row(&all, w);
     }
-    if (capset_truncated_bytes(s))
-        cli_errorf("stats", "warning: skipped %" PRIu64 " bytes of a cut-off last frame", capset_truncated_bytes(s));
 out:
     free_table(&t);
     free(all.lat);

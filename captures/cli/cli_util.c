@@ -2,6 +2,8 @@
 #include "cli_util.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,44 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'tapedeck-capture %s --help'.\n", cmd);
     return CLI_EXIT_TROUBLE;
+}
+
+int cli_switch_opts(const char *cmd, const char *help, int argc, char **argv, const char *flag, char letter,
+                    bool *on)
+{
+    enum { O_FLAG = 256 };
+    /* without a switch, the table starts at --help */
+    const struct option opts[] = {{flag ? flag : "", no_argument, NULL, letter ? letter : O_FLAG},
+                                  {"help", no_argument, NULL, 'h'},
+                                  {NULL, 0, NULL, 0}};
+    const char shortopts[] = {'h', letter, '\0'};
+    int c;
+    *on = false;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, flag ? opts : opts + 1, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (flag && c == (letter ? letter : O_FLAG)) {
+            *on = true;
+            continue;
+        }
+        return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+    }
+    return -1;
+}
+
+int cli_capset_end(const char *cmd, capset *s, int r)
+{
+    fflush(stdout);
+    if (r < 0) {
+        cli_errorf(cmd, "%s", capset_error(s));
+        return CLI_EXIT_TROUBLE;
+    }
+    if (capset_truncated_bytes(s))
+        cli_errorf(cmd, "warning: skipped %" PRIu64 " bytes of a cut-off last frame", capset_truncated_bytes(s));
+    return CLI_EXIT_OK;
 }
 
 capset *cli_open_captures(const char *cmd, char *const *args, size_t nargs)

@@ -24,6 +24,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Opens the CAPTURE arguments; on failure prints the reason and returns NULL. */
 capset *cli_open_captures(const char *cmd, char *const *args, size_t nargs);
+/* Options of a subcommand whose only option besides --help is one switch: --FLAG, and -LETTER when
+ * letter is not 0 (flag NULL: no switch). Returns -1 to go on, with *on set and optind at the first
+ * operand, or the exit status to return at once (--help printed, or an unknown option). */
+int cli_switch_opts(const char *cmd, const char *help, int argc, char **argv, const char *flag, char letter,
+                    bool *on);
+/* After a capset_next loop that ended with r (0 end, < 0 error): says what went wrong, or warns about
+ * a cut-off last frame. CLI_EXIT_OK or CLI_EXIT_TROUBLE. Standard output is flushed first so the
+ * message lands after what was already printed. */
+int cli_capset_end(const char *cmd, capset *s, int r);
 
 /* What ls, show and stats print about an exchange. Strings point into the view itself. */
 typedef struct cli_view {

@@ -276,22 +276,10 @@ static int verify_file(const char *path, bool quiet, uint64_t totals[3])
 
 int cli_verify_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c;
-    bool quiet = false;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_verify_help, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (c == 'q') {
-            quiet = true;
-            continue;
-        }
-        return cli_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
-    }
+    bool quiet;
+    int orc = cli_switch_opts("verify", cli_verify_help, argc, argv, "quiet", 'q', &quiet);
+    if (orc >= 0)
+        return orc;
     capset *s = cli_open_captures("verify", argv + optind, (size_t)(argc - optind));
     if (!s)
         return CLI_EXIT_TROUBLE;
