@@ -216,18 +216,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         conn_close(c);
         return;
     }
-    size_t want = 16384;
-    if (xf->len + want + 1 > xf->cap) {
-        size_t ncap = xf->cap ? xf->cap : 4096;
-        while (ncap < xf->len + want + 1)
-            ncap *= 2;
-        char *p = realloc(xf->buf, ncap);
-        if (!p) {
-            conn_done(c, 0, ENGINE_ERR_OTHER, "out of memory", 0);
-            return;
-        }
-        xf->buf = p;
-        xf->cap = ncap;
+    if (engine_grow(&xf->buf, &xf->cap, xf->len + 16384 + 1, 4096) != 0) {
+        conn_done(c, 0, ENGINE_ERR_OTHER, "out of memory", 0);
+        return;
     }
     ssize_t n = recv(fd, xf->buf + xf->len, xf->cap - xf->len - 1, 0);
     if (n < 0) {

@@ -12,34 +12,10 @@
 
 #include "engine_int.h"
 
-/* Skip the framing and connection headers (we frame the body ourselves). */
-static int skip_name(const char *line)
-{
-    static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                                        "proxy-connection", "te", "upgrade", "expect", "trailer",
-                                        "http2-settings"};
-    const char *colon = strchr(line, ':');
-    if (!colon)
-        return 1;
-    size_t n = (size_t)(colon - line);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && !strncasecmp(line, names[i], n))
-            return 1;
-    return 0;
-}
-
 static int req_put(xfer *xf, const char *s, size_t n)
 {
-    if (xf->req_len + n + 1 > xf->req_cap) {
-        size_t ncap = xf->req_cap ? xf->req_cap : 512;
-        while (ncap < xf->req_len + n + 1)
-            ncap *= 2;
-        char *p = realloc(xf->req, ncap);
-        if (!p)
-            return -1;
-        xf->req = p;
-        xf->req_cap = ncap;
-    }
+    if (engine_grow(&xf->req, &xf->req_cap, xf->req_len + n + 1, 512) != 0)
+        return -1;
     memcpy(xf->req + xf->req_len, s, n);
     xf->req_len += n;
     return 0;
@@ -57,20 +33,10 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
     xf->first_byte_us = 0;
     xf->status = 0;
     xf->req_len = 0;
-    const char *t = req->target;
-    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
-        const char *p = strchr(strstr(t, "//") + 2, '/');
-        t = p ? p : "/";
-    }
+    const char *t = engine_origin_path(req->target);
     /* xf->url holds the request target sent (for error messages) */
-    size_t tl = strlen(e->path_prefix) + strlen(t) + 2;
-    if (tl > xf->url_cap) {
-        char *p = realloc(xf->url, tl);
-        if (!p)
-            return -1;
-        xf->url = p;
-        xf->url_cap = tl;
-    }
+    if (engine_grow(&xf->url, &xf->url_cap, strlen(e->path_prefix) + strlen(t) + 2, 256) != 0)
+        return -1;
     snprintf(xf->url, xf->url_cap, "%s%s%s", e->path_prefix, t[0] == '/' ? "" : "/", t);
     int has_host = 0, has_accept = 0, rc = 0;
     rc |= req_puts(xf, req->method);
@@ -81,7 +47,8 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
         const char *h = req->headers[i];
         if (!strncasecmp(h, "host:", 5) && !has_host) {
             has_host = 1; /* the caller's Host wins */
-        } else if (skip_name(h)) {
+        } else if (engine_hop_header(h) || !strncasecmp(h, "host:", 5)) {
+            /* framing is ours (Content-Length below); a second Host goes */
             continue;
         }
         if (!strncasecmp(h, "accept:", 7))

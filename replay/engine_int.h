@@ -81,6 +81,15 @@ void engine_xfer_put(engine *e, xfer *xf); /* back to the free list */
 void engine_xfer_destroy(xfer *xf);
 /* Resets xf for req and sets URL, headers, method and body on its easy handle. 0 or -1 (OOM). */
 int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req);
+/* Shared by both paths. */
+/* Makes *buf hold at least need bytes (capacity doubling from first). 0 or -1 (OOM; *buf kept). */
+int engine_grow(char **buf, size_t *cap, size_t need, size_t first);
+/* 1 for a header line the engine never passes on: framing and connection management (the client
+ * does those itself), or a line without a colon. */
+int engine_hop_header(const char *line);
+/* The origin-form path of a request target: an absolute-form target (as proxies receive) keeps only
+ * its path ("/" when it has none). */
+const char *engine_origin_path(const char *target);
 
 /* engine_h1_req.c */
 int engine_h1_init(engine *e, char *err, size_t errlen); /* resolves the target, allocates the slots */

@@ -14,17 +14,7 @@ static int buf_reserve(xfer *xf, size_t extra)
     size_t need = xf->len + extra + 1;
     if (need > xf->eng->opts.max_response + 1)
         return -1;
-    if (need <= xf->cap)
-        return 0;
-    size_t ncap = xf->cap ? xf->cap : 4096;
-    while (ncap < need)
-        ncap *= 2;
-    char *p = realloc(xf->buf, ncap);
-    if (!p)
-        return -1;
-    xf->buf = p;
-    xf->cap = ncap;
-    return 0;
+    return engine_grow(&xf->buf, &xf->cap, need, 4096);
 }
 
 static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
@@ -159,8 +149,31 @@ void engine_xfer_put(engine *e, xfer *xf)
     e->free_list = xf;
 }
 
-/* Headers the engine sets itself (framing and connection management are libcurl's job). */
-static int skip_header(const char *line)
+int engine_grow(char **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : first;
+    while (ncap < need)
+        ncap *= 2;
+    char *p = realloc(*buf, ncap);
+    if (!p)
+        return -1;
+    *buf = p;
+    *cap = ncap;
+    return 0;
+}
+
+const char *engine_origin_path(const char *t)
+{
+    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
+        const char *p = strchr(strstr(t, "//") + 2, '/');
+        return p ? p : "/";
+    }
+    return t;
+}
+
+int engine_hop_header(const char *line)
 {
     static const char *const names[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
                                         "proxy-connection", "te", "upgrade", "expect", "trailer",
@@ -177,16 +190,8 @@ static int skip_header(const char *line)
 
 static int grow_copy(char **dst, size_t *cap, const char *src, size_t n)
 {
-    if (n + 1 > *cap) {
-        size_t ncap = *cap ? *cap : 256;
-        while (ncap < n + 1)
-            ncap *= 2;
-        char *p = realloc(*dst, ncap);
-        if (!p)
-            return -1;
-        *dst = p;
-        *cap = ncap;
-    }
+    if (engine_grow(dst, cap, n + 1, 256) != 0)
+        return -1;
     if (n)
         memcpy(*dst, src, n);
     (*dst)[n] = '\0';
@@ -205,20 +210,10 @@ int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req)
     snprintf(xf->method, sizeof xf->method, "%s", req->method);
 
     /* URL: base + request target; an absolute-form target (as proxies receive) keeps only its path. */
-    const char *t = req->target;
-    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
-        const char *p = strchr(strstr(t, "//") + 2, '/');
-        t = p ? p : "/";
-    }
+    const char *t = engine_origin_path(req->target);
     size_t tlen = strlen(t);
-    size_t need = e->base_len + 1 + tlen + 1;
-    if (need > xf->url_cap) {
-        char *p = realloc(xf->url, need);
-        if (!p)
-            return -1;
-        xf->url = p;
-        xf->url_cap = need;
-    }
+    if (engine_grow(&xf->url, &xf->url_cap, e->base_len + 1 + tlen + 1, 256) != 0)
+        return -1;
     memcpy(xf->url, e->base_url, e->base_len);
     size_t ul = e->base_len;
     if (t[0] != '/')
@@ -231,7 +226,7 @@ int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req)
     int has_accept = 0;
     for (size_t i = 0; i < req->n_headers; i++) {
         const char *h = req->headers[i];
-        if (skip_header(h))
+        if (engine_hop_header(h))
             continue;
         if (!strncasecmp(h, "accept:", 7))
             has_accept = 1;
