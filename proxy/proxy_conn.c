@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include "proxy_log.h"
 #include "tdtime.h"
@@ -36,78 +35,6 @@ up_target *pconn_current_target(proxy_wctx *w)
     return w->target;
 }
 
-static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit);
-
-void proxy_read_more(struct bufferevent *bev, size_t limit)
-{
-    struct evbuffer *in = bufferevent_get_input(bev);
-    evutil_socket_t fd = bufferevent_getfd(bev);
-    size_t have = evbuffer_get_length(in);
-    /* libevent read less than its 4 KiB: the socket had no more, so skip the syscall (and do not
-     * reserve a large chain for a small message) */
-    if (fd < 0 || have >= limit || have < 4096)
-        return;
-    /* a socket bufferevent keeps the end of its input frozen so that only its own reads append;
-     * this is such a read, so open it for the duration */
-    evbuffer_unfreeze(in, 0);
-    read_into(in, fd, have, limit);
-    evbuffer_freeze(in, 0);
-}
-
-static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit)
-{
-    for (int rounds = 0; have < limit && rounds < 4; rounds++) {
-        size_t want = limit - have;
-        if (want > 256 * 1024)
-            want = 256 * 1024;
-        struct evbuffer_iovec v[2];
-        int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
-        if (nv <= 0)
-            return;
-        struct iovec iov[2];
-        size_t room = 0;
-        for (int i = 0; i < nv; i++) {
-            iov[i].iov_base = v[i].iov_base;
-            iov[i].iov_len = v[i].iov_len;
-            room += v[i].iov_len;
-        }
-        ssize_t n = readv(fd, iov, nv);
-        if (n <= 0) {
-            evbuffer_commit_space(in, v, 0);
-            return; /* EAGAIN, EOF or an error: the bufferevent reports the last two */
-        }
-        size_t left = (size_t)n;
-        int used = 0;
-        for (int i = 0; i < nv && left > 0; i++, used++) {
-            if (v[i].iov_len > left)
-                v[i].iov_len = left;
-            left -= v[i].iov_len;
-        }
-        evbuffer_commit_space(in, v, used);
-        have += (size_t)n;
-        if ((size_t)n < room)
-            return; /* the socket is empty for now */
-    }
-}
-
-void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n)
-{
-    struct evbuffer *out = bufferevent_get_output(bev);
-    evutil_socket_t fd = bufferevent_getfd(bev);
-    if (connected && fd >= 0 && n > 0 && evbuffer_get_length(out) == 0) {
-        int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
-        if (w > 0)
-            n -= (size_t)w; /* an error is left for the bufferevent's own write to report */
-    }
-    if (n > 0)
-        evbuffer_remove_buffer(src, out, n);
-}
-
-void proxy_tune_bev(struct bufferevent *bev, size_t high)
-{
-    bufferevent_set_max_single_write(bev, high * 2);
-    bufferevent_set_max_single_read(bev, high);
-}
 
 /* ---- parser callbacks: note what happened, act after execute returns ---- */
 
@@ -160,92 +87,6 @@ static int rq_on_complete(void *ctx)
 
 static const httpmsg_callbacks rq_callbacks = {rq_on_head, NULL, rq_on_complete};
 
-/* ---- recording helpers ---- */
-
-static void record_drop(pconn *c, pm_drop_reason why)
-{
-    pm_dropped(c->w->m, why);
-    proxy_exchange_free(c->x);
-    c->x = NULL;
-    tdbuf_free(&c->rqbuf);
-    tdbuf_free(&c->rsbuf);
-}
-
-int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
-                        unsigned trunc_flag)
-{
-    if (!c->x)
-        return 0;
-    size_t h = head_len < n ? head_len : n;
-    uint64_t room = c->w->cfg->max_body - *body_rec;
-    size_t body = n - h, take = body < room ? body : (size_t)room;
-    if (tdbuf_append(b, p, h + take) != 0) {
-        record_drop(c, PM_DROP_NOMEM);
-        return -1;
-    }
-    *body_rec += take;
-    if (take < body)
-        c->x->truncated |= trunc_flag;
-    return 0;
-}
-
-void pconn_record_finish(pconn *c, const char *error)
-{
-    exchange *x = c->x;
-    if (!x)
-        return;
-    c->x = NULL;
-    x->request = tdbuf_steal(&c->rqbuf, &x->request_len);
-    if (error) {
-        tdbuf_free(&c->rsbuf);
-        if (exchange_set_str(&x->error, error) != 0) {
-            pm_dropped(c->w->m, PM_DROP_NOMEM);
-            proxy_exchange_free(x);
-            return;
-        }
-    } else {
-        x->response = tdbuf_steal(&c->rsbuf, &x->response_len);
-    }
-    if (!x->request || (!error && !x->response)) {
-        pm_dropped(c->w->m, PM_DROP_NOMEM);
-        proxy_exchange_free(x);
-        return;
-    }
-    if (c->w->on_exchange)
-        c->w->on_exchange(c->w, x);
-    proxy_recorder_push(c->w->rec, x);
-}
-
-static void record_begin(pconn *c)
-{
-    proxy_wctx *w = c->w;
-    if (!w->rec)
-        return;
-    if (!proxy_recorder_wants(w->rec, c->url, &w->rnd)) {
-        pm_sampled_out(w->m);
-        return;
-    }
-    exchange *x = malloc(sizeof *x);
-    if (!x) {
-        pm_dropped(w->m, PM_DROP_NOMEM);
-        return;
-    }
-    exchange_init(x);
-    x->conn_id = c->id;
-    x->conn_seq = c->seq;
-    x->req_start_us = c->t0_wall;
-    if (exchange_set_str(&x->client_addr, c->peer) != 0) {
-        proxy_exchange_free(x);
-        pm_dropped(w->m, PM_DROP_NOMEM);
-        return;
-    }
-    x->target_uri = c->target_uri;
-    c->target_uri = NULL;
-    c->x = x;
-    tdbuf_init(&c->rqbuf, 0);
-    tdbuf_init(&c->rsbuf, 0);
-    c->rq_body_rec = c->rs_body_rec = 0;
-}
 
 /* ---- closing ---- */
 
@@ -412,7 +253,7 @@ static int request_head_done(pconn *c)
     }
     if (c->w->draining)
         c->close_after = 1;
-    record_begin(c);
+    pconn_record_begin(c);
     if (c->x) {
         size_t n = evbuffer_get_length(c->hold);
         if (c->q_cl > 0)
@@ -423,7 +264,7 @@ static int request_head_done(pconn *c)
         if (p)
             pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, c->head_len, p, n, EXCHANGE_TRUNC_REQUEST);
         else
-            record_drop(c, PM_DROP_NOMEM);
+            pconn_record_drop(c, PM_DROP_NOMEM);
     }
     if (relay_start(c) != 0)
         return 1;

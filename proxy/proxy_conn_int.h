@@ -9,6 +9,7 @@
 #include "exchange.h"
 #include "httpmsg.h"
 #include "proxy_conn.h"
+#include "proxy_io.h"
 #include "tdbuf.h"
 
 enum { RQ_IDLE = 0, RQ_HEAD, RQ_BODY, RQ_DONE };  /* request side */
@@ -71,19 +72,15 @@ int pconn_parse(pconn *c);
 void pconn_finish_close(pconn *c);                    /* flush the output, then free */
 void pconn_send_error(pconn *c, int status, const char *detail); /* short response, then close */
 void pconn_exchange_done(pconn *c);                   /* next request, or close */
+
+/* proxy_conn_rec.c */
+void pconn_record_begin(pconn *c);  /* start c->x when this exchange is to be recorded */
+void pconn_record_drop(pconn *c, pm_drop_reason why); /* give up the record, counted */
+void pconn_record_finish(pconn *c, const char *error); /* push c->x (if any) to the recorder */
+/* Appends n bytes of a message to b: the first head_len always, body bytes up to --max-body (setting
+ * trunc_flag when cut). Returns -1 when out of memory (the record is dropped). */
 int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
                         unsigned trunc_flag);
-void pconn_record_finish(pconn *c, const char *error); /* push c->x (if any) to the recorder */
-
-/* libevent 2.1 reads at most 4 KiB per wakeup; this tops the input of bev up from its socket in
- * larger reads, up to limit bytes buffered. EOF and errors are left for the bufferevent to see. */
-void proxy_read_more(struct bufferevent *bev, size_t limit);
-/* Moves n bytes from the front of src to bev's peer: straight into the socket when nothing is queued
- * (saves a loop turn and the epoll_ctl pair of enabling writes), the rest through bev's output so
- * order and backpressure stay the bufferevent's. connected = 0 while a connect is in progress. */
-void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n);
-/* Larger single writes than libevent's 16 KiB default. */
-void proxy_tune_bev(struct bufferevent *bev, size_t high);
 
 /* proxy_relay.c */
 int relay_start(pconn *c);       /* pick or open an upstream connection for the request in c */

@@ -1,0 +1,92 @@
+/* proxy_conn_rec: the recorded copy of the exchange in flight on a client connection: what is kept
+ * (head always, bodies up to --max-body), and the hand-over to the recorder when the exchange ends.
+ * Part of proxy_conn (shares proxy_conn_int.h). */
+#include "proxy_conn_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pconn_record_drop(pconn *c, pm_drop_reason why)
+{
+    pm_dropped(c->w->m, why);
+    proxy_exchange_free(c->x);
+    c->x = NULL;
+    tdbuf_free(&c->rqbuf);
+    tdbuf_free(&c->rsbuf);
+}
+
+int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
+                        unsigned trunc_flag)
+{
+    if (!c->x)
+        return 0;
+    size_t h = head_len < n ? head_len : n;
+    uint64_t room = c->w->cfg->max_body - *body_rec;
+    size_t body = n - h, take = body < room ? body : (size_t)room;
+    if (tdbuf_append(b, p, h + take) != 0) {
+        pconn_record_drop(c, PM_DROP_NOMEM);
+        return -1;
+    }
+    *body_rec += take;
+    if (take < body)
+        c->x->truncated |= trunc_flag;
+    return 0;
+}
+
+void pconn_record_finish(pconn *c, const char *error)
+{
+    exchange *x = c->x;
+    if (!x)
+        return;
+    c->x = NULL;
+    x->request = tdbuf_steal(&c->rqbuf, &x->request_len);
+    if (error) {
+        tdbuf_free(&c->rsbuf);
+        if (exchange_set_str(&x->error, error) != 0) {
+            pm_dropped(c->w->m, PM_DROP_NOMEM);
+            proxy_exchange_free(x);
+            return;
+        }
+    } else {
+        x->response = tdbuf_steal(&c->rsbuf, &x->response_len);
+    }
+    if (!x->request || (!error && !x->response)) {
+        pm_dropped(c->w->m, PM_DROP_NOMEM);
+        proxy_exchange_free(x);
+        return;
+    }
+    if (c->w->on_exchange)
+        c->w->on_exchange(c->w, x);
+    proxy_recorder_push(c->w->rec, x);
+}
+
+void pconn_record_begin(pconn *c)
+{
+    proxy_wctx *w = c->w;
+    if (!w->rec)
+        return;
+    if (!proxy_recorder_wants(w->rec, c->url, &w->rnd)) {
+        pm_sampled_out(w->m);
+        return;
+    }
+    exchange *x = malloc(sizeof *x);
+    if (!x) {
+        pm_dropped(w->m, PM_DROP_NOMEM);
+        return;
+    }
+    exchange_init(x);
+    x->conn_id = c->id;
+    x->conn_seq = c->seq;
+    x->req_start_us = c->t0_wall;
+    if (exchange_set_str(&x->client_addr, c->peer) != 0) {
+        proxy_exchange_free(x);
+        pm_dropped(w->m, PM_DROP_NOMEM);
+        return;
+    }
+    x->target_uri = c->target_uri;
+    c->target_uri = NULL;
+    c->x = x;
+    tdbuf_init(&c->rqbuf, 0);
+    tdbuf_init(&c->rsbuf, 0);
+    c->rq_body_rec = c->rs_body_rec = 0;
+}

@@ -1,0 +1,19 @@
+/* proxy_io: socket-level helpers for socket bufferevents (one event loop; not thread-safe). */
+#ifndef TAPEDECK_PROXY_IO_H
+#define TAPEDECK_PROXY_IO_H
+
+#include <stddef.h>
+
+#include <event2/bufferevent.h>
+
+/* libevent 2.1 reads at most 4 KiB per wakeup; this tops the input of bev up from its socket in
+ * larger reads, up to limit bytes buffered. EOF and errors are left for the bufferevent to see. */
+void proxy_read_more(struct bufferevent *bev, size_t limit);
+/* Moves n bytes from the front of src to bev's peer: straight into the socket when nothing is queued
+ * (saves a loop turn and the epoll_ctl pair of enabling writes), the rest through bev's output so
+ * order and backpressure stay the bufferevent's. connected = 0 while a connect is in progress. */
+void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n);
+/* Larger single writes than libevent's 16 KiB default. */
+void proxy_tune_bev(struct bufferevent *bev, size_t high);
+
+#endif
