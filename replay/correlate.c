@@ -398,6 +398,22 @@ char *correlate_rewrite_header(const correlate *c, const char *line)
     return out;
 }
 
+/* What a scalar becomes when the recording produced it and this run renamed it (an integer stays an
+ * integer when the new value is one); NULL for anything else. */
+static json_t *replacement(const correlate *c, json_t *v)
+{
+    if (json_is_object(v) || json_is_array(v))
+        return NULL;
+    char buf[32];
+    const char *t = jsondiff_scalar_text(v, buf, sizeof buf);
+    const char *rep = t ? correlate_lookup(c, t) : NULL;
+    if (!rep)
+        return NULL;
+    char *end;
+    long long iv = strtoll(rep, &end, 10);
+    return (json_is_integer(v) && *rep && !*end) ? json_integer(iv) : json_string(rep);
+}
+
 static int rewrite_json(const correlate *c, json_t *j, int depth)
 {
     int n = 0;
@@ -409,34 +425,20 @@ static int rewrite_json(const correlate *c, json_t *j, int depth)
         void *tmp;
         json_object_foreach_safe(j, tmp, k, v)
         {
-            char buf[32];
-            const char *t = (json_is_object(v) || json_is_array(v)) ? NULL : jsondiff_scalar_text(v, buf, sizeof buf);
-            const char *rep = t ? correlate_lookup(c, t) : NULL;
-            if (rep) {
-                char *end;
-                long long iv = strtoll(rep, &end, 10);
-                json_t *nv = (json_is_integer(v) && *rep && !*end) ? json_integer(iv) : json_string(rep);
-                if (nv && !json_object_set_new(j, k, nv))
-                    n++;
-            } else {
+            json_t *nv = replacement(c, v);
+            if (nv)
+                n += !json_object_set_new(j, k, nv);
+            else
                 n += rewrite_json(c, v, depth + 1);
-            }
         }
     } else if (json_is_array(j)) {
         for (size_t i = 0; i < json_array_size(j); i++) {
             json_t *v = json_array_get(j, i);
-            char buf[32];
-            const char *t = (json_is_object(v) || json_is_array(v)) ? NULL : jsondiff_scalar_text(v, buf, sizeof buf);
-            const char *rep = t ? correlate_lookup(c, t) : NULL;
-            if (rep) {
-                char *end;
-                long long iv = strtoll(rep, &end, 10);
-                json_t *nv = (json_is_integer(v) && *rep && !*end) ? json_integer(iv) : json_string(rep);
-                if (nv && !json_array_set_new(j, i, nv))
-                    n++;
-            } else {
+            json_t *nv = replacement(c, v);
+            if (nv)
+                n += !json_array_set_new(j, i, nv);
+            else
                 n += rewrite_json(c, v, depth + 1);
-            }
         }
     }
     return n;
