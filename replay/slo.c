@@ -52,14 +52,24 @@ static int parse_scope(const char *s, size_t len, slo *out, char *err, size_t er
     return 0;
 }
 
-static int parse_duration_us(const char *v, double *us)
+/* A non-negative number; *rest is what follows it, blanks skipped (the unit). 0 or -1. */
+static int parse_number(const char *v, double *x, const char **rest)
 {
     char *end;
     errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || errno || x < 0)
+    *x = strtod(v, &end);
+    if (end == v || errno || *x < 0)
         return -1;
-    end = (char *)skip_ws(end);
+    *rest = skip_ws(end);
+    return 0;
+}
+
+static int parse_duration_us(const char *v, double *us)
+{
+    const char *end;
+    double x;
+    if (parse_number(v, &x, &end) != 0)
+        return -1;
     double mul;
     if (!*end || !strcmp(end, "ms"))
         mul = 1000;
@@ -77,12 +87,10 @@ static int parse_duration_us(const char *v, double *us)
 
 static int parse_fraction(const char *v, double *frac)
 {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || errno || x < 0)
+    const char *end;
+    double x;
+    if (parse_number(v, &x, &end) != 0)
         return -1;
-    end = (char *)skip_ws(end);
     if (*end == '%' && !*skip_ws(end + 1))
         x /= 100.0;
     else if (*end)
