@@ -35,18 +35,27 @@ static void split_us(int64_t us, time_t *sec, long *frac)
     *frac = (long)f;
 }
 
-char *tdtime_format_iso(int64_t us, int micro, char *buf, size_t bufsz)
+/* The UTC calendar time of us, and its microseconds. -1 when there is nothing to format into, or the
+ * time has no calendar date (buf then says "?"). */
+static int utc_tm(int64_t us, struct tm *tm, long *frac, char *buf, size_t bufsz)
 {
     time_t sec;
+    split_us(us, &sec, frac);
+    if (bufsz == 0)
+        return -1;
+    if (!gmtime_r(&sec, tm)) {
+        snprintf(buf, bufsz, "?");
+        return -1;
+    }
+    return 0;
+}
+
+char *tdtime_format_iso(int64_t us, int micro, char *buf, size_t bufsz)
+{
     long frac;
     struct tm tm;
-    split_us(us, &sec, &frac);
-    if (bufsz == 0)
+    if (utc_tm(us, &tm, &frac, buf, bufsz) != 0)
         return buf;
-    if (!gmtime_r(&sec, &tm)) {
-        snprintf(buf, bufsz, "?");
-        return buf;
-    }
     if (micro)
         snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
@@ -58,16 +67,10 @@ char *tdtime_format_iso(int64_t us, int micro, char *buf, size_t bufsz)
 
 char *tdtime_format_compact(int64_t us, char *buf, size_t bufsz)
 {
-    time_t sec;
     long frac;
     struct tm tm;
-    split_us(us, &sec, &frac);
-    if (bufsz == 0)
+    if (utc_tm(us, &tm, &frac, buf, bufsz) != 0)
         return buf;
-    if (!gmtime_r(&sec, &tm)) {
-        snprintf(buf, bufsz, "?");
-        return buf;
-    }
     snprintf(buf, bufsz, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
