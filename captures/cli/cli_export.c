@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_curl.h"
@@ -91,10 +91,11 @@ int cli_export_main(int argc, char **argv)
     cli_har_writer *har = NULL;
     uint64_t skipped = 0;
     char err[1024];
-    struct stat so, si;
-    for (size_t i = 0; out_path && stat(out_path, &so) == 0 && i < capset_nfiles(s); i++) {
-        if (stat(capset_file(s, i), &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-            cli_errorf("export", "%s: the output is also an input; write to another file", out_path);
+    if (out_path) {
+        const char **inputs = cli_capset_paths("export", s);
+        bool clash = !inputs || cli_output_is_input("export", out_path, inputs, capset_nfiles(s));
+        free(inputs);
+        if (clash) {
             out_path = NULL; /* not ours to remove */
             f = NULL;
             goto done;

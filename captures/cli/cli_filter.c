@@ -231,14 +231,9 @@ int cli_filter_main(int argc, char **argv)
     }
     if (!(s = cli_open_captures("filter", argv + optind, (size_t)(argc - optind))))
         goto done;
-    size_t nin = capset_nfiles(s);
-    if (!(inputs = calloc(nin ? nin : 1, sizeof *inputs))) {
-        cli_errorf("filter", "out of memory");
+    if (!(inputs = cli_capset_paths("filter", s)))
         goto done;
-    }
-    for (size_t i = 0; i < nin; i++)
-        inputs[i] = capset_file(s, i);
-    if (!(out = cli_out_new("filter", out_path, inputs, nin, no_dict, NULL)))
+    if (!(out = cli_out_new("filter", out_path, inputs, capset_nfiles(s), no_dict, NULL)))
         goto done;
     exchange x;
     int r;

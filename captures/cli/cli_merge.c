@@ -78,13 +78,10 @@ int cli_merge_main(int argc, char **argv)
     if (!(s = cli_open_captures("merge", argv + optind, (size_t)(argc - optind))))
         goto done;
     nin = capset_nfiles(s);
-    if (!(inputs = calloc(nin ? nin : 1, sizeof *inputs))) {
-        cli_errorf("merge", "out of memory");
+    if (!(inputs = cli_capset_paths("merge", s)))
         goto done;
-    }
     uint64_t base = 0;
     for (size_t i = 0; i < nin; i++) {
-        inputs[i] = capset_file(s, i);
         char *one = (char *)inputs[i];
         capset *fs = cli_open_captures("merge", &one, 1);
         if (!fs)

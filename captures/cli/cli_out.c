@@ -20,14 +20,10 @@ struct cli_out {
 cli_out *cli_out_new(const char *cmd, const char *path, const char *const *inputs, size_t n, bool no_dictionary,
                      const char *upstream)
 {
-    struct stat so, si;
+    struct stat so;
+    if (cli_output_is_input(cmd, path, inputs, n))
+        return NULL;
     if (stat(path, &so) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            if (stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-                cli_errorf(cmd, "%s: the output is also an input; write to another file", path);
-                return NULL;
-            }
-        }
         if (S_ISDIR(so.st_mode)) {
             cli_errorf(cmd, "%s: is a folder; -o takes a file name", path);
             return NULL;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "httpmsg.h"
 #include "route.h"
@@ -69,6 +70,33 @@ int cli_capset_end(const char *cmd, capset *s, int r)
     if (capset_truncated_bytes(s))
         cli_errorf(cmd, "warning: skipped %" PRIu64 " bytes of a cut-off last frame", capset_truncated_bytes(s));
     return CLI_EXIT_OK;
+}
+
+const char **cli_capset_paths(const char *cmd, const capset *s)
+{
+    size_t n = capset_nfiles(s);
+    const char **paths = calloc(n ? n : 1, sizeof *paths);
+    if (!paths) {
+        cli_errorf(cmd, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        paths[i] = capset_file(s, i);
+    return paths;
+}
+
+bool cli_output_is_input(const char *cmd, const char *path, const char *const *inputs, size_t n)
+{
+    struct stat so, si;
+    if (stat(path, &so) != 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            cli_errorf(cmd, "%s: the output is also an input; write to another file", path);
+            return true;
+        }
+    }
+    return false;
 }
 
 capset *cli_open_captures(const char *cmd, char *const *args, size_t nargs)

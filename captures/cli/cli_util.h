@@ -33,6 +33,12 @@ int cli_switch_opts(const char *cmd, const char *help, int argc, char **argv, co
  * a cut-off last frame. CLI_EXIT_OK or CLI_EXIT_TROUBLE. Standard output is flushed first so the
  * message lands after what was already printed. */
 int cli_capset_end(const char *cmd, capset *s, int r);
+/* The files of s as an array (malloc'ed, caller frees; the names belong to s), e.g. the inputs an
+ * output must not overwrite. NULL with the reason printed under cmd's name. */
+const char **cli_capset_paths(const char *cmd, const capset *s);
+/* True (with the reason printed under cmd's name) when the existing file path is one of the n inputs:
+ * writing it would cut an input to nothing before it is read. */
+bool cli_output_is_input(const char *cmd, const char *path, const char *const *inputs, size_t n);
 
 /* What ls, show and stats print about an exchange. Strings point into the view itself. */
 typedef struct cli_view {
