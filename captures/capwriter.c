@@ -204,6 +204,9 @@ static int cw_open_file(capwriter *w, char *err, size_t errlen)
     w->good_size = 0;
     w->need_truncate = 0;
     w->dirty = 0;
+    if (w->seg_exchanges > 0)
+        w->prev_seg_in = w->st.bytes_in - w->seg_in_mark;
+    w->seg_in_mark = w->st.bytes_in;
     w->seg_exchanges = 0;
     w->hold.len = 0;
     w->n_held = 0;
@@ -213,8 +216,8 @@ static int cw_open_file(capwriter *w, char *err, size_t errlen)
         return rc;
     if (!cw_hold_add_size(w, w->hold.len))
         return CAPWRITER_ENOMEM;
-    if (w->no_dict)
-        return cw_release_hold(w, err, errlen);
+    if (w->no_dict || cw_resv_ready(w))
+        return cw_release_hold(w, err, errlen); /* plain, or the dictionary comes from the last segment */
     w->holding = 1;
     w->hold_start_mono = tdtime_mono_us();
     return CAPWRITER_OK;
@@ -242,12 +245,13 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     tdbuf_init(&w->frames, 0);
     tdbuf_init(&w->io, 0);
     tdbuf_init(&w->hdr, 0);
+    tdbuf_init(&w->resv, CW_RESV_LIMIT);
     w->rotate_bytes = opts->rotate_bytes;
     w->rotate_age_us = opts->rotate_age_us;
     w->level = opts->level ? opts->level : 3;
     w->no_dict = opts->no_dictionary;
-    w->dict_records = opts->dict_records ? opts->dict_records : 200;
-    w->dict_size = opts->dict_size ? opts->dict_size : 32 * 1024;
+    w->dict_records = opts->dict_records ? opts->dict_records : 2000;
+    w->dict_size = opts->dict_size ? opts->dict_size : (size_t)1 << 20;
     w->software = dup_or(opts->software, "tapedeck/" TAPEDECK_VERSION);
     if (!w->software)
         goto nomem;
@@ -383,6 +387,9 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
         if (!rc) {
             w->st.exchanges++;
             w->seg_exchanges++;
+            cw_sample(w, w->req.data, w->req.len);
+            if (nrec == 2)
+                cw_sample(w, w->resp.data, w->resp.len);
         }
     }
     if (rc)
@@ -443,6 +450,7 @@ int capwriter_close(capwriter *w, char *err, size_t errlen)
     tdbuf_free(&w->io);
     tdbuf_free(&w->hdr);
     free(w->held_sizes);
+    cw_resv_free(w);
     free(w->software);
     free(w->upstream);
     free(w->info);

@@ -5,8 +5,10 @@
  * that file, no rotation, no rename (used by tools such as filter and merge).
  *
  * Each file begins (after the optional dictionary frame) with a warcinfo record. With a dictionary, the
- * writer holds the first records of a segment (at most dict_records, and never longer than one second),
- * trains a dictionary on them, writes it in a leading skippable frame, then the records.
+ * writer holds the first records of a segment (at most dict_records or 2 MiB, and never longer than one
+ * second), builds a dictionary from them, writes it in a leading skippable frame, then the records. After
+ * a rotation the dictionary is built at once from a bounded reservoir of the previous segment's records
+ * (nothing held when it has enough); see docs/capture-format.md.
  *
  * Not thread-safe: one writer belongs to one thread at a time (it may be opened on one thread and then
  * handed to the writer thread). An idle segment that passes rotate_age is replaced by a fresh one rather
@@ -28,8 +30,8 @@ typedef struct capwriter_opts {
     int64_t rotate_age_us; /* rotate when a segment is this old; 0 = never */
     int level;             /* zstd level; 0 = 3 */
     int no_dictionary;     /* 1 = write plain frames that zstdcat reads without help */
-    size_t dict_records;   /* records to train on; 0 = 200 */
-    size_t dict_size;      /* dictionary bytes; 0 = 32 KiB */
+    size_t dict_records;   /* records to hold and build from; 0 = 2000 */
+    size_t dict_size;      /* dictionary bytes at most; 0 = 1 MiB */
     /* warcinfo content: NULL fields are left out. */
     const char *software;  /* NULL = "tapedeck/VERSION" */
     const char *upstream;

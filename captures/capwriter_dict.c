@@ -1,7 +1,9 @@
-/* capwriter_dict: the per-segment dictionary. A segment's first records are held (at most dict_records,
- * never more than a second), a dictionary is trained on them with ZDICT, and the file then starts with the
- * dictionary in a skippable frame (magic 0x184D2A5D, its content a zstd frame holding the dictionary, as
- * the warc-zstd convention allows), the warcinfo record, and the held records, each in its own frame. */
+/* capwriter_dict: the per-segment dictionary. A segment's first records are held (at most dict_records or
+ * CW_HOLD_BYTES, never more than a second), a dictionary is built from them and from a reservoir of the
+ * previous segment's records, and the file then starts with the dictionary in a skippable frame (magic
+ * 0x184D2A5D, its content a zstd frame holding the dictionary, as the warc-zstd convention allows), the
+ * warcinfo record, and the held records, each in its own frame. When the reservoir alone is enough,
+ * nothing is held. */
 #include <stdlib.h>
 #include <string.h>
 #include <zdict.h>
@@ -13,6 +15,8 @@
 #define CW_MIN_SAMPLES 8
 #define CW_MAX_SAMPLE ((size_t)16 << 10) /* bytes of one record used for training */
 #define CW_MAX_TRAIN ((size_t)2 << 20)   /* bytes of samples in all */
+#define CW_DICT_FLOOR ((size_t)32 << 10) /* smallest dictionary the eighth-of-a-segment rule gives */
+#define CW_HOLD_BYTES ((size_t)2 << 20)  /* held bytes that end the hold (enough to build from) */
 
 int cw_hold_add_size(capwriter *w, size_t size)
 {
@@ -48,32 +52,105 @@ int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
         if (!rc)
             rc = cw_emit_frames(w, &w->frames, w->resp.len ? 2 : 1, err, errlen);
         if (!rc) {
+            cw_sample(w, w->req.data, w->req.len);
+            if (w->resp.len)
+                cw_sample(w, w->resp.data, w->resp.len);
             w->st.exchanges++;
             w->seg_exchanges++;
         }
         return rc;
     }
     w->held_exchanges++;
-    if (w->n_held - 1 >= w->dict_records)
+    if (w->n_held - 1 >= w->dict_records || w->hold.len >= CW_HOLD_BYTES)
         return cw_release_hold(w, err, errlen);
     return CAPWRITER_OK;
 }
 
-/* Train on the held records (all but the warcinfo). Only a prefix of each record is used, and the total
- * is capped, so training stays in the tens of milliseconds even when the first records carry large
- * bodies: heads and envelopes are what repeat. Keeps the previous dictionary when training is not
- * possible or fails. */
+/* Adds size to the sample list (sizes, n, cap); 1 = ok. */
+static int cw_push_size(size_t **sizes, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        size_t *p = realloc(*sizes, ncap * sizeof *p);
+        if (!p)
+            return 0;
+        *sizes = p;
+        *cap = ncap;
+    }
+    (*sizes)[(*n)++] = size;
+    return 1;
+}
+
+/* Keeps the first CW_MAX_SAMPLE bytes of a record in the reservoir. When the reservoir would pass its cap,
+ * its older half is dropped: what stays is the most recent traffic, which is what the next segment will
+ * look like, and a raw-content dictionary serves best with its most recent bytes at its end. */
+void cw_sample(capwriter *w, const char *rec, size_t len)
+{
+    if (w->no_dict)
+        return;
+    size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
+    if (w->resv.len + take > CW_RESV_LIMIT) {
+        size_t drop = 0, k = 0;
+        while (k < w->n_resv && (drop < w->resv.len / 2 || w->resv.len - drop + take > CW_RESV_LIMIT))
+            drop += w->resv_sizes[k++];
+        memmove(w->resv.data, w->resv.data + drop, w->resv.len - drop);
+        w->resv.len -= drop;
+        memmove(w->resv_sizes, w->resv_sizes + k, (w->n_resv - k) * sizeof *w->resv_sizes);
+        w->n_resv -= k;
+    }
+    if (tdbuf_append(&w->resv, rec, take) != TDBUF_OK)
+        return;
+    if (!cw_push_size(&w->resv_sizes, &w->n_resv, &w->cap_resv, take))
+        w->resv.len -= take; /* out of memory: the sample is simply not kept */
+}
+
+int cw_resv_ready(const capwriter *w)
+{
+    return !w->no_dict && (w->n_resv >= w->dict_records || w->resv.len >= CW_HOLD_BYTES);
+}
+
+void cw_resv_free(capwriter *w)
+{
+    tdbuf_free(&w->resv);
+    free(w->resv_sizes);
+    w->resv_sizes = NULL;
+    w->n_resv = w->cap_resv = 0;
+}
+
+/* Builds the dictionary from the reservoir (the previous segment's most recent records) followed by the
+ * held records (this segment's first), at most CW_MAX_TRAIN bytes, the oldest left out first. The
+ * dictionary is raw content (the last dict_size bytes of the samples: whole recent records, so a record
+ * is mostly matched against one just like it) made a formatted zstd dictionary (magic, id, entropy
+ * tables fitted to the samples) by ZDICT_finalizeDictionary, as the warc-zstd convention requires. This
+ * takes milliseconds, where ZDICT_trainFromBuffer took a tenth of a second, and compresses better on
+ * API traffic. Keeps the previous dictionary when there is too little to build from or building fails. */
 static void cw_train(capwriter *w)
 {
-    size_t n = w->n_held - 1;
+    size_t nh = w->n_held - 1, held_bytes = 0;
+    size_t off = w->held_sizes[0];
+    for (size_t i = 0; i < nh; i++) {
+        size_t len = w->held_sizes[i + 1];
+        held_bytes += len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
+    }
+    /* The reservoir's newest samples that fit next to the held ones. */
+    size_t room = held_bytes < CW_MAX_TRAIN ? CW_MAX_TRAIN - held_bytes : 0, first = w->n_resv, rbytes = 0;
+    while (first > 0 && rbytes + w->resv_sizes[first - 1] <= room)
+        rbytes += w->resv_sizes[--first];
+    size_t n = (w->n_resv - first) + nh;
     if (n < CW_MIN_SAMPLES)
         return;
     void *buf = malloc(w->dict_size);
-    size_t *sizes = malloc(n * sizeof *sizes);
+    size_t *sizes = malloc(n * sizeof *sizes), used = 0;
     tdbuf samples;
-    tdbuf_init(&samples, CW_MAX_TRAIN);
-    size_t off = w->held_sizes[0], used = 0;
-    for (size_t i = 0; buf && sizes && i < n; i++) {
+    tdbuf_init(&samples, rbytes + held_bytes);
+    int ok = buf && sizes && tdbuf_reserve(&samples, rbytes + held_bytes) == TDBUF_OK;
+    if (ok && rbytes) {
+        size_t roff = w->resv.len - rbytes;
+        tdbuf_append(&samples, w->resv.data + roff, rbytes);
+        for (size_t i = first; i < w->n_resv; i++)
+            sizes[used++] = w->resv_sizes[i];
+    }
+    for (size_t i = 0; ok && i < nh; i++) {
         size_t len = w->held_sizes[i + 1];
         size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
         if (tdbuf_append(&samples, w->hold.data + off, take) != TDBUF_OK)
@@ -82,8 +159,21 @@ static void cw_train(capwriter *w)
         off += len;
     }
     size_t len = 0;
-    if (buf && sizes && used >= CW_MIN_SAMPLES)
-        len = ZDICT_trainFromBuffer(buf, w->dict_size, samples.data, sizes, (unsigned)used);
+    /* The dictionary travels in every segment: keep it to an eighth of what the last segment took in, so
+     * small segments (slow traffic, frequent rotation) are not dominated by it. */
+    size_t limit = w->dict_size;
+    if (w->prev_seg_in && w->prev_seg_in / 8 < limit)
+        limit = w->prev_seg_in / 8 > CW_DICT_FLOOR ? (size_t)(w->prev_seg_in / 8) : CW_DICT_FLOOR;
+    if (limit > w->dict_size)
+        limit = w->dict_size;
+    if (ok && used >= CW_MIN_SAMPLES) {
+        size_t content = samples.len < limit ? samples.len : limit;
+        ZDICT_params_t zp;
+        memset(&zp, 0, sizeof zp);
+        zp.compressionLevel = w->level;
+        len = ZDICT_finalizeDictionary(buf, limit, samples.data + samples.len - content, content,
+                                       samples.data, sizes, (unsigned)used, zp);
+    }
     tdbuf_free(&samples);
     free(sizes);
     ZSTD_CDict *cd = NULL;
@@ -125,8 +215,17 @@ int cw_release_hold(capwriter *w, char *err, size_t errlen)
     w->holding = 0;
     if (w->n_held == 0)
         return rc;
-    if (!w->no_dict)
+    if (!w->no_dict) {
         cw_train(w);
+        /* The reservoir now collects this segment's records, held ones first, for the next dictionary. */
+        w->resv.len = 0;
+        w->n_resv = 0;
+        size_t soff = w->held_sizes[0];
+        for (size_t i = 1; i < w->n_held; i++) {
+            cw_sample(w, w->hold.data + soff, w->held_sizes[i]);
+            soff += w->held_sizes[i];
+        }
+    }
     /* From here on this segment's frames use the dictionary (or none). */
     ZSTD_CCtx_refCDict(w->cctx, w->no_dict ? NULL : w->cdict);
     w->hdr.len = 0;

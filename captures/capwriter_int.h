@@ -10,6 +10,8 @@
 #include "capwriter.h"
 #include "tdbuf.h"
 
+#define CW_RESV_LIMIT ((size_t)2 << 20) /* bytes of samples kept for the next segment's dictionary */
+
 struct capwriter {
     /* options */
     char *dir, *prefix, *path;
@@ -31,6 +33,9 @@ struct capwriter {
     int dir_dirty;      /* the directory entry (new file, rename) not yet fsynced */
     int64_t last_sync_mono;
     uint64_t seg_exchanges;
+    uint64_t seg_in_mark; /* st.bytes_in when this segment opened */
+    uint64_t prev_seg_in; /* record bytes of the last segment that had exchanges: sizes its successor's
+                           * dictionary; 0 = none yet */
 
     /* compression */
     ZSTD_CCtx *cctx;
@@ -46,6 +51,12 @@ struct capwriter {
     size_t n_held, cap_held;
     uint64_t held_exchanges;
 
+    /* samples (record prefixes) of the records written since the dictionary was last built: the next
+     * segment's dictionary is built from them (capped, oldest dropped first) */
+    tdbuf resv;
+    size_t *resv_sizes;
+    size_t n_resv, cap_resv;
+
     tdbuf req, resp; /* formatted records of the exchange being written */
     tdbuf frames;    /* compressed frames of one write */
     tdbuf io;        /* header + frames when the header is still pending */
@@ -59,6 +70,9 @@ int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out);
 int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
 int cw_release_hold(capwriter *w, char *err, size_t errlen);
+void cw_sample(capwriter *w, const char *rec, size_t len); /* keep a record's prefix for the next dictionary */
+int cw_resv_ready(const capwriter *w); /* 1 = enough samples to build the next segment's dictionary now */
+void cw_resv_free(capwriter *w);
 /* capwriter.c: write frames (after the pending header) at the end of the file */
 int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen);
 

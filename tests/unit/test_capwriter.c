@@ -17,6 +17,7 @@
 #include "capreader.h"
 #include "capset.h"
 #include "capwriter.h"
+#include "capwriter_int.h" /* the reservoir's cap */
 
 /* Reads path back and checks it holds exchanges 0..n-1 of the fixture set, byte for byte. */
 static void check_file(const char *path, unsigned n, int want_dict)
@@ -352,6 +353,63 @@ static void rotate_reuses_dictionary(void **state)
     fx_rmdir(dir);
 }
 
+/* The first bytes of a file: its dictionary frame (up to n bytes), for comparing two segments'. */
+static size_t read_head(const char *path, unsigned char *buf, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t k = fread(buf, 1, n, f);
+    fclose(f);
+    return k;
+}
+
+/* After a rotation the next segment's dictionary is built at once from the records of the one before (a
+ * bounded reservoir of them): nothing is held, the first exchange is on disk without a tick, and the
+ * dictionary is a new one (fitted to the last segment), not a copy of the first. */
+static void rotation_carries_dictionary(void **state)
+{
+    char *dir = fx_tmpdir(), err[512], first[4200], second[4200];
+    capwriter_opts o = {.dir = dir, .dict_records = 50};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    write_n(w, 0, 700); /* several MiB of records: the reservoir must stay within its cap */
+    assert_true(w->resv.len > 0 && w->resv.len <= CW_RESV_LIMIT);
+    snprintf(first, sizeof first, "%s", capwriter_path(w));
+    first[strlen(first) - 5] = '\0';
+    assert_int_equal(capwriter_rotate(w, err, sizeof err), 0);
+    write_n(w, 700, 2);
+    struct stat sb;
+    assert_int_equal(stat(capwriter_path(w), &sb), 0);
+    assert_true(sb.st_size > 0); /* not held: written at once */
+    snprintf(second, sizeof second, "%s", capwriter_path(w));
+    second[strlen(second) - 5] = '\0';
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    check_file(first, 700, 1);
+    /* The second segment holds exchanges 700 and 701: read them back against the fixture. */
+    capreader *r = capreader_open(second, NULL, err, sizeof err);
+    assert_non_null(r);
+    exchange got, want;
+    for (unsigned i = 700; i < 702; i++) {
+        assert_int_equal(capreader_next(r, &got), 1);
+        fx_make(&want, i);
+        const char *d = fx_diff(&want, &got);
+        if (d)
+            fail_msg("exchange %u differs in %s", i, d);
+        exchange_clear(&want);
+        exchange_clear(&got);
+    }
+    assert_int_equal(capreader_next(r, &got), 0);
+    assert_int_equal(capreader_has_dictionary(r), 1);
+    capreader_free(r);
+    static unsigned char h1[1 << 16], h2[1 << 16];
+    size_t n1 = read_head(first, h1, sizeof h1), n2 = read_head(second, h2, sizeof h2);
+    assert_true(n1 > 8 && n2 > 8);
+    assert_memory_equal(h1, "\x5d\x2a\x4d\x18", 4); /* the skippable dictionary frame leads both */
+    assert_memory_equal(h2, "\x5d\x2a\x4d\x18", 4);
+    assert_true(n1 != n2 || memcmp(h1, h2, n1) != 0);
+    fx_rmdir(dir);
+}
+
 static void rotation_by_age(void **state)
 {
     char *dir = fx_tmpdir(), err[512];
@@ -458,6 +516,7 @@ int main(void)
         cmocka_unit_test(write_error_recovery),
         cmocka_unit_test(tick_releases_held_records),
         cmocka_unit_test(rotate_reuses_dictionary),
+        cmocka_unit_test(rotation_carries_dictionary),
         cmocka_unit_test(rotation_by_age),
         cmocka_unit_test(killed_writer_leaves_readable_part),
         cmocka_unit_test(bad_options),
