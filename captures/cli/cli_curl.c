@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli_conv.h"
+#include "cli_util.h"
 #include "httpmsg.h"
 
 /* Shell word for bash: as is when it is made of safe characters only, '...' when every byte is printable
@@ -37,21 +38,8 @@ static void quote(FILE *f, const char *s, size_t n)
         return;
     }
     fputs("$'", f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\'' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\r')
-            fputs("\\r", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\x%02x", c); /* two digits at most: a hex digit after it stays a character */
-        else
-            fputc(c, f);
-    }
+    for (size_t i = 0; i < n; i++)
+        cli_put_escaped(f, (unsigned char)s[i], false);
     fputc('\'', f);
 }
 

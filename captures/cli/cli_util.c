@@ -200,20 +200,27 @@ void cli_json_str(FILE *f, const char *s, size_t n)
             continue;
         }
         i++;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\r')
-            fputs("\\r", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+        cli_put_escaped(f, c, true);
     }
     fputc('"', f);
+}
+
+void cli_put_escaped(FILE *f, unsigned char c, bool json)
+{
+    if (c == (json ? '"' : '\'') || c == '\\')
+        fprintf(f, "\\%c", c);
+    else if (c == '\n')
+        fputs("\\n", f);
+    else if (c == '\r')
+        fputs("\\r", f);
+    else if (c == '\t')
+        fputs("\\t", f);
+    else if ((c < 0x20 || c >= 0x7f) && json)
+        fprintf(f, "\\u%04x", c);
+    else if (c < 0x20 || c >= 0x7f)
+        fprintf(f, "\\x%02x", c); /* two digits at most: a hex digit after it stays a character */
+    else
+        fputc(c, f);
 }
 
 const char *cli_iso_time(int64_t us, char *buf, size_t bufsz)

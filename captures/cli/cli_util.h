@@ -53,6 +53,10 @@ void cli_view_of(const exchange *x, cli_view *v);
 /* The request method for parsing the response (HEAD responses have no body). */
 const char *cli_view_method_or_null(const cli_view *v);
 
+/* One byte inside a backslash-escaped string, JSON's (json: quote '"', other bytes as \u00XX) or a shell
+ * $'...' string's (quote '\'', other bytes as \xXX): quote and backslash escaped, \n \r \t named, other
+ * control and non-ASCII bytes in hex, the rest as is. */
+void cli_put_escaped(FILE *f, unsigned char c, bool json);
 /* JSON string (with quotes) of n bytes; invalid UTF-8 bytes are written as \u00XX. */
 void cli_json_str(FILE *f, const char *s, size_t n);
 /* ISO 8601 time ("2026-01-01T00:00:00Z", a fraction, or an offset "+01:00" instead of Z) -> Unix
