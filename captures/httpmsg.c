@@ -47,6 +47,7 @@ struct httpmsg_parser {
     size_t raw_len, raw_cap;
     size_t scan, line_start, nlines;
     bool cr_pending;
+    bool colon_seen; /* on the current header line */
 
     /* spans into raw, filled by http-parser's callbacks */
     span url, reason;
@@ -318,6 +319,7 @@ static void start_message(httpmsg_parser *p)
     p->phase = PH_HEAD;
     p->raw_len = p->scan = p->line_start = p->nlines = 0;
     p->cr_pending = false;
+    p->colon_seen = false;
     memset(&p->url, 0, sizeof p->url);
     memset(&p->reason, 0, sizeof p->reason);
     p->nspans = 0;
@@ -396,6 +398,14 @@ static int scan_head(httpmsg_parser *p)
             return fail(p, HTTPMSG_EBAD, "NUL byte in the message head%s", NULL);
         if (i == p->line_start && p->nlines > 0 && (c == ' ' || c == '\t'))
             return fail(p, HTTPMSG_EBAD, "obsolete line folding in the message head%s", NULL);
+        /* "Transfer-Encoding : chunked" is read as chunked by some peers and ignored by others: a name
+         * with white space before its colon is refused (RFC 9112 5.1). */
+        if (p->nlines > 0 && !p->colon_seen) {
+            if (c == ':')
+                p->colon_seen = true;
+            else if (c == ' ' || c == '\t')
+                return fail(p, HTTPMSG_EBAD, "white space in a header field name%s", NULL);
+        }
         if (c == '\r') {
             p->cr_pending = true;
             continue;
@@ -419,6 +429,7 @@ static int scan_head(httpmsg_parser *p)
             return p->status;
         }
         p->line_start = i + 1;
+        p->colon_seen = false;
     }
     p->scan = p->raw_len;
     if (p->raw_len > p->max_head) {
