@@ -1,7 +1,7 @@
 /* httpmsg: the one wrapper around http-parser 2.9.
  *
  * How a message goes through: the head is gathered in parser-owned storage first and checked by our own
- * scanner (NUL, bare CR, obs-fold, size and header count), then fed to http-parser in one call, so every
+ * scanner (httpmsg_headscan), then fed to http-parser in one call, so every
  * header callback points into one contiguous buffer and the strings handed to on_head stay valid until
  * the next message starts. Framing headers are checked again after http-parser has read them (duplicate
  * Content-Length, Content-Length with Transfer-Encoding, coding lists); where our reading and
@@ -9,8 +9,8 @@
  * http-parser is paused at the end of every message so the next head goes through the scanner too. */
 #include "httpmsg.h"
 #include "httpmsg_chunk.h"
+#include "httpmsg_headscan.h"
 
-#include <ctype.h>
 #include <http_parser.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,9 +45,7 @@ struct httpmsg_parser {
     /* the head being gathered: raw bytes and the scanner's position */
     char *raw;
     size_t raw_len, raw_cap;
-    size_t scan, line_start, nlines;
-    bool cr_pending;
-    bool colon_seen; /* on the current header line */
+    httpmsg_headscan hs;
 
     /* spans into raw, filled by http-parser's callbacks */
     span url, reason;
@@ -317,9 +315,8 @@ static void start_message(httpmsg_parser *p)
     http_parser_init(&p->hp, p->type == HTTPMSG_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE);
     p->hp.data = p;
     p->phase = PH_HEAD;
-    p->raw_len = p->scan = p->line_start = p->nlines = 0;
-    p->cr_pending = false;
-    p->colon_seen = false;
+    p->raw_len = 0;
+    httpmsg_headscan_init(&p->hs);
     memset(&p->url, 0, sizeof p->url);
     memset(&p->reason, 0, sizeof p->reason);
     p->nspans = 0;
@@ -383,62 +380,16 @@ void httpmsg_parser_resume(httpmsg_parser *p)
         start_message(p);
 }
 
-/* Scans the gathered head from p->scan. Returns 1 when the blank line ending it was found (p->raw_len
- * is cut there), 0 when more bytes are needed, or an error status. */
+/* Scans the gathered head; 1 = complete (p->raw_len cut at the blank line), 0 = more needed, < 0 error. */
 static int scan_head(httpmsg_parser *p)
 {
-    for (size_t i = p->scan; i < p->raw_len; i++) {
-        char c = p->raw[i];
-        if (p->cr_pending) {
-            if (c != '\n')
-                return fail(p, HTTPMSG_EBAD, "bare CR in the message head%s", NULL);
-            p->cr_pending = false;
-        }
-        if (c == '\0')
-            return fail(p, HTTPMSG_EBAD, "NUL byte in the message head%s", NULL);
-        if (i == p->line_start && p->nlines > 0 && (c == ' ' || c == '\t'))
-            return fail(p, HTTPMSG_EBAD, "obsolete line folding in the message head%s", NULL);
-        /* "Transfer-Encoding : chunked" is read as chunked by some peers and ignored by others: a name
-         * with white space before its colon is refused (RFC 9112 5.1). */
-        if (p->nlines > 0 && !p->colon_seen) {
-            if (c == ':')
-                p->colon_seen = true;
-            else if (c == ' ' || c == '\t')
-                return fail(p, HTTPMSG_EBAD, "white space in a header field name%s", NULL);
-        }
-        if (c == '\r') {
-            p->cr_pending = true;
-            continue;
-        }
-        if (c != '\n')
-            continue;
-        size_t line_len = i - p->line_start;
-        if (line_len > 0 && p->raw[i - 1] == '\r')
-            line_len--;
-        if (line_len == 0 && p->nlines > 0) {
-            p->raw_len = i + 1;
-            p->scan = p->raw_len;
-            if (p->raw_len <= p->max_head)
-                return 1;
-            break; /* one byte over: the check below refuses it */
-        }
-        if (++p->nlines > p->max_headers + 1) {
-            p->status = HTTPMSG_ETOOLARGE;
-            snprintf(p->err, sizeof p->err, "more than %zu header fields", p->max_headers);
-            p->phase = PH_DEAD;
-            return p->status;
-        }
-        p->line_start = i + 1;
-        p->colon_seen = false;
-    }
-    p->scan = p->raw_len;
-    if (p->raw_len > p->max_head) {
-        p->status = HTTPMSG_ETOOLARGE;
-        snprintf(p->err, sizeof p->err, "message head over %zu bytes", p->max_head);
-        p->phase = PH_DEAD;
-        return p->status;
-    }
-    return 0;
+    int r = httpmsg_headscan_feed(&p->hs, p->raw, &p->raw_len, p->max_head, p->max_headers, p->err,
+                                  sizeof p->err);
+    if (r >= 0)
+        return r;
+    p->status = r == HTTPMSG_HEAD_ETOOLARGE ? HTTPMSG_ETOOLARGE : HTTPMSG_EBAD;
+    p->phase = PH_DEAD;
+    return p->status;
 }
 
 static int map_hp_error(httpmsg_parser *p)
