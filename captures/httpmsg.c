@@ -154,11 +154,6 @@ static int cb_value(http_parser *hp, const char *at, size_t len)
     return extend(&p->spans[p->nspans - 1].value, p, at, len);
 }
 
-static bool name_is(const httpmsg_header *h, const char *name)
-{
-    return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
-}
-
 static bool is_ows(char c)
 {
     return c == ' ' || c == '\t';
@@ -213,42 +208,15 @@ static int build_head(httpmsg_parser *p)
     return 0;
 }
 
-/* The framing checks http-parser does not make, or makes differently. */
+/* The framing checks http-parser does not make, or makes differently (httpmsg_chunk). */
 static int check_framing(httpmsg_parser *p)
 {
-    httpmsg_head *h = &p->head;
-    int n_cl = 0, n_te = 0, n_host = 0;
-    for (size_t i = 0; i < h->n_headers; i++) {
-        n_cl += name_is(&h->headers[i], "Content-Length");
-        n_te += name_is(&h->headers[i], "Transfer-Encoding");
-        n_host += name_is(&h->headers[i], "Host");
-    }
-    if (h->http_major != 1)
-        return fail(p, HTTPMSG_EBAD, "unsupported HTTP version%s", NULL);
-    if (p->type == HTTPMSG_RESPONSE && h->status < 100)
-        return fail(p, HTTPMSG_EBAD, "response status below 100%s", NULL);
-    /* two Host fields: the proxy and the upstream could route the request differently (RFC 9112 3.2) */
-    if (n_host > 1)
-        return fail(p, HTTPMSG_EBAD, "more than one Host field%s", NULL);
-    if (n_cl > 1)
-        return fail(p, HTTPMSG_EBAD, "more than one Content-Length field%s", NULL);
-    if (n_cl && n_te)
-        return fail(p, HTTPMSG_EBAD, "Content-Length together with Transfer-Encoding%s", NULL);
-    if (n_te && h->http_minor == 0)
-        return fail(p, HTTPMSG_EBAD, "Transfer-Encoding in an HTTP/1.0 message%s", NULL);
-    if (n_te) {
-        bool final_chunked = false, others = false;
-        if (httpmsg_chunk_codings(h, &final_chunked, &others) != 0)
-            return fail(p, HTTPMSG_EBAD, "malformed Transfer-Encoding%s", NULL);
-        if (!final_chunked && p->type == HTTPMSG_REQUEST)
-            return fail(p, HTTPMSG_EBAD, "request whose final transfer coding is not chunked%s", NULL);
-        if (others)
-            return fail(p, HTTPMSG_EUNSUPPORTED, "transfer coding other than chunked%s", NULL);
-        if (final_chunked != ((p->hp.flags & F_CHUNKED) != 0))
-            return fail(p, HTTPMSG_EBAD, "ambiguous Transfer-Encoding%s", NULL);
-    }
-    h->chunked = (p->hp.flags & F_CHUNKED) != 0;
-    h->content_length = n_cl ? (int64_t)p->hp.content_length : -1;
+    const char *why = NULL;
+    int st = httpmsg_check_framing(&p->head, (p->hp.flags & F_CHUNKED) != 0, &why);
+    if (st < 0)
+        return fail(p, st, "%s", why);
+    p->head.chunked = (p->hp.flags & F_CHUNKED) != 0;
+    p->head.content_length = p->head.content_length >= 0 ? (int64_t)p->hp.content_length : -1;
     return 0;
 }
 

@@ -210,3 +210,41 @@ int httpmsg_chunk_codings(const httpmsg_head *h, bool *final_chunked, bool *othe
     *final_chunked = n > 0 && last_chunked;
     return 0;
 }
+
+int httpmsg_check_framing(httpmsg_head *h, bool hp_chunked, const char **why)
+{
+    int n_cl = 0, n_te = 0, n_host = 0;
+    for (size_t i = 0; i < h->n_headers; i++) {
+        n_cl += name_is(&h->headers[i], "Content-Length");
+        n_te += name_is(&h->headers[i], "Transfer-Encoding");
+        n_host += name_is(&h->headers[i], "Host");
+    }
+    h->content_length = n_cl ? 0 : -1; /* the value is http-parser's; the caller fills it in */
+    *why = NULL;
+    if (h->http_major != 1)
+        *why = "unsupported HTTP version";
+    else if (h->type == HTTPMSG_RESPONSE && h->status < 100)
+        *why = "response status below 100";
+    /* two Host fields: the proxy and the upstream could route the request differently (RFC 9112 3.2) */
+    else if (n_host > 1)
+        *why = "more than one Host field";
+    else if (n_cl > 1)
+        *why = "more than one Content-Length field";
+    else if (n_cl && n_te)
+        *why = "Content-Length together with Transfer-Encoding";
+    else if (n_te && h->http_minor == 0)
+        *why = "Transfer-Encoding in an HTTP/1.0 message";
+    if (*why || !n_te)
+        return *why ? HTTPMSG_EBAD : HTTPMSG_OK;
+    bool final_chunked = false, others = false;
+    if (httpmsg_chunk_codings(h, &final_chunked, &others) != 0)
+        *why = "malformed Transfer-Encoding";
+    else if (!final_chunked && h->type == HTTPMSG_REQUEST)
+        *why = "request whose final transfer coding is not chunked";
+    else if (others) {
+        *why = "transfer coding other than chunked";
+        return HTTPMSG_EUNSUPPORTED;
+    } else if (final_chunked != hp_chunked)
+        *why = "ambiguous Transfer-Encoding";
+    return *why ? HTTPMSG_EBAD : HTTPMSG_OK;
+}

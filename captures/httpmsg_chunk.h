@@ -32,4 +32,11 @@ int httpmsg_chunkscan_feed(httpmsg_chunkscan *c, const char *data, size_t len, s
  * malformed (an empty element, chunked twice or not last, parameters on chunked). */
 int httpmsg_chunk_codings(const httpmsg_head *h, bool *final_chunked, bool *others);
 
+/* The head-level framing rules http-parser does not apply, or applies differently: HTTP/1.x only, a
+ * response status of at least 100, one Host, one Content-Length, never Content-Length with
+ * Transfer-Encoding, no Transfer-Encoding in HTTP/1.0, a final chunked coding (requests) and no other
+ * coding (501). hp_chunked is http-parser's own reading. Sets h->content_length to 0 when the field is
+ * present (the caller fills in the value), -1 when not. HTTPMSG_OK, or an error with *why set. */
+int httpmsg_check_framing(httpmsg_head *h, bool hp_chunked, const char **why);
+
 #endif
