@@ -1,6 +1,7 @@
 /* check: the integration gate. Loads the capture, groups exchanges by recorded connection, replays the
- * groups in parallel (each group in its recorded order, one exchange at a time), and judges each
- * response against the recording (check_item). Exit 0 pass, 1 diffs over the limit, 2 trouble. */
+ * groups in parallel (each group in its recorded order, one exchange at a time, on a connection of its
+ * own that is closed when the group ends), and judges each response against the recording
+ * (check_item). Exit 0 pass, 1 diffs over the limit, 2 trouble. */
 #include "check.h"
 
 #include <event2/event.h>
@@ -16,6 +17,11 @@
 
 static void start_next_groups(check_run *r);
 static void submit_copy(check_run *r, check_item *it, int which);
+
+static int safe_method(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
+}
 
 static void item_done(check_run *r, check_item *it)
 {
@@ -39,10 +45,11 @@ static void item_done(check_run *r, check_item *it)
     if (g->next < g->n) {
         check_item *nx = &r->items[g->idx[g->next]];
         submit_copy(r, nx, COPY_TARGET);
-        if (r->baseline && !r->fatal[0])
+        if (r->o->baseline && !r->fatal[0])
             submit_copy(r, nx, COPY_BASELINE);
         return;
     }
+    r->lanes[g->lane].busy = 0;
     r->active_groups--;
     start_next_groups(r);
     if (!r->active_groups)
@@ -99,8 +106,7 @@ static void on_response(void *user, const engine_response *resp)
     /* --learn-noise: the second copy goes out once the first is in, and at least NOISE_GAP_US after it
      * was sent, so that a clock with millisecond resolution has moved. Only safe methods are sent
      * twice: a second POST would create a second object and change every answer after it. */
-    if (which == COPY_TARGET && r->o->learn_noise && c->ok &&
-        (!strcmp(it->method, "GET") || !strcmp(it->method, "HEAD") || !strcmp(it->method, "OPTIONS"))) {
+    if (which == COPY_TARGET && r->o->learn_noise && c->ok && safe_method(it->method)) {
         int64_t wait = resp->sent_us + NOISE_GAP_US - tdtime_mono_us();
         struct timeval tv = {0, wait > 0 ? (long)wait : 0};
         it->pending++; /* the second copy, from now on */
@@ -128,7 +134,18 @@ static void submit_copy(check_run *r, check_item *it, int which)
     it->pending++;
     if (which == COPY_TARGET)
         r->n_replayed++;
-    engine *e = which == COPY_BASELINE ? r->baseline : r->target;
+    /* A recorded connection gets a connection of its own: new at its first exchange, closed after its
+     * last (after the --learn-noise second copy, when one will follow). */
+    check_group *g = it->group;
+    int dest = which == COPY_BASELINE;
+    if (g->known) {
+        q.req.fresh_connection = !g->opened[dest];
+        int last = g->next == g->last;
+        int second_follows = which == COPY_TARGET && r->o->learn_noise && safe_method(it->method);
+        q.req.close_connection = last && !second_follows;
+    }
+    g->opened[dest] = 1;
+    engine *e = dest ? r->lanes[g->lane].baseline : r->lanes[g->lane].target;
     if (engine_submit(e, &q.req, on_response, c) < 0) {
         it->pending--;
         snprintf(r->fatal, sizeof r->fatal, "could not start a request to %s",
@@ -136,6 +153,21 @@ static void submit_copy(check_run *r, check_item *it, int which)
         event_base_loopbreak(r->base);
     }
     check_req_free(&q);
+}
+
+/* The lane's engines, made on first use (max 1 connection each). 0 or -1. */
+static int lane_open(check_run *r, check_lane *ln)
+{
+    const check_opts *o = r->o;
+    char err[256];
+    engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
+                      .insecure = o->insecure, .max_connections = 1};
+    if (!ln->target && !(ln->target = engine_new(r->base, &eo, err, sizeof err)))
+        return -1;
+    eo.target = o->baseline;
+    if (o->baseline && !ln->baseline && !(ln->baseline = engine_new(r->base, &eo, err, sizeof err)))
+        return -1;
+    return 0;
 }
 
 static void start_next_groups(check_run *r)
@@ -147,10 +179,21 @@ static void start_next_groups(check_run *r)
             g->next++;
         if (g->next >= g->n)
             continue;
+        size_t l = 0;
+        while (l < r->n_lanes && r->lanes[l].busy)
+            l++;
+        if (l == r->n_lanes || lane_open(r, &r->lanes[l]) < 0) {
+            if (!r->fatal[0])
+                snprintf(r->fatal, sizeof r->fatal, "out of memory");
+            event_base_loopbreak(r->base);
+            return;
+        }
+        r->lanes[l].busy = 1;
+        g->lane = (int)l;
         r->active_groups++;
         check_item *it = &r->items[g->idx[g->next]];
         submit_copy(r, it, COPY_TARGET);
-        if (r->baseline && !r->fatal[0])
+        if (r->o->baseline && !r->fatal[0])
             submit_copy(r, it, COPY_BASELINE);
     }
 }
@@ -210,9 +253,15 @@ static int build_groups(check_run *r)
         free(order);
         qsort(r->groups, r->n_groups, sizeof *r->groups, cmp_first_id);
     }
-    for (size_t g = 0; g < r->n_groups; g++)
-        for (size_t k = 0; k < r->groups[g].n; k++)
-            r->items[r->groups[g].idx[k]].group = &r->groups[g];
+    for (size_t g = 0; g < r->n_groups; g++) {
+        check_group *gr = &r->groups[g];
+        for (size_t k = 0; k < gr->n; k++) {
+            r->items[gr->idx[k]].group = gr;
+            if (!r->items[gr->idx[k]].skip)
+                gr->last = k;
+        }
+        gr->known = !r->o->sequential && gr->n && r->items[gr->idx[0]].x->conn_id != 0;
+    }
     return 0;
 }
 
@@ -239,8 +288,11 @@ static void run_free(check_run *r)
             free(r->groups[g].idx);
     }
     free(r->groups);
-    engine_free(r->target);
-    engine_free(r->baseline);
+    for (size_t l = 0; l < r->n_lanes; l++) {
+        engine_free(r->lanes[l].target);
+        engine_free(r->lanes[l].baseline);
+    }
+    free(r->lanes);
     correlate_free(r->corr_target);
     correlate_free(r->corr_baseline);
     if (r->base)
@@ -292,14 +344,19 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     r->service = hist_new();
     if (!r->base || !r->report || !r->service)
         goto oom;
+    r->n_lanes = o->sequential ? 1 : (size_t)o->concurrency;
+    if (r->n_lanes > r->n_groups)
+        r->n_lanes = r->n_groups ? r->n_groups : 1;
+    if (!(r->lanes = calloc(r->n_lanes, sizeof *r->lanes)))
+        goto oom;
+    /* The first lane now: a target URL that cannot work is bad input, said before anything is sent. */
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
-                      .insecure = o->insecure,
-                      .max_connections = o->sequential ? 1 : o->concurrency * (o->learn_noise ? 2 : 1)};
-    if (!(r->target = engine_new(r->base, &eo, err, errlen)))
+                      .insecure = o->insecure, .max_connections = 1};
+    if (!(r->lanes[0].target = engine_new(r->base, &eo, err, errlen)))
         return -1;
     if (o->baseline) {
         eo.target = o->baseline;
-        if (!(r->baseline = engine_new(r->base, &eo, err, errlen)))
+        if (!(r->lanes[0].baseline = engine_new(r->base, &eo, err, errlen)))
             return -1;
     }
     return 0;

@@ -47,7 +47,19 @@ typedef struct check_item {
 typedef struct check_group {
     size_t *idx;
     size_t n, next;
+    size_t last;    /* position in idx of the last exchange replayed */
+    int lane;       /* the lane replaying it (set when it starts) */
+    int known;      /* a recorded connection (id != 0): replayed on a connection of its own */
+    int opened[2];  /* a request of this group went to the target [0] / the baseline [1] */
 } check_group;
+
+/* A lane replays one group at a time, on one connection to each destination: one engine per
+ * destination with max_connections 1, so nothing else can take the connection between two exchanges
+ * of the recorded connection. Engines are made when a lane is first used. */
+typedef struct check_lane {
+    engine *target, *baseline;
+    int busy;
+} check_lane;
 
 typedef struct noise_agg {
     char method[24], route[256], where[256];
@@ -68,7 +80,8 @@ typedef struct check_run {
     check_group *groups;
     size_t n_groups, next_group, active_groups;
     struct event_base *base;
-    engine *target, *baseline;
+    check_lane *lanes;
+    size_t n_lanes;
     correlate *corr_target, *corr_baseline;
     cmp_cfg cfg;
     json_t *report;

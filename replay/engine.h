@@ -34,6 +34,12 @@ typedef struct engine_request {
     size_t n_headers;
     const char *body;
     size_t body_len;
+    /* Connection control, for replaying one recorded connection on one connection of its own (an
+     * engine with max_connections 1 per recorded connection in flight): fresh_connection opens a new
+     * connection for this request (an idle one is closed); close_connection closes it after the
+     * response. Both 0: any pooled connection. */
+    int fresh_connection;
+    int close_connection;
 } engine_request;
 
 typedef enum {

@@ -261,7 +261,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         /* the final response; anything after it was not asked for */
-        int keep = xf->keep_alive && end == xf->len && xf->status != 101;
+        int keep = xf->keep_alive && end == xf->len && xf->status != 101 && !xf->close_after;
         xf->len = end;
         httpmsg_parser_resume(c->parser);
         conn_done(c, 1, ENGINE_ERR_NONE, NULL, keep);
@@ -273,6 +273,8 @@ static int conn_start(h1conn *c, const char **why)
 {
     engine *e = c->e;
     xfer *xf = c->cur;
+    if (xf->fresh && c->fd >= 0 && !xf->retried)
+        conn_close(c); /* a new connection was asked for: the idle one goes */
     /* One parser per connection, reused from response to response (it is dropped with the
      * connection, so one that stopped on an error never sees another byte). */
     if (!c->parser && !(c->parser = httpmsg_parser_new(HTTPMSG_RESPONSE, &h1_callbacks, c, NULL))) {

@@ -30,6 +30,8 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
 {
     snprintf(xf->method, sizeof xf->method, "%s", req->method);
     xf->retried = 0;
+    xf->fresh = req->fresh_connection;
+    xf->close_after = req->close_connection;
     xf->first_byte_us = 0;
     xf->status = 0;
     xf->req_len = 0;

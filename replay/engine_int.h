@@ -39,6 +39,7 @@ typedef struct xfer {
     size_t msg_start;          /* where the current message starts in buf (interim ones are cut out) */
     int status, version, interim, keep_alive, retried;
     int head_seen; /* 1: the head of the current message is in; 2: the message is complete */
+    int fresh, close_after; /* engine_request's connection control */
 } xfer;
 
 typedef struct h1conn h1conn;

@@ -208,6 +208,8 @@ int engine_xfer_prepare(engine *e, xfer *xf, const engine_request *req)
     xf->first_byte_us = 0;
     xf->errbuf[0] = '\0';
     snprintf(xf->method, sizeof xf->method, "%s", req->method);
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, req->fresh_connection ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, req->close_connection || e->h2c_no_reuse ? 1L : 0L);
 
     /* URL: base + request target; an absolute-form target (as proxies receive) keeps only its path. */
     const char *t = engine_origin_path(req->target);
