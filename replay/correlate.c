@@ -466,10 +466,39 @@ int correlate_rewrite_body(const correlate *c, const char *body, size_t len, cha
     return rc;
 }
 
-int correlate_equiv(void *ud, const char *expected, const char *actual)
+static int ends_with_ci(const char *s, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n >= k && !strncasecmp(s + n - k, suf, k);
+}
+
+int correlate_id_key(const char *key)
+{
+    if (!key || !*key)
+        return 0;
+    static const char *const words[] = {"id", "uuid", "guid", "key", "token", "ref", "slug"};
+    size_t n = strlen(key);
+    if (n > 1 && (key[n - 1] == 's' || key[n - 1] == 'S'))
+        n--; /* tripIds, tokens */
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        size_t k = strlen(words[i]);
+        if (!ends_with_ci(key, n, words[i]))
+            continue;
+        if (n == k)
+            return 1;
+        /* a word of its own: after '_', '-', '.', or a camelCase hump (tripId, userUUID, apiKey) -
+         * never the tail of another word ("paid", "valid", "monkey") */
+        char before = key[n - k - 1], first = key[n - k];
+        if (before == '_' || before == '-' || before == '.' || isupper((unsigned char)first))
+            return 1;
+    }
+    return 0;
+}
+
+int correlate_equiv(void *ud, const char *key, int is_int, const char *expected, const char *actual)
 {
     correlate_ref *ref = ud;
-    if (ref->learn)
+    if (ref->learn && (!is_int || correlate_id_key(key)))
         correlate_learn_value(ref->c, ref->index, expected, actual);
     const char *m = ref->c->map.n ? correlate_lookup(ref->c, expected) : NULL;
     return m && !strcmp(m, actual);

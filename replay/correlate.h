@@ -51,12 +51,19 @@ char *correlate_rewrite_header(const correlate *c, const char *line); /* "Name: 
 int correlate_rewrite_body(const correlate *c, const char *body, size_t len, char **out, size_t *outlen);
 
 /* jsondiff equiv hook (scalar texts): ud is a correlate_ref. Learns first (when ref->learn), then 1 when
- * actual is the value mapped to expected. */
+ * actual is the value mapped to expected. An integer is learned only from a member whose name says it
+ * is an identifier (correlate_id_key): a count or a price that happens to equal a value a later request
+ * sends must stay a difference, or correlation would hide a regression. Strings qualify anywhere (an
+ * id-like string - digits, or 16+ characters without spaces - does not collide by chance). */
 typedef struct correlate_ref {
     correlate *c;
     size_t index; /* the exchange being judged */
     int learn;
 } correlate_ref;
-int correlate_equiv(void *ud, const char *expected, const char *actual);
+int correlate_equiv(void *ud, const char *key, int is_int, const char *expected, const char *actual);
+/* 1 for a member name that names an identifier or token: id, uuid, guid, key, token, ref, slug, or one
+ * ending in one of those after a word boundary or in camelCase (tripId, trip_id, userUUID, authToken,
+ * tripIds, apiKey); case-insensitive for the whole name. NULL: 0. */
+int correlate_id_key(const char *key);
 
 #endif

@@ -344,7 +344,10 @@ static void walk_node(walk *w, uint32_t ei, uint32_t ai)
         (e->type == JT_STRING ||
          (e->type == JT_NUMBER && is_integer_text(w->es + e->start, e->len) && is_integer_text(w->as + a->start, a->len)))) {
         const char *x = scalar_text(w, 0, w->es, e), *y = scalar_text(w, 1, w->as, a);
-        if (x && y && w->o->equiv(w->o->equiv_ud, x, y))
+        const char *key = NULL;
+        for (size_t d = w->depth; d > 0 && !key; d--)
+            key = w->c->path[d - 1].key;
+        if (x && y && w->o->equiv(w->o->equiv_ud, key, e->type == JT_NUMBER, x, y))
             return;
     }
     report(w, e, a);

@@ -18,8 +18,10 @@
 
 /* Per difference; strings valid during the call. Return 0 to go on, 1 to stop the walk. */
 typedef int (*jsondiff_emit_fn)(void *ud, const char *path, const char *expected, const char *actual);
-/* Scalars that differ: 1 when they count as equal anyway. Texts: strings unescaped, numbers as written. */
-typedef int (*jsondiff_equiv_fn)(void *ud, const char *expected, const char *actual);
+/* Scalars that differ: 1 when they count as equal anyway. Texts: strings unescaped, numbers as written.
+ * key: the name of the nearest object member on the value's path ("tripIds" for $.tripIds[2]; NULL when
+ * there is none); is_int: both are integers (otherwise both are strings). */
+typedef int (*jsondiff_equiv_fn)(void *ud, const char *key, int is_int, const char *expected, const char *actual);
 
 typedef struct jsondiff_opts {
     const jsonpath_set *ignore; /* may be NULL */

@@ -18,9 +18,9 @@ static int emit(void *ud, const char *path, const char *e, const char *a)
     return !path || (!e && !a); /* never both missing */
 }
 
-static int equiv(void *ud, const char *e, const char *a)
+static int equiv(void *ud, const char *key, int is_int, const char *e, const char *a)
 {
-    return correlate_equiv(ud, e, a);
+    return correlate_equiv(ud, key, is_int, e, a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

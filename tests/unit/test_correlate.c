@@ -64,14 +64,53 @@ static void candidates_and_learning(void **state)
 
     /* the equiv hook learns, then accepts the mapped value only */
     correlate_ref ref = {c, 0, 1};
-    assert_true(correlate_equiv(&ref, "tok-abcdef0123456789", "tok-new"));
-    assert_true(correlate_equiv(&ref, "7", "1007"));
-    assert_false(correlate_equiv(&ref, "7", "1008"));
-    assert_false(correlate_equiv(&ref, "ok", "OK"));
+    assert_true(correlate_equiv(&ref, "token", 0, "tok-abcdef0123456789", "tok-new"));
+    assert_true(correlate_equiv(&ref, "id", 1, "7", "1007"));
+    assert_false(correlate_equiv(&ref, "id", 1, "7", "1008"));
+    assert_false(correlate_equiv(&ref, "status", 0, "ok", "OK"));
     correlate_ref noref = {c, 1, 0};
-    assert_false(correlate_equiv(&noref, "8", "9"));
+    assert_false(correlate_equiv(&noref, "id", 1, "8", "9"));
     correlate_free(c);
     correlate_free(NULL);
+}
+
+/* An integer that a later request happens to send (a count, a page size) is learned only from a member
+ * named as an identifier: otherwise a changed count would be "mapped" and the regression hidden. */
+static void integers_only_from_id_members(void **state)
+{
+    (void)state;
+    correlate *c = correlate_new();
+    assert_non_null(c);
+    /* request 1 sends limit=3 and trips/55: both were handed out by response 0 */
+    correlate_scan_request(c, 0, "/api/trips", NULL, 0, "", 0);
+    correlate_scan_request(c, 1, "/api/trips/55?limit=3", NULL, 0, "", 0);
+    correlate_scan_done(c);
+    correlate_ref ref = {c, 0, 1};
+    assert_false(correlate_equiv(&ref, "count", 1, "3", "4")); /* a real change stays a diff */
+    assert_null(correlate_lookup(c, "3"));
+    assert_false(correlate_equiv(&ref, NULL, 1, "3", "4"));
+    assert_true(correlate_equiv(&ref, "tripId", 1, "55", "1"));
+    assert_string_equal(correlate_lookup(c, "55"), "1");
+    /* once mapped, the value is accepted wherever it appears */
+    assert_true(correlate_equiv(&ref, "trip", 1, "55", "1"));
+    correlate_free(c);
+}
+
+static void id_member_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key;
+        int id;
+    } cases[] = {{"id", 1},        {"ID", 1},       {"tripId", 1},    {"trip_id", 1},  {"trip-id", 1},
+                 {"tripIds", 1},   {"userUUID", 1}, {"uuid", 1},      {"apiKey", 1},   {"authToken", 1},
+                 {"tokens", 1},    {"ref", 1},      {"slug", 1},      {"guid", 1},     {"paid", 0},
+                 {"valid", 0},     {"monkey", 0},   {"count", 0},     {"distance", 0}, {"grid", 0},
+                 {"", 0},          {"s", 0},        {"ids", 1},       {"preferred", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (correlate_id_key(cases[i].key) != cases[i].id)
+            fail_msg("correlate_id_key(\"%s\") should be %d", cases[i].key, cases[i].id);
+    assert_false(correlate_id_key(NULL));
 }
 
 static void rewrites(void **state)
@@ -115,6 +154,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(candidates_and_learning),
         cmocka_unit_test(rewrites),
+        cmocka_unit_test(integers_only_from_id_members),
+        cmocka_unit_test(id_member_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

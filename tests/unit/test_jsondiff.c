@@ -104,10 +104,11 @@ static void ignore_paths(void **state)
     assert_string_equal(run(doc1, doc2, ig2, NULL, &c2), "");
 }
 
-static int equiv_42_1042(void *ud, const char *e, const char *a)
+static int equiv_42_1042(void *ud, const char *key, int is_int, const char *e, const char *a)
 {
     (void)ud;
-    return !strcmp(e, "42") && !strcmp(a, "1042");
+    /* the hook is told which member and what type */
+    return key && !strcmp(key, "id") && is_int && !strcmp(e, "42") && !strcmp(a, "1042");
 }
 
 static void equiv_and_stop(void **state)
