@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tdtime.h"
 
@@ -43,6 +44,12 @@ void proxy_config_usage(FILE *f)
             "  --rotate-size BYTES      start a new segment past this compressed size (256M)\n"
             "  --rotate-age DUR         start a new segment after this time (1h)\n"
             "  --no-dictionary          plain zstd frames, readable by zstdcat\n"
+            "\n"
+            "mirroring (off unless --mirror is given; never slows or fails the primary exchange):\n"
+            "  --mirror URL             also send a copy of requests to this shadow, http://HOST[:PORT];\n"
+            "                           its responses are read and discarded\n"
+            "  --mirror-percent PCT     mirror this percentage of requests (100; decimals allowed)\n"
+            "  --mirror-writes          mirror every method (default: only GET, HEAD, OPTIONS, TRACE)\n"
             "\n"
             "operations:\n"
             "  --admin ADDR             serve /metrics (Prometheus) and /healthz; 'PORT' = 127.0.0.1:PORT\n"
@@ -125,7 +132,7 @@ enum {
     OPT_LISTEN = 1000, OPT_UPSTREAM, OPT_UPSTREAM_FILE, OPT_WORKERS, OPT_HEADER_TO, OPT_IDLE_TO,
     OPT_CONNECT_TO, OPT_UPSTREAM_TO, OPT_DRAIN_TO, OPT_BUFSIZE, OPT_CAPDIR, OPT_CAPPREFIX, OPT_SAMPLE,
     OPT_RECPATH, OPT_SKIPPATH, OPT_MAXBODY, OPT_REDACT, OPT_REDACT_KEY, OPT_ROT_SIZE, OPT_ROT_AGE,
-    OPT_NODICT, OPT_ADMIN, OPT_VERSION
+    OPT_NODICT, OPT_ADMIN, OPT_VERSION, OPT_MIRROR, OPT_MIRROR_PCT, OPT_MIRROR_WRITES
 };
 
 static const struct option proxy_long_opts[] = {
@@ -150,6 +157,9 @@ static const struct option proxy_long_opts[] = {
     {"rotate-size", required_argument, NULL, OPT_ROT_SIZE},
     {"rotate-age", required_argument, NULL, OPT_ROT_AGE},
     {"no-dictionary", no_argument, NULL, OPT_NODICT},
+    {"mirror", required_argument, NULL, OPT_MIRROR},
+    {"mirror-percent", required_argument, NULL, OPT_MIRROR_PCT},
+    {"mirror-writes", no_argument, NULL, OPT_MIRROR_WRITES},
     {"admin", required_argument, NULL, OPT_ADMIN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -192,6 +202,18 @@ static int cfg_regex(const char *flag, const char *arg, regex_t *re, int *has, c
     return 0;
 }
 
+static int cfg_percent(const char *flag, const char *arg, double *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    double v = strtod(arg, &end);
+    if (!*arg || (*end && strcmp(end, "%")) || !(v >= 0.0 && v <= 100.0)) {
+        snprintf(err, errlen, "%s: '%s' is not a percentage from 0 to 100", flag, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static void cfg_defaults(proxy_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -199,6 +221,7 @@ static void cfg_defaults(proxy_config *cfg)
     cfg->listen_port = 8080;
     cfg->capture_prefix = "tapedeck";
     cfg->sample_pct = 100.0;
+    cfg->mirror_pct = 100.0;
     cfg->max_body = 1024 * 1024;
     cfg->rotate_size = 256ull * 1024 * 1024;
     cfg->rotate_age_us = 3600ll * 1000000;
@@ -257,15 +280,19 @@ static int cfg_option(proxy_config *cfg, int c, const char *flag, char *err, siz
         }
         cfg->capture_prefix = optarg;
         return 0;
-    case OPT_SAMPLE: {
-        double v = strtod(optarg, &end);
-        if (!*optarg || (*end && strcmp(end, "%")) || !(v >= 0.0 && v <= 100.0)) {
-            snprintf(err, errlen, "--sample: '%s' is not a percentage from 0 to 100", optarg);
+    case OPT_SAMPLE: return cfg_percent(flag, optarg, &cfg->sample_pct, err, errlen);
+    case OPT_MIRROR:
+        if (strncasecmp(optarg, "http://", 7) != 0) {
+            snprintf(err, errlen,
+                     "--mirror: '%s' is not an http:// URL (https:// shadows are not supported: point it at "
+                     "a plain-HTTP listener of the shadow, or a TLS-originating proxy in front of it)",
+                     optarg);
             return -1;
         }
-        cfg->sample_pct = v;
+        cfg->mirror_url = optarg;
         return 0;
-    }
+    case OPT_MIRROR_PCT: return cfg_percent(flag, optarg, &cfg->mirror_pct, err, errlen);
+    case OPT_MIRROR_WRITES: cfg->mirror_writes = 1; return 0;
     case OPT_RECPATH: return cfg_regex(flag, optarg, &cfg->record_path, &cfg->has_record_path, err, errlen);
     case OPT_SKIPPATH: return cfg_regex(flag, optarg, &cfg->skip_path, &cfg->has_skip_path, err, errlen);
     case OPT_MAXBODY: return cfg_size(flag, optarg, &cfg->max_body, err, errlen);
@@ -335,6 +362,10 @@ int proxy_config_parse(proxy_config *cfg, int argc, char **argv, char *err, size
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+        return PROXY_CONFIG_EBAD;
+    }
+    if (!cfg->mirror_url && (cfg->mirror_writes || cfg->mirror_pct != 100.0)) {
+        snprintf(err, errlen, "--mirror-percent and --mirror-writes need --mirror URL");
         return PROXY_CONFIG_EBAD;
     }
     if (!cfg->upstream_url && !cfg->upstream_file) {

@@ -27,6 +27,9 @@ typedef struct proxy_config {
     uint64_t rotate_size;
     int64_t rotate_age_us;
     int no_dictionary;
+    const char *mirror_url; /* --mirror (argv storage); NULL = mirroring off */
+    double mirror_pct;      /* 0..100 */
+    int mirror_writes;      /* mirror every method, not only the safe ones */
     int workers;
     char admin_host[256]; /* admin_port 0 = no admin listener */
     int admin_port;

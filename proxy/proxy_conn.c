@@ -95,6 +95,7 @@ void pconn_free(pconn *c, const char *why)
     proxy_wctx *w = c->w;
     if (c->x)
         pconn_record_finish(c, why ? why : "client closed the connection");
+    pconn_mirror_end(c, 0);
     if (c->up)
         relay_release(c, 0);
     plog(PLOG_DEBUG, "conn %llu %s: closed%s%s", (unsigned long long)c->id, c->peer, why ? ": " : "",
@@ -183,6 +184,7 @@ static void reject(pconn *c, int st)
         proxy_exchange_free(c->x);
         c->x = NULL;
     }
+    pconn_mirror_end(c, 0); /* nor does the shadow get it */
     pconn_send_error(c, status, c->rq ? httpmsg_parser_error(c->rq) : "bad request");
 }
 
@@ -218,6 +220,7 @@ static int request_head_done(pconn *c)
     }
     if (c->w->draining)
         c->close_after = 1;
+    pconn_mirror_begin(c);
     pconn_record_begin(c);
     if (c->x) {
         size_t n = evbuffer_get_length(c->hold);
@@ -282,10 +285,12 @@ int pconn_parse(pconn *c)
             if (c->x)
                 pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, 0, v.iov_base, (size_t)n,
                                     EXCHANGE_TRUNC_REQUEST);
+            pconn_mirror_body(c, v.iov_base, (size_t)n);
             relay_send(c, in, (size_t)n);
         }
         if (c->ev_done || (c->req_upgrade && (size_t)n < v.iov_len)) {
             c->rstate = RQ_DONE;
+            pconn_mirror_end(c, c->ev_done);
             break;
         }
         if (n == 0)
@@ -297,6 +302,7 @@ int pconn_parse(pconn *c)
 void pconn_exchange_done(pconn *c)
 {
     c->x = NULL;
+    pconn_mirror_end(c, 0); /* answered before the request was complete */
     tdbuf_free(&c->rqbuf);
     tdbuf_free(&c->rsbuf);
     evbuffer_drain(c->hold, evbuffer_get_length(c->hold));

@@ -10,6 +10,7 @@
 
 #include "proxy_config.h"
 #include "proxy_metrics.h"
+#include "proxy_mirror.h"
 #include "proxy_record.h"
 #include "proxy_upstream.h"
 
@@ -21,6 +22,7 @@ typedef struct proxy_wctx {
     const proxy_config *cfg;
     proxy_metrics *m;
     proxy_recorder *rec; /* NULL: recording off */
+    pmirror *mirror;     /* NULL: mirroring off */
     up_pool *pool;
     up_holder *targets;
     up_target *target; /* this worker's reference to the current target */
@@ -31,8 +33,9 @@ typedef struct proxy_wctx {
     /* Called after a connection is freed (the worker checks whether a drain is complete). */
     void (*on_conn_closed)(struct proxy_wctx *w);
     void *owner;
-    /* Seam for mirroring (a later issue): called with each finished exchange before it is queued for
-     * recording; NULL for now. */
+    /* Called with each finished recorded exchange before it is queued for recording; NULL unless an
+     * observer wants them. (Mirroring does not use it: it needs every request, recorded or not, as soon
+     * as the request is complete, and builds its copy in proxy_conn.c.) */
     void (*on_exchange)(struct proxy_wctx *w, const void *exchange);
 } proxy_wctx;
 

@@ -51,6 +51,9 @@ typedef struct pconn {
     struct evbuffer *replay; /* copy of the request sent on a reused connection, for one retry */
     int replay_ok;
 
+    /* mirroring: the copy of the request being built for the shadow (NULL: not mirrored) */
+    pmirror_req *mir;
+
     /* recording (x == NULL: this exchange is not recorded) */
     exchange *x;
     tdbuf rqbuf, rsbuf;
@@ -81,6 +84,11 @@ void pconn_record_finish(pconn *c, const char *error); /* push c->x (if any) to 
  * trunc_flag when cut). Returns -1 when out of memory (the record is dropped). */
 int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
                         unsigned trunc_flag);
+
+/* proxy_conn_mirror.c */
+void pconn_mirror_begin(pconn *c);                      /* the head is accepted: copy it if mirrored */
+void pconn_mirror_body(pconn *c, const void *p, size_t n); /* request body bytes as received */
+void pconn_mirror_end(pconn *c, int complete); /* submit (complete) or abort (counted) the copy */
 
 /* proxy_relay.c */
 int relay_start(pconn *c);       /* pick or open an upstream connection for the request in c */

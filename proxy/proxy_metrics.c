@@ -14,6 +14,8 @@ static const char *const pm_drop_names[PM_DROP__COUNT] = {"queue_full", "write_e
                                                           "no_writer"};
 static const char *const pm_uperr_names[PM_UPERR__COUNT] = {"connect", "connect_timeout", "timeout", "reset",
                                                             "bad_response"};
+static const char *const pm_mskip_names[PM_MSKIP__COUNT] = {
+    "sampled_out", "method", "upgrade", "too_large", "queue_full", "shadow_down", "incomplete", "nomem"};
 static const char *const pm_reject_names[PM_REJ__COUNT] = {"400", "408", "431", "501"};
 
 struct proxy_metrics {
@@ -26,6 +28,9 @@ struct proxy_metrics {
     atomic_uint_fast64_t recorded, sampled_out, dropped[PM_DROP__COUNT];
     atomic_uint_fast64_t cap_bytes, cap_segments;
     atomic_uint_fast64_t lat_bucket[PM_NBUCKETS + 1], lat_sum_us, lat_count;
+    atomic_int mirror_on;
+    atomic_uint_fast64_t mir_sent, mir_conns, mir_resp[6], mir_failed[PM_UPERR__COUNT], mir_skipped[PM_MSKIP__COUNT];
+    atomic_int_fast64_t mir_held;
 };
 
 #define PM_ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
@@ -115,6 +120,42 @@ void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments)
     atomic_store_explicit(&m->cap_segments, segments, memory_order_relaxed);
 }
 
+void pm_mirror_enable(proxy_metrics *m)
+{
+    atomic_store_explicit(&m->mirror_on, 1, memory_order_relaxed);
+}
+
+void pm_mirror_sent(proxy_metrics *m)
+{
+    PM_ADD(m->mir_sent, 1);
+}
+
+void pm_mirror_connect(proxy_metrics *m)
+{
+    PM_ADD(m->mir_conns, 1);
+}
+
+void pm_mirror_response(proxy_metrics *m, int status)
+{
+    int cls = status / 100;
+    PM_ADD(m->mir_resp[cls >= 1 && cls <= 5 ? cls : 0], 1);
+}
+
+void pm_mirror_failed(proxy_metrics *m, pm_uperr_kind k)
+{
+    PM_ADD(m->mir_failed[k], 1);
+}
+
+void pm_mirror_skipped(proxy_metrics *m, pm_mirror_skip r)
+{
+    PM_ADD(m->mir_skipped[r], 1);
+}
+
+void pm_mirror_held(proxy_metrics *m, int64_t delta)
+{
+    atomic_fetch_add_explicit(&m->mir_held, delta, memory_order_relaxed);
+}
+
 uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r)
 {
     return PM_GET(((proxy_metrics *)m)->dropped[r]);
@@ -199,6 +240,34 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         "# HELP tapedeck_proxy_capture_segments_total Capture segments closed.\n"
         "# TYPE tapedeck_proxy_capture_segments_total counter\ntapedeck_proxy_capture_segments_total %llu\n",
         PM_GET(m->cap_bytes), PM_GET(m->cap_segments));
+    OUT("# HELP tapedeck_proxy_mirror_enabled 1 when requests are mirrored to a shadow (--mirror).\n"
+        "# TYPE tapedeck_proxy_mirror_enabled gauge\ntapedeck_proxy_mirror_enabled %d\n",
+        atomic_load_explicit(&m->mirror_on, memory_order_relaxed));
+    OUT("# HELP tapedeck_proxy_mirror_requests_total Request copies sent to the shadow.\n"
+        "# TYPE tapedeck_proxy_mirror_requests_total counter\ntapedeck_proxy_mirror_requests_total %llu\n",
+        PM_GET(m->mir_sent));
+    OUT("# HELP tapedeck_proxy_mirror_connections_total Connections opened to the shadow (kept alive "
+        "between requests).\n# TYPE tapedeck_proxy_mirror_connections_total counter\n"
+        "tapedeck_proxy_mirror_connections_total %llu\n",
+        PM_GET(m->mir_conns));
+    OUT("# HELP tapedeck_proxy_mirror_responses_total Shadow responses received (and discarded), by status "
+        "class.\n# TYPE tapedeck_proxy_mirror_responses_total counter\n");
+    for (int i = 0; i < 6; i++)
+        OUT("tapedeck_proxy_mirror_responses_total{code=\"%s\"} %llu\n", cls[i], PM_GET(m->mir_resp[i]));
+    OUT("# HELP tapedeck_proxy_mirror_failed_total Request copies sent that got no complete response, by "
+        "kind.\n# TYPE tapedeck_proxy_mirror_failed_total counter\n");
+    for (int i = 0; i < PM_UPERR__COUNT; i++)
+        OUT("tapedeck_proxy_mirror_failed_total{kind=\"%s\"} %llu\n", pm_uperr_names[i],
+            PM_GET(m->mir_failed[i]));
+    OUT("# HELP tapedeck_proxy_mirror_skipped_total Client requests not mirrored, by reason.\n"
+        "# TYPE tapedeck_proxy_mirror_skipped_total counter\n");
+    for (int i = 0; i < PM_MSKIP__COUNT; i++)
+        OUT("tapedeck_proxy_mirror_skipped_total{reason=\"%s\"} %llu\n", pm_mskip_names[i],
+            PM_GET(m->mir_skipped[i]));
+    long long held = (long long)atomic_load_explicit(&m->mir_held, memory_order_relaxed);
+    OUT("# HELP tapedeck_proxy_mirror_held_bytes Bytes of request copies held for the shadow now.\n"
+        "# TYPE tapedeck_proxy_mirror_held_bytes gauge\ntapedeck_proxy_mirror_held_bytes %lld\n",
+        held < 0 ? 0 : held);
 #undef OUT
     return rc;
 }

@@ -30,6 +30,19 @@ typedef enum {
     PM_REJ_400 = 0, PM_REJ_408, PM_REJ_431, PM_REJ_501, PM_REJ__COUNT
 } pm_reject_kind;
 
+/* Why a client request was not mirrored to the shadow (--mirror). */
+typedef enum {
+    PM_MSKIP_SAMPLED_OUT = 0, /* --mirror-percent */
+    PM_MSKIP_METHOD,          /* not GET/HEAD/OPTIONS/TRACE, without --mirror-writes */
+    PM_MSKIP_UPGRADE,         /* an Upgrade request (its connection becomes a tunnel) */
+    PM_MSKIP_TOO_LARGE,       /* body over the mirror's cap */
+    PM_MSKIP_QUEUE_FULL,      /* the worker's in-flight or held-bytes cap was reached */
+    PM_MSKIP_SHADOW_DOWN,     /* a connect to the shadow just failed: backing off */
+    PM_MSKIP_INCOMPLETE,      /* the client request ended or was refused before it was complete */
+    PM_MSKIP_NOMEM,
+    PM_MSKIP__COUNT
+} pm_mirror_skip;
+
 typedef struct proxy_metrics proxy_metrics;
 
 proxy_metrics *proxy_metrics_new(void);
@@ -48,6 +61,15 @@ void pm_recorded(proxy_metrics *m);
 void pm_dropped(proxy_metrics *m, pm_drop_reason r);
 void pm_sampled_out(proxy_metrics *m);
 void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments);
+/* Mirroring. Every client request whose head was accepted is either sent or skipped; every sent one
+ * ends as a response or a failure (or is dropped at shutdown). */
+void pm_mirror_enable(proxy_metrics *m);
+void pm_mirror_sent(proxy_metrics *m);
+void pm_mirror_connect(proxy_metrics *m); /* a connection to the shadow opened */
+void pm_mirror_response(proxy_metrics *m, int status);
+void pm_mirror_failed(proxy_metrics *m, pm_uperr_kind k);
+void pm_mirror_skipped(proxy_metrics *m, pm_mirror_skip r);
+void pm_mirror_held(proxy_metrics *m, int64_t delta); /* bytes of request copies held, up or down */
 uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r);
 
 /* Appends the Prometheus text exposition. queue_depth/queue_capacity come from the recorder. Returns 0 or

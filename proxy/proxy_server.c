@@ -30,6 +30,7 @@ typedef struct server {
     proxy_metrics *m;
     proxy_recorder *rec;
     up_holder *targets;
+    up_target *shadow; /* --mirror, NULL when off */
     proxy_worker **workers;
     int n_workers;
     atomic_int exited;
@@ -195,6 +196,15 @@ int proxy_server_run(const proxy_config *cfg)
         fprintf(stderr, "tapedeck-proxy: %s\n", err);
         return 2;
     }
+    if (cfg->mirror_url) {
+        s.shadow = up_target_new(cfg->mirror_url, 0, err, sizeof err); /* resolves: startup only */
+        if (!s.shadow) {
+            /* up_target_new words its errors for the upstream; this one is the shadow */
+            fprintf(stderr, "tapedeck-proxy: --mirror: %s\n", strncmp(err, "upstream ", 9) ? err : err + 9);
+            rc = 2;
+            goto out;
+        }
+    }
     s.m = proxy_metrics_new();
     s.base = event_base_new();
     s.workers = calloc((size_t)cfg->workers, sizeof *s.workers);
@@ -233,7 +243,14 @@ int proxy_server_run(const proxy_config *cfg)
             rc = 2;
             goto out;
         }
+        if (s.shadow && is_self(&s, s.shadow)) { /* every mirrored copy would be mirrored again */
+            fprintf(stderr, "tapedeck-proxy: --mirror %s is this proxy's own --listen address\n", s.shadow->url);
+            rc = 2;
+            goto out;
+        }
     }
+    if (s.shadow)
+        pm_mirror_enable(s.m);
     if (cfg->admin_port) {
         s.admin = proxy_admin_new(s.base, cfg->admin_host, cfg->admin_port, s.m, s.rec, &s.draining, err,
                                   sizeof err);
@@ -254,8 +271,8 @@ int proxy_server_run(const proxy_config *cfg)
     for (int i = 0; i < cfg->workers; i++) {
         evutil_socket_t fd = fds[i];
         fds[i] = -1; /* the worker owns it now, even on failure */
-        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, fd, server_worker_exited, &s, err,
-                                        sizeof err);
+        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, fd, server_worker_exited, &s,
+                                        err, sizeof err);
         if (!s.workers[i]) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
             goto out;
@@ -273,8 +290,9 @@ int proxy_server_run(const proxy_config *cfg)
         s.n_workers = i + 1;
     }
     up_target *t = up_holder_get(s.targets);
-    plog(PLOG_INFO, "listening on %s:%d, upstream %s, %d worker(s), recording %s", cfg->listen_host, port,
-         t->url, cfg->workers, cfg->capture_dir ? cfg->capture_dir : "off");
+    plog(PLOG_INFO, "listening on %s:%d, upstream %s, %d worker(s), recording %s, mirroring %s", cfg->listen_host,
+         port, t->url, cfg->workers, cfg->capture_dir ? cfg->capture_dir : "off",
+         s.shadow ? s.shadow->url : "off");
     up_target_unref(t);
     event_base_dispatch(s.base);
     rc = 0;
@@ -299,6 +317,7 @@ out:
     if (s.base)
         event_base_free(s.base);
     up_holder_free(s.targets);
+    up_target_unref(s.shadow);
     proxy_metrics_free(s.m);
     free(s.workers);
     free(fds);

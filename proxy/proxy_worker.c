@@ -125,8 +125,8 @@ static void *worker_main(void *arg)
 }
 
 proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, evutil_socket_t listen_fd, void (*on_exit)(void *),
-                               void *arg, char *err, size_t errlen)
+                               up_holder *targets, up_target *shadow, evutil_socket_t listen_fd,
+                               void (*on_exit)(void *), void *arg, char *err, size_t errlen)
 {
     proxy_worker *w = calloc(1, sizeof *w), *result = NULL;
     if (!w) {
@@ -160,6 +160,9 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
         goto out;
     }
     w->ctx.pool = up_pool_new(w->ctx.base, WORKER_POOL_IDLE_US, WORKER_POOL_MAX);
+    if (shadow)
+        w->ctx.mirror = pmirror_new(w->ctx.base, shadow, cfg->mirror_pct, cfg->mirror_writes, m,
+                                    w->ctx.rnd * 0x9E3779B97F4A7C15ull + 1);
     w->lst = evconnlistener_new(w->ctx.base, worker_accept, w, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
     if (!w->lst)
         evutil_closesocket(listen_fd);
@@ -168,7 +171,7 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->ev_upstream = event_new(w->ctx.base, -1, 0, worker_upstream, w);
     w->ev_deadline = evtimer_new(w->ctx.base, worker_deadline, w);
     w->ev_resume = evtimer_new(w->ctx.base, worker_resume, w);
-    if (!w->ctx.pool || !w->lst || !w->ev_drain || !w->ev_stop || !w->ev_upstream || !w->ev_deadline ||
+    if (!w->ctx.pool || (shadow && !w->ctx.mirror) || !w->lst || !w->ev_drain || !w->ev_stop || !w->ev_upstream || !w->ev_deadline ||
         !w->ev_resume) {
         snprintf(err, errlen, "out of memory setting up worker %d", idx);
         goto out;
@@ -230,6 +233,7 @@ void proxy_worker_free(proxy_worker *w)
         event_free(w->ev_deadline);
     if (w->ev_resume)
         event_free(w->ev_resume);
+    pmirror_free(w->ctx.mirror); /* after the connections: they may hold request copies */
     up_pool_free(w->ctx.pool);
     up_target_unref(w->ctx.target);
     if (w->ctx.base)

@@ -13,11 +13,12 @@
 
 typedef struct proxy_worker proxy_worker;
 
-/* listen_fd: a bound, listening, non-blocking socket the worker takes over. on_exit(arg) is called from
+/* shadow: the --mirror target (the worker takes its own reference), NULL when mirroring is off.
+ * listen_fd: a bound, listening, non-blocking socket the worker takes over. on_exit(arg) is called from
  * the worker thread when its loop has ended (the main thread then joins it). */
 proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, evutil_socket_t listen_fd, void (*on_exit)(void *),
-                               void *arg, char *err, size_t errlen);
+                               up_holder *targets, up_target *shadow, evutil_socket_t listen_fd,
+                               void (*on_exit)(void *), void *arg, char *err, size_t errlen);
 int proxy_worker_start(proxy_worker *w); /* 0 or -1 */
 /* Thread-safe: stop accepting, finish in-flight exchanges (up to --drain-timeout), then end the loop. */
 void proxy_worker_drain(proxy_worker *w);

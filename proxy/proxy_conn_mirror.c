@@ -1,0 +1,47 @@
+/* proxy_conn_mirror: the shadow copy of the request in flight on a client connection (--mirror). The
+ * copy is the request exactly as received (head as sent, Host included; body chunked or not, as it came),
+ * so the shadow sees what the primary saw. It is built while the request streams through and handed to
+ * the worker's mirror client when the request is complete, whether or not the exchange is recorded.
+ * Part of proxy_conn (shares proxy_conn_int.h). */
+#include "proxy_conn_int.h"
+
+#include <event2/buffer.h>
+
+void pconn_mirror_begin(pconn *c)
+{
+    proxy_wctx *w = c->w;
+    if (!w->mirror)
+        return;
+    pconn_mirror_end(c, 0); /* a leftover copy (never expected) is not sent */
+    c->mir = pmirror_begin(w->mirror, c->method, c->req_upgrade, c->req_keepalive, c->q_cl, c->head_len);
+    if (!c->mir)
+        return;
+    /* c->hold has the head and whatever body bytes the parser took in the same call */
+    size_t n = evbuffer_get_length(c->hold);
+    const unsigned char *p = evbuffer_pullup(c->hold, -1);
+    if (!p && n) {
+        pmirror_req_abort(c->mir);
+        c->mir = NULL;
+        return;
+    }
+    if (pmirror_req_append(c->mir, p, n) != 0)
+        c->mir = NULL; /* over a cap: freed and counted */
+}
+
+void pconn_mirror_body(pconn *c, const void *p, size_t n)
+{
+    if (c->mir && pmirror_req_append(c->mir, p, n) != 0)
+        c->mir = NULL;
+}
+
+void pconn_mirror_end(pconn *c, int complete)
+{
+    pmirror_req *r = c->mir;
+    if (!r)
+        return;
+    c->mir = NULL;
+    if (complete)
+        pmirror_req_submit(r);
+    else
+        pmirror_req_abort(r);
+}

@@ -1,0 +1,52 @@
+/* proxy_mirror: a worker's client for the shadow deployment (--mirror). A copy of each chosen client
+ * request, built while the request streams through, is sent fire-and-forget on the mirror's own
+ * keep-alive connections to the shadow; the shadow's responses are parsed (httpmsg, for framing) and
+ * discarded. One per worker, on the worker's event loop; not thread-safe.
+ *
+ * Nothing here can slow the primary exchange: no call blocks, every resource is capped per worker
+ * (requests in flight, bytes held, connections, request size), and whatever does not fit is skipped and
+ * counted rather than waited for. */
+#ifndef TAPEDECK_PROXY_MIRROR_H
+#define TAPEDECK_PROXY_MIRROR_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy_metrics.h"
+#include "proxy_upstream.h"
+
+#define PMIRROR_MAX_BODY (1024 * 1024)      /* request body bytes as received (chunk framing included) */
+#define PMIRROR_MAX_HELD (8 * 1024 * 1024)  /* bytes of request copies a worker holds at once */
+#define PMIRROR_MAX_INFLIGHT 64             /* copies being built, queued or awaiting a response */
+#define PMIRROR_MAX_CONNS 16                /* connections to the shadow per worker */
+#define PMIRROR_CONNECT_US (1000ll * 1000)  /* connect timeout */
+#define PMIRROR_RESPONSE_US (3000ll * 1000) /* from sending a request to the end of its response */
+#define PMIRROR_IDLE_US (10000ll * 1000)    /* idle keep-alive connections to the shadow close after this */
+#define PMIRROR_BACKOFF_US (1000ll * 1000)  /* after a failed connect, requests are skipped this long */
+
+typedef struct pmirror pmirror;
+typedef struct pmirror_req pmirror_req;
+
+/* shadow: the parsed and resolved --mirror URL (a reference is taken). percent: 0..100. writes: mirror
+ * every method, not only GET/HEAD/OPTIONS/TRACE. seed: sampling state. NULL when out of memory. */
+pmirror *pmirror_new(struct event_base *base, up_target *shadow, double percent, int writes,
+                     proxy_metrics *m, uint64_t seed);
+/* Closes every shadow connection and drops what is queued. Requests still being built (pmirror_req
+ * owned by client connections) must have been submitted or aborted first. NULL is a no-op. */
+void pmirror_free(pmirror *mi);
+
+/* Called when a client request head has been accepted. Returns a copy to build (owned by the caller
+ * until pmirror_req_submit or pmirror_req_abort), or NULL when this request is not mirrored (counted in
+ * tapedeck_proxy_mirror_skipped_total with its reason). content_length: -1 when unknown (chunked). */
+pmirror_req *pmirror_begin(pmirror *mi, const char *method, int upgrade, int keep_alive, int64_t content_length,
+                           size_t head_len);
+/* Appends bytes of the request as received (head first, then body). Returns 0, or -1 when the copy
+ * passed a cap: it is then freed (counted) and must not be touched again. */
+int pmirror_req_append(pmirror_req *r, const void *p, size_t n);
+/* The request is complete: sends it (takes r). */
+void pmirror_req_submit(pmirror_req *r);
+/* The request ended before it was complete, or was refused: frees r (counted as incomplete). */
+void pmirror_req_abort(pmirror_req *r);
+
+#endif
