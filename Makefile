@@ -88,15 +88,24 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBREPLAY) $(LIBPROXY) $(L
 $(BUILD)/tests/fuzz_%-regress: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/regress_driver.o $(LIBREPLAY) $(LIBCAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+# fuzz_cli_* targets reach the capture CLI's importers, which live in the program: they also link its
+# objects (all but main.c).
+CAPCLI_OBJ_SRC := $(filter-out captures/cli/main.c,$(CAPCLI_SRC))
+$(BUILD)/tests/fuzz_cli_%-regress: $(BUILD)/tests/fuzz/fuzz_cli_%.o $(BUILD)/tests/fuzz/regress_driver.o \
+  $(call obj,$(CAPCLI_OBJ_SRC)) $(LIBREPLAY) $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The libraries get coverage instrumentation too (fuzzer-no-link), or libFuzzer would see only the target.
 fuzz:
-	$(MAKE) CC=clang SANITIZE=address,undefined BUILD=build/fuzz BIN=build/fuzz/bin build/fuzz/libtdcapture.a \
-	  build/fuzz/libtdreplay.a
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icaptures -I. -fsanitize=fuzzer,address,undefined $$f \
+	$(MAKE) CC=clang SANITIZE=fuzzer-no-link,address,undefined BUILD=build/fuzz BIN=build/fuzz/bin \
+	  build/fuzz/libtdcapture.a build/fuzz/libtdreplay.a $(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); x=; \
+	  case $$n in fuzz_cli_*) x="$(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))";; esac; \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icaptures -I. -fsanitize=fuzzer,address,undefined $$f $$x \
 	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done
 
