@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 
 #include "httpmsg.h"
+#include "proxy_io.h"
 #include "proxy_log.h"
 #include "tdtime.h"
 
@@ -250,8 +251,9 @@ static int mc_send(mconn *mc, pmirror_req *r)
     mc->status = mc->interim = mc->done = 0;
     if (mc->state == MC_IDLE)
         mc->state = MC_BUSY;
-    /* move, don't copy: the bytes stay accounted in r->held until the exchange ends */
-    evbuffer_add_buffer(bufferevent_get_output(mc->bev), r->buf);
+    /* move, don't copy (straight into the socket when the connection is up and idle, saving a loop
+     * turn); the bytes stay accounted in r->held until the exchange ends */
+    proxy_send(mc->bev, mc->state == MC_BUSY, r->buf, evbuffer_get_length(r->buf));
     struct timeval tv = us_tv(mc->state == MC_CONNECTING ? PMIRROR_CONNECT_US : PMIRROR_RESPONSE_US);
     evtimer_add(mc->timer, &tv);
     bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
