@@ -97,16 +97,31 @@ head -c $((2 * 1024 * 1024)) /dev/zero >"$tmp/body2m"
 curl -fsS -o /dev/null --data-binary @"$tmp/body2m" "http://127.0.0.1:$PROXY_PORT/api/echo?big=cl" || td_fail "2 MiB POST"
 curl -fsS -o /dev/null -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/body2m" \
   "http://127.0.0.1:$PROXY_PORT/api/echo?big=chunked" || td_fail "2 MiB chunked POST"
+curl -fsS -o /dev/null -H 'Expect: 100-continue' --data-binary 'expect body' \
+  "http://127.0.0.1:$PROXY_PORT/api/continue" || td_fail "POST with Expect: 100-continue"
+out=$(printf 'GET /api/pipe1 HTTP/1.1\r\nHost: t\r\n\r\nGET /api/pipe2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' |
+  px_raw "$PROXY_PORT" 3) || td_fail "pipelined pair"
+[ "$(grep -c '^HTTP/1.1 200' <<<"$out")" = 2 ] || td_fail "pipelined pair: $(head -c 300 <<<"$out")"
+out=$(printf 'GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nhi' | px_raw "$PROXY_PORT" 1 || true)
+grep -q '^HI' <<<"$out" || td_fail "the upgraded tunnel did not work with mirroring on"
+# a client that leaves inside its request body: the primary gets the cut request, the shadow nothing
+printf 'POST /api/cut HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b' | px_raw "$PROXY_PORT" 0.3 >/dev/null || true
 wait_settled
-grep -v 'big=' "$PRIMARY_LOG" | sort >"$tmp/want"
+grep -v 'big=\|^GET /ws ' "$PRIMARY_LOG" | sort >"$tmp/want"
 sort "$SHADOW_LOG" >"$tmp/got"
 diff "$tmp/want" "$tmp/got" >&2 || td_fail "with --mirror-writes the shadow did not get every request alike"
 grep -q 'POST /api/echo?post=chunked' "$SHADOW_LOG" || td_fail "no chunked POST at the shadow"
+grep -q 'POST /api/continue ' "$SHADOW_LOG" || td_fail "no Expect: 100-continue POST at the shadow"
+grep -q 'GET /api/pipe2 ' "$SHADOW_LOG" || td_fail "the second pipelined request did not reach the shadow"
+grep -q '/api/cut' "$SHADOW_LOG" && td_fail "a cut request reached the shadow"
+for r in upgrade incomplete; do
+  [ "$(mx "skipped_total{reason=\"$r\"}")" = 1 ] || td_fail "skipped{$r} $(mx "skipped_total{reason=\"$r\"}"), want 1"
+done
 grep -c 'big=' "$PRIMARY_LOG" | grep -qx 2 || td_fail "the primary did not get both 2 MiB requests"
 [ "$(mx 'skipped_total{reason="too_large"}')" = 2 ] || td_fail "skipped{too_large} $(mx 'skipped_total{reason="too_large"}'), want 2"
 [ "$(mx held_bytes)" = 0 ] || td_fail "held bytes $(mx held_bytes) after everything settled"
 px_stop_proxy
-echo "--mirror-writes: shadow got all $N_SET, 2 over-cap bodies skipped"
+echo "--mirror-writes: shadow got all $((N_SET + 3)) whole requests; over-cap bodies (2), the upgrade and the cut request skipped"
 
 # ---- (4) the capture is the same without mirroring ----
 px_start_proxy --upstream "$UP" --capture-dir "$tmp/cap-p" --no-dictionary
