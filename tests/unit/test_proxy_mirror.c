@@ -150,6 +150,7 @@ static void caps(void **state)
 typedef struct {
     struct evbuffer *got; /* every byte the shadow received */
     int accepted, answered;
+    struct bufferevent *srv; /* the last accepted connection, freed by the test */
 } shadow_state;
 
 static void sh_read(struct bufferevent *bev, void *ctx)
@@ -172,6 +173,9 @@ static void sh_read(struct bufferevent *bev, void *ctx)
 
 static void sh_event(struct bufferevent *bev, short what, void *ctx)
 {
+    shadow_state *s = ctx;
+    if (s->srv == bev)
+        s->srv = NULL;
     bufferevent_free(bev);
 }
 
@@ -180,6 +184,9 @@ static void sh_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     shadow_state *s = ctx;
     s->accepted++;
     struct bufferevent *bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+    if (s->srv)
+        bufferevent_free(s->srv);
+    s->srv = bev;
     bufferevent_setcb(bev, sh_read, NULL, sh_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
@@ -261,6 +268,8 @@ static void round_trip(void **state)
     pmirror_free(mi);
     up_target_unref(t);
     proxy_metrics_free(m);
+    if (s.srv)
+        bufferevent_free(s.srv);
     evbuffer_free(s.got);
     event_base_free(base);
 }
