@@ -1,13 +1,14 @@
-/* jsonpath: patterns compile to a list of segments; matching walks the concrete path with backtracking
- * for `..` (the only segment that spans a variable number of steps). */
+/* jsonpath: patterns compile to a list of segments; matching runs them as a small automaton over the
+ * concrete path (`..` is the only segment that spans a variable number of steps). */
 #include "jsonpath.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define JSONPATH_MAX_SEGS 32
+#define JSONPATH_MAX_SEGS 32 /* positions 0..32 fit the matcher's 64-bit set */
 #define JSONPATH_MAX_PATTERNS 1024
 
 typedef enum { SEG_KEY, SEG_INDEX, SEG_ANY, SEG_DESC_KEY } seg_kind;
@@ -174,27 +175,37 @@ bad:
     return -1;
 }
 
-static int match_from(const pattern *p, size_t pi, const jsonpath_step *path, size_t depth, size_t qi)
+/* Runs the pattern as an automaton over the path: a bit per pattern position (segments done so far),
+ * all live positions advanced one step at a time. `..key` may skip any number of steps, so its
+ * position stays live while it waits for its key. Linear in depth x segments: a backtracking walk
+ * was exponential in the number of `..` segments on a deep path that almost matches (a body with
+ * nested keys of the same name under --ignore '$..a..a..a' could stall check for minutes). */
+static int match_pattern(const pattern *p, const jsonpath_step *path, size_t depth)
 {
-    if (pi == p->n)
-        return qi == depth;
-    const seg *g = &p->segs[pi];
-    switch (g->kind) {
-    case SEG_KEY:
-        return qi < depth && path[qi].key && !strcmp(path[qi].key, g->key) &&
-               match_from(p, pi + 1, path, depth, qi + 1);
-    case SEG_INDEX:
-        return qi < depth && !path[qi].key && path[qi].index == g->index &&
-               match_from(p, pi + 1, path, depth, qi + 1);
-    case SEG_ANY:
-        return qi < depth && match_from(p, pi + 1, path, depth, qi + 1);
-    case SEG_DESC_KEY:
-        for (size_t k = qi; k < depth; k++)
-            if (path[k].key && !strcmp(path[k].key, g->key) && match_from(p, pi + 1, path, depth, k + 1))
-                return 1;
-        return 0;
+    uint64_t live = 1; /* position 0: nothing matched yet */
+    for (size_t qi = 0; qi < depth && live; qi++) {
+        const jsonpath_step *st = &path[qi];
+        uint64_t next = 0;
+        for (size_t pi = 0; pi < p->n; pi++) {
+            if (!(live & ((uint64_t)1 << pi)))
+                continue;
+            const seg *g = &p->segs[pi];
+            int step_ok = 0;
+            switch (g->kind) {
+            case SEG_KEY: step_ok = st->key && !strcmp(st->key, g->key); break;
+            case SEG_INDEX: step_ok = !st->key && st->index == g->index; break;
+            case SEG_ANY: step_ok = 1; break;
+            case SEG_DESC_KEY:
+                next |= (uint64_t)1 << pi; /* skip this step, still waiting for the key */
+                step_ok = st->key && !strcmp(st->key, g->key);
+                break;
+            }
+            if (step_ok)
+                next |= (uint64_t)1 << (pi + 1);
+        }
+        live = next;
     }
-    return 0;
+    return (live >> p->n) & 1;
 }
 
 int jsonpath_set_match(const jsonpath_set *s, const jsonpath_step *path, size_t depth)
@@ -202,7 +213,7 @@ int jsonpath_set_match(const jsonpath_set *s, const jsonpath_step *path, size_t 
     if (!s)
         return 0;
     for (size_t i = 0; i < s->n; i++)
-        if (match_from(&s->pats[i], 0, path, depth, 0))
+        if (match_pattern(&s->pats[i], path, depth))
             return 1;
     return 0;
 }
