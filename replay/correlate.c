@@ -3,6 +3,7 @@
 #include "correlate.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,8 +411,10 @@ static json_t *replacement(const correlate *c, json_t *v)
     if (!rep)
         return NULL;
     char *end;
+    errno = 0;
     long long iv = strtoll(rep, &end, 10);
-    return (json_is_integer(v) && *rep && !*end) ? json_integer(iv) : json_string(rep);
+    /* past long long, strtoll clamps: the digits go out as a string rather than a wrong number */
+    return (json_is_integer(v) && *rep && !*end && errno != ERANGE) ? json_integer(iv) : json_string(rep);
 }
 
 static int rewrite_json(const correlate *c, json_t *j, int depth)

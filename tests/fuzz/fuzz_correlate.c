@@ -7,7 +7,7 @@
  *   - with a fixed small mapping (learned through correlate_learn_value), a rewritten target keeps
  *     every separator ('/', '?', '&', '=', '#') in place and a second rewrite changes nothing (no
  *     mapped value is itself a recorded one); a rewritten header keeps its name; a rewritten body is
- *     JSON;
+ *     JSON and carries a mapped value as it is (7 maps to an integer past long long);
  *   - the pieces used as a pair of Location values learn without trouble (strtok on copies). */
 #include <jansson.h>
 #include <stdint.h>
@@ -92,6 +92,9 @@ static void check_body(const correlate *c, const char *body, size_t len)
         json_t *j = json_loadb(out, outlen, 0, NULL);
         if (!j)
             abort(); /* a rewritten body must still be JSON */
+        static const char clamped[] = "9223372036854775807";
+        if (strstr(out, clamped) && !memmem(body, len, clamped, sizeof clamped - 1))
+            abort(); /* a mapped integer too big for long long was clamped instead of sent as it is */
         json_decref(j);
         free(out);
     }
