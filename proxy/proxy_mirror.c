@@ -267,8 +267,10 @@ static void mc_done(mconn *mc)
     pmirror_req *r = mc->req;
     mc->req = NULL;
     pm_mirror_response(mi->m, mc->status);
+    /* an early answer (before the whole request went out) leaves the connection in an unknown state */
     int reusable = mc->keep_alive && r->keep_alive && mc->status != 101 &&
-                   evbuffer_get_length(bufferevent_get_input(mc->bev)) == 0;
+                   evbuffer_get_length(bufferevent_get_input(mc->bev)) == 0 &&
+                   evbuffer_get_length(bufferevent_get_output(mc->bev)) == 0;
     req_free(r);
     if (!reusable) {
         mc_free(mc);
@@ -286,6 +288,7 @@ static void mc_done(mconn *mc)
             pm_mirror_failed(mi->m, PM_UPERR_RESET);
             req_free(next);
             mc_free(mc);
+            pump(mi);
         }
         return;
     }
