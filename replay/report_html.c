@@ -1,25 +1,24 @@
 /* report_html: the report as one self-contained HTML page: inline CSS and SVG, no scripts, nothing
  * fetched from the network, so it can be archived as a CI artifact and opened anywhere.
- * load: summary, gates, latency over time and the percentile distribution (candidate and baseline
- * overlaid when the run had one), the endpoint table. check: summary, the per-route table, the diffs. */
+ * Both modes open with the verdict in a banner that lists the broken gates, then the summary cards.
+ * load: gates, latency over time and the percentile distribution (report_svg.c; candidate and baseline
+ * overlaid when the run had one), the endpoint table. check: gates, the per-route table (failing routes
+ * first), the diffs (JSON path, expected, actual; long values clipped in a scrolling box), and the noise
+ * set aside, listed apart. Everything wraps inside the page width; wide tables scroll in their own box. */
 #include "report.h"
 #include "report_fmt.h"
 #include "report_svg.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_DIFFS_SHOWN 500
-#define NPCT 101
 
 static const char CSS[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d2330;"
     "background:#f5f6f8}main{max-width:900px;margin:0 auto;padding:24px}"
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}"
     ".sub{color:#5b6474;margin-bottom:16px;word-break:break-all}"
-    ".badge{display:inline-block;padding:2px 12px;border-radius:12px;font-weight:600;color:#fff;"
-    "margin-left:10px;font-size:15px;vertical-align:2px}.pass{background:#1f883d}.fail{background:#cf222e}"
     ".cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #d8dce3;"
     "border-radius:8px;padding:10px 14px;min-width:120px}.card b{display:block;font-size:20px}"
     ".card span{color:#5b6474;font-size:12px}"
@@ -32,7 +31,17 @@ static const char CSS[] =
     ".grid{stroke:#e6e9ee}.frame{fill:none;stroke:#aab1bd}.pt{font-size:14px;font-weight:600;fill:#1d2330}"
     ".yl{font-size:11px;text-anchor:end;fill:#5b6474}.xl{font-size:11px;text-anchor:middle;fill:#5b6474}"
     ".axl{font-size:12px;text-anchor:middle;fill:#5b6474}.lg{font-size:12px;fill:#1d2330}"
-    ".note{color:#5b6474;font-size:12px}table.diffs td{border-bottom:0;border-top:1px solid #d8dce3}table.diffs tr.more td{border-top:0;padding-top:0}";
+    ".note{color:#5b6474;font-size:12px}table.diffs td{border-bottom:0;border-top:1px solid #d8dce3}"
+    "table.diffs tr.more td{border-top:0;padding-top:0}table.diffs{table-layout:fixed}"
+    ".tw{overflow-x:auto}.verdict{border-radius:10px;padding:12px 18px;margin:14px 0 18px;color:#fff}"
+    ".verdict.pass{background:#1f883d}.verdict.fail{background:#cf222e}.verdict b{font-size:26px;"
+    "letter-spacing:.05em;margin-right:14px;vertical-align:-2px}.verdict span{font-size:16px}"
+    ".verdict ul{margin:8px 0 2px;padding-left:22px}.verdict code{font-size:13px;color:#fff}"
+    ".v{display:inline-block;box-sizing:border-box;max-width:100%;max-height:9.6em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;"
+    "padding:1px 4px;border-radius:4px}.exp{background:#ffebe9}.act{background:#dafbe1}"
+    ".warn{color:#9a6700;font-weight:600}#routes .ok{font-weight:400}"
+    /* anywhere-wrapping code would let a narrow window squeeze a route to a few letters a line */
+    "#routes td:nth-child(2),#noise td:nth-child(2){min-width:15em}#gates td:first-child{min-width:10em}";
 
 static void card(FILE *f, const char *label, const char *fmt, double v)
 {
@@ -41,117 +50,52 @@ static void card(FILE *f, const char *label, const char *fmt, double v)
     fprintf(f, "</b><span>%s</span></div>\n", label);
 }
 
-/* The percentile curve of a histogram JSON, into x (percentile) and y (ms). Returns the point count. */
-static size_t pct_curve(const json_t *hj, double *x, double *y)
+static int gate_ok(const json_t *g)
 {
-    if (!json_is_object(hj))
-        return 0;
-    hist *h = hist_new();
-    char err[128];
-    size_t n = 0;
-    if (!h || hist_add_json(h, hj, err, sizeof err) || hist_count(h) == 0)
-        goto out;
-    for (int k = 0; k < NPCT; k++) {
-        double p = 100.0 * (1.0 - pow(10.0, -k / 20.0)); /* 0 .. 99.999, evenly spaced on the plot */
-        if (k > 0 && 100.0 / (100.0 - p) > (double)hist_count(h))
-            break; /* beyond what the sample count can say */
-        x[n] = p;
-        y[n] = (double)hist_percentile(h, p) / 1000.0;
-        n++;
-    }
-    x[n] = 100.0 - 100.0 / (double)(hist_count(h) + 1); /* the maximum, at the tail's end */
-    if (n && x[n] > x[n - 1]) {
-        y[n] = (double)hist_max(h) / 1000.0;
-        n++;
-    }
-out:
-    hist_free(h);
-    return n;
+    return json_is_true(json_object_get(g, "pass"));
 }
 
-/* Timeline series (t_s against key) out of an array of {t_s, ...} points. */
-static size_t timeline(const json_t *tlo, const char *key, double **x, double **y)
+/* The verdict first and big, with what a reader looks for next: what broke (or that nothing did). */
+static void verdict_banner(FILE *f, json_t *report, int load, int pass)
 {
-    const json_t *tl = json_object_get(tlo, "points");
-    size_t n = json_array_size(tl);
-    *x = n ? calloc(n, sizeof **x) : NULL;
-    *y = n ? calloc(n, sizeof **y) : NULL;
-    if (!*x || !*y)
-        return 0;
-    size_t i, m = 0;
-    json_t *p;
-    json_array_foreach(tl, i, p) {
-        if (rf_int(p, "sent") <= 0)
-            continue;
-        (*x)[m] = rf_num(p, "t_s");
-        (*y)[m] = rf_num(p, key);
-        m++;
-    }
-    return m;
-}
-
-static void load_plots(FILE *f, json_t *report)
-{
-    json_t *base = json_object_get(report, "baseline");
-    int has_base = json_is_object(base);
-    const char *cname = has_base ? "candidate" : "latency";
-
-    /* latency over time */
-    double *x[4] = {0}, *y[4] = {0};
-    svg_series s[4];
-    size_t ns = 0;
-    json_t *tl = json_object_get(report, "timeline");
-    s[ns] = (svg_series){"p99 candidate", "#cf222e", 0, NULL, NULL, 0};
-    s[ns].n = timeline(tl, "p99_ms", &x[ns], &y[ns]);
-    s[ns].x = x[ns], s[ns].y = y[ns], ns++;
-    s[ns] = (svg_series){"p50 candidate", "#0969da", 0, NULL, NULL, 0};
-    s[ns].n = timeline(tl, "p50_ms", &x[ns], &y[ns]);
-    s[ns].x = x[ns], s[ns].y = y[ns], ns++;
-    if (has_base) {
-        json_t *btl = json_object_get(base, "timeline");
-        s[ns] = (svg_series){"p99 baseline", "#e69a9f", 1, NULL, NULL, 0};
-        s[ns].n = timeline(btl, "p99_ms", &x[ns], &y[ns]);
-        s[ns].x = x[ns], s[ns].y = y[ns], ns++;
-        s[ns] = (svg_series){"p50 baseline", "#7fb0ea", 1, NULL, NULL, 0};
-        s[ns].n = timeline(btl, "p50_ms", &x[ns], &y[ns]);
-        s[ns].x = x[ns], s[ns].y = y[ns], ns++;
+    json_t *t = json_object_get(report, "totals"), *gates = json_object_get(report, "gates"), *g;
+    size_t i, ngates = json_array_size(gates), nbad = 0, listed = 0;
+    json_array_foreach(gates, i, g) nbad += !gate_ok(g);
+    long long req = (long long)rf_int(t, "requests"), nerr = (long long)rf_int(t, "errors");
+    fprintf(f, "<section id=\"verdict\" class=\"verdict %s\"><b>%s</b><span>", pass ? "pass" : "fail",
+            pass ? "PASS" : "FAIL");
+    if (load) {
+        if (nbad)
+            fprintf(f, "%zu of %zu gates broken", nbad, ngates);
+        else if (ngates)
+            fprintf(f, "%zu %s passed", ngates, ngates == 1 ? "gate" : "gates, all");
+        else
+            fputs("no gates given", f);
+        fprintf(f, " · %lld requests, %lld transport errors", req, nerr);
     } else {
-        s[0].name = "p99";
-        s[1].name = "p50";
+        fprintf(f, "%lld of %lld exchanges differ", (long long)rf_int(t, "diffs"), req);
+        if (nerr)
+            fprintf(f, ", %lld transport errors", nerr);
+        if (rf_int(t, "noise"))
+            fprintf(f, " · %lld with noise set aside", (long long)rf_int(t, "noise"));
     }
-    if (s[0].n) {
-        fputs("<h2>Latency over time</h2>\n", f);
-        svg_plot(f, "Latency from the intended send time, per time slice", "time since start (s)",
-                 "latency (ms)", SVG_X_LINEAR, s, ns);
+    fputs("</span>", f);
+    if (nbad) {
+        fputs("<ul>", f);
+        json_array_foreach(gates, i, g) {
+            if (gate_ok(g) || listed++ >= 8)
+                continue;
+            fputs("<li><code>", f);
+            rf_escape(f, rf_str(g, "expr", "?"), 200);
+            fputs("</code> broken: observed ", f);
+            rf_escape(f, rf_str(g, "observed", "?"), 200);
+            fputs("</li>", f);
+        }
+        if (listed > 8)
+            fprintf(f, "<li>and %zu more (see Gates)</li>", listed - 8);
+        fputs("</ul>", f);
     }
-    for (size_t i = 0; i < 4; i++) {
-        free(x[i]);
-        free(y[i]);
-    }
-
-    /* percentile distribution */
-    static double px[4][NPCT + 1], py[4][NPCT + 1];
-    json_t *hj = json_object_get(report, "histogram");
-    ns = 0;
-    s[ns++] = (svg_series){has_base ? "candidate latency" : "latency", "#cf222e", 0, px[0], py[0],
-                           pct_curve(json_object_get(hj, "latency"), px[0], py[0])};
-    s[ns++] = (svg_series){has_base ? "candidate service" : "service time", "#0969da", 0, px[1], py[1],
-                           pct_curve(json_object_get(hj, "service"), px[1], py[1])};
-    if (has_base) {
-        json_t *bh = json_object_get(base, "histogram");
-        s[ns++] = (svg_series){"baseline latency", "#e69a9f", 1, px[2], py[2],
-                               pct_curve(json_object_get(bh, "latency"), px[2], py[2])};
-        s[ns++] = (svg_series){"baseline service", "#7fb0ea", 1, px[3], py[3],
-                               pct_curve(json_object_get(bh, "service"), px[3], py[3])};
-    }
-    (void)cname;
-    if (s[0].n) {
-        fputs("<h2>Latency distribution</h2>\n", f);
-        svg_plot(f, "Latency by percentile", "percentile", "latency (ms)", SVG_X_PERCENTILE, s, ns);
-        fputs("<p class=\"note\">Latency counts from the moment a request was due (so a stalled target shows "
-              "up even for requests that waited), service time from the moment it was actually sent.</p>\n",
-              f);
-    }
+    fputs("</section>\n", f);
 }
 
 static void gates_table(FILE *f, json_t *report)
@@ -159,11 +103,12 @@ static void gates_table(FILE *f, json_t *report)
     json_t *gates = json_object_get(report, "gates");
     if (!json_array_size(gates))
         return;
-    fputs("<h2>Gates</h2>\n<table><tr><th>gate</th><th>observed</th><th>result</th><th>detail</th></tr>\n", f);
+    fputs("<h2>Gates</h2>\n<div class=\"tw\"><table id=\"gates\"><tr><th>gate</th><th>observed</th>"
+          "<th>result</th><th>detail</th></tr>\n", f);
     size_t i;
     json_t *g;
     json_array_foreach(gates, i, g) {
-        int ok = json_is_true(json_object_get(g, "pass"));
+        int ok = gate_ok(g);
         fprintf(f, "<tr%s><td><code>", ok ? "" : " class=\"bad\"");
         rf_escape(f, rf_str(g, "expr", "?"), 0);
         fputs("</code></td><td>", f);
@@ -172,7 +117,7 @@ static void gates_table(FILE *f, json_t *report)
         rf_escape(f, rf_str(g, "detail", ""), 0);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
 }
 
 /* Does a failed gate name this endpoint ("GET /x: ..." or "/x: ...")? */
@@ -182,7 +127,7 @@ static int gate_failed_on(json_t *report, const char *method, const char *route)
     json_t *g;
     json_array_foreach(json_object_get(report, "gates"), i, g) {
         const char *e = rf_str(g, "expr", "");
-        if (json_is_true(json_object_get(g, "pass")))
+        if (gate_ok(g))
             continue;
         if (!strncmp(e, method, ml) && e[ml] == ' ')
             e += ml + 1;
@@ -192,54 +137,75 @@ static int gate_failed_on(json_t *report, const char *method, const char *route)
     return 0;
 }
 
-static void endpoints_table(FILE *f, json_t *report, int load)
+static void endpoint_row(FILE *f, json_t *report, json_t *e, int load, int has_base, int bad, int failed_run)
+{
+    fprintf(f, "<tr%s><td>", bad ? " class=\"bad\"" : "");
+    rf_escape(f, rf_str(e, "method", "?"), 0);
+    fputs("</td><td><code>", f);
+    rf_escape(f, rf_str(e, "route", "?"), 0);
+    fputs("</code></td>", f);
+    if (load) {
+        json_t *l = json_object_get(e, "latency_ms");
+        json_t *bl = json_object_get(json_object_get(e, "baseline"), "latency_ms");
+        fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>",
+                (long long)rf_int(e, "requests"), (long long)rf_int(e, "errors"), (long long)rf_int(e, "http_5xx"));
+        if (has_base)
+            fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
+                    rf_num(l, "p50"), rf_num(bl, "p50"), rf_num(l, "p95"), rf_num(bl, "p95"));
+        else
+            fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
+                    rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"), rf_num(l, "max"));
+        fprintf(f, "<td class=\"%s\">%s</td>", bad ? "no" : "ok", bad ? "FAIL" : "ok");
+    } else {
+        fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
+                   "<td class=n>%lld</td>",
+                (long long)rf_int(e, "requests"), (long long)rf_int(e, "matched"), (long long)rf_int(e, "diffs"),
+                (long long)rf_int(e, "noise"), (long long)rf_int(e, "errors"));
+        /* diffs within --max-diff-rate do not fail the run: say so rather than shout FAIL */
+        fprintf(f, "<td class=\"%s\">%s</td>", !bad ? "ok" : failed_run ? "no" : "warn",
+                !bad ? "ok" : failed_run ? "FAIL" : "differs");
+    }
+    fputs("</tr>\n", f);
+}
+
+/* One row per method + route, the failing ones first (in report order within each group). */
+static void endpoints_table(FILE *f, json_t *report, int load, int failed_run)
 {
     json_t *eps = json_object_get(report, "endpoints");
     if (!json_array_size(eps))
         return;
     int has_base = json_is_object(json_object_get(report, "baseline"));
+    fprintf(f, "<h2>%s</h2>\n<div class=\"tw\"><table id=\"routes\"><tr><th>method</th><th>route</th>"
+               "<th class=n>requests</th>", load ? "Endpoints" : "Routes");
     if (load && has_base)
-        fputs("<h2>Endpoints</h2>\n<table><tr><th>method</th><th>route</th><th class=n>requests</th>"
-              "<th class=n>errors</th><th class=n>5xx</th><th class=n>p50 ms</th><th class=n>baseline p50</th>"
-              "<th class=n>p95 ms</th><th class=n>baseline p95</th></tr>\n", f);
+        fputs("<th class=n>errors</th><th class=n>5xx</th><th class=n>p50 ms</th><th class=n>baseline p50</th>"
+              "<th class=n>p95 ms</th><th class=n>baseline p95</th>", f);
+    else if (load)
+        fputs("<th class=n>errors</th><th class=n>5xx</th><th class=n>p50 ms</th><th class=n>p95 ms</th>"
+              "<th class=n>p99 ms</th><th class=n>max ms</th>", f);
     else
-    fputs(load ? "<h2>Endpoints</h2>\n<table><tr><th>method</th><th>route</th><th class=n>requests</th>"
-                 "<th class=n>errors</th><th class=n>5xx</th><th class=n>p50 ms</th><th class=n>p95 ms</th>"
-                 "<th class=n>p99 ms</th><th class=n>max ms</th></tr>\n"
-               : "<h2>Routes</h2>\n<table><tr><th>method</th><th>route</th><th class=n>requests</th>"
-                 "<th class=n>matched</th><th class=n>diffs</th><th class=n>noise</th><th class=n>errors</th></tr>\n",
-          f);
-    size_t i;
-    json_t *e;
-    json_array_foreach(eps, i, e) {
-        int bad = rf_int(e, "errors") > 0 || (!load && rf_int(e, "diffs") > 0) ||
-                  (load && gate_failed_on(report, rf_str(e, "method", ""), rf_str(e, "route", "")));
-        fprintf(f, "<tr%s><td>", bad ? " class=\"bad\"" : "");
-        rf_escape(f, rf_str(e, "method", "?"), 0);
-        fputs("</td><td><code>", f);
-        rf_escape(f, rf_str(e, "route", "?"), 0);
-        fputs("</code></td>", f);
-        if (load) {
-            json_t *l = json_object_get(e, "latency_ms");
-            fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>",
-                    (long long)rf_int(e, "requests"), (long long)rf_int(e, "errors"),
-                    (long long)rf_int(e, "http_5xx"));
-            json_t *bl = json_object_get(json_object_get(e, "baseline"), "latency_ms");
-            if (has_base)
-                fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
-                        rf_num(l, "p50"), rf_num(bl, "p50"), rf_num(l, "p95"), rf_num(bl, "p95"));
-            else
-                fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
-                        rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"), rf_num(l, "max"));
-        } else {
-            fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
-                       "<td class=n>%lld</td>",
-                    (long long)rf_int(e, "requests"), (long long)rf_int(e, "matched"),
-                    (long long)rf_int(e, "diffs"), (long long)rf_int(e, "noise"), (long long)rf_int(e, "errors"));
+        fputs("<th class=n>matched</th><th class=n>diffs</th><th class=n>noise</th><th class=n>errors</th>", f);
+    fputs("<th>result</th></tr>\n", f);
+    for (int want_bad = 1; want_bad >= 0; want_bad--) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(eps, i, e) {
+            int bad = rf_int(e, "errors") > 0 || (!load && rf_int(e, "diffs") > 0) ||
+                      (load && gate_failed_on(report, rf_str(e, "method", ""), rf_str(e, "route", "")));
+            if (bad == want_bad)
+                endpoint_row(f, report, e, load, has_base, bad, failed_run);
         }
-        fputs("</tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
+}
+
+/* A diff value: clipped (the JSON report has it whole) and in a box that wraps and scrolls, so one long
+ * body snippet cannot stretch the table or push the rest of the page away. */
+static void diff_value(FILE *f, const char *cls, const char *v)
+{
+    fprintf(f, "<td><code class=\"v %s\">", cls);
+    rf_escape(f, v, 600);
+    fputs("</code></td>", f);
 }
 
 static void diffs_list(FILE *f, json_t *report)
@@ -248,11 +214,15 @@ static void diffs_list(FILE *f, json_t *report)
     size_t n = json_array_size(diffs);
     if (!n)
         return;
-    fprintf(f, "<h2>Diffs (%zu)</h2>\n", n);
+    fprintf(f, "<h2>Diffs (%zu in %lld exchanges)</h2>\n", n,
+            (long long)rf_int(json_object_get(report, "totals"), "diffs") +
+                (long long)rf_int(json_object_get(report, "totals"), "errors"));
     if (n > MAX_DIFFS_SHOWN)
         fprintf(f, "<p class=\"note\">The first %d are shown; the JSON report has them all.</p>\n",
                 MAX_DIFFS_SHOWN);
-    fputs("<table class=\"diffs\"><tr><th>#</th><th>request</th><th>where</th><th>expected</th><th>actual</th></tr>\n", f);
+    fputs("<div class=\"tw\"><table class=\"diffs\" id=\"diffs\"><colgroup><col style=\"width:6%\">"
+          "<col style=\"width:22%\"><col style=\"width:18%\"><col style=\"width:27%\"><col style=\"width:27%\">"
+          "</colgroup>\n<tr><th>#</th><th>request</th><th>where</th><th>expected</th><th>actual</th></tr>\n", f);
     const char *prev = NULL;
     for (size_t i = 0; i < n && i < MAX_DIFFS_SHOWN; i++) {
         json_t *d = json_array_get(diffs, i);
@@ -262,21 +232,63 @@ static void diffs_list(FILE *f, json_t *report)
         } else {
             fputs("<tr class=\"first\"><td>", f);
             rf_escape(f, id, 0);
-            fputs("</td><td><code>", f);
+            fputs("</td><td title=\"", f);
+            rf_escape(f, rf_str(d, "uri", ""), 2000);
+            fputs("\"><code>", f);
             rf_escape(f, rf_str(d, "method", ""), 0);
             fputs(" ", f);
-            rf_escape(f, rf_str(d, "uri", ""), 300);
+            rf_escape(f, rf_str(d, "uri", ""), 160); /* the whole target (capped) on hover */
             fputs("</code></td><td><code>", f);
         }
         prev = id;
         rf_escape(f, rf_str(d, "where", ""), 300);
-        fputs("</code></td><td><code>", f);
-        rf_escape(f, rf_str(d, "expected", "(none)"), 600);
-        fputs("</code></td><td><code>", f);
-        rf_escape(f, rf_str(d, "actual", "(none)"), 600);
-        fputs("</code></td></tr>\n", f);
+        fputs("</code></td>", f);
+        diff_value(f, "exp", rf_str(d, "expected", "(none)"));
+        diff_value(f, "act", rf_str(d, "actual", "(none)"));
+        fputs("</tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
+}
+
+/* The noise, apart from the diffs: one row per route with the fields set aside there. */
+static void noise_list(FILE *f, json_t *report)
+{
+    json_t *noise = json_object_get(report, "noise");
+    size_t n = json_array_size(noise);
+    if (!n)
+        return;
+    const char *how = rf_str(report, "noise_method", "");
+    fprintf(f, "<h2>Noise set aside (%lld exchanges)</h2>\n<p class=\"note\">",
+            (long long)rf_int(json_object_get(report, "totals"), "noise"));
+    if (!strcmp(how, "learn"))
+        fputs("Fields whose value changed between two answers of the target to the same request "
+              "(<code>--learn-noise</code>)", f);
+    else if (!strncmp(how, "baseline", 8))
+        fputs("Fields where the recording and the baseline, a deployment of the current version, already "
+              "disagree (<code>--baseline</code>)", f);
+    else
+        fputs("Fields found to vary by themselves", f);
+    fputs(": they are not counted as diffs and never fail the gate. The number is how many exchanges had "
+          "the field set aside.</p>\n<div class=\"tw\"><table id=\"noise\"><tr><th>method</th><th>route</th>"
+          "<th>fields</th></tr>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        json_t *z = json_array_get(noise, i), *prev = i ? json_array_get(noise, i - 1) : NULL;
+        const char *m = rf_str(z, "method", ""), *r = rf_str(z, "route", "");
+        int same = prev && !strcmp(m, rf_str(prev, "method", "")) && !strcmp(r, rf_str(prev, "route", ""));
+        if (!same) {
+            fputs(i ? "</td></tr>\n<tr><td>" : "<tr><td>", f);
+            rf_escape(f, m, 0);
+            fputs("</td><td><code>", f);
+            rf_escape(f, r, 0);
+            fputs("</code></td><td>", f);
+        } else {
+            fputs(", ", f);
+        }
+        fputs("<code>", f);
+        rf_escape(f, rf_str(z, "where", ""), 300);
+        fprintf(f, "</code> (%lld)", (long long)rf_int(z, "count"));
+    }
+    fputs("</td></tr>\n</table></div>\n", f);
 }
 
 int report_write_html(json_t *report, FILE *f)
@@ -286,12 +298,13 @@ int report_write_html(json_t *report, FILE *f)
     int pass = !strcmp(rf_str(report, "verdict", "fail"), "pass");
     json_t *t = json_object_get(report, "totals");
 
+    /* The policy makes the browser hold the page to its promise: no script runs, nothing is fetched. */
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<title>tapedeck ",
           f);
     fprintf(f, "%s: %s</title>\n<style>%s</style></head><body><main>\n", mode, pass ? "pass" : "FAIL", CSS);
-    fprintf(f, "<h1>tapedeck-replay %s<span class=\"badge %s\">%s</span></h1>\n", mode, pass ? "pass" : "fail",
-            pass ? "PASS" : "FAIL");
+    fprintf(f, "<h1>tapedeck-replay %s</h1>\n", mode);
     fputs("<div class=\"sub\">target <code>", f);
     rf_escape(f, rf_str(report, "target", "?"), 0);
     fputs("</code>", f);
@@ -326,6 +339,7 @@ int report_write_html(json_t *report, FILE *f)
         fputs("</div>\n", f);
     }
 
+    verdict_banner(f, report, load, pass);
     fputs("<div class=\"cards\">\n", f);
     card(f, "requests", "%.0f", (double)rf_int(t, "requests"));
     if (load) {
@@ -349,10 +363,12 @@ int report_write_html(json_t *report, FILE *f)
 
     gates_table(f, report);
     if (load)
-        load_plots(f, report);
-    endpoints_table(f, report, load);
-    if (!load)
+        svg_load_plots(f, report);
+    endpoints_table(f, report, load, !pass);
+    if (!load) {
         diffs_list(f, report);
+        noise_list(f, report);
+    }
     fputs("</main></body></html>\n", f);
     return ferror(f) ? -1 : 0;
 }

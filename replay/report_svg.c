@@ -1,17 +1,21 @@
-/* report_svg: a small line-plot writer. Axes get "nice" round ticks (1, 2, 5 × 10^k) so plots read
- * like hand-made ones. */
+/* report_svg: a small line-plot writer, and the load report's plots drawn with it. Axes get "nice" round
+ * ticks (1, 2, 5 × 10^k) so plots read like hand-made ones. */
 #include "report_svg.h"
+#include "hist.h"
 #include "report_fmt.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define W 860
 #define H 320
 #define ML 64  /* margins: left (y tick labels), right, top (title), bottom (x labels) */
-#define MR 16
+#define MR 30 /* room for the last x label, centred on the right edge */
 #define MT 52
 #define MB 46
+#define MARKERS_UPTO 24
+#define NPCT 101 /* points on a percentile curve */
 
 static double nice_step(double range, int want)
 {
@@ -134,6 +138,10 @@ void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel
         for (size_t i = 0; i < se->n; i++)
             fprintf(f, "%.1f,%.1f ", PX(xval(xs, se->x[i])), PY(se->y[i]));
         fputs("\"/>\n", f);
+        if (se->n <= MARKERS_UPTO) /* a line of a few points (or one) needs its points drawn to be seen */
+            for (size_t i = 0; i < se->n; i++)
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>", PX(xval(xs, se->x[i])),
+                        PY(se->y[i]), se->color);
     }
     /* legend, top right */
     double lx = W - MR - 8;
@@ -150,4 +158,115 @@ void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel
     fputs("</svg>\n", f);
 #undef PX
 #undef PY
+}
+
+/* The percentile curve of a histogram JSON, into x (percentile) and y (ms). Returns the point count. */
+static size_t pct_curve(const json_t *hj, double *x, double *y)
+{
+    if (!json_is_object(hj))
+        return 0;
+    hist *h = hist_new();
+    char err[128];
+    size_t n = 0;
+    if (!h || hist_add_json(h, hj, err, sizeof err) || hist_count(h) == 0)
+        goto out;
+    for (int k = 0; k < NPCT; k++) {
+        double p = 100.0 * (1.0 - pow(10.0, -k / 20.0)); /* 0 .. 99.999, evenly spaced on the plot */
+        if (k > 0 && 100.0 / (100.0 - p) > (double)hist_count(h))
+            break; /* beyond what the sample count can say */
+        x[n] = p;
+        y[n] = (double)hist_percentile(h, p) / 1000.0;
+        n++;
+    }
+    x[n] = 100.0 - 100.0 / (double)(hist_count(h) + 1); /* the maximum, at the tail's end */
+    if (n && x[n] > x[n - 1]) {
+        y[n] = (double)hist_max(h) / 1000.0;
+        n++;
+    }
+out:
+    hist_free(h);
+    return n;
+}
+
+/* Timeline series (t_s against key) out of an array of {t_s, ...} points. */
+static size_t timeline(const json_t *tlo, const char *key, double **x, double **y)
+{
+    const json_t *tl = json_object_get(tlo, "points");
+    size_t n = json_array_size(tl);
+    *x = n ? calloc(n, sizeof **x) : NULL;
+    *y = n ? calloc(n, sizeof **y) : NULL;
+    if (!*x || !*y)
+        return 0;
+    size_t i, m = 0;
+    json_t *p;
+    json_array_foreach(tl, i, p) {
+        if (rf_int(p, "sent") <= 0)
+            continue;
+        (*x)[m] = rf_num(p, "t_s");
+        (*y)[m] = rf_num(p, key);
+        m++;
+    }
+    return m;
+}
+
+void svg_load_plots(FILE *f, json_t *report)
+{
+    json_t *base = json_object_get(report, "baseline");
+    int has_base = json_is_object(base);
+
+    /* latency over time */
+    double *x[4] = {0}, *y[4] = {0};
+    svg_series s[4];
+    size_t ns = 0;
+    json_t *tl = json_object_get(report, "timeline");
+    s[ns] = (svg_series){"p99 candidate", "#cf222e", 0, NULL, NULL, 0};
+    s[ns].n = timeline(tl, "p99_ms", &x[ns], &y[ns]);
+    s[ns].x = x[ns], s[ns].y = y[ns], ns++;
+    s[ns] = (svg_series){"p50 candidate", "#0969da", 0, NULL, NULL, 0};
+    s[ns].n = timeline(tl, "p50_ms", &x[ns], &y[ns]);
+    s[ns].x = x[ns], s[ns].y = y[ns], ns++;
+    if (has_base) {
+        json_t *btl = json_object_get(base, "timeline");
+        s[ns] = (svg_series){"p99 baseline", "#e69a9f", 1, NULL, NULL, 0};
+        s[ns].n = timeline(btl, "p99_ms", &x[ns], &y[ns]);
+        s[ns].x = x[ns], s[ns].y = y[ns], ns++;
+        s[ns] = (svg_series){"p50 baseline", "#7fb0ea", 1, NULL, NULL, 0};
+        s[ns].n = timeline(btl, "p50_ms", &x[ns], &y[ns]);
+        s[ns].x = x[ns], s[ns].y = y[ns], ns++;
+    } else {
+        s[0].name = "p99";
+        s[1].name = "p50";
+    }
+    if (s[0].n) {
+        fputs("<h2>Latency over time</h2>\n", f);
+        svg_plot(f, "Latency from the intended send time, per time slice", "time since start (s)",
+                 "latency (ms)", SVG_X_LINEAR, s, ns);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        free(x[i]);
+        free(y[i]);
+    }
+
+    /* percentile distribution */
+    double px[4][NPCT + 1], py[4][NPCT + 1];
+    json_t *hj = json_object_get(report, "histogram");
+    ns = 0;
+    s[ns++] = (svg_series){has_base ? "candidate latency" : "latency", "#cf222e", 0, px[0], py[0],
+                           pct_curve(json_object_get(hj, "latency"), px[0], py[0])};
+    s[ns++] = (svg_series){has_base ? "candidate service" : "service time", "#0969da", 0, px[1], py[1],
+                           pct_curve(json_object_get(hj, "service"), px[1], py[1])};
+    if (has_base) {
+        json_t *bh = json_object_get(base, "histogram");
+        s[ns++] = (svg_series){"baseline latency", "#e69a9f", 1, px[2], py[2],
+                               pct_curve(json_object_get(bh, "latency"), px[2], py[2])};
+        s[ns++] = (svg_series){"baseline service", "#7fb0ea", 1, px[3], py[3],
+                               pct_curve(json_object_get(bh, "service"), px[3], py[3])};
+    }
+    if (s[0].n) {
+        fputs("<h2>Latency distribution</h2>\n", f);
+        svg_plot(f, "Latency by percentile", "percentile", "latency (ms)", SVG_X_PERCENTILE, s, ns);
+        fputs("<p class=\"note\">Latency counts from the moment a request was due (so a stalled target shows "
+              "up even for requests that waited), service time from the moment it was actually sent.</p>\n",
+              f);
+    }
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <jansson.h>
 
 typedef struct svg_series {
     const char *name;  /* legend text */
@@ -22,5 +23,10 @@ typedef enum {
  * n == 0 are listed in the legend only. */
 void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel, svg_xscale xs,
               const svg_series *series, size_t nseries);
+
+/* The load report's plots, each under its own heading: latency over time (p50 and p99 per slice of the
+ * report's timeline) and latency and service time by percentile (from its histograms), the baseline
+ * overlaid dashed when the report has one. A plot without data is left out. report is borrowed. */
+void svg_load_plots(FILE *f, json_t *report);
 
 #endif
