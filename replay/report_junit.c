@@ -1,6 +1,7 @@
 /* report_junit: the report as JUnit XML, the format CI systems show as test results.
  * check: one testcase per route (method + route); it fails when the route has diffs or transport errors
- * and the run's verdict is fail, and the failure text lists that route's diffs. load: one testcase per gate.
+ * and the run's verdict is fail, and the failure text lists that route's diffs; the noise set aside on a
+ * route goes to its system-out. load: one testcase per gate.
  * Gates of a check run (e.g. the diff rate) are testcases too. */
 #include "report.h"
 #include "report_fmt.h"
@@ -67,6 +68,53 @@ static void gate_cases(FILE *f, json_t *report, const char *classname)
     }
 }
 
+/* The noise set aside on this route, one line per field: the CI's view shows it beside the verdict, so
+ * a reader sees what was not compared. Returns how many fields there were (0: nothing written). */
+static size_t noise_lines(FILE *f, json_t *report, const char *method, const char *route)
+{
+    size_t i, n = 0;
+    json_t *z;
+    json_array_foreach(json_object_get(report, "noise"), i, z) {
+        if (strcmp(rf_str(z, "method", ""), method) || strcmp(rf_str(z, "route", ""), route))
+            continue;
+        if (n++ == 0)
+            fputs("noise set aside (not diffs):\n", f);
+        fputs("  ", f);
+        rf_escape(f, rf_str(z, "where", "?"), 2000);
+        long long c = (long long)rf_int(z, "count");
+        fprintf(f, " (%lld exchange%s)\n", c, c == 1 ? "" : "s");
+    }
+    return n;
+}
+
+/* check: the testcase of one route. Its diffs are the failure text when the run failed, else they go to
+ * system-out with the noise. */
+static void route_case(FILE *f, json_t *report, json_t *e, const char *classname, int failed_run)
+{
+    const char *m = rf_str(e, "method", "?"), *r = rf_str(e, "route", "?");
+    long long nd = (long long)rf_int(e, "diffs"), ne = (long long)rf_int(e, "errors");
+    int differs = nd > 0 || ne > 0;
+    fprintf(f, "    <testcase classname=\"%s\" name=\"", classname);
+    rf_escape(f, m, 0);
+    fputs(" ", f);
+    rf_escape(f, r, 0);
+    fputs("\">\n", f);
+    if (differs && failed_run) {
+        fprintf(f, "      <failure message=\"%lld of %lld requests differ, %lld transport errors\" type=\"diff\">",
+                nd, (long long)rf_int(e, "requests"), ne);
+        diff_lines(f, report, m, r);
+        fputs("</failure>\n", f);
+    }
+    if ((differs && !failed_run) || rf_int(e, "noise") > 0) {
+        fputs("      <system-out>", f);
+        if (differs && !failed_run)
+            diff_lines(f, report, m, r);
+        noise_lines(f, report, m, r);
+        fputs("</system-out>\n", f);
+    }
+    fputs("    </testcase>\n", f);
+}
+
 int report_write_junit(json_t *report, FILE *f)
 {
     const char *mode = rf_str(report, "mode", "check");
@@ -95,31 +143,23 @@ int report_write_junit(json_t *report, FILE *f)
             tests, failures);
     fprintf(f, "  <testsuite name=\"tapedeck-replay %s ", mode);
     rf_escape(f, rf_str(report, "target", ""), 0);
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n", tests, failures);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"", tests, failures);
+    /* how long the gate took and when it ran, for the CI's test view (load keeps the run's length in rate) */
+    double secs = load ? rf_num(json_object_get(report, "rate"), "duration_s") : rf_num(report, "duration_s");
+    if (secs > 0)
+        fprintf(f, " time=\"%.3f\"", secs);
+    if (rf_str(report, "started", NULL)) {
+        fputs(" timestamp=\"", f);
+        rf_escape(f, rf_str(report, "started", ""), 64);
+        fputs("\"", f);
+    }
+    fputs(">\n", f);
     char classname[32];
     snprintf(classname, sizeof classname, "tapedeck.%s", mode);
 
     if (!load) {
-        json_array_foreach(eps, i, e) {
-            const char *m = rf_str(e, "method", "?"), *r = rf_str(e, "route", "?");
-            long long nd = (long long)rf_int(e, "diffs"), ne = (long long)rf_int(e, "errors");
-            fprintf(f, "    <testcase classname=\"%s\" name=\"", classname);
-            rf_escape(f, m, 0);
-            fputs(" ", f);
-            rf_escape(f, r, 0);
-            fputs("\">\n", f);
-            if (nd > 0 || ne > 0) {
-                const char *tag = failed_run ? "failure" : "system-out";
-                fprintf(f, "      <%s", tag);
-                if (failed_run)
-                    fprintf(f, " message=\"%lld of %lld requests differ, %lld transport errors\" type=\"diff\"",
-                            nd, (long long)rf_int(e, "requests"), ne);
-                fputs(">", f);
-                diff_lines(f, report, m, r);
-                fprintf(f, "</%s>\n", tag);
-            }
-            fputs("    </testcase>\n", f);
-        }
+        json_array_foreach(eps, i, e)
+            route_case(f, report, e, classname, failed_run);
     }
     gate_cases(f, report, classname);
     if (json_array_size(gates) == 0 && (load || json_array_size(eps) == 0))

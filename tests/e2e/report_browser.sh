@@ -312,6 +312,8 @@ def check_junit(name, r, path):
         if int(el.get("tests")) != len(cases) or int(el.get("failures")) != len(failures):
             fail("%s: <%s tests=%s failures=%s> for %d cases, %d failures"
                  % (name, el.tag, el.get("tests"), el.get("failures"), len(cases), len(failures)))
+    if float(s.get("time", "0")) <= 0:
+        fail("%s: the suite has no time" % name)
     if bool(failures) != (r["verdict"] == "fail"):
         fail("%s: %d failures for verdict %s" % (name, len(failures), r["verdict"]))
     for c in cases:
@@ -324,6 +326,10 @@ def check_junit(name, r, path):
             for d in mine[:50]:
                 if not all(d[k][:2000] in (f.text or "") for k in ("where", "expected", "actual")):
                     fail("%s: %s: the failure text lacks diff %s %s" % (name, c.get("name"), d["id"], d["where"]))
+            out = c.findtext("system-out") or ""
+            for z in r.get("noise") or []:
+                if (z["method"], z["route"]) == (m, route) and z["where"] not in out:
+                    fail("%s: %s: the noise %s is not in system-out" % (name, c.get("name"), z["where"]))
         elif f is not None:
             g = r["gates"][gates.index(c.get("name"))]
             if g["pass"] or g["observed"] not in f.get("message", ""):
