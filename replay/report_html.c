@@ -73,7 +73,10 @@ static void verdict_banner(FILE *f, json_t *report, int load, int pass)
             fputs("no gates given", f);
         fprintf(f, " · %lld requests, %lld transport errors", req, nerr);
     } else {
-        fprintf(f, "%lld of %lld exchanges differ", (long long)rf_int(t, "diffs"), req);
+        if (rf_int(t, "diffs") || nerr)
+            fprintf(f, "%lld of %lld exchanges differ", (long long)rf_int(t, "diffs"), req);
+        else
+            fprintf(f, "all %lld exchanges matched", req);
         if (nerr)
             fprintf(f, ", %lld transport errors", nerr);
         if (rf_int(t, "noise"))
