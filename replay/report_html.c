@@ -39,7 +39,7 @@ static const char CSS[] =
     ".verdict ul{margin:8px 0 2px;padding-left:22px}.verdict code{font-size:13px;color:#fff}"
     ".v{display:inline-block;box-sizing:border-box;max-width:100%;max-height:9.6em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;"
     "padding:1px 4px;border-radius:4px}.exp{background:#ffebe9}.act{background:#dafbe1}"
-    ".warn{color:#9a6700;font-weight:600}#routes .ok{font-weight:400}"
+    ".warn{color:#9a6700;font-weight:600}#routes .ok{font-weight:400}td a{color:inherit}"
     /* anywhere-wrapping code would let a narrow window squeeze a route to a few letters a line */
     "#routes td:nth-child(2),#noise td:nth-child(2){min-width:15em}#gates td:first-child{min-width:10em}";
 
@@ -140,6 +140,18 @@ static int gate_failed_on(json_t *report, const char *method, const char *route)
     return 0;
 }
 
+/* The id of the first diff shown for method + route, or NULL. */
+static const char *first_diff_id(json_t *report, const char *method, const char *route)
+{
+    json_t *diffs = json_object_get(report, "diffs");
+    for (size_t i = 0; i < json_array_size(diffs) && i < MAX_DIFFS_SHOWN; i++) {
+        json_t *d = json_array_get(diffs, i);
+        if (!strcmp(rf_str(d, "method", ""), method) && !strcmp(rf_str(d, "route", ""), route))
+            return rf_str(d, "id", NULL);
+    }
+    return NULL;
+}
+
 static void endpoint_row(FILE *f, json_t *report, json_t *e, int load, int has_base, int bad, int failed_run)
 {
     fprintf(f, "<tr%s><td>", bad ? " class=\"bad\"" : "");
@@ -164,9 +176,17 @@ static void endpoint_row(FILE *f, json_t *report, json_t *e, int load, int has_b
                    "<td class=n>%lld</td>",
                 (long long)rf_int(e, "requests"), (long long)rf_int(e, "matched"), (long long)rf_int(e, "diffs"),
                 (long long)rf_int(e, "noise"), (long long)rf_int(e, "errors"));
-        /* diffs within --max-diff-rate do not fail the run: say so rather than shout FAIL */
-        fprintf(f, "<td class=\"%s\">%s</td>", !bad ? "ok" : failed_run ? "no" : "warn",
-                !bad ? "ok" : failed_run ? "FAIL" : "differs");
+        /* diffs within --max-diff-rate do not fail the run: say so rather than shout FAIL. A route that
+         * differs links to its first diff below. */
+        const char *first = bad ? first_diff_id(report, rf_str(e, "method", ""), rf_str(e, "route", "")) : NULL;
+        fprintf(f, "<td class=\"%s\">", !bad ? "ok" : failed_run ? "no" : "warn");
+        if (first) {
+            fputs("<a href=\"#diff-", f);
+            rf_escape(f, first, 64);
+            fputs("\">", f);
+        }
+        fputs(!bad ? "ok" : failed_run ? "FAIL" : "differs", f);
+        fputs(first ? "</a></td>" : "</td>", f);
     }
     fputs("</tr>\n", f);
 }
@@ -233,7 +253,9 @@ static void diffs_list(FILE *f, json_t *report)
         if (prev && !strcmp(prev, id)) { /* another diff of the same request: one block per request */
             fputs("<tr class=\"more\"><td></td><td></td><td><code>", f);
         } else {
-            fputs("<tr class=\"first\"><td>", f);
+            fputs("<tr class=\"first\" id=\"diff-", f);
+            rf_escape(f, id, 64);
+            fputs("\"><td>", f);
             rf_escape(f, id, 0);
             fputs("</td><td title=\"", f);
             rf_escape(f, rf_str(d, "uri", ""), 2000);

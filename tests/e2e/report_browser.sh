@@ -251,6 +251,17 @@ def check_page(name, r, src):
             bad = any(not g["pass"] and g["expr"].startswith("%s %s:" % (e["method"], e["route"])) for g in r["gates"])
         if row[-1] != ("FAIL" if bad and r["verdict"] == "fail" else "differs" if bad else "ok"):
             fail(name + ": " + "row %s says %r" % (row[:2], row[-1]))
+    # a failing route's result links to the route's first diff, which is on the page
+    for tr in (routes.all("tr") if routes else []):
+        cells = [norm(td.text()) for td in tr.all("td")]
+        if not cells:
+            continue
+        want = None
+        if r["mode"] == "check" and cells[-1] != "ok":
+            want = next(("#diff-" + d["id"] for d in r["diffs"][:500] if (d["method"], d["route"]) == tuple(cells[:2])), None)
+        a = next(tr.all("a"), None)
+        if (a.attrs.get("href") if a is not None else None) != want or (want and doc.find(id=want[1:]) is None):
+            fail(name + ": " + "route %s links to %r, wanted %r (on the page)" % (cells[:2], a and a.attrs.get("href"), want))
     for c in rows:
         if c[-1] == "ok":
             seen_ok = True
