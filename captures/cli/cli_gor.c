@@ -71,12 +71,6 @@ static int to_exchange(const gor_item *it, size_t i, exchange *x)
     x->req_start_us = us_of(it->ts);
     if (exchange_set_buf(&x->request, &x->request_len, it->raw, it->len))
         return -1;
-    if (!it->resp)
-        return exchange_set_str(&x->error, "no response in the GoReplay file");
-    if (exchange_set_buf(&x->response, &x->response_len, it->resp, it->resp_len))
-        return -1;
-    x->resp_first_us = us_of(it->resp_ts);
-    x->resp_end_us = it->resp_lat > 0 && x->req_start_us ? x->req_start_us + it->resp_lat / 1000 : x->resp_first_us;
     /* Host from the request for the WARC-Target-URI. */
     const char *h = NULL, *p = it->raw, *end = it->raw + it->len;
     for (const char *l = memchr(p, '\n', it->len); l && l + 1 < end; l = memchr(l + 1, '\n', (size_t)(end - l - 1))) {
@@ -99,6 +93,15 @@ static int to_exchange(const gor_item *it, size_t i, exchange *x)
     if (!(x->target_uri = malloc(hn + tn + 16)))
         return -1;
     snprintf(x->target_uri, hn + tn + 16, "http://%.*s%.*s", (int)hn, h ? h : "", (int)tn, tgt);
+    /* after the target URI: a request without a response (an upstream failure) needs one too. An empty
+     * response payload is no response either (a capture's response is never zero bytes). */
+    if (!it->resp || !it->resp_len)
+        return exchange_set_str(&x->error, it->resp ? "an empty response in the GoReplay file"
+                                                    : "no response in the GoReplay file");
+    if (exchange_set_buf(&x->response, &x->response_len, it->resp, it->resp_len))
+        return -1;
+    x->resp_first_us = us_of(it->resp_ts);
+    x->resp_end_us = it->resp_lat > 0 && x->req_start_us ? x->req_start_us + it->resp_lat / 1000 : x->resp_first_us;
     return 0;
 }
 
