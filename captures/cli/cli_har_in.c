@@ -1,6 +1,7 @@
 /* cli_har_in: HAR 1.2 -> exchanges with raw HTTP/1.1 messages (see cli_har.h). */
 #include "cli_har.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,6 +31,36 @@ static const char *str_at(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+/* RFC 9110 5.6.2 token (header names, methods): anything else makes a message no HTTP parser (ours
+ * included) reads back, so the capture would hold requests that cannot be replayed. */
+static bool is_token(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return false;
+    return true;
+}
+
+/* RFC 9110 5.5: a field value has no control characters but HTAB. */
+static bool is_field_value(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 ? *s != '\t' : *s == 0x7f)
+            return false;
+    return true;
+}
+
+/* A URL has no blank and no control character (a raw one would end or break the request line). */
+static bool no_blank_or_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
 /* Collects name/value pairs; *host set to a Host (or :authority) value when there is one. */
 static int headers_of(const har_ctx *c, json_t *arr, cli_hdr *h, size_t *nh, const char **host)
 {
@@ -46,7 +77,7 @@ static int headers_of(const har_ctx *c, json_t *arr, cli_hdr *h, size_t *nh, con
         const char *name = str_at(v, "name"), *value = str_at(v, "value");
         if (!name || !value || !*name)
             return bad(c, "a header without a string name and value");
-        if (strpbrk(value, "\r\n") || (name[0] != ':' && strpbrk(name, " \t\r\n:")))
+        if (!is_field_value(value) || !is_token(name[0] == ':' ? name + 1 : name))
             return bad(c, "a header name or value with a line break or a bad character");
         if (host && (!strcasecmp(name, "host") || !strcmp(name, ":authority")))
             *host = value;
@@ -97,10 +128,14 @@ static int build_request(const har_ctx *c, json_t *req, exchange *x, const char 
     size_t nh;
     const char *url = str_at(req, "url"), *host = NULL;
     *method = str_at(req, "method");
-    if (!*method || !**method || strpbrk(*method, " \t\r\n"))
+    if (!*method || !is_token(*method))
         return bad(c, "request.method missing or not a method");
-    if (!url || !*url || strpbrk(url, " \t\r\n"))
+    if (!url || !*url || !no_blank_or_control(url))
         return bad(c, "request.url missing or not a URL");
+    /* "trips/1" or "a/b://c" would make a request line no HTTP parser (ours included) reads back */
+    const char *target = cli_url_target(url);
+    if (target[0] != '/' && strcmp(target, "*"))
+        return bad(c, "request.url is neither an absolute URL nor a path starting with '/'");
     if (headers_of(c, json_object_get(req, "headers"), h, &nh, &host))
         return -1;
     char authority[512];
@@ -118,7 +153,7 @@ static int build_request(const har_ctx *c, json_t *req, exchange *x, const char 
     tdbuf_init(&b, HAR_MAX_MESSAGE);
     tdbuf_init(&start, 1 << 16);
     bool want = blen || !strcasecmp(*method, "POST") || !strcasecmp(*method, "PUT") || !strcasecmp(*method, "PATCH");
-    int rc = tdbuf_printf(&start, "%s %s HTTP/1.1", *method, cli_url_target(url)) ||
+    int rc = tdbuf_printf(&start, "%s %s HTTP/1.1", *method, target) ||
                      cli_http_build(&b, start.data, h, nh, NULL, body, blen, want,
                                     x->truncated & EXCHANGE_TRUNC_REQUEST)
                  ? bad(c, "request too large")
