@@ -40,7 +40,23 @@ typedef struct gor_item {
     const char *resp; /* the matching type 2, or NULL */
     size_t resp_len;
     int64_t resp_ts, resp_lat;
+    size_t prev; /* the previous request with the same id (index + 1), or 0 */
 } gor_item;
+
+/* Requests by id: an open-addressed table of item numbers (index + 1), the latest request of each id;
+ * earlier ones with that id hang off gor_item.prev. A response finds its request without scanning all
+ * of them: that scan made a file with many responses whose requests are missing quadratic (50,000 such
+ * responses after 50,000 requests: 8.7 s). The table has twice the items' room, so it never fills. */
+static size_t id_slot(const gor_item *items, const size_t *tab, size_t tabcap, const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    size_t i = (size_t)h & (tabcap - 1);
+    while (tab[i] && strcmp(items[tab[i] - 1].id, id))
+        i = (i + 1) & (tabcap - 1);
+    return i;
+}
 
 /* "TYPE ID TS [LAT]" -> fields; 0 or -1. */
 static int parse_meta(const char *s, size_t n, int *type, char *id, size_t idsz, int64_t *ts, int64_t *lat)
@@ -110,6 +126,7 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
     char *data = NULL;
     size_t n = 0, count = 0, cap = 0;
     gor_item *items = NULL;
+    size_t *tab = NULL, tabcap = 0;
     long rc = -1;
     if (cli_read_file(cmd, path, GOR_MAX_FILE, &data, &n) < 0)
         return -1;
@@ -132,9 +149,10 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
         if (type == 3)
             continue; /* a replayed response: not part of the recording */
         if (type == 2) {
-            size_t k = count;
-            while (k > 0 && (strcmp(items[k - 1].id, it.id) || items[k - 1].resp))
-                k--;
+            /* the latest request with this id that has no response yet */
+            size_t k = count ? tab[id_slot(items, tab, tabcap, it.id)] : 0;
+            while (k && items[k - 1].resp)
+                k = items[k - 1].prev;
             if (k == 0) {
                 cli_errorf(cmd, "warning: %s: a response (id %s) without its request, skipped", path, it.id);
                 continue;
@@ -148,14 +166,24 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
         if (count == cap) {
             size_t ncap = cap ? cap * 2 : 256;
             gor_item *ni = realloc(items, ncap * sizeof *ni);
-            if (!ni) {
+            size_t *nt = ni ? calloc(2 * ncap, sizeof *nt) : NULL;
+            if (ni)
+                items = ni;
+            if (!nt) {
                 cli_errorf(cmd, "out of memory");
                 goto done;
             }
-            items = ni;
             cap = ncap;
+            free(tab);
+            tab = nt;
+            tabcap = 2 * ncap;
+            for (size_t i = 0; i < count; i++) /* in file order: the latest of each id stays */
+                tab[id_slot(items, tab, tabcap, items[i].id)] = i + 1;
         }
+        size_t slot = id_slot(items, tab, tabcap, it.id);
+        it.prev = tab[slot];
         items[count++] = it;
+        tab[slot] = count;
     }
     for (size_t i = 0; i < count; i++) {
         exchange x;
@@ -173,6 +201,7 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
     }
     rc = (long)count;
 done:
+    free(tab);
     free(items);
     free(data);
     return rc;
