@@ -12,14 +12,8 @@
 
 #include "jsondiff.h"
 #include "jsontok.h"
+#include "strmap.h"
 
-#define STRMAP_MAX_ENTRIES (1u << 22) /* caps memory on huge captures: later values are not tracked */
-
-typedef struct strmap {
-    char **keys;
-    char **vals;
-    size_t cap, n;
-} strmap;
 
 struct correlate {
     jsontok tok;     /* scan: token buffer reused for every body */
@@ -30,85 +24,6 @@ struct correlate {
     strmap map;        /* recorded value -> the destination's value */
 };
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static size_t sm_slot(const strmap *m, const char *k)
-{
-    size_t i = (size_t)hash_str(k) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], k))
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static const char *sm_get(const strmap *m, const char *k, int *found)
-{
-    *found = 0;
-    if (!m->cap)
-        return NULL;
-    size_t i = sm_slot(m, k);
-    if (!m->keys[i])
-        return NULL;
-    *found = 1;
-    return m->vals[i];
-}
-
-/* Adds k (and v, may be NULL) unless present. 1 added, 0 present or full, -1 out of memory. */
-static int sm_put(strmap *m, const char *k, const char *v)
-{
-    if ((m->n + 1) * 10 > m->cap * 7) {
-        if (m->n >= STRMAP_MAX_ENTRIES)
-            return 0;
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        strmap nm = {calloc(ncap, sizeof(char *)), calloc(ncap, sizeof(char *)), ncap, 0};
-        if (!nm.keys || !nm.vals) {
-            free(nm.keys);
-            free(nm.vals);
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i])
-                continue;
-            size_t j = sm_slot(&nm, m->keys[i]);
-            nm.keys[j] = m->keys[i];
-            nm.vals[j] = m->vals[i];
-            nm.n++;
-        }
-        free(m->keys);
-        free(m->vals);
-        *m = nm;
-    }
-    size_t i = sm_slot(m, k);
-    if (m->keys[i])
-        return 0;
-    char *kc = strdup(k), *vc = v ? strdup(v) : NULL;
-    if (!kc || (v && !vc)) {
-        free(kc);
-        free(vc);
-        return -1;
-    }
-    m->keys[i] = kc;
-    m->vals[i] = vc;
-    m->n++;
-    return 1;
-}
-
-static void sm_free(strmap *m)
-{
-    for (size_t i = 0; i < m->cap; i++) {
-        free(m->keys[i]);
-        free(m->vals[i]);
-    }
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
 correlate *correlate_new(void)
 {
     return calloc(1, sizeof(correlate));
@@ -118,8 +33,8 @@ void correlate_free(correlate *c)
 {
     if (!c)
         return;
-    sm_free(&c->first_req);
-    sm_free(&c->map);
+    strmap_free(&c->first_req);
+    strmap_free(&c->map);
     jsontok_free(&c->tok);
     free(c->sbuf);
     free(c);
@@ -167,7 +82,7 @@ static void scan_req_value(correlate *c, const char *v)
         return;
     char idx[24];
     snprintf(idx, sizeof idx, "%zu", c->scan_index);
-    sm_put(&c->first_req, v, idx); /* kept only the first time */
+    strmap_put(&c->first_req, v, idx); /* kept only the first time */
 }
 
 typedef void (*scalar_fn)(correlate *, const char *, int);
@@ -285,13 +200,13 @@ void correlate_scan_done(correlate *c)
 const char *correlate_lookup(const correlate *c, const char *recorded)
 {
     int f;
-    return sm_get(&c->map, recorded, &f);
+    return strmap_get(&c->map, recorded, &f);
 }
 
 int correlate_is_candidate(const correlate *c, size_t index, const char *value)
 {
     int found;
-    const char *first = sm_get(&c->first_req, value, &found);
+    const char *first = strmap_get(&c->first_req, value, &found);
     return found && strtoull(first, NULL, 10) > index;
 }
 
@@ -299,7 +214,7 @@ int correlate_learn_value(correlate *c, size_t index, const char *rec, const cha
 {
     if (!rec || !act || !strcmp(rec, act) || !correlate_is_candidate(c, index, rec))
         return 0;
-    return sm_put(&c->map, rec, act) == 1;
+    return strmap_put(&c->map, rec, act) == 1;
 }
 
 size_t correlate_learn_location(correlate *c, size_t index, const char *rec_location, const char *act_location)
