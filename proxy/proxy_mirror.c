@@ -16,47 +16,10 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
-#include "httpmsg.h"
 #include "proxy_io.h"
 #include "proxy_log.h"
+#include "proxy_mirror_int.h"
 #include "tdtime.h"
-
-enum { MC_CONNECTING = 0, MC_BUSY, MC_IDLE };
-
-struct pmirror_req {
-    pmirror *mi;
-    struct evbuffer *buf;
-    size_t held;      /* bytes accounted against PMIRROR_MAX_HELD */
-    size_t head_len;  /* bytes of the head; what follows is body */
-    char method[24];
-    int keep_alive;   /* the client's request allows reuse of the connection */
-    pmirror_req *next; /* pending queue */
-};
-
-typedef struct mconn {
-    pmirror *mi;
-    struct mconn *prev, *next;
-    struct bufferevent *bev;
-    struct event *timer;
-    httpmsg_parser *rs;
-    pmirror_req *req; /* the request in flight (MC_CONNECTING, MC_BUSY) */
-    int state;
-    int status, interim, done; /* set by the parser callbacks */
-    int keep_alive;
-} mconn;
-
-struct pmirror {
-    struct event_base *base;
-    up_target *shadow;
-    proxy_metrics *m;
-    double percent;
-    int writes;
-    uint64_t rnd;
-    size_t held, inflight, n_conns;
-    mconn *conns;
-    pmirror_req *pending, *pending_tail;
-    int64_t down_until; /* monotonic us: no new connections before this */
-};
 
 /* One warning per minute for the whole process, whichever worker sees the failure. */
 static _Atomic int64_t pmirror_last_warn = -1;
@@ -81,111 +44,13 @@ static struct timeval us_tv(int64_t us)
     return tv;
 }
 
-/* ---- request copies ---- */
-
-static void req_free(pmirror_req *r)
-{
-    pmirror *mi = r->mi;
-    mi->held -= r->held;
-    pm_mirror_held(mi->m, -(int64_t)r->held);
-    mi->inflight--;
-    if (r->buf)
-        evbuffer_free(r->buf);
-    free(r);
-}
-
-static void req_skip(pmirror_req *r, pm_mirror_skip why)
-{
-    pm_mirror_skipped(r->mi->m, why);
-    req_free(r);
-}
-
-static int is_safe(const char *method)
-{
-    static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
-    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
-        if (!strcmp(method, safe[i]))
-            return 1;
-    return 0;
-}
-
-pmirror_req *pmirror_begin(pmirror *mi, const char *method, int upgrade, int keep_alive, int64_t content_length,
-                           size_t head_len)
-{
-    pm_mirror_skip why;
-    if (upgrade) {
-        why = PM_MSKIP_UPGRADE;
-    } else if (!mi->writes && !is_safe(method)) {
-        why = PM_MSKIP_METHOD;
-    } else {
-        /* xorshift64: cheap, and independent of --sample's state */
-        mi->rnd ^= mi->rnd << 13;
-        mi->rnd ^= mi->rnd >> 7;
-        mi->rnd ^= mi->rnd << 17;
-        double u = (double)(mi->rnd >> 11) * 0x1p-53 * 100.0;
-        if (!(u < mi->percent))
-            why = PM_MSKIP_SAMPLED_OUT;
-        else if (content_length > PMIRROR_MAX_BODY)
-            why = PM_MSKIP_TOO_LARGE;
-        else if (mi->down_until > tdtime_mono_us())
-            why = PM_MSKIP_SHADOW_DOWN;
-        else if (mi->inflight >= PMIRROR_MAX_INFLIGHT || mi->held + head_len > PMIRROR_MAX_HELD)
-            why = PM_MSKIP_QUEUE_FULL;
-        else
-            goto take;
-    }
-    pm_mirror_skipped(mi->m, why);
-    return NULL;
-take:;
-    pmirror_req *r = calloc(1, sizeof *r);
-    if (!r || !(r->buf = evbuffer_new())) {
-        free(r);
-        pm_mirror_skipped(mi->m, PM_MSKIP_NOMEM);
-        return NULL;
-    }
-    r->mi = mi;
-    r->head_len = head_len;
-    r->keep_alive = keep_alive;
-    snprintf(r->method, sizeof r->method, "%s", method);
-    mi->inflight++;
-    return r;
-}
-
-int pmirror_req_append(pmirror_req *r, const void *p, size_t n)
-{
-    pmirror *mi = r->mi;
-    size_t have = evbuffer_get_length(r->buf);
-    if (have + n > r->head_len + PMIRROR_MAX_BODY) {
-        req_skip(r, PM_MSKIP_TOO_LARGE);
-        return -1;
-    }
-    if (mi->held + n > PMIRROR_MAX_HELD) {
-        req_skip(r, PM_MSKIP_QUEUE_FULL);
-        return -1;
-    }
-    if (evbuffer_add(r->buf, p, n) != 0) {
-        req_skip(r, PM_MSKIP_NOMEM);
-        return -1;
-    }
-    r->held += n;
-    mi->held += n;
-    pm_mirror_held(mi->m, (int64_t)n);
-    return 0;
-}
-
-void pmirror_req_abort(pmirror_req *r)
-{
-    if (r)
-        req_skip(r, PM_MSKIP_INCOMPLETE);
-}
-
 /* ---- shadow connections ---- */
 
 static void mc_free(mconn *mc)
 {
     pmirror *mi = mc->mi;
     if (mc->req)
-        req_free(mc->req);
+        pmirror_req_free(mc->req);
     if (mc->prev)
         mc->prev->next = mc->next;
     else
@@ -271,7 +136,7 @@ static void mc_done(mconn *mc)
     int reusable = mc->keep_alive && r->keep_alive && mc->status != 101 &&
                    evbuffer_get_length(bufferevent_get_input(mc->bev)) == 0 &&
                    evbuffer_get_length(bufferevent_get_output(mc->bev)) == 0;
-    req_free(r);
+    pmirror_req_free(r);
     if (!reusable) {
         mc_free(mc);
         pump(mi);
@@ -286,7 +151,7 @@ static void mc_done(mconn *mc)
         next->next = NULL;
         if (mc_send(mc, next) != 0) {
             pm_mirror_failed(mi->m, PM_UPERR_RESET);
-            req_free(next);
+            pmirror_req_free(next);
             mc_free(mc);
             pump(mi);
         }
@@ -385,7 +250,7 @@ static int mc_open(pmirror *mi, pmirror_req *r)
     mconn *mc = calloc(1, sizeof *mc);
     if (!mc) {
         pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        req_free(r);
+        pmirror_req_free(r);
         return -1;
     }
     mc->mi = mi;
@@ -399,7 +264,7 @@ static int mc_open(pmirror *mi, pmirror_req *r)
     mc->bev = bufferevent_socket_new(mi->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!mc->timer || !mc->bev) {
         pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        req_free(r);
+        pmirror_req_free(r);
         mc_free(mc);
         return -1;
     }
@@ -413,13 +278,13 @@ static int mc_open(pmirror *mi, pmirror_req *r)
         pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
         mi->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
         mirror_warn(mi, msg);
-        req_free(r);
+        pmirror_req_free(r);
         mc_free(mc);
         return -1;
     }
     if (mc_send(mc, r) != 0) {
         pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        req_free(r);
+        pmirror_req_free(r);
         mc_free(mc);
         return -1;
     }
@@ -440,7 +305,7 @@ static void pump(pmirror *mi)
         r->next = NULL;
         if (mi->down_until > tdtime_mono_us()) {
             pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-            req_free(r);
+            pmirror_req_free(r);
             continue;
         }
         mc_open(mi, r);
@@ -455,7 +320,7 @@ void pmirror_req_submit(pmirror_req *r)
         if (mc->state == MC_IDLE) {
             if (mc_send(mc, r) != 0) {
                 pm_mirror_failed(mi->m, PM_UPERR_RESET);
-                req_free(r);
+                pmirror_req_free(r);
             }
             return;
         }
@@ -498,7 +363,7 @@ void pmirror_free(pmirror *mi)
     while (mi->pending) {
         pmirror_req *r = mi->pending;
         mi->pending = r->next;
-        req_free(r);
+        pmirror_req_free(r);
     }
     up_target_unref(mi->shadow);
     free(mi);
