@@ -23,6 +23,38 @@ static int safe_method(const char *m)
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
 }
 
+/* Sends the group's current exchange, unless it is a write and an earlier recorded write has not
+ * finished: then the group is parked (it does not count as active) until that write is done. */
+static void group_send(check_run *r, check_group *g)
+{
+    size_t i = g->idx[g->next];
+    check_item *it = &r->items[i];
+    if (!safe_method(it->method) && r->write_next < r->n_writes && r->writes[r->write_next] != i) {
+        g->parked = 1;
+        r->active_groups--;
+        return;
+    }
+    submit_copy(r, it, COPY_TARGET);
+    if (r->o->baseline && !r->fatal[0])
+        submit_copy(r, it, COPY_BASELINE);
+}
+
+/* A write finished: the next one in recorded order may go, if its group is waiting for it. */
+static void writes_advance(check_run *r)
+{
+    while (r->write_next < r->n_writes && r->items[r->writes[r->write_next]].finished)
+        r->write_next++;
+    if (r->write_next == r->n_writes)
+        return;
+    check_item *w = &r->items[r->writes[r->write_next]];
+    check_group *g = w->group;
+    if (g->parked && g->idx[g->next] == r->writes[r->write_next]) {
+        g->parked = 0;
+        r->active_groups++;
+        group_send(r, g);
+    }
+}
+
 static void item_done(check_run *r, check_item *it)
 {
     check_item_finish(r, it);
@@ -35,22 +67,25 @@ static void item_done(check_run *r, check_item *it)
         free(it->copy[c].raw);
         it->copy[c].raw = NULL;
     }
+    it->finished = 1;
     check_group *g = it->group;
     g->next++;
     if (r->fatal[0])
         return;
+    if (!safe_method(it->method))
+        writes_advance(r);
     /* The next exchange of this connection, skipping those not replayed. */
     while (g->next < g->n && r->items[g->idx[g->next]].skip)
         g->next++;
     if (g->next < g->n) {
-        check_item *nx = &r->items[g->idx[g->next]];
-        submit_copy(r, nx, COPY_TARGET);
-        if (r->o->baseline && !r->fatal[0])
-            submit_copy(r, nx, COPY_BASELINE);
-        return;
+        group_send(r, g);
+        if (!g->parked)
+            return;
+    } else {
+        r->lanes[g->lane].busy = 0;
+        r->free_lanes[r->n_free++] = (size_t)g->lane;
+        r->active_groups--;
     }
-    r->lanes[g->lane].busy = 0;
-    r->active_groups--;
     start_next_groups(r);
     if (!r->active_groups)
         event_base_loopbreak(r->base);
@@ -179,10 +214,8 @@ static void start_next_groups(check_run *r)
             g->next++;
         if (g->next >= g->n)
             continue;
-        size_t l = 0;
-        while (l < r->n_lanes && r->lanes[l].busy)
-            l++;
-        if (l == r->n_lanes || lane_open(r, &r->lanes[l]) < 0) {
+        size_t l = r->n_free ? r->free_lanes[--r->n_free] : r->lanes_used++;
+        if (l >= r->n_lanes || lane_open(r, &r->lanes[l]) < 0) {
             if (!r->fatal[0])
                 snprintf(r->fatal, sizeof r->fatal, "out of memory");
             event_base_loopbreak(r->base);
@@ -191,10 +224,7 @@ static void start_next_groups(check_run *r)
         r->lanes[l].busy = 1;
         g->lane = (int)l;
         r->active_groups++;
-        check_item *it = &r->items[g->idx[g->next]];
-        submit_copy(r, it, COPY_TARGET);
-        if (r->o->baseline && !r->fatal[0])
-            submit_copy(r, it, COPY_BASELINE);
+        group_send(r, g);
     }
 }
 
@@ -293,6 +323,8 @@ static void run_free(check_run *r)
         engine_free(r->lanes[l].baseline);
     }
     free(r->lanes);
+    free(r->free_lanes);
+    free(r->writes);
     correlate_free(r->corr_target);
     correlate_free(r->corr_baseline);
     if (r->base)
@@ -344,11 +376,19 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     r->service = hist_new();
     if (!r->base || !r->report || !r->service)
         goto oom;
-    r->n_lanes = o->sequential ? 1 : (size_t)o->concurrency;
-    if (r->n_lanes > r->n_groups)
-        r->n_lanes = r->n_groups ? r->n_groups : 1;
-    if (!(r->lanes = calloc(r->n_lanes, sizeof *r->lanes)))
+    /* A parked group keeps its lane (its connection) and leaves its slot to another group, so there
+     * may be up to one lane per group. */
+    r->n_lanes = r->n_groups ? r->n_groups : 1;
+    r->lanes = calloc(r->n_lanes, sizeof *r->lanes);
+    r->free_lanes = calloc(r->n_lanes, sizeof *r->free_lanes);
+    r->writes = calloc(r->n_items ? r->n_items : 1, sizeof *r->writes);
+    if (!r->lanes || !r->free_lanes || !r->writes)
         goto oom;
+    r->lanes_used = 1; /* lane 0 is opened below */
+    r->free_lanes[r->n_free++] = 0;
+    for (size_t i = 0; i < r->n_items; i++)
+        if (!r->items[i].skip && !safe_method(r->items[i].method))
+            r->writes[r->n_writes++] = i;
     /* The first lane now: a target URL that cannot work is bad input, said before anything is sent. */
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
                       .insecure = o->insecure, .max_connections = 1};

@@ -39,6 +39,7 @@ typedef struct check_item {
     char route[256];
     check_copy copy[COPY_N];
     int pending;
+    int finished;      /* judged (item_done ran) */
     cmp_list *diffs;   /* judged, with diffs: classified against the route's noise at the end */
     struct check_run *run;
     struct check_group *group;
@@ -51,6 +52,7 @@ typedef struct check_group {
     int lane;       /* the lane replaying it (set when it starts) */
     int known;      /* a recorded connection (id != 0): replayed on a connection of its own */
     int opened[2];  /* a request of this group went to the target [0] / the baseline [1] */
+    int parked;     /* its next exchange is a write waiting for an earlier recorded write */
 } check_group;
 
 /* A lane replays one group at a time, on one connection to each destination: one engine per
@@ -80,8 +82,15 @@ typedef struct check_run {
     check_group *groups;
     size_t n_groups, next_group, active_groups;
     struct event_base *base;
-    check_lane *lanes;
-    size_t n_lanes;
+    check_lane *lanes;    /* one per group at most; a finished group's lane is reused */
+    size_t n_lanes, lanes_used;
+    size_t *free_lanes;   /* lanes free again, a stack */
+    size_t n_free;
+    /* Writes (methods other than GET/HEAD/OPTIONS) replay in global recorded order, whatever connection
+     * they were recorded on: state changes happen in the order the recording saw them (two creations
+     * on two connections get their ids in the recorded order). Reads run freely in parallel. */
+    size_t *writes;       /* item indices of the replayed writes, in recorded order */
+    size_t n_writes, write_next; /* writes[write_next]: the earliest not yet finished */
     correlate *corr_target, *corr_baseline;
     cmp_cfg cfg;
     json_t *report;

@@ -6,13 +6,14 @@
 # five exchanges each, interleaved in the capture, must arrive as exactly four connections, each
 # carrying one recorded connection's requests in recorded order - with libcurl (the default), the
 # native HTTP/1.1 path, --baseline (on both sides) and --learn-noise (the second copy on the same
-# connection).
+# connection). Writes (here POSTs) on different recorded connections keep their recorded order - a later
+# one leaves only when the earlier has its answer - while reads on other connections do not wait.
 source "$(dirname "$0")/../lib/common.sh"
 td_tmpdir >/dev/null
 T=$(td_tmpdir)
 
 cat >"$T/origin.py" <<'PY'
-import http.server, itertools, json, sys, threading
+import http.server, itertools, json, sys, threading, time
 log, lock, serial = open(sys.argv[2], "a", buffering=1), threading.Lock(), itertools.count(1)
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -26,6 +27,22 @@ class H(http.server.BaseHTTPRequestHandler):
             log.write("%d %s\n" % (self.conn, self.path))
         body = json.dumps({"path": self.path}).encode()
         self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with lock:
+            log.write("%d %s\n" % (self.conn, self.path))
+        if "slow" in self.path:
+            time.sleep(0.3)
+        with lock:
+            log.write("%d done %s\n" % (self.conn, self.path))
+        self.do_GET_reply()
+    def do_GET_reply(self):
+        body = b"{}"
+        self.send_response(201)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -107,4 +124,28 @@ origin_saw "$T/learn.log" pinned 2 || td_fail "--learn-noise: the second copy le
 start_origin "$T/seq.log"
 check seq --target "http://127.0.0.1:$ORIGIN_PORT" --sequential
 origin_saw "$T/seq.log" global || td_fail "--sequential: not one connection in global recorded order"
+# Writes in recorded order across connections: a slow POST on connection 1, then a POST on connection 2
+# and a GET on connection 3 (recorded in that order).
+cat >"$T/writes.json" <<'JSON'
+[{"conn": 1, "method": "POST", "path": "/w/1-slow", "body": "{}", "headers": {"Content-Type": "application/json"}},
+ {"conn": 2, "method": "POST", "path": "/w/2", "body": "{}", "headers": {"Content-Type": "application/json"}},
+ {"conn": 3, "method": "GET", "path": "/r/3"}]
+JSON
+start_origin "$T/wrec.log"
+python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$ORIGIN_PORT" --out "$T/writes.warc.zst" \
+    "$T/writes.json"
+start_origin "$T/writes.log"
+rc=0
+"$BIN/tapedeck-replay" check "$T/writes.warc.zst" --no-progress --target "http://127.0.0.1:$ORIGIN_PORT" \
+    --concurrency 4 >"$T/writes.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$T/writes.out" >&2; td_fail "writes: exit $rc"; }
+python3 - "$T/writes.log" <<'PY' || td_fail "writes: not replayed in recorded order (or a read waited for them)"
+import sys
+events = [line.split(None, 1)[1].strip() for line in open(sys.argv[1])]
+print("origin saw: " + ", ".join(events), file=sys.stderr)
+at = {e: i for i, e in enumerate(events)}
+ok = at["done /w/1-slow"] < at["/w/2"] and at["/r/3"] < at["done /w/1-slow"]
+sys.exit(0 if ok else 1)
+PY
+
 echo "ok: 4 recorded connections -> 4 connections, in order (libcurl, native, baseline, learn-noise); sequential"
