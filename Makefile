@@ -27,8 +27,13 @@ ifeq ($(WERROR),1)
 WARN       += -Werror
 endif
 CFLAGS     ?= $(OPT) -g
+# Sub-rooms (see docs/internals.md). Header basenames are unique across the tree, so every room is on the
+# include path and a file names a header by its basename; tests/e2e/layering.sh checks who may include whom.
+CAP_DIRS   := captures/util captures/http captures/json captures
+REPLAY_DIRS:= replay/engine replay/check replay/load replay/stats replay/report
+INC        := -I. $(addprefix -I,$(CAP_DIRS) $(REPLAY_DIRS))
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
-              -I. -Icaptures $(PKG_CFLAGS) -MMD -MP -pthread
+              $(INC) $(PKG_CFLAGS) -MMD -MP -pthread
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -36,10 +41,10 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
 # Libraries: every .c in a component folder except its main.c.
-CAP_SRC     := $(wildcard captures/*.c)
+CAP_SRC     := $(foreach d,$(CAP_DIRS),$(wildcard $(d)/*.c))
 CAPCLI_SRC  := $(wildcard captures/cli/*.c)
 PROXY_SRC   := $(filter-out proxy/main.c,$(wildcard proxy/*.c))
-REPLAY_SRC  := $(filter-out replay/main.c,$(wildcard replay/*.c))
+REPLAY_SRC  := $(foreach d,$(REPLAY_DIRS),$(wildcard $(d)/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -105,7 +110,7 @@ fuzz:
 	  build/fuzz/libtdcapture.a build/fuzz/libtdreplay.a $(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); x=; \
 	  case $$n in fuzz_cli_*) x="$(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))";; esac; \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icaptures -I. -fsanitize=fuzzer,address,undefined $$f $$x \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC) -fsanitize=fuzzer,address,undefined $$f $$x \
 	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done
 

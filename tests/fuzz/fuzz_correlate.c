@@ -1,4 +1,4 @@
-/* Fuzz target for correlate (replay/correlate.c): recorded request targets, header lines and bodies
+/* Fuzz target for correlate (replay/check/correlate.c): recorded request targets, header lines and bodies
  * come from a capture, Location values from the destination - all untrusted.
  *
  * Input: "TARGET\0HEADER-LINE\0BODY" (missing pieces are empty). Checks, beyond no crash, leak or UB:
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/correlate.h"
+#include "correlate.h"
 
 /* recorded -> actual, all handed out by response 0 and sent first by request 1 */
 static const char *const mapping[][2] = {

@@ -1,4 +1,4 @@
-/* Fuzz target for decode (replay/decode.c) and the content codings under it (captures/content.c): the
+/* Fuzz target for decode (captures/http/decode.c) and the content codings under it (captures/http/content.c): the
  * responses check compares come from the recording and from the destination, both untrusted.
  *
  * Input: one flags byte, then a raw HTTP response. The response goes through decode_response as an
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/decode.h"
+#include "decode.h"
 
 #define SMALL_CAP 1024
 #define LARGE_CAP (256 * 1024)

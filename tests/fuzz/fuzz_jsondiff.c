@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/correlate.h"
-#include "replay/decode.h"
-#include "replay/jsondiff.h"
-#include "replay/jsonpath.h"
+#include "correlate.h"
+#include "decode.h"
+#include "jsondiff.h"
+#include "jsonpath.h"
 
 static int emit(void *ud, const char *path, const char *e, const char *a)
 {

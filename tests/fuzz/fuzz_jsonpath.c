@@ -1,4 +1,4 @@
-/* Fuzz target for jsonpath (replay/jsonpath.c): --ignore expressions are compiled from the command
+/* Fuzz target for jsonpath (captures/json/jsonpath.c): --ignore expressions are compiled from the command
  * line, and the concrete paths they are matched against come from response bodies.
  *
  * Input: "EXPR\0PATH", PATH being steps separated by '/', a step "#N" an array index, any other a key.
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/jsonpath.h"
+#include "jsonpath.h"
 
 #define MAX_STEPS 256
 

@@ -1,4 +1,4 @@
-/* Fuzz target for route_normalise (captures/route.c): request targets come straight from recorded
+/* Fuzz target for route_normalise (captures/http/route.c): request targets come straight from recorded
  * traffic. The input (cut at its first NUL) is the target; the first byte also picks a small output
  * size. Checks, beyond no crash or UB:
  *   - the output is a NUL-terminated string of the returned length inside its buffer (the buffer is

@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-#include "replay/compare.h"
+#include "compare.h"
 
 static uint64_t rng;
 static double uniform(void)

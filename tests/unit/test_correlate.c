@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/correlate.h"
+#include "correlate.h"
 
 static json_t *J(const char *s)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/decode.h"
+#include "decode.h"
 
 static const char PLAIN[] = "{\"trip\":{\"id\":42,\"name\":\"br body\"}}";
 

@@ -23,7 +23,7 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
-#include "replay/engine.h"
+#include "engine.h"
 
 typedef struct fixture {
     struct event_base *base;

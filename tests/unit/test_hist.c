@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "replay/hist.h"
+#include "hist.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next_rand(void)

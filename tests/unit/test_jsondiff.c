@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/jsondiff.h"
+#include "jsondiff.h"
 
 typedef struct collect {
     char text[2048];

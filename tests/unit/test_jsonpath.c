@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/jsonpath.h"
+#include "jsonpath.h"
 
 /* A concrete path written as "a.b.0.c" (digits = array index). */
 static size_t mkpath(const char *spec, jsonpath_step *out, char bufs[][32])

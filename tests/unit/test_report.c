@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/gates.h"
-#include "replay/hist.h"
-#include "replay/report.h"
-#include "replay/report_merge.h"
+#include "gates.h"
+#include "hist.h"
+#include "report.h"
+#include "report_merge.h"
 
 static char *render(json_t *r, int (*fn)(json_t *, FILE *))
 {

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "replay/slo.h"
+#include "slo.h"
 
 typedef struct good_case {
     const char *in;

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "replay/tline.h"
+#include "tline.h"
 
 static json_t *point(json_t *tl, size_t i)
 {

@@ -1,5 +1,5 @@
-/* sched: the load schedule (see sched.h). */
-#include "sched.h"
+/* load_sched: the load schedule (see load_sched.h). */
+#include "load_sched.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sched {
-    sched_opts o;
+struct load_sched {
+    load_sched_opts o;
     size_t n;
     size_t *order;    /* exchange indexes in recorded time order (speed) or capture order (rate) */
     int64_t *offset;  /* speed: (t_i - t_0) per position in order, recorded µs */
@@ -18,7 +18,7 @@ struct sched {
     uint64_t pos;     /* next position: loop·n + i (speed) or slot number (rate) */
 };
 
-unsigned sched_shard_of(uint64_t conn_id, unsigned n)
+unsigned load_sched_shard_of(uint64_t conn_id, unsigned n)
 {
     if (n <= 1)
         return 0;
@@ -30,7 +30,7 @@ unsigned sched_shard_of(uint64_t conn_id, unsigned n)
     return (unsigned)(z % n);
 }
 
-static const int64_t *g_start; /* qsort has no context argument; sched_new is not reentrant for this */
+static const int64_t *g_start; /* qsort has no context argument; load_sched_new is not reentrant for this */
 
 static int by_start(const void *a, const void *b)
 {
@@ -40,10 +40,10 @@ static int by_start(const void *a, const void *b)
     return i < j ? -1 : i > j; /* stable: recorded order breaks ties */
 }
 
-sched *sched_new(const int64_t *start_us, const uint64_t *conn, size_t n, const sched_opts *o, char *err,
+load_sched *load_sched_new(const int64_t *start_us, const uint64_t *conn, size_t n, const load_sched_opts *o, char *err,
                  size_t errlen)
 {
-    sched *s = NULL;
+    load_sched *s = NULL;
     if (n == 0) {
         snprintf(err, errlen, "the capture holds no exchanges");
         return NULL;
@@ -65,7 +65,7 @@ sched *sched_new(const int64_t *start_us, const uint64_t *conn, size_t n, const 
     s->n = n;
     for (size_t i = 0; i < n; i++) {
         s->order[i] = i;
-        s->mine[i] = o->shard_n <= 1 || sched_shard_of(conn[i], o->shard_n) == o->shard_k;
+        s->mine[i] = o->shard_n <= 1 || load_sched_shard_of(conn[i], o->shard_n) == o->shard_k;
         s->nmine += s->mine[i];
     }
     if (o->rate <= 0) {
@@ -89,11 +89,11 @@ sched *sched_new(const int64_t *start_us, const uint64_t *conn, size_t n, const 
     }
     return s;
 fail:
-    sched_free(s);
+    load_sched_free(s);
     return NULL;
 }
 
-void sched_free(sched *s)
+void load_sched_free(load_sched *s)
 {
     if (!s)
         return;
@@ -103,7 +103,7 @@ void sched_free(sched *s)
     free(s);
 }
 
-int sched_next(sched *s, size_t *index, int64_t *at_us)
+int load_sched_next(load_sched *s, size_t *index, int64_t *at_us)
 {
     if (s->nmine == 0)
         return 0;
@@ -128,7 +128,7 @@ int sched_next(sched *s, size_t *index, int64_t *at_us)
     }
 }
 
-int sched_parse_shard(const char *str, unsigned *k, unsigned *n)
+int load_sched_parse_shard(const char *str, unsigned *k, unsigned *n)
 {
     char *end;
     errno = 0;
@@ -144,7 +144,7 @@ int sched_parse_shard(const char *str, unsigned *k, unsigned *n)
     return 0;
 }
 
-int sched_parse_rate(const char *str, double *per_s)
+int load_sched_parse_rate(const char *str, double *per_s)
 {
     char *end;
     errno = 0;

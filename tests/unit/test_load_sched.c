@@ -1,4 +1,4 @@
-/* sched: send times anchored to the start (no accumulated error), recorded timing scaled by --speed,
+/* load_sched: send times anchored to the start (no accumulated error), recorded timing scaled by --speed,
  * fixed-rate slots cycling the capture, --duration looping, and shards that partition the schedule. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay/sched.h"
+#include "load_sched.h"
 
 typedef struct item {
     size_t idx;
@@ -17,21 +17,21 @@ typedef struct item {
 } item;
 
 /* Runs a schedule to its end (at most max items). */
-static size_t collect(const int64_t *start, const uint64_t *conn, size_t n, sched_opts o, item *out, size_t max)
+static size_t collect(const int64_t *start, const uint64_t *conn, size_t n, load_sched_opts o, item *out, size_t max)
 {
     char err[200];
-    sched *s = sched_new(start, conn, n, &o, err, sizeof err);
+    load_sched *s = load_sched_new(start, conn, n, &o, err, sizeof err);
     assert_non_null(s);
     size_t k = 0;
     size_t idx;
     int64_t at;
-    while (k < max && sched_next(s, &idx, &at)) {
+    while (k < max && load_sched_next(s, &idx, &at)) {
         out[k].idx = idx;
         out[k].at = at;
         k++;
     }
     assert_true(k < max); /* the schedule ended by itself */
-    sched_free(s);
+    load_sched_free(s);
     return k;
 }
 
@@ -41,7 +41,7 @@ static void fixed_rate_slots(void **state)
     int64_t start[3] = {0, 0, 0};
     uint64_t conn[3] = {1, 2, 3};
     static item it[2000];
-    sched_opts o = {.rate = 500, .duration_us = 1000000};
+    load_sched_opts o = {.rate = 500, .duration_us = 1000000};
     size_t k = collect(start, conn, 3, o, it, 2000);
     assert_int_equal(k, 500);
     for (size_t j = 0; j < k; j++) {
@@ -60,14 +60,14 @@ static void no_accumulated_error(void **state)
     uint64_t conn[1] = {7};
     char err[200];
     /* 3/s: the interval is 333333.33 µs; slot 3000 must be due at exactly 1000 s */
-    sched_opts o = {.rate = 3, .duration_us = INT64_C(1001000000)};
-    sched *s = sched_new(start, conn, 1, &o, err, sizeof err);
+    load_sched_opts o = {.rate = 3, .duration_us = INT64_C(1001000000)};
+    load_sched *s = load_sched_new(start, conn, 1, &o, err, sizeof err);
     size_t idx;
     int64_t at = 0;
     for (int j = 0; j <= 3000; j++)
-        assert_int_equal(sched_next(s, &idx, &at), 1);
+        assert_int_equal(load_sched_next(s, &idx, &at), 1);
     assert_int_equal(at, INT64_C(1000000000));
-    sched_free(s);
+    load_sched_free(s);
 }
 
 static void recorded_timing_scaled(void **state)
@@ -77,7 +77,7 @@ static void recorded_timing_scaled(void **state)
     int64_t start[4] = {1700000000300000, 1700000000000000, 1700000000100000, 1700000000600000};
     uint64_t conn[4] = {1, 1, 2, 3};
     item it[100];
-    sched_opts o = {.speed = 2};
+    load_sched_opts o = {.speed = 2};
     size_t k = collect(start, conn, 4, o, it, 100);
     assert_int_equal(k, 4);
     static const size_t order[4] = {1, 2, 0, 3};
@@ -103,13 +103,13 @@ static void speed_needs_timing(void **state)
     int64_t start[2] = {1700000000000000, 0};
     uint64_t conn[2] = {1, 2};
     char err[200] = "";
-    sched_opts o = {.speed = 1};
-    assert_null(sched_new(start, conn, 2, &o, err, sizeof err));
+    load_sched_opts o = {.speed = 1};
+    assert_null(load_sched_new(start, conn, 2, &o, err, sizeof err));
     assert_non_null(strstr(err, "--rate"));
     o.rate = 10;
-    sched *s = sched_new(start, conn, 2, &o, err, sizeof err);
+    load_sched *s = load_sched_new(start, conn, 2, &o, err, sizeof err);
     assert_non_null(s);
-    sched_free(s);
+    load_sched_free(s);
 }
 
 static void shards_partition_the_schedule(void **state)
@@ -125,7 +125,7 @@ static void shards_partition_the_schedule(void **state)
     static item whole[2000], part[SHARDS][2000];
     size_t nparts[SHARDS];
     for (int rate = 0; rate < 2; rate++) {
-        sched_opts o = {.speed = 1, .rate = rate ? 1000 : 0, .duration_us = 900000};
+        load_sched_opts o = {.speed = 1, .rate = rate ? 1000 : 0, .duration_us = 900000};
         size_t nw = collect(start, conn, N, o, whole, 2000);
         size_t total = 0;
         for (unsigned k = 0; k < SHARDS; k++) {
@@ -135,7 +135,7 @@ static void shards_partition_the_schedule(void **state)
             assert_true(nparts[k] > nw / SHARDS / 2); /* roughly 1/N each */
             total += nparts[k];
             for (size_t j = 0; j < nparts[k]; j++) /* a connection stays in one shard */
-                assert_int_equal(sched_shard_of(conn[part[k][j].idx], SHARDS), k);
+                assert_int_equal(load_sched_shard_of(conn[part[k][j].idx], SHARDS), k);
         }
         assert_int_equal(total, nw);
         /* merged by time, the shards are exactly the whole schedule */
@@ -156,24 +156,24 @@ static void parses_options(void **state)
 {
     (void)state;
     unsigned k, n;
-    assert_int_equal(sched_parse_shard("0/4", &k, &n), 0);
+    assert_int_equal(load_sched_parse_shard("0/4", &k, &n), 0);
     assert_int_equal(k, 0);
     assert_int_equal(n, 4);
-    assert_int_equal(sched_parse_shard("3/4", &k, &n), 0);
-    assert_int_equal(sched_parse_shard("4/4", &k, &n), -1);
-    assert_int_equal(sched_parse_shard("-1/4", &k, &n), -1);
-    assert_int_equal(sched_parse_shard("1/0", &k, &n), -1);
-    assert_int_equal(sched_parse_shard("1", &k, &n), -1);
-    assert_int_equal(sched_parse_shard("a/b", &k, &n), -1);
+    assert_int_equal(load_sched_parse_shard("3/4", &k, &n), 0);
+    assert_int_equal(load_sched_parse_shard("4/4", &k, &n), -1);
+    assert_int_equal(load_sched_parse_shard("-1/4", &k, &n), -1);
+    assert_int_equal(load_sched_parse_shard("1/0", &k, &n), -1);
+    assert_int_equal(load_sched_parse_shard("1", &k, &n), -1);
+    assert_int_equal(load_sched_parse_shard("a/b", &k, &n), -1);
     double r;
-    assert_int_equal(sched_parse_rate("500/s", &r), 0);
+    assert_int_equal(load_sched_parse_rate("500/s", &r), 0);
     assert_true(r == 500);
-    assert_int_equal(sched_parse_rate("30000/m", &r), 0);
+    assert_int_equal(load_sched_parse_rate("30000/m", &r), 0);
     assert_true(r == 500);
-    assert_int_equal(sched_parse_rate("250", &r), 0);
-    assert_int_equal(sched_parse_rate("0/s", &r), -1);
-    assert_int_equal(sched_parse_rate("5/h", &r), -1);
-    assert_int_equal(sched_parse_rate("fast", &r), -1);
+    assert_int_equal(load_sched_parse_rate("250", &r), 0);
+    assert_int_equal(load_sched_parse_rate("0/s", &r), -1);
+    assert_int_equal(load_sched_parse_rate("5/h", &r), -1);
+    assert_int_equal(load_sched_parse_rate("fast", &r), -1);
 }
 
 int main(void)

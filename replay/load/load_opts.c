@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched.h"
+#include "load_sched.h"
 #include "tdtime.h"
 
 void load_usage(FILE *f)
@@ -157,11 +157,11 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
             o->speed = strtod(val, &end);
             bad = end == val || *end || !(o->speed > 0) || o->speed > 1e6;
         } else if (!strcmp(name, "--rate"))
-            bad = sched_parse_rate(val, &o->rate);
+            bad = load_sched_parse_rate(val, &o->rate);
         else if (!strcmp(name, "--duration"))
             bad = tdtime_parse_duration(val, 1000000, &o->duration_us) || o->duration_us <= 0;
         else if (!strcmp(name, "--shard"))
-            bad = sched_parse_shard(val, &o->shard_k, &o->shard_n);
+            bad = load_sched_parse_shard(val, &o->shard_k, &o->shard_n);
         else if (!strcmp(name, "--connections"))
             bad = parse_int(val, 1, 100000, &o->connections);
         else if (!strcmp(name, "--max-inflight"))

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "sched.h"
+#include "load_sched.h"
 #include "tdtime.h"
 
 #define BATCH 20000               /* due items handled per timer callback before yielding to I/O */
@@ -38,7 +38,7 @@ struct run {
     struct event_base *base;
     engine *eng[2];
     int nsides;
-    sched *s;
+    load_sched *s;
     struct event *timer, *tick, *sigint, *sigterm;
     int64_t t0; /* monotonic µs at the start */
     int have_next;
@@ -172,7 +172,7 @@ static void arm_timer(run *r)
 
 static void fetch_next(run *r)
 {
-    r->have_next = !r->stopping && sched_next(r->s, &r->next_idx, &r->next_due);
+    r->have_next = !r->stopping && load_sched_next(r->s, &r->next_idx, &r->next_due);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -278,8 +278,8 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    sched_opts so = {o->speed, o->rate, o->duration_us, o->shard_k, o->shard_n};
-    if (!(r.s = sched_new(set->start_us, set->conn, set->n, &so, err, errlen)))
+    load_sched_opts so = {o->speed, o->rate, o->duration_us, o->shard_k, o->shard_n};
+    if (!(r.s = load_sched_new(set->start_us, set->conn, set->n, &so, err, errlen)))
         goto out;
     size_t nctx = (size_t)o->max_inflight * (size_t)r.nsides;
     if (!(r.ctxs = calloc(nctx, sizeof *r.ctxs))) {
@@ -352,7 +352,7 @@ out:
         event_base_free(r.base);
     if (cfg)
         event_config_free(cfg);
-    sched_free(r.s);
+    load_sched_free(r.s);
     free(r.ctxs);
     free(r.q);
     return rc;
