@@ -230,6 +230,35 @@ static int is_type(const warc_record *rec, const char *type)
     return t && !strcasecmp(t, type);
 }
 
+/* Shadow answers (--mirror-record) follow their exchange's records: take them into x. A record that is
+ * not one goes back as the look-ahead. 0, or CAPREADER_ENOMEM. */
+static int take_shadows(capreader *r, const char *req_id, exchange *x)
+{
+    while (req_id && !r->deferred) {
+        warc_record rec;
+        int status = r->status;
+        int rc = capreader_next_record(r, &rec);
+        if (rc < 0) {
+            r->status = status; /* hand out this exchange first */
+            r->deferred = rc;
+        }
+        if (rc <= 0)
+            return 0;
+        const char *to = warc_record_get(&rec, "WARC-Concurrent-To");
+        int role = is_type(&rec, "response") ? warc_record_role(&rec) : -1;
+        if (role == -1 || !to || strcmp(to, req_id)) {
+            r->pending = rec;
+            r->has_pending = 1;
+            return 0;
+        }
+        int wrc = role >= 0 ? warc_record_to_shadow(&rec, role, x) : WARC_OK; /* unknown roles: skipped */
+        warc_record_clear(&rec);
+        if (wrc != WARC_OK)
+            return CAPREADER_ENOMEM;
+    }
+    return 0;
+}
+
 int capreader_next(capreader *r, exchange *x)
 {
     warc_record req, resp;
@@ -247,7 +276,8 @@ int capreader_next(capreader *r, exchange *x)
         int status = r->status; /* an error on the look-ahead surfaces on the next call */
         rc = capreader_next_record(r, &resp);
         const char *to = rc == 1 ? warc_record_get(&resp, "WARC-Concurrent-To") : NULL;
-        int paired = rc == 1 && is_type(&resp, "response") && to && req_id && !strcmp(to, req_id);
+        int paired = rc == 1 && is_type(&resp, "response") && warc_record_role(&resp) == -1 && to && req_id &&
+                     !strcmp(to, req_id);
         if (rc == 1 && !paired) {
             r->pending = resp;
             r->has_pending = 1;
@@ -261,6 +291,10 @@ int capreader_next(capreader *r, exchange *x)
             steal_block(&req, &x->request, &x->request_len);
             if (paired)
                 steal_block(&resp, &x->response, &x->response_len);
+            if (take_shadows(r, req_id, x) != 0) {
+                exchange_clear(x);
+                wrc = WARC_ENOMEM;
+            }
         }
         warc_record_clear(&req);
         if (paired)

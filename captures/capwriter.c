@@ -242,6 +242,8 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     tdbuf_init(&w->hold, CW_HOLD_LIMIT);
     tdbuf_init(&w->req, CW_RECORD_LIMIT);
     tdbuf_init(&w->resp, CW_RECORD_LIMIT);
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
+        tdbuf_init(&w->shadow[i], CW_RECORD_LIMIT);
     tdbuf_init(&w->frames, 0);
     tdbuf_init(&w->io, 0);
     tdbuf_init(&w->hdr, 0);
@@ -355,6 +357,40 @@ static int cw_maybe_rotate(capwriter *w, char *err, size_t errlen)
     return capwriter_rotate(w, err, errlen);
 }
 
+size_t cw_records(capwriter *w, tdbuf **out)
+{
+    size_t n = 0;
+    out[n++] = &w->req;
+    if (w->resp.len)
+        out[n++] = &w->resp;
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
+        if (w->shadow[i].len)
+            out[n++] = &w->shadow[i];
+    return n;
+}
+
+int cw_write_direct(capwriter *w, char *err, size_t errlen)
+{
+    tdbuf *recs[2 + EXCHANGE_N_SHADOW];
+    size_t nrec = cw_records(w, recs);
+    int rc = 0;
+    w->frames.len = 0;
+    for (size_t i = 0; !rc && i < nrec; i++)
+        rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->frames);
+    if (rc) {
+        cw_err(err, errlen, "capture writer: compression failed (out of memory)%s%s", NULL, NULL);
+        return rc;
+    }
+    rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
+    if (rc)
+        return rc;
+    w->st.exchanges++;
+    w->seg_exchanges++;
+    for (size_t i = 0; i < nrec; i++)
+        cw_sample(w, recs[i]->data, recs[i]->len);
+    return 0;
+}
+
 int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
 {
     if (w->fd < 0 && !w->path) {
@@ -367,31 +403,13 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
     }
     w->req.len = 0;
     w->resp.len = 0;
-    if (warc_format_exchange(x, &w->req, &w->resp) != WARC_OK) {
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
+        w->shadow[i].len = 0;
+    if (warc_format_exchange_shadow(x, &w->req, &w->resp, w->shadow) != WARC_OK) {
         cw_err(err, errlen, "capture writer: record too large or out of memory%s%s", NULL, NULL);
         return CAPWRITER_EINVAL;
     }
-    size_t nrec = w->resp.len ? 2 : 1;
-    int rc;
-    if (w->holding) {
-        rc = cw_hold_exchange(w, err, errlen);
-    } else {
-        w->frames.len = 0;
-        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
-        if (!rc && nrec == 2)
-            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
-        if (!rc)
-            rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
-        else
-            cw_err(err, errlen, "capture writer: compression failed (out of memory)%s%s", NULL, NULL);
-        if (!rc) {
-            w->st.exchanges++;
-            w->seg_exchanges++;
-            cw_sample(w, w->req.data, w->req.len);
-            if (nrec == 2)
-                cw_sample(w, w->resp.data, w->resp.len);
-        }
-    }
+    int rc = w->holding ? cw_hold_exchange(w, err, errlen) : cw_write_direct(w, err, errlen);
     if (rc)
         return rc;
     return cw_maybe_rotate(w, err, errlen);
@@ -446,6 +464,8 @@ int capwriter_close(capwriter *w, char *err, size_t errlen)
     tdbuf_free(&w->hold);
     tdbuf_free(&w->req);
     tdbuf_free(&w->resp);
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
+        tdbuf_free(&w->shadow[i]);
     tdbuf_free(&w->frames);
     tdbuf_free(&w->io);
     tdbuf_free(&w->hdr);

@@ -35,30 +35,17 @@ int cw_hold_add_size(capwriter *w, size_t size)
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
 {
     size_t before = w->hold.len, n_before = w->n_held;
-    int ok = tdbuf_append(&w->hold, w->req.data, w->req.len) == TDBUF_OK && cw_hold_add_size(w, w->req.len);
-    if (ok && w->resp.len)
-        ok = tdbuf_append(&w->hold, w->resp.data, w->resp.len) == TDBUF_OK && cw_hold_add_size(w, w->resp.len);
+    tdbuf *recs[2 + EXCHANGE_N_SHADOW];
+    size_t nrec = cw_records(w, recs);
+    int ok = 1;
+    for (size_t i = 0; ok && i < nrec; i++)
+        ok = tdbuf_append(&w->hold, recs[i]->data, recs[i]->len) == TDBUF_OK && cw_hold_add_size(w, recs[i]->len);
     if (!ok) {
         /* Over the hold cap (or no memory): train on what we have and write this exchange directly. */
         w->hold.len = before;
         w->n_held = n_before;
         int rc = cw_release_hold(w, err, errlen);
-        if (rc)
-            return rc;
-        w->frames.len = 0;
-        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
-        if (!rc && w->resp.len)
-            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
-        if (!rc)
-            rc = cw_emit_frames(w, &w->frames, w->resp.len ? 2 : 1, err, errlen);
-        if (!rc) {
-            cw_sample(w, w->req.data, w->req.len);
-            if (w->resp.len)
-                cw_sample(w, w->resp.data, w->resp.len);
-            w->st.exchanges++;
-            w->seg_exchanges++;
-        }
-        return rc;
+        return rc ? rc : cw_write_direct(w, err, errlen);
     }
     w->held_exchanges++;
     if (w->n_held - 1 >= w->dict_records || w->hold.len >= CW_HOLD_BYTES)

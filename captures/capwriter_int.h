@@ -58,6 +58,7 @@ struct capwriter {
     size_t n_resv, cap_resv;
 
     tdbuf req, resp; /* formatted records of the exchange being written */
+    tdbuf shadow[EXCHANGE_N_SHADOW]; /* and its shadow answers (--mirror-record), empty when none */
     tdbuf frames;    /* compressed frames of one write */
     tdbuf io;        /* header + frames when the header is still pending */
     tdbuf hdr;       /* compressed file header (dictionary frame + warcinfo) not yet on disk */
@@ -73,6 +74,10 @@ int cw_release_hold(capwriter *w, char *err, size_t errlen);
 void cw_sample(capwriter *w, const char *rec, size_t len); /* keep a record's prefix for the next dictionary */
 int cw_resv_ready(const capwriter *w); /* 1 = enough samples to build the next segment's dictionary now */
 void cw_resv_free(capwriter *w);
+/* capwriter.c: the exchange's formatted records in file order (empty ones left out); returns how many */
+size_t cw_records(capwriter *w, tdbuf **out);
+/* capwriter.c: compress the exchange's records, write them, sample them (no hold) */
+int cw_write_direct(capwriter *w, char *err, size_t errlen);
 /* capwriter.c: write frames (after the pending header) at the end of the file */
 int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen);
 

@@ -16,7 +16,37 @@ void exchange_clear(exchange *x)
     free(x->request);
     free(x->response);
     free(x->error);
+    if (x->shadow)
+        for (int i = 0; i < EXCHANGE_N_SHADOW; i++) {
+            free(x->shadow[i].response);
+            free(x->shadow[i].error);
+        }
+    free(x->shadow);
     memset(x, 0, sizeof *x);
+}
+
+exchange_shadow *exchange_shadow_slot(exchange *x, int which)
+{
+    if (which < 0 || which >= EXCHANGE_N_SHADOW)
+        return NULL;
+    if (!x->shadow && !(x->shadow = calloc(EXCHANGE_N_SHADOW, sizeof *x->shadow)))
+        return NULL;
+    return &x->shadow[which];
+}
+
+const exchange_shadow *exchange_shadow_get(const exchange *x, int which)
+{
+    if (!x->shadow || which < 0 || which >= EXCHANGE_N_SHADOW || !x->shadow[which].present)
+        return NULL;
+    return &x->shadow[which];
+}
+
+size_t exchange_shadow_bytes(const exchange *x)
+{
+    size_t n = 0;
+    for (int i = 0; x->shadow && i < EXCHANGE_N_SHADOW; i++)
+        n += sizeof x->shadow[i] + x->shadow[i].response_len;
+    return n;
 }
 
 int exchange_set_str(char **field, const char *s)
@@ -52,7 +82,22 @@ int exchange_copy(exchange *dst, const exchange *src)
     exchange t = *src;
     t.target_uri = t.client_addr = t.request = t.response = t.error = NULL;
     t.request_len = t.response_len = 0;
-    if (exchange_set_str(&t.target_uri, src->target_uri) || exchange_set_str(&t.client_addr, src->client_addr) ||
+    t.shadow = NULL;
+    int bad = 0;
+    for (int i = 0; src->shadow && i < EXCHANGE_N_SHADOW && !bad; i++) {
+        const exchange_shadow *s = &src->shadow[i];
+        exchange_shadow *d = exchange_shadow_slot(&t, i);
+        if (!d) {
+            bad = 1;
+            break;
+        }
+        *d = *s;
+        d->response = d->error = NULL;
+        d->response_len = 0;
+        bad = exchange_set_str(&d->error, s->error) ||
+              (s->response && exchange_set_buf(&d->response, &d->response_len, s->response, s->response_len));
+    }
+    if (bad || exchange_set_str(&t.target_uri, src->target_uri) || exchange_set_str(&t.client_addr, src->client_addr) ||
         exchange_set_str(&t.error, src->error) ||
         (src->request && exchange_set_buf(&t.request, &t.request_len, src->request, src->request_len)) ||
         (src->response && exchange_set_buf(&t.response, &t.response_len, src->response, src->response_len))) {

@@ -13,6 +13,23 @@ enum {
 
 #define EXCHANGE_MAX_INTERIM 8
 
+/* Answers of shadow deployments to a mirrored copy of the request (tapedeck-proxy --mirror-record):
+ * written as more response records of the exchange (WARC-Tapedeck-Role), never part of the primary. */
+enum {
+    EXCHANGE_SHADOW = 0,          /* the new build (--mirror) */
+    EXCHANGE_SHADOW_BASELINE = 1, /* the current version (--mirror-baseline): noise */
+    EXCHANGE_N_SHADOW = 2,
+};
+
+typedef struct exchange_shadow {
+    int present;        /* a copy was sent to this shadow */
+    char *response;     /* raw final response, head and body up to --max-body; NULL when it failed */
+    size_t response_len;
+    char *error;        /* why no answer (set when response is NULL), or NULL */
+    int64_t sent_us, resp_first_us, resp_end_us; /* Unix us: copy sent, first and last answer byte */
+    int truncated;      /* body cut at --max-body */
+} exchange_shadow;
+
 typedef struct exchange {
     uint64_t id;       /* reader: 1-based position in the capture set; writer: ignored */
     uint64_t conn_id;  /* client connection id (WARC-Tapedeck-Conn) */
@@ -34,6 +51,9 @@ typedef struct exchange {
     int n_interim;
     unsigned truncated; /* EXCHANGE_TRUNC_* */
 
+    /* NULL, or EXCHANGE_N_SHADOW entries indexed by EXCHANGE_SHADOW*: owned, freed by exchange_clear. */
+    exchange_shadow *shadow;
+
     /* Filled by the reader: the WARC-Record-ID of the request record (urn:uuid:...). */
     char record_id[64];
 } exchange;
@@ -47,5 +67,12 @@ int exchange_copy(exchange *dst, const exchange *src);
 /* Setters that copy their argument; return 0 or -1 (out of memory). */
 int exchange_set_str(char **field, const char *s);
 int exchange_set_buf(char **field, size_t *len, const void *data, size_t n);
+/* The shadow slot `which` (EXCHANGE_SHADOW*), the array allocated zeroed on first use. NULL when out of
+ * memory. */
+exchange_shadow *exchange_shadow_slot(exchange *x, int which);
+/* A present shadow answer of x, or NULL. */
+const exchange_shadow *exchange_shadow_get(const exchange *x, int which);
+/* Bytes held by the shadow answers (queue accounting). */
+size_t exchange_shadow_bytes(const exchange *x);
 
 #endif

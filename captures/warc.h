@@ -49,6 +49,18 @@ int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info);
  * the writer compresses each into its own frame). An exchange without a response gives a request
  * record only (resp_out untouched) carrying WARC-Tapedeck-Error. */
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out);
+/* The same, plus one more response record per shadow answer of x (--mirror-record) into
+ * shadow_out[EXCHANGE_SHADOW*] (left empty when that shadow has no answer): WARC-Concurrent-To the
+ * request record, WARC-Tapedeck-Role "shadow" or "shadow-baseline", the shadow's own timings. A copy
+ * that got no answer is a WARC-Tapedeck-Shadow-Error (-Baseline-Error) field of the request record. */
+int warc_format_exchange_shadow(const exchange *x, tdbuf *req_out, tdbuf *resp_out, tdbuf *shadow_out);
+
+/* The WARC-Tapedeck-Role of a response record: EXCHANGE_SHADOW, EXCHANGE_SHADOW_BASELINE, -1 for the
+ * primary response (no role field), -2 for a role this version does not know (skipped by readers). */
+int warc_record_role(const warc_record *r);
+/* Fills x's shadow slot `which` from a shadow response record; the block is moved out of rec (rec keeps
+ * its fields). 0, or WARC_ENOMEM. */
+int warc_record_to_shadow(warc_record *rec, int which, exchange *x);
 
 /* Build an exchange from a request record and its response record (resp may be NULL). x is
  * initialised by the call; on error it is left cleared. */

@@ -170,7 +170,38 @@ static int put_tail(tdbuf *o, const char *msg, size_t len)
     return rc ? rc : tdbuf_append(o, "\r\n\r\n", 4);
 }
 
+static const char *const shadow_role[EXCHANGE_N_SHADOW] = {"shadow", "shadow-baseline"};
+static const char *const shadow_err_field[EXCHANGE_N_SHADOW] = {"WARC-Tapedeck-Shadow-Error",
+                                                                "WARC-Tapedeck-Shadow-Baseline-Error"};
+
+static int put_shadow(const exchange *x, int which, const char *req_id, tdbuf *out)
+{
+    const exchange_shadow *sh = exchange_shadow_get(x, which);
+    char id[64];
+    if (!sh || !sh->response)
+        return 0;
+    warc_new_record_id(id, sizeof id);
+    int64_t date = sh->resp_first_us ? sh->resp_first_us : sh->sent_us;
+    int rc = put_common(out, "response", id, date, x, "response", sh->response, sh->response_len);
+    rc = rc ? rc : tdbuf_printf(out, "WARC-Concurrent-To: <%s>\r\nWARC-Tapedeck-Role: %s\r\n", req_id,
+                                shadow_role[which]);
+    if (!rc && sh->truncated)
+        rc = tdbuf_puts(out, "WARC-Truncated: length\r\n");
+    if (!rc && sh->sent_us)
+        rc = tdbuf_printf(out, "WARC-Tapedeck-Request-Start: %" PRId64 "\r\n", sh->sent_us);
+    if (!rc && sh->resp_first_us)
+        rc = tdbuf_printf(out, "WARC-Tapedeck-Response-First: %" PRId64 "\r\n", sh->resp_first_us);
+    if (!rc && sh->resp_end_us)
+        rc = tdbuf_printf(out, "WARC-Tapedeck-Response-End: %" PRId64 "\r\n", sh->resp_end_us);
+    return rc ? rc : put_tail(out, sh->response, sh->response_len);
+}
+
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
+{
+    return warc_format_exchange_shadow(x, req_out, resp_out, NULL);
+}
+
+int warc_format_exchange_shadow(const exchange *x, tdbuf *req_out, tdbuf *resp_out, tdbuf *shadow_out)
 {
     char req_id[64], resp_id[64];
     const char *req = x->request ? x->request : "";
@@ -184,7 +215,14 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = put_field(req_out, "WARC-Tapedeck-Client", x->client_addr);
     if (!rc && (x->error || !x->response))
         rc = put_field(req_out, "WARC-Tapedeck-Error", x->error && *x->error ? x->error : "no response");
+    for (int i = 0; shadow_out && !rc && i < EXCHANGE_N_SHADOW; i++) {
+        const exchange_shadow *sh = exchange_shadow_get(x, i);
+        if (sh && !sh->response)
+            rc = put_field(req_out, shadow_err_field[i], sh->error && *sh->error ? sh->error : "no answer");
+    }
     rc = rc ? rc : put_tail(req_out, req, x->request_len);
+    for (int i = 0; shadow_out && !rc && i < EXCHANGE_N_SHADOW; i++)
+        rc = put_shadow(x, i, req_id, &shadow_out[i]);
     if (rc || !x->response)
         return rc ? WARC_ENOMEM : WARC_OK;
 
@@ -242,6 +280,55 @@ static int field_truncated(const warc_record *r)
     return v != NULL && *v != '\0';
 }
 
+int warc_record_role(const warc_record *r)
+{
+    const char *v = warc_record_get(r, "WARC-Tapedeck-Role");
+    if (!v)
+        return -1;
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
+        if (!strcasecmp(v, shadow_role[i]))
+            return i;
+    return -2;
+}
+
+int warc_record_to_shadow(warc_record *rec, int which, exchange *x)
+{
+    exchange_shadow *sh = exchange_shadow_slot(x, which);
+    if (!sh)
+        return WARC_ENOMEM;
+    free(sh->response);
+    free(sh->error);
+    memset(sh, 0, sizeof *sh);
+    sh->present = 1;
+    sh->sent_us = field_i64(rec, "WARC-Tapedeck-Request-Start");
+    sh->resp_first_us = field_i64(rec, "WARC-Tapedeck-Response-First");
+    sh->resp_end_us = field_i64(rec, "WARC-Tapedeck-Response-End");
+    sh->truncated = field_truncated(rec);
+    if (rec->block) {
+        sh->response = rec->block;
+        sh->response_len = rec->block_len;
+        rec->block = NULL;
+        rec->block_len = 0;
+        return WARC_OK;
+    }
+    return exchange_set_buf(&sh->response, &sh->response_len, "", 0) ? WARC_ENOMEM : WARC_OK;
+}
+
+/* A copy the proxy sent to a shadow that never answered: the request record says why. */
+static int shadow_errors_from(const warc_record *req, exchange *x)
+{
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++) {
+        const char *e = warc_record_get(req, shadow_err_field[i]);
+        if (!e)
+            continue;
+        exchange_shadow *sh = exchange_shadow_slot(x, i);
+        if (!sh || exchange_set_str(&sh->error, e))
+            return WARC_ENOMEM;
+        sh->present = 1;
+    }
+    return WARC_OK;
+}
+
 int warc_records_to_exchange(const warc_record *req, const warc_record *resp, exchange *x, char *err,
                              size_t errlen)
 {
@@ -267,7 +354,8 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
     if (exchange_set_str(&x->target_uri, warc_record_get(req, "WARC-Target-URI")) ||
         exchange_set_str(&x->client_addr, warc_record_get(req, "WARC-Tapedeck-Client")) ||
         exchange_set_str(&x->error, warc_record_get(req, "WARC-Tapedeck-Error")) ||
-        exchange_set_buf(&x->request, &x->request_len, req->block ? req->block : "", req->block_len))
+        exchange_set_buf(&x->request, &x->request_len, req->block ? req->block : "", req->block_len) ||
+        shadow_errors_from(req, x))
         goto nomem;
     if (resp) {
         x->resp_first_us = field_i64(resp, "WARC-Tapedeck-Response-First");

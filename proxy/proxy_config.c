@@ -47,9 +47,14 @@ void proxy_config_usage(FILE *f)
             "\n"
             "mirroring (off unless --mirror is given; never slows or fails the primary exchange):\n"
             "  --mirror URL             also send a copy of requests to this shadow, http://HOST[:PORT];\n"
-            "                           its responses are read and discarded\n"
+            "                           its responses are read and discarded (see --mirror-record)\n"
             "  --mirror-percent PCT     mirror this percentage of requests (100; decimals allowed)\n"
             "  --mirror-writes          mirror every method (default: only GET, HEAD, OPTIONS, TRACE)\n"
+            "  --mirror-record          record each shadow answer in the capture beside its exchange\n"
+            "                           (needs --capture-dir; judged by 'tapedeck-replay shadow', and\n"
+            "                           compared live on /metrics: tapedeck_proxy_shadow_*)\n"
+            "  --mirror-baseline URL    send the same copies to a second shadow running the current\n"
+            "                           version: what differs between it and production is noise\n"
             "\n"
             "operations:\n"
             "  --admin ADDR             serve /metrics (Prometheus) and /healthz; 'PORT' = 127.0.0.1:PORT\n"
@@ -132,7 +137,8 @@ enum {
     OPT_LISTEN = 1000, OPT_UPSTREAM, OPT_UPSTREAM_FILE, OPT_WORKERS, OPT_HEADER_TO, OPT_IDLE_TO,
     OPT_CONNECT_TO, OPT_UPSTREAM_TO, OPT_DRAIN_TO, OPT_BUFSIZE, OPT_CAPDIR, OPT_CAPPREFIX, OPT_SAMPLE,
     OPT_RECPATH, OPT_SKIPPATH, OPT_MAXBODY, OPT_REDACT, OPT_REDACT_KEY, OPT_ROT_SIZE, OPT_ROT_AGE,
-    OPT_NODICT, OPT_ADMIN, OPT_VERSION, OPT_MIRROR, OPT_MIRROR_PCT, OPT_MIRROR_WRITES
+    OPT_NODICT, OPT_ADMIN, OPT_VERSION, OPT_MIRROR, OPT_MIRROR_PCT, OPT_MIRROR_WRITES,
+    OPT_MIRROR_RECORD, OPT_MIRROR_BASELINE
 };
 
 static const struct option proxy_long_opts[] = {
@@ -160,6 +166,8 @@ static const struct option proxy_long_opts[] = {
     {"mirror", required_argument, NULL, OPT_MIRROR},
     {"mirror-percent", required_argument, NULL, OPT_MIRROR_PCT},
     {"mirror-writes", no_argument, NULL, OPT_MIRROR_WRITES},
+    {"mirror-record", no_argument, NULL, OPT_MIRROR_RECORD},
+    {"mirror-baseline", required_argument, NULL, OPT_MIRROR_BASELINE},
     {"admin", required_argument, NULL, OPT_ADMIN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -282,15 +290,17 @@ static int cfg_option(proxy_config *cfg, int c, const char *flag, char *err, siz
         return 0;
     case OPT_SAMPLE: return cfg_percent(flag, optarg, &cfg->sample_pct, err, errlen);
     case OPT_MIRROR:
+    case OPT_MIRROR_BASELINE:
         if (strncasecmp(optarg, "http://", 7) != 0) {
             snprintf(err, errlen,
-                     "--mirror: '%s' is not an http:// URL (https:// shadows are not supported: point it at "
+                     "%s: '%s' is not an http:// URL (https:// shadows are not supported: point it at "
                      "a plain-HTTP listener of the shadow, or a TLS-originating proxy in front of it)",
-                     optarg);
+                     flag, optarg);
             return -1;
         }
-        cfg->mirror_url = optarg;
+        *(c == OPT_MIRROR ? &cfg->mirror_url : &cfg->mirror_baseline_url) = optarg;
         return 0;
+    case OPT_MIRROR_RECORD: cfg->mirror_record = 1; return 0;
     case OPT_MIRROR_PCT: return cfg_percent(flag, optarg, &cfg->mirror_pct, err, errlen);
     case OPT_MIRROR_WRITES: cfg->mirror_writes = 1; return 0;
     case OPT_RECPATH: return cfg_regex(flag, optarg, &cfg->record_path, &cfg->has_record_path, err, errlen);
@@ -368,6 +378,17 @@ int proxy_config_parse(proxy_config *cfg, int argc, char **argv, char *err, size
         snprintf(err, errlen, "--mirror-percent and --mirror-writes need --mirror URL");
         return PROXY_CONFIG_EBAD;
     }
+    if (!cfg->mirror_url && (cfg->mirror_record || cfg->mirror_baseline_url)) {
+        snprintf(err, errlen, "--mirror-record and --mirror-baseline need --mirror URL");
+        return PROXY_CONFIG_EBAD;
+    }
+    if ((cfg->mirror_record || cfg->mirror_baseline_url) && !cfg->capture_dir) {
+        snprintf(err, errlen, "--mirror-record and --mirror-baseline need --capture-dir (the shadows' answers "
+                              "are recorded there)");
+        return PROXY_CONFIG_EBAD;
+    }
+    if (cfg->mirror_baseline_url)
+        cfg->mirror_record = 1; /* a baseline is only of use beside recorded shadow answers */
     if (!cfg->upstream_url && !cfg->upstream_file) {
         snprintf(err, errlen, "no upstream: give --upstream URL or --upstream-file FILE");
         return PROXY_CONFIG_EBAD;

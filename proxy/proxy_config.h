@@ -30,6 +30,8 @@ typedef struct proxy_config {
     const char *mirror_url; /* --mirror (argv storage); NULL = mirroring off */
     double mirror_pct;      /* 0..100 */
     int mirror_writes;      /* mirror every method, not only the safe ones */
+    int mirror_record;      /* --mirror-record: the shadows' answers go into the capture */
+    const char *mirror_baseline_url; /* --mirror-baseline (argv storage): a second shadow, for noise */
     int workers;
     char admin_host[256]; /* admin_port 0 = no admin listener */
     int admin_port;

@@ -53,6 +53,7 @@ typedef struct pconn {
 
     /* mirroring: the copy of the request being built for the shadow (NULL: not mirrored) */
     pmirror_req *mir;
+    pmirror_join *mir_join; /* --mirror-record: the recorded exchange goes here, to wait for the answers */
 
     /* recording (x == NULL: this exchange is not recorded) */
     exchange *x;
@@ -89,6 +90,9 @@ int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len,
 void pconn_mirror_begin(pconn *c);                      /* the head is accepted: copy it if mirrored */
 void pconn_mirror_body(pconn *c, const void *p, size_t n); /* request body bytes as received */
 void pconn_mirror_end(pconn *c, int complete); /* submit (complete) or abort (counted) the copy */
+/* --mirror-record: takes the finished exchange x when it is to wait for its shadows' answers (1), else 0
+ * (the caller queues x itself). */
+int pconn_mirror_take(pconn *c, exchange *x);
 
 /* proxy_relay.c */
 int relay_start(pconn *c);       /* pick or open an upstream connection for the request in c */

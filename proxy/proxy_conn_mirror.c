@@ -37,11 +37,30 @@ void pconn_mirror_body(pconn *c, const void *p, size_t n)
 void pconn_mirror_end(pconn *c, int complete)
 {
     pmirror_req *r = c->mir;
+    if (!complete && c->mir_join) {
+        /* the exchange ended and its record was not handed over (dropped, refused): the join only
+         * waits for the answers now, and records nothing */
+        pmirror_join_primary(c->mir_join, NULL);
+        c->mir_join = NULL;
+    }
     if (!r)
         return;
     c->mir = NULL;
-    if (complete)
+    if (complete) {
+        if (c->x && !c->mir_join)
+            c->mir_join = pmirror_req_join(r);
         pmirror_req_submit(r);
-    else
+    } else {
         pmirror_req_abort(r);
+    }
+}
+
+int pconn_mirror_take(pconn *c, exchange *x)
+{
+    pmirror_join *j = c->mir_join;
+    if (!j)
+        return 0;
+    c->mir_join = NULL;
+    pmirror_join_primary(j, x);
+    return 1;
 }

@@ -57,7 +57,8 @@ void pconn_record_finish(pconn *c, const char *error)
     }
     if (c->w->on_exchange)
         c->w->on_exchange(c->w, x);
-    proxy_recorder_push(c->w->rec, x);
+    if (!pconn_mirror_take(c, x))
+        proxy_recorder_push(c->w->rec, x);
 }
 
 void pconn_record_begin(pconn *c)

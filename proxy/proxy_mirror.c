@@ -25,7 +25,7 @@
 static _Atomic int64_t pmirror_last_warn = -1;
 #define PMIRROR_WARN_EVERY_US (60ll * 1000000)
 
-static void mirror_warn(const pmirror *mi, const char *what)
+static void mirror_warn(const mpool *pl, const char *what)
 {
     int64_t now = tdtime_mono_us(), last = atomic_load(&pmirror_last_warn);
     if (last >= 0 && now - last < PMIRROR_WARN_EVERY_US)
@@ -35,7 +35,7 @@ static void mirror_warn(const pmirror *mi, const char *what)
     plog(PLOG_WARN,
          "mirror: shadow %s: %s; the primary is not affected, failures are counted in "
          "tapedeck_proxy_mirror_failed_total (next warning in a minute at the earliest)",
-         mi->shadow->hostport, what);
+         pl->shadow->hostport, what);
 }
 
 static struct timeval us_tv(int64_t us)
@@ -48,17 +48,18 @@ static struct timeval us_tv(int64_t us)
 
 static void mc_free(mconn *mc)
 {
-    pmirror *mi = mc->mi;
+    mpool *pl = mc->pool;
     if (mc->req)
         pmirror_req_free(mc->req);
     if (mc->prev)
         mc->prev->next = mc->next;
     else
-        mi->conns = mc->next;
+        pl->conns = mc->next;
     if (mc->next)
         mc->next->prev = mc->prev;
-    mi->n_conns--;
+    pl->n_conns--;
     httpmsg_parser_free(mc->rs);
+    tdbuf_free(&mc->kept);
     if (mc->timer)
         event_free(mc->timer);
     if (mc->bev)
@@ -66,22 +67,23 @@ static void mc_free(mconn *mc)
     free(mc);
 }
 
-static void pump(pmirror *mi);
+static void pump(mpool *pl);
 
 /* The request in flight on mc got no complete response: count it, close mc, move the queue on. */
 static void mc_fail(mconn *mc, pm_uperr_kind kind, const char *what)
 {
-    pmirror *mi = mc->mi;
-    pm_mirror_failed(mi->m, kind);
+    mpool *pl = mc->pool;
+    pm_mirror_failed(pl->mi->m, kind);
     if (kind == PM_UPERR_CONNECT || kind == PM_UPERR_CONNECT_TIMEOUT) {
-        mi->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
-        mirror_warn(mi, what);
+        pl->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
+        mirror_warn(pl, what);
     } else if (kind == PM_UPERR_TIMEOUT) {
-        mirror_warn(mi, what);
+        mirror_warn(pl, what);
     }
-    plog(PLOG_DEBUG, "mirror: %s %s: %s", mc->req ? mc->req->method : "-", mi->shadow->hostport, what);
+    plog(PLOG_DEBUG, "mirror: %s %s: %s", mc->req ? mc->req->method : "-", pl->shadow->hostport, what);
+    pmirror_join_answer(mc, mc->req, what);
     mc_free(mc);
-    pump(mi);
+    pump(pl);
 }
 
 static int rs_on_head(void *ctx, const httpmsg_head *h)
@@ -90,6 +92,7 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
     mc->status = h->status;
     mc->interim = h->status < 200;
     mc->keep_alive = h->keep_alive;
+    mc->head_len = h->head_len;
     return 0;
 }
 
@@ -114,6 +117,9 @@ static int mc_send(mconn *mc, pmirror_req *r)
     httpmsg_parser_set_request_method(mc->rs, r->method);
     mc->req = r;
     mc->status = mc->interim = mc->done = 0;
+    pmirror_keep_reset(mc);
+    mc->first_us = 0;
+    mc->sent_us = tdtime_now_us();
     if (mc->state == MC_IDLE)
         mc->state = MC_BUSY;
     /* move, don't copy (straight into the socket when the connection is up and idle, saving a loop
@@ -128,10 +134,12 @@ static int mc_send(mconn *mc, pmirror_req *r)
 /* The response to mc's request ended: next request, idle, or close. */
 static void mc_done(mconn *mc)
 {
-    pmirror *mi = mc->mi;
+    mpool *pl = mc->pool;
+    pmirror *mi = pl->mi;
     pmirror_req *r = mc->req;
-    mc->req = NULL;
     pm_mirror_response(mi->m, mc->status);
+    pmirror_join_answer(mc, r, NULL);
+    mc->req = NULL;
     /* an early answer (before the whole request went out) leaves the connection in an unknown state */
     int reusable = mc->keep_alive && r->keep_alive && mc->status != 101 &&
                    evbuffer_get_length(bufferevent_get_input(mc->bev)) == 0 &&
@@ -139,21 +147,21 @@ static void mc_done(mconn *mc)
     pmirror_req_free(r);
     if (!reusable) {
         mc_free(mc);
-        pump(mi);
+        pump(pl);
         return;
     }
     mc->state = MC_IDLE;
-    pmirror_req *next = mi->pending;
+    pmirror_req *next = pl->pending;
     if (next) {
-        mi->pending = next->next;
-        if (!mi->pending)
-            mi->pending_tail = NULL;
+        pl->pending = next->next;
+        if (!pl->pending)
+            pl->pending_tail = NULL;
         next->next = NULL;
         if (mc_send(mc, next) != 0) {
             pm_mirror_failed(mi->m, PM_UPERR_RESET);
             pmirror_req_free(next);
             mc_free(mc);
-            pump(mi);
+            pump(pl);
         }
         return;
     }
@@ -181,8 +189,10 @@ static void mc_read(struct bufferevent *bev, void *ctx)
             mc_fail(mc, PM_UPERR_BAD_RESPONSE, "bad response");
             return;
         }
-        evbuffer_drain(in, (size_t)n); /* the shadow's answer is of no use beyond its framing */
+        pmirror_keep(mc, v.iov_base, (size_t)n); /* --mirror-record; otherwise only its framing counts */
+        evbuffer_drain(in, (size_t)n);
         if (mc->done && mc->interim && mc->status != 101) {
+            pmirror_keep_reset(mc);
             httpmsg_parser_resume(mc->rs);
             continue;
         }
@@ -245,21 +255,23 @@ static void mc_timeout(evutil_socket_t fd, short what, void *ctx)
 }
 
 /* Opens a connection for r. On failure r is counted and freed and the backoff starts; returns -1. */
-static int mc_open(pmirror *mi, pmirror_req *r)
+static int mc_open(mpool *pl, pmirror_req *r)
 {
+    pmirror *mi = pl->mi;
     mconn *mc = calloc(1, sizeof *mc);
     if (!mc) {
         pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
         pmirror_req_free(r);
         return -1;
     }
-    mc->mi = mi;
+    mc->pool = pl;
     mc->state = MC_CONNECTING;
-    mc->next = mi->conns;
-    if (mi->conns)
-        mi->conns->prev = mc;
-    mi->conns = mc;
-    mi->n_conns++;
+    tdbuf_init(&mc->kept, 0);
+    mc->next = pl->conns;
+    if (pl->conns)
+        pl->conns->prev = mc;
+    pl->conns = mc;
+    pl->n_conns++;
     mc->timer = evtimer_new(mi->base, mc_timeout, mc);
     mc->bev = bufferevent_socket_new(mi->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!mc->timer || !mc->bev) {
@@ -270,14 +282,15 @@ static int mc_open(pmirror *mi, pmirror_req *r)
     }
     pm_mirror_connect(mi->m);
     bufferevent_setcb(mc->bev, mc_read, NULL, mc_event, mc);
-    if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&mi->shadow->addr, (int)mi->shadow->addrlen) !=
+    if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&pl->shadow->addr, (int)pl->shadow->addrlen) !=
         0) {
         int e = EVUTIL_SOCKET_ERROR();
         char msg[256];
         snprintf(msg, sizeof msg, "connect: %s", e ? evutil_socket_error_to_string(e) : "failed");
         pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        mi->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
-        mirror_warn(mi, msg);
+        pl->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
+        mirror_warn(pl, msg);
+        pmirror_join_fail(r, msg);
         pmirror_req_free(r);
         mc_free(mc);
         return -1;
@@ -293,30 +306,32 @@ static int mc_open(pmirror *mi, pmirror_req *r)
 
 /* Queued requests get connections while there is room. While the shadow is backing off they fail at
  * once (counted): holding them would only hold memory. Iterative, never re-entered from below. */
-static void pump(pmirror *mi)
+static void pump(mpool *pl)
 {
-    while (mi->pending) {
-        pmirror_req *r = mi->pending;
-        if (mi->down_until <= tdtime_mono_us() && mi->n_conns >= PMIRROR_MAX_CONNS)
+    pmirror *mi = pl->mi;
+    while (pl->pending) {
+        pmirror_req *r = pl->pending;
+        if (pl->down_until <= tdtime_mono_us() && pl->n_conns >= PMIRROR_MAX_CONNS)
             return;
-        mi->pending = r->next;
-        if (!mi->pending)
-            mi->pending_tail = NULL;
+        pl->pending = r->next;
+        if (!pl->pending)
+            pl->pending_tail = NULL;
         r->next = NULL;
-        if (mi->down_until > tdtime_mono_us()) {
+        if (pl->down_until > tdtime_mono_us()) {
             pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
+            pmirror_join_fail(r, "not sent: the shadow refused a connection just before");
             pmirror_req_free(r);
             continue;
         }
-        mc_open(mi, r);
+        mc_open(pl, r);
     }
 }
 
-void pmirror_req_submit(pmirror_req *r)
+void pmirror_pool_submit(pmirror_req *r)
 {
-    pmirror *mi = r->mi;
-    pm_mirror_sent(mi->m);
-    for (mconn *mc = mi->conns; mc; mc = mc->next) {
+    mpool *pl = r->pool;
+    pmirror *mi = pl->mi;
+    for (mconn *mc = pl->conns; mc; mc = mc->next) {
         if (mc->state == MC_IDLE) {
             if (mc_send(mc, r) != 0) {
                 pm_mirror_failed(mi->m, PM_UPERR_RESET);
@@ -325,32 +340,51 @@ void pmirror_req_submit(pmirror_req *r)
             return;
         }
     }
-    if (mi->n_conns < PMIRROR_MAX_CONNS && !mi->pending) {
-        mc_open(mi, r);
+    if (pl->n_conns < PMIRROR_MAX_CONNS && !pl->pending) {
+        mc_open(pl, r);
         return;
     }
-    if (mi->pending_tail)
-        mi->pending_tail->next = r;
+    if (pl->pending_tail)
+        pl->pending_tail->next = r;
     else
-        mi->pending = r;
-    mi->pending_tail = r;
+        pl->pending = r;
+    pl->pending_tail = r;
+}
+
+void pmirror_req_submit(pmirror_req *r)
+{
+    pmirror *mi = r->mi;
+    pm_mirror_sent(mi->m);
+    /* --mirror-baseline: the same bytes to the second shadow (a copy of its own, the same join) */
+    pmirror_req *b = mi->n_pools > 1 ? pmirror_req_clone(r, &mi->pools[1]) : NULL;
+    pmirror_pool_submit(r);
+    if (b)
+        pmirror_pool_submit(b);
 }
 
 /* ---- lifetime ---- */
 
-pmirror *pmirror_new(struct event_base *base, up_target *shadow, double percent, int writes,
-                     proxy_metrics *m, uint64_t seed)
+pmirror *pmirror_new(struct event_base *base, up_target *shadow, up_target *baseline, const proxy_config *cfg,
+                     proxy_metrics *m, proxy_recorder *rec, uint64_t seed)
 {
     pmirror *mi = calloc(1, sizeof *mi);
     if (!mi)
         return NULL;
     mi->base = base;
-    up_target_ref(shadow);
-    mi->shadow = shadow;
     mi->m = m;
-    mi->percent = percent;
-    mi->writes = writes;
+    mi->percent = cfg->mirror_pct;
+    mi->writes = cfg->mirror_writes;
+    mi->rec = cfg->mirror_record ? rec : NULL;
+    mi->max_body = cfg->max_body;
     mi->rnd = seed ? seed : 0x9E3779B97F4A7C15ull;
+    up_target *t[EXCHANGE_N_SHADOW] = {shadow, baseline};
+    for (int i = 0; i < EXCHANGE_N_SHADOW && t[i]; i++) {
+        up_target_ref(t[i]);
+        mi->pools[i].mi = mi;
+        mi->pools[i].role = i;
+        mi->pools[i].shadow = t[i];
+        mi->n_pools = i + 1;
+    }
     return mi;
 }
 
@@ -358,13 +392,17 @@ void pmirror_free(pmirror *mi)
 {
     if (!mi)
         return;
-    while (mi->conns)
-        mc_free(mi->conns);
-    while (mi->pending) {
-        pmirror_req *r = mi->pending;
-        mi->pending = r->next;
-        pmirror_req_free(r);
+    for (int i = 0; i < mi->n_pools; i++) {
+        mpool *pl = &mi->pools[i];
+        while (pl->conns)
+            mc_free(pl->conns);
+        while (pl->pending) {
+            pmirror_req *r = pl->pending;
+            pl->pending = r->next;
+            pmirror_req_free(r);
+        }
     }
-    up_target_unref(mi->shadow);
+    for (int i = 0; i < mi->n_pools; i++)
+        up_target_unref(mi->pools[i].shadow);
     free(mi);
 }

@@ -1,7 +1,8 @@
 /* proxy_mirror: a worker's client for the shadow deployment (--mirror). A copy of each chosen client
  * request, built while the request streams through, is sent fire-and-forget on the mirror's own
- * keep-alive connections to the shadow; the shadow's responses are parsed (httpmsg, for framing) and
- * discarded. One per worker, on the worker's event loop; not thread-safe.
+ * keep-alive connections to the shadow (and to the --mirror-baseline one); the shadow's responses are
+ * parsed (httpmsg, for framing) and discarded, or with --mirror-record kept and joined to the recorded
+ * exchange (proxy_mirror_join.c). One per worker, on the worker's event loop; not thread-safe.
  *
  * Nothing here can slow the primary exchange: no call blocks, every resource is capped per worker
  * (requests in flight, bytes held, connections, request size), and whatever does not fit is skipped and
@@ -13,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exchange.h"
+#include "proxy_config.h"
 #include "proxy_metrics.h"
+#include "proxy_record.h"
 #include "proxy_upstream.h"
 
 #define PMIRROR_MAX_BODY (1024 * 1024)      /* request body bytes as received (chunk framing included) */
@@ -27,11 +31,14 @@
 
 typedef struct pmirror pmirror;
 typedef struct pmirror_req pmirror_req;
+typedef struct pmirror_join pmirror_join;
 
-/* shadow: the parsed and resolved --mirror URL (a reference is taken). percent: 0..100. writes: mirror
- * every method, not only GET/HEAD/OPTIONS/TRACE. seed: sampling state. NULL when out of memory. */
-pmirror *pmirror_new(struct event_base *base, up_target *shadow, double percent, int writes,
-                     proxy_metrics *m, uint64_t seed);
+/* shadow: the parsed and resolved --mirror URL (a reference is taken); baseline: --mirror-baseline, or
+ * NULL. From cfg: --mirror-percent, --mirror-writes (every method, not only GET/HEAD/OPTIONS/TRACE),
+ * --mirror-record with --max-body (then rec receives the joined exchanges). seed: sampling state. NULL
+ * when out of memory. */
+pmirror *pmirror_new(struct event_base *base, up_target *shadow, up_target *baseline, const proxy_config *cfg,
+                     proxy_metrics *m, proxy_recorder *rec, uint64_t seed);
 /* Closes every shadow connection and drops what is queued. Requests still being built (pmirror_req
  * owned by client connections) must have been submitted or aborted first. NULL is a no-op. */
 void pmirror_free(pmirror *mi);
@@ -44,6 +51,13 @@ pmirror_req *pmirror_begin(pmirror *mi, const char *method, int upgrade, int kee
 /* Appends bytes of the request as received (head first, then body). Returns 0, or -1 when the copy
  * passed a cap: it is then freed (counted) and must not be touched again. */
 int pmirror_req_append(pmirror_req *r, const void *p, size_t n);
+/* --mirror-record: the recorded exchange of r's request is to wait for the shadows' answers. Call
+ * before pmirror_req_submit. Returns the join the exchange is then handed to with pmirror_join_primary,
+ * or NULL (not recording answers, or out of memory: record the exchange as usual). */
+pmirror_join *pmirror_req_join(pmirror_req *r);
+/* The primary exchange ended: x (taken; NULL when it is not recorded after all) is queued for the
+ * writer with the shadows' answers once they are in, at most PMIRROR_RESPONSE_US later. */
+void pmirror_join_primary(pmirror_join *j, exchange *x);
 /* The request is complete: sends it (takes r). */
 void pmirror_req_submit(pmirror_req *r);
 /* The request ended before it was complete, or was refused: frees r (counted as incomplete). */

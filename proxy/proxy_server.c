@@ -31,6 +31,7 @@ typedef struct server {
     proxy_recorder *rec;
     up_holder *targets;
     up_target *shadow; /* --mirror, NULL when off */
+    up_target *shadow_baseline; /* --mirror-baseline, NULL when off */
     proxy_worker **workers;
     int n_workers;
     atomic_int exited;
@@ -205,6 +206,14 @@ int proxy_server_run(const proxy_config *cfg)
             goto out;
         }
     }
+    if (cfg->mirror_baseline_url) {
+        s.shadow_baseline = up_target_new(cfg->mirror_baseline_url, 0, err, sizeof err);
+        if (!s.shadow_baseline) {
+            fprintf(stderr, "tapedeck-proxy: --mirror-baseline: %s\n", strncmp(err, "upstream ", 9) ? err : err + 9);
+            rc = 2;
+            goto out;
+        }
+    }
     s.m = proxy_metrics_new();
     s.base = event_base_new();
     s.workers = calloc((size_t)cfg->workers, sizeof *s.workers);
@@ -271,8 +280,8 @@ int proxy_server_run(const proxy_config *cfg)
     for (int i = 0; i < cfg->workers; i++) {
         evutil_socket_t fd = fds[i];
         fds[i] = -1; /* the worker owns it now, even on failure */
-        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, fd, server_worker_exited, &s,
-                                        err, sizeof err);
+        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, s.shadow_baseline, fd,
+                                        server_worker_exited, &s, err, sizeof err);
         if (!s.workers[i]) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
             goto out;
@@ -318,6 +327,7 @@ out:
         event_base_free(s.base);
     up_holder_free(s.targets);
     up_target_unref(s.shadow);
+    up_target_unref(s.shadow_baseline);
     proxy_metrics_free(s.m);
     free(s.workers);
     free(fds);

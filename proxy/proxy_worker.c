@@ -125,7 +125,8 @@ static void *worker_main(void *arg)
 }
 
 proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, up_target *shadow, evutil_socket_t listen_fd,
+                               up_holder *targets, up_target *shadow, up_target *shadow_baseline,
+                               evutil_socket_t listen_fd,
                                void (*on_exit)(void *), void *arg, char *err, size_t errlen)
 {
     proxy_worker *w = calloc(1, sizeof *w), *result = NULL;
@@ -161,7 +162,7 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     }
     w->ctx.pool = up_pool_new(w->ctx.base, WORKER_POOL_IDLE_US, WORKER_POOL_MAX);
     if (shadow)
-        w->ctx.mirror = pmirror_new(w->ctx.base, shadow, cfg->mirror_pct, cfg->mirror_writes, m,
+        w->ctx.mirror = pmirror_new(w->ctx.base, shadow, shadow_baseline, cfg, m, rec,
                                     w->ctx.rnd * 0x9E3779B97F4A7C15ull + 1);
     w->lst = evconnlistener_new(w->ctx.base, worker_accept, w, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
     if (!w->lst)

@@ -43,6 +43,8 @@ typedef struct vstate {
     const char *path;
     uint64_t records, exchanges, damaged, damaged_bytes, problems;
     char pending_id[128]; /* the request waiting for its response */
+    char last_req_id[128]; /* the latest request: shadow answers (--mirror-record) name it */
+    uint64_t shadows;
     bool pending_has_error;
     bool quiet;
 } vstate;
@@ -173,6 +175,7 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
     if (is_req) {
         close_pending(v, f->offset);
         snprintf(v->pending_id, sizeof v->pending_id, "%s", id ? id : "(no id)");
+        snprintf(v->last_req_id, sizeof v->last_req_id, "%s", v->pending_id);
         v->pending_has_error = warc_record_get(&rec, "WARC-Tapedeck-Error") != NULL;
         req_method[0] = '\0';
         httpmsg hm;
@@ -183,6 +186,13 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
         }
         if (v->pending_has_error)
             v->exchanges++; /* an exchange whose upstream failed: complete without a response */
+    } else if (is_resp && warc_record_role(&rec) != -1) {
+        /* a shadow's answer: after its exchange's records, naming the same request */
+        const char *to = warc_record_get(&rec, "WARC-Concurrent-To");
+        if (!to || strcmp(to, v->last_req_id))
+            problem(v, f->offset, "shadow response's WARC-Concurrent-To '%s' does not name the request before it (%s)",
+                    to ? to : "", v->last_req_id[0] ? v->last_req_id : "none");
+        v->shadows++;
     } else if (is_resp) {
         const char *to = warc_record_get(&rec, "WARC-Concurrent-To");
         if (!v->pending_id[0])

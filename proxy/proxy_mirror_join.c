@@ -1,0 +1,139 @@
+/* proxy_mirror_join: --mirror-record. The answer a shadow gives to a copy is kept (head, body up to
+ * --max-body) while it is parsed, and joined to the recorded exchange of the same request: the exchange
+ * is queued for the writer once the primary exchange has ended and every shadow copy has its answer or
+ * its failure, so the capture holds request, response, shadow response(s) together. Everything runs on
+ * the worker's loop; nothing here waits: a join is held at most as long as the shadow's deadline
+ * (PMIRROR_RESPONSE_US), and joins are bounded by the mirror's in-flight cap. */
+#include "proxy_mirror_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_record.h"
+#include "tdtime.h"
+
+struct pmirror_join {
+    pmirror *mi;
+    exchange *x;      /* the primary exchange, once ended (NULL: not recorded) */
+    int primary_done;
+    int waiting;      /* shadow answers still due */
+    exchange_shadow sh[EXCHANGE_N_SHADOW];
+};
+
+pmirror_join *pmirror_req_join(pmirror_req *r)
+{
+    pmirror *mi = r->mi;
+    if (!mi->rec || r->join)
+        return r->join;
+    pmirror_join *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->mi = mi;
+    j->waiting = 1;
+    r->join = j;
+    return j;
+}
+
+void pmirror_join_add(pmirror_join *j)
+{
+    j->waiting++;
+}
+
+/* Everything is in: the exchange goes to the writer with its shadows' answers. */
+static void join_maybe_done(pmirror_join *j)
+{
+    if (!j->primary_done || j->waiting > 0)
+        return;
+    exchange *x = j->x;
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++) {
+        exchange_shadow *s = &j->sh[i];
+        exchange_shadow *d = x && s->present ? exchange_shadow_slot(x, i) : NULL;
+        if (d) {
+            *d = *s;
+        } else {
+            free(s->response);
+            free(s->error);
+        }
+    }
+    if (x)
+        proxy_recorder_push(j->mi->rec, x);
+    free(j);
+}
+
+void pmirror_join_primary(pmirror_join *j, exchange *x)
+{
+    if (!j)
+        return;
+    j->x = x;
+    j->primary_done = 1;
+    join_maybe_done(j);
+}
+
+static void join_put(pmirror_join *j, int role, mconn *mc, const char *error)
+{
+    exchange_shadow *s = &j->sh[role];
+    if (!error) {
+        s->present = 1;
+        s->response = tdbuf_steal(&mc->kept, &s->response_len);
+        if (!s->response)
+            s->error = strdup("out of memory keeping the answer");
+        s->truncated = mc->truncated;
+        s->sent_us = mc->sent_us;
+        s->resp_first_us = mc->first_us;
+        s->resp_end_us = tdtime_now_us();
+    } else if (*error) {
+        s->present = 1;
+        s->error = strdup(error);
+        s->sent_us = mc ? mc->sent_us : 0;
+    }
+    j->waiting--;
+    join_maybe_done(j);
+}
+
+void pmirror_join_answer(mconn *mc, pmirror_req *r, const char *error)
+{
+    if (r && r->join) {
+        pmirror_join *j = r->join;
+        r->join = NULL;
+        join_put(j, r->pool->role, mc, error);
+    }
+    pmirror_keep_reset(mc);
+    mc->first_us = 0;
+}
+
+void pmirror_join_fail(pmirror_req *r, const char *error)
+{
+    if (!r->join)
+        return;
+    pmirror_join *j = r->join;
+    r->join = NULL;
+    join_put(j, r->pool->role, NULL, error);
+}
+
+void pmirror_keep(mconn *mc, const char *p, size_t n)
+{
+    if (!mc->req || !mc->req->join || n == 0)
+        return;
+    if (!mc->first_us)
+        mc->first_us = tdtime_now_us();
+    uint64_t lim = mc->head_len ? mc->head_len + mc->pool->mi->max_body : UINT64_MAX;
+    uint64_t from = mc->seen;
+    mc->seen += n;
+    if (from >= lim) {
+        mc->truncated = 1;
+        return;
+    }
+    size_t take = mc->seen > lim ? (size_t)(lim - from) : n;
+    if (take < n)
+        mc->truncated = 1;
+    if (tdbuf_append(&mc->kept, p, take) != 0)
+        mc->truncated = 1; /* out of memory: what was kept stays, marked cut */
+}
+
+void pmirror_keep_reset(mconn *mc)
+{
+    tdbuf_reset(&mc->kept);
+    mc->seen = 0;
+    mc->head_len = 0;
+    mc->truncated = 0;
+}
