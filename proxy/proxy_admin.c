@@ -14,6 +14,7 @@
 
 #include "httpmsg.h"
 #include "proxy_log.h"
+#include "proxy_mirror_cmp.h"
 #include "tdbuf.h"
 
 #define ADMIN_MAX_HEAD 8192
@@ -70,7 +71,8 @@ static void admin_handle(admin_conn *ac, const httpmsg *msg)
         tdbuf b;
         tdbuf_init(&b, 4 * 1024 * 1024);
         if (proxy_metrics_render(a->m, &b, proxy_recorder_depth(a->rec), proxy_recorder_capacity(a->rec),
-                                 a->rec != NULL) != 0)
+                                 a->rec != NULL) != 0 ||
+            pmirror_cmp_render(proxy_recorder_shadow_cmp(a->rec), &b) != 0)
             admin_reply(ac, 500, "Internal Server Error", "text/plain", "out of memory\n", 14);
         else
             admin_reply(ac, 200, "OK", "text/plain; version=0.0.4", b.data ? b.data : "", b.len);

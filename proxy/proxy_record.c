@@ -17,6 +17,7 @@
 
 #include "capwriter.h"
 #include "proxy_log.h"
+#include "proxy_mirror_cmp.h"
 #include "proxy_redact.h"
 #include "tdtime.h"
 
@@ -29,6 +30,7 @@ struct proxy_recorder {
     const proxy_config *cfg;
     proxy_metrics *m;
     proxy_redact *redact;
+    pmirror_cmp *cmp; /* --mirror-record: primary vs shadow, on this thread */
     capwriter *w;
     pthread_t th;
     int started;
@@ -50,7 +52,7 @@ void proxy_exchange_free(exchange *x)
 
 static size_t rec_size(const exchange *x)
 {
-    return sizeof *x + x->request_len + x->response_len;
+    return sizeof *x + x->request_len + x->response_len + exchange_shadow_bytes(x);
 }
 
 int proxy_recorder_wants(const proxy_recorder *r, const char *target, uint64_t *rnd)
@@ -114,6 +116,11 @@ size_t proxy_recorder_depth(proxy_recorder *r)
     return n;
 }
 
+pmirror_cmp *proxy_recorder_shadow_cmp(proxy_recorder *r)
+{
+    return r ? r->cmp : NULL;
+}
+
 size_t proxy_recorder_capacity(const proxy_recorder *r)
 {
     return r ? REC_QUEUE_CAP : 0;
@@ -124,11 +131,19 @@ size_t proxy_recorder_capacity(const proxy_recorder *r)
 static void rec_write_one(proxy_recorder *r, exchange *x, int *failing)
 {
     char err[256] = "";
+    if (x->shadow)
+        pmirror_cmp_exchange(r->cmp, x); /* on the real answers, before anything is redacted */
     if ((r->redact && (proxy_redact_apply(r->redact, &x->request, &x->request_len) < 0 ||
                        proxy_redact_apply(r->redact, &x->response, &x->response_len) < 0))) {
         pm_dropped(r->m, PM_DROP_NOMEM);
         return;
     }
+    for (int i = 0; r->redact && x->shadow && i < EXCHANGE_N_SHADOW; i++)
+        if (x->shadow[i].response &&
+            proxy_redact_apply(r->redact, &x->shadow[i].response, &x->shadow[i].response_len) < 0) {
+            pm_dropped(r->m, PM_DROP_NOMEM);
+            return;
+        }
     int rc = capwriter_write(r->w, x, err, sizeof err);
     if (rc == CAPWRITER_OK) {
         pm_recorded(r->m);
@@ -214,7 +229,7 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
                                    char *err, size_t errlen)
 {
     proxy_recorder *r = NULL, *result = NULL;
-    char info[256];
+    char info[1024];
     r = calloc(1, sizeof *r);
     if (!r || !(r->ring = calloc(REC_QUEUE_CAP, sizeof *r->ring))) {
         snprintf(err, errlen, "out of memory");
@@ -233,8 +248,15 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
         snprintf(err, errlen, "--capture-dir %s: %s", cfg->capture_dir, strerror(errno));
         goto out;
     }
-    snprintf(info, sizeof info, "tapedeck-sample-percent: %g\r\ntapedeck-max-body: %llu\r\n", cfg->sample_pct,
-             (unsigned long long)cfg->max_body);
+    snprintf(info, sizeof info, "tapedeck-sample-percent: %g\r\ntapedeck-max-body: %llu\r\n%s%s%s%s%s%s",
+             cfg->sample_pct, (unsigned long long)cfg->max_body,
+             cfg->mirror_record ? "tapedeck-shadow: " : "", cfg->mirror_record ? cfg->mirror_url : "",
+             cfg->mirror_record ? "\r\n" : "", cfg->mirror_baseline_url ? "tapedeck-shadow-baseline: " : "",
+             cfg->mirror_baseline_url ? cfg->mirror_baseline_url : "", cfg->mirror_baseline_url ? "\r\n" : "");
+    if (cfg->mirror_record && !(r->cmp = pmirror_cmp_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     capwriter_opts o = {
         .dir = cfg->capture_dir,
         .prefix = cfg->capture_prefix,
@@ -290,5 +312,6 @@ void proxy_recorder_free(proxy_recorder *r)
         pthread_cond_destroy(&r->cv);
     }
     proxy_redact_free(r->redact);
+    pmirror_cmp_free(r->cmp);
     free(r);
 }

@@ -33,6 +33,9 @@ int proxy_recorder_push(proxy_recorder *r, exchange *x);
  * from the main loop. */
 void proxy_recorder_rotate(proxy_recorder *r);
 
+/* --mirror-record: the writer's primary-vs-shadow counters (rendered on /metrics), or NULL. */
+struct pmirror_cmp *proxy_recorder_shadow_cmp(proxy_recorder *r);
+
 size_t proxy_recorder_depth(proxy_recorder *r);
 size_t proxy_recorder_capacity(const proxy_recorder *r);
 
