@@ -151,6 +151,20 @@ void report_set_latency(json_t *obj, const hist *latency, const hist *service)
     }
 }
 
+void report_set_latency_named(json_t *obj, const char *name, const hist *h)
+{
+    char key[96];
+    json_t *hj = json_object_get(obj, "histogram");
+    if (!json_is_object(hj)) {
+        hj = json_object();
+        if (set_new(obj, "histogram", hj))
+            return;
+    }
+    snprintf(key, sizeof key, "%s_latency_ms", name);
+    set_new(obj, key, report_latency_json(h));
+    set_new(hj, name, hist_to_json(h));
+}
+
 int report_write_json(json_t *report, FILE *f)
 {
     if (json_dumpf(report, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
@@ -224,7 +238,10 @@ void report_print_text(json_t *report, FILE *f)
             fprintf(f, "; send lag p99 %.3f ms, max %.3f ms", rf_num(lag, "p99"), rf_num(lag, "max"));
         fputc('\n', f);
     }
-    print_latency_row(f, load ? "latency" : "service", json_object_get(report, "latency_ms"));
+    int shadow = !strcmp(mode, "shadow"); /* latency_ms is the shadow's; primary_latency_ms production's */
+    print_latency_row(f, load ? "latency" : shadow ? "shadow" : "service", json_object_get(report, "latency_ms"));
+    if (shadow)
+        print_latency_row(f, "primary", json_object_get(report, "primary_latency_ms"));
     if (load)
         print_latency_row(f, "service", json_object_get(report, "service_ms"));
     json_t *base = json_object_get(report, "baseline");
@@ -240,6 +257,8 @@ void report_print_text(json_t *report, FILE *f)
                 load ? "5xx" : "errors");
         if (load)
             fprintf(f, " %9s %9s %9s", "p50 ms", "p95 ms", "p99 ms");
+        if (shadow)
+            fprintf(f, " %9s %9s %9s", "noise", "p95 ms", "p95 prim");
         fputc('\n', f);
         size_t i;
         json_t *e;
@@ -250,6 +269,10 @@ void report_print_text(json_t *report, FILE *f)
             json_t *l = json_object_get(e, "latency_ms");
             if (load && json_is_object(l))
                 fprintf(f, " %9.3f %9.3f %9.3f", rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"));
+            json_t *pl = json_object_get(e, "primary_latency_ms");
+            if (shadow)
+                fprintf(f, " %9lld %9.3f %9.3f", (long long)rf_int(e, "noise"), json_is_object(l) ? rf_num(l, "p95") : 0.0,
+                        json_is_object(pl) ? rf_num(pl, "p95") : 0.0);
             fputc('\n', f);
         }
     }

@@ -57,6 +57,10 @@ json_t *report_latency_json(const hist *h);
  * an endpoint) from the two histograms; either may be NULL to skip. */
 void report_set_latency(json_t *obj, const hist *latency, const hist *service);
 
+/* Sets NAME_latency_ms (and histogram.NAME) of obj from h: a second destination's latency beside the
+ * report's own (shadow: "primary", the production answers' recorded latency). */
+void report_set_latency_named(json_t *obj, const char *name, const hist *h);
+
 /* Renderers. NULL path = skip that output. Returns 0, or -1 with the file and reason in err. */
 int report_write_files(json_t *report, const char *json_path, const char *junit_path, const char *html_path,
                        char *err, size_t errlen);

@@ -19,7 +19,8 @@ declare -A ALLOW=(
   [replay/report]="replay/stats captures captures/util captures/http captures/json"
   [replay/check]="replay/engine replay/stats replay/report captures captures/util captures/http captures/json"
   [replay/load]="replay/engine replay/stats replay/report captures captures/util captures/http captures/json"
-  [replay]="replay/check replay/load replay/report captures captures/util captures/http"
+  [replay/shadow]="replay/check replay/stats replay/report captures captures/util captures/http captures/json"
+  [replay]="replay/check replay/shadow replay/load replay/report captures captures/util captures/http"
 )
 
 declare -A HOME_OF=() # header basename -> room
