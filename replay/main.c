@@ -7,7 +7,7 @@
 #include "check.h"
 #include "load.h"
 #include "report_cli.h"
-#include "shadow.h"
+#include "shadow_cmd.h"
 
 static void usage(FILE *f)
 {

@@ -32,6 +32,12 @@ grep -q 'failed=0' "$out/traffic.txt" || td_fail "traffic through the proxy saw 
 grep -qx 'v2-good check=pass load=pass' "$out/verdicts.txt" || td_fail "v2-good: $(grep v2-good "$out/verdicts.txt")"
 grep -qx 'v2-broken check=FAIL load=pass' "$out/verdicts.txt" || td_fail "v2-broken: $(grep v2-broken "$out/verdicts.txt")"
 grep -qx 'v2-slow check=pass load=FAIL' "$out/verdicts.txt" || td_fail "v2-slow: $(grep v2-slow "$out/verdicts.txt")"
+# The shadow of v2-broken, caught live: FAIL, naming the field, with the mismatches on /metrics.
+grep -qx 'shadow-v2-broken shadow=FAIL' "$out/shadow/verdict.txt" || td_fail "shadow: $(cat "$out/shadow/verdict.txt")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["mode"] == "shadow" and any(x["where"] == "$.distance" for x in d["diffs"]), d["diffs"][:3]' \
+  "$out/shadow/shadow.json" || td_fail "the shadow report does not name \$.distance"
+grep -q '^tapedeck_proxy_shadow_body_mismatch_total{method="GET",route="/api/trips/{id}"} [1-9]' "$out/proxy-metrics.txt" ||
+  td_fail "no live body mismatch on GET /api/trips/{id} in /metrics"
 [ "$rc" = 0 ] || td_fail "scripts/demo/run exited $rc"
 
 for c in v2-good v2-broken v2-slow; do

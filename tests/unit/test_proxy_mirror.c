@@ -50,6 +50,20 @@ static up_target *target_on(int port)
     return t;
 }
 
+/* A mirror without --mirror-record or a baseline, as pmirror_new's config would give. */
+static pmirror *mirror_new(struct event_base *base, up_target *t, double pct, int writes, proxy_metrics *m,
+                           uint64_t seed)
+{
+    static proxy_config cfg[16];
+    static size_t n;
+    proxy_config *c = &cfg[n++ % 16];
+    memset(c, 0, sizeof *c);
+    c->mirror_pct = pct;
+    c->mirror_writes = writes;
+    c->max_body = 1024 * 1024;
+    return pmirror_new(base, t, NULL, c, m, NULL, seed);
+}
+
 static const struct {
     const char *method;
     int upgrade, writes;
@@ -78,7 +92,7 @@ static void skip_reasons(void **state)
     up_target *t = target_on(9);
     for (size_t i = 0; i < sizeof skip_cases / sizeof skip_cases[0]; i++) {
         proxy_metrics *m = proxy_metrics_new();
-        pmirror *mi = pmirror_new(base, t, skip_cases[i].pct, skip_cases[i].writes, m, i + 1);
+        pmirror *mi = mirror_new(base, t, skip_cases[i].pct, skip_cases[i].writes, m, i + 1);
         assert_non_null(mi);
         pmirror_req *r = pmirror_begin(mi, skip_cases[i].method, skip_cases[i].upgrade, 1, skip_cases[i].cl, 40);
         char line[128];
@@ -111,7 +125,7 @@ static void caps(void **state)
     struct event_base *base = event_base_new();
     up_target *t = target_on(9);
     proxy_metrics *m = proxy_metrics_new();
-    pmirror *mi = pmirror_new(base, t, 100, 1, m, 7);
+    pmirror *mi = mirror_new(base, t, 100, 1, m, 7);
     static char chunk[64 * 1024];
     memset(chunk, 'x', sizeof chunk);
     pmirror_req *r = pmirror_begin(mi, "POST", 0, 1, -1, 0);
@@ -222,7 +236,7 @@ static void round_trip(void **state)
     getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
     up_target *t = target_on(ntohs(bound.sin_port));
     proxy_metrics *m = proxy_metrics_new();
-    pmirror *mi = pmirror_new(base, t, 100, 0, m, 3);
+    pmirror *mi = mirror_new(base, t, 100, 0, m, 3);
 
     const char *a = "GET /a?x=1 HTTP/1.1\r\nHost: primary.example\r\n\r\n";
     const char *b = "GET /b HTTP/1.1\r\nHost: primary.example\r\n\r\n";
@@ -250,7 +264,7 @@ static void round_trip(void **state)
     /* a port nothing listens on: one failed connect, then requests are skipped while backing off */
     evconnlistener_free(l);
     t = target_on(ntohs(bound.sin_port));
-    mi = pmirror_new(base, t, 100, 0, m, 4);
+    mi = mirror_new(base, t, 100, 0, m, 4);
     send_one(mi, a);
     char *txt = NULL;
     for (int i = 0; i < 2000; i++) {

@@ -1,7 +1,7 @@
-/* shadow: the verdict on a shadowed capture (see shadow.h). Streams the capture; each exchange with a
+/* shadow_cmd: the verdict on a shadowed capture (see shadow_cmd.h). Streams the capture; each exchange with a
  * shadow answer is judged at once, and those with diffs are kept until the end, when every route's noise
  * (primary vs baseline, over the whole capture) is known and set apart, as check does. */
-#include "shadow.h"
+#include "shadow_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
