@@ -21,6 +21,13 @@ endif
 PKGS       := libevent libevent_pthreads libcurl libzstd jansson zlib libbrotlidec libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# These are read when make parses this file: on a machine without the -dev packages they are empty. The
+# targets that install packages first (demo, test, bench, deb) therefore re-enter $(MAKE) for the build,
+# which parses again once the packages are there; a plain `make` without them stops with this message
+# (compile recipes expand it) rather than with undefined references at link time.
+ifeq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo ok),)
+PKG_MISSING = $(error the libraries the build needs are missing ($(PKGS)): run 'scripts/install-deps build' as root, or 'make deps'; 'make demo' and 'make test' install them themselves)
+endif
 
 WARN       := -Wall -Wextra -Wstrict-prototypes -Wshadow -Wno-unused-parameter
 ifeq ($(WERROR),1)
@@ -57,12 +64,12 @@ BINS        := $(BIN)/tapedeck-proxy $(BIN)/tapedeck-replay $(BIN)/tapedeck-capt
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_DRIVERS:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%-regress,$(FUZZ_SRC))
 
-.PHONY: all deps test check unit e2e asan bench demo install uninstall clean fuzz format
+.PHONY: all deps test check unit e2e asan bench demo fresh-check install uninstall deb clean fuzz format
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(PKG_MISSING)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBCAP): $(call obj,$(CAP_SRC))
 	@mkdir -p $(dir $@)
@@ -114,11 +121,15 @@ fuzz:
 	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done
 
+# Installing and building are separate makes: the build's make must be parsed after install-deps ran
+# (PKG_LIBS above), and under -j the install must be over before the first compile starts.
+DEPS_PROFILE ?= test
 deps:
-	@scripts/install-deps
+	@scripts/install-deps $(DEPS_PROFILE)
 
 # `make test`: install what is missing, then the suite twice: plain and under ASan+UBSan.
-test: deps
+test:
+	@scripts/install-deps test
 	$(MAKE) all tests-build
 	BIN=$(CURDIR)/bin BUILD=$(CURDIR)/build tests/run
 	$(MAKE) SANITIZE=address,undefined all tests-build
@@ -132,12 +143,21 @@ check: all tests-build
 tests-build: $(UNIT_BINS) $(FUZZ_DRIVERS)
 
 # Every benchmark runs even when an earlier one misses its target; the exit status says whether any did.
-bench: deps all
+bench:
+	@scripts/install-deps test
+	$(MAKE) all
 	@rc=0; for b in scripts/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; \
 	  "$$b" || { echo "== $$b: below its target or failed"; rc=1; }; done; exit $$rc
 
-demo: deps all
+# `make demo` installs only what the demo needs (scripts/install-deps demo), then builds and runs it.
+demo:
+	@scripts/install-deps demo
+	$(MAKE) all
 	@if [ -x scripts/demo/run ]; then scripts/demo/run; else echo "make demo: the demo is not built yet (issue 6)"; exit 1; fi
+
+# A brand-new Debian 12 root (mmdebstrap) runs `make demo` and installs the .deb: see scripts/fresh-machine.
+fresh-check:
+	scripts/fresh-machine
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
