@@ -39,7 +39,7 @@ CFLAGS     ?= $(OPT) -g
 CAP_DIRS   := captures/util captures/http captures/json captures
 REPLAY_DIRS:= replay/engine replay/check replay/load replay/stats replay/report
 INC        := -I. $(addprefix -I,$(CAP_DIRS) $(REPLAY_DIRS))
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(INC) $(PKG_CFLAGS) -MMD -MP -pthread
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
 ifneq ($(SANITIZE),)
@@ -159,12 +159,45 @@ demo:
 fresh-check:
 	scripts/fresh-machine
 
+# `make install` (PREFIX, DESTDIR): the programs, the pipeline scripts (scripts/replay-gate and
+# scripts/cutover become tapedeck-replay-gate and tapedeck-cutover: bare names like "cutover" do not belong
+# in a shared bin folder), the man pages, the reference docs, and the systemd unit with its paths set to
+# where the proxy and the docs went. `make uninstall` removes exactly that list.
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/tapedeck
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+PROGRAMS   := tapedeck-proxy tapedeck-replay tapedeck-capture
+SCRIPTS    := replay-gate cutover
+MANPAGES   := $(wildcard docs/man/*.1)
+DOCS       := README.md $(wildcard docs/*.md)
+UNIT       := docs/deploy/tapedeck-proxy.service
+INSTALLED  := $(addprefix $(BINDIR)/,$(PROGRAMS) $(addprefix tapedeck-,$(SCRIPTS))) \
+              $(addprefix $(MANDIR)/man1/,$(notdir $(MANPAGES))) \
+              $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) $(UNITDIR)/$(notdir $(UNIT))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for s in $(SCRIPTS); do install -m 0755 scripts/$$s $(DESTDIR)$(BINDIR)/tapedeck-$$s || exit 1; done
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/tapedeck|$(DOCDIR)|g' \
+	  -e 's|scripts/cutover|tapedeck-cutover|g' $(UNIT) >$(DESTDIR)$(UNITDIR)/$(notdir $(UNIT)).tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/$(notdir $(UNIT)).tmp
+	mv $(DESTDIR)$(UNITDIR)/$(notdir $(UNIT)).tmp $(DESTDIR)$(UNITDIR)/$(notdir $(UNIT))
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,tapedeck-proxy tapedeck-replay tapedeck-capture)
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# `make deb`: build/deb/tapedeck_VERSION_ARCH.deb with debhelper (debian/), checked by lintian. It builds in
+# build/deb/ (its own objects, with Debian's hardening flags), so it leaves the developer's build alone.
+deb:
+	@scripts/install-deps deb
+	rm -rf build/deb && mkdir -p build/deb
+	$(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
+	lintian --fail-on error --display-info build/deb/tapedeck_$(VERSION)_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
