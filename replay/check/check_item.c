@@ -170,11 +170,17 @@ void check_scan_correlation(check_run *r, correlate *c)
     correlate_scan_done(c);
 }
 
-static void count(check_run *r, json_t *ep, const char *key)
+void check_count(check_run *r, json_t *ep, const char *key)
 {
     report_count(report_totals(r->report), key, 1);
     if (ep)
         report_count(ep, key, 1);
+}
+
+uint64_t check_total(const check_run *r, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(report_totals(r->report), key));
+    return v > 0 ? (uint64_t)v : 0;
 }
 
 static void norm_where(const char *w, char *out, size_t outsz)
@@ -258,21 +264,18 @@ void check_item_finish(check_run *r, check_item *it)
     json_t *ep = report_endpoint(r->report, it->method, it->route);
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
-    r->requests++;
-    count(r, ep, "requests");
+    check_count(r, ep, "requests");
     if (t->ok)
         hist_record(r->service, t->service_us);
     if (!t->ok) {
-        r->errors++;
-        count(r, ep, "errors");
+        check_count(r, ep, "errors");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "transport", "a response",
                             t->error ? t->error : "no response");
         return;
     }
     if (o->no_diff) {
-        r->matched++;
-        count(r, ep, "matched");
+        check_count(r, ep, "matched");
         return;
     }
     char err[256];
@@ -283,15 +286,13 @@ void check_item_finish(check_run *r, check_item *it)
     memset(&noise, 0, sizeof noise);
     if (decode_response(&rec, it->x->response, it->x->response_len, 0, it->method, err, sizeof err)) {
         /* The recording itself cannot be read: nothing to compare with. */
-        r->errors++;
-        count(r, ep, "errors");
+        check_count(r, ep, "errors");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "recorded response", "readable", err);
         return;
     }
     if (decode_copy(it, t, &act, err, sizeof err) < 0) {
-        r->diffs++;
-        count(r, ep, "diffs");
+        check_count(r, ep, "diffs");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "response", "a decodable response", err);
         decode_msg_clear(&rec);
@@ -338,12 +339,10 @@ void check_item_finish(check_run *r, check_item *it)
             memset(&diffs, 0, sizeof diffs);
             r->unjudged++;
         } else {
-            r->diffs++; /* out of memory: count it as a diff rather than lose it */
-            count(r, ep, "diffs");
+            check_count(r, ep, "diffs"); /* out of memory: count it as a diff rather than lose it */
         }
     } else {
-        r->matched++;
-        count(r, ep, "matched");
+        check_count(r, ep, "matched");
     }
     cmp_list_clear(&diffs);
     cmp_list_clear(&noise);
@@ -365,20 +364,17 @@ void check_classify(check_run *r)
         cmp_list *d = it->diffs;
         cmp_split_noise(d, &rn, &moved);
         if (moved.total) {
-            r->noise++;
-            count(r, ep, "noise");
+            check_count(r, ep, "noise");
             note_noise(r, it, &moved);
         }
         if (d->total) {
-            r->diffs++;
-            count(r, ep, "diffs");
+            check_count(r, ep, "diffs");
             snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
             for (size_t k = 0; k < d->n && r->diffs_listed < CHECK_MAX_REPORTED_DIFFS; k++, r->diffs_listed++)
                 report_add_diff(r->report, idbuf, it->method, it->target, it->route, d->v[k].where,
                                 d->v[k].expected, d->v[k].actual);
         } else {
-            r->matched++;
-            count(r, ep, "matched");
+            check_count(r, ep, "matched");
         }
         cmp_list_clear(&moved);
         cmp_list_clear(d);
