@@ -12,16 +12,12 @@
 
 #include "capset.h"
 #include "check_int.h"
+#include "httpmsg_facts.h"
 #include "report.h"
 #include "tdtime.h"
 
 static void start_next_groups(check_run *r);
 static void submit_copy(check_run *r, check_item *it, int which);
-
-static int safe_method(const char *m)
-{
-    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
-}
 
 /* Sends the group's current exchange, unless it is a write and an earlier recorded write has not
  * finished: then the group is parked (it does not count as active) until that write is done. */
@@ -29,7 +25,7 @@ static void group_send(check_run *r, check_group *g)
 {
     size_t i = g->idx[g->next];
     check_item *it = &r->items[i];
-    if (!safe_method(it->method) && r->write_next < r->n_writes && r->writes[r->write_next] != i) {
+    if (!httpmsg_method_is_safe(it->method) && r->write_next < r->n_writes && r->writes[r->write_next] != i) {
         g->parked = 1;
         r->active_groups--;
         return;
@@ -72,7 +68,7 @@ static void item_done(check_run *r, check_item *it)
     g->next++;
     if (r->fatal[0])
         return;
-    if (!safe_method(it->method))
+    if (!httpmsg_method_is_safe(it->method))
         writes_advance(r);
     /* The next exchange of this connection, skipping those not replayed. */
     while (g->next < g->n && r->items[g->idx[g->next]].skip)
@@ -141,7 +137,7 @@ static void on_response(void *user, const engine_response *resp)
     /* --learn-noise: the second copy goes out once the first is in, and at least NOISE_GAP_US after it
      * was sent, so that a clock with millisecond resolution has moved. Only safe methods are sent
      * twice: a second POST would create a second object and change every answer after it. */
-    if (which == COPY_TARGET && r->o->learn_noise && c->ok && safe_method(it->method)) {
+    if (which == COPY_TARGET && r->o->learn_noise && c->ok && httpmsg_method_is_safe(it->method)) {
         int64_t wait = resp->sent_us + NOISE_GAP_US - tdtime_mono_us();
         struct timeval tv = {0, wait > 0 ? (long)wait : 0};
         it->pending++; /* the second copy, from now on */
@@ -176,7 +172,7 @@ static void submit_copy(check_run *r, check_item *it, int which)
     if (g->known) {
         q.req.fresh_connection = !g->opened[dest];
         int last = g->next == g->last;
-        int second_follows = which == COPY_TARGET && r->o->learn_noise && safe_method(it->method);
+        int second_follows = which == COPY_TARGET && r->o->learn_noise && httpmsg_method_is_safe(it->method);
         q.req.close_connection = last && !second_follows;
     }
     g->opened[dest] = 1;
@@ -388,7 +384,7 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     r->lanes_used = 1; /* lane 0 is opened below */
     r->free_lanes[r->n_free++] = 0;
     for (size_t i = 0; i < r->n_items; i++)
-        if (!r->items[i].skip && !safe_method(r->items[i].method))
+        if (!r->items[i].skip && !httpmsg_method_is_safe(r->items[i].method))
             r->writes[r->n_writes++] = i;
     /* The first lane now: a target URL that cannot work is bad input, said before anything is sent. */
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,

@@ -87,7 +87,7 @@ typedef struct check_run {
     size_t n_lanes, lanes_used;
     size_t *free_lanes;   /* lanes free again, a stack */
     size_t n_free;
-    /* Writes (methods other than GET/HEAD/OPTIONS) replay in global recorded order, whatever connection
+    /* Writes (methods that are not safe: httpmsg_method_is_safe) replay in global recorded order, whatever connection
      * they were recorded on: state changes happen in the order the recording saw them (two creations
      * on two connections get their ids in the recorded order). Reads run freely in parallel. */
     size_t *writes;       /* item indices of the replayed writes, in recorded order */

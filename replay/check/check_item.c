@@ -9,17 +9,12 @@
 #include "check_int.h"
 #include "decode.h"
 #include "httpmsg.h"
+#include "httpmsg_facts.h"
 #include "report.h"
 #include "route.h"
 
 #define CHECK_MAX_REPORTED_DIFFS 1000 /* diffs listed in the report; all are counted */
 #define CHECK_MAX_NOISE_KINDS 500
-
-static int header_is(const char *line, const char *name)
-{
-    size_t n = strlen(name);
-    return !strncasecmp(line, name, n) && line[n] == ':';
-}
 
 static int set_by_flag(const check_opts *o, const char *line)
 {
@@ -55,14 +50,12 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
     it->body_len = m.body_len;
     for (size_t i = 0; i < m.head.n_headers; i++) {
         const httpmsg_header *h = &m.head.headers[i];
-        char *line = malloc(h->name_len + h->value_len + 3);
+        if (httpmsg_header_is_replay_skipped(h->name, h->name_len))
+            continue;
+        char *line = httpmsg_header_line(h);
         if (!line)
             goto oom;
-        memcpy(line, h->name, h->name_len);
-        memcpy(line + h->name_len, ": ", 2);
-        memcpy(line + h->name_len + 2, h->value, h->value_len);
-        line[h->name_len + 2 + h->value_len] = '\0';
-        if (header_is(line, "Host") || set_by_flag(o, line)) {
+        if (set_by_flag(o, line)) {
             free(line);
             continue;
         }
@@ -88,7 +81,7 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
         keep = regexec(&o->path_re, it->target, 0, NULL, 0) == 0;
     if (!keep || !x->response || !x->response_len || !strcasecmp(it->method, "CONNECT"))
         it->skip = 1;
-    else if (x->response_len > 12 && !strncmp(x->response + 9, "101", 3))
+    else if (httpmsg_raw_status(x->response, x->response_len) == 101)
         it->skip = 1; /* an Upgrade: the tunnel that followed is not HTTP */
     return 0;
 oom:
