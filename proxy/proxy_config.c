@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tdnum.h"
 #include "tdtime.h"
 
 void proxy_config_usage(FILE *f)
@@ -204,13 +205,10 @@ static int cfg_regex(const char *flag, const char *arg, regex_t *re, int *has, c
 
 static int cfg_percent(const char *flag, const char *arg, double *out, char *err, size_t errlen)
 {
-    char *end = NULL;
-    double v = strtod(arg, &end);
-    if (!*arg || (*end && strcmp(end, "%")) || !(v >= 0.0 && v <= 100.0)) {
+    if (tdnum_parse_percent(arg, TDNUM_BARE_PERCENT, 100.0, out) < 0) {
         snprintf(err, errlen, "%s: '%s' is not a percentage from 0 to 100", flag, arg);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
@@ -333,14 +331,10 @@ int proxy_config_parse(proxy_config *cfg, int argc, char **argv, char *err, size
     int c, idx = 0;
     while ((c = getopt_long(argc, argv, ":vh", proxy_long_opts, &idx)) != -1) {
         const char *flag = argv[optind - 1];
-        if (c == 'h') {
-            proxy_config_usage(stdout);
-            return PROXY_CONFIG_EXIT;
-        }
-        if (c == OPT_VERSION) {
-            printf("tapedeck-proxy %s\n", TAPEDECK_VERSION);
-            return PROXY_CONFIG_EXIT;
-        }
+        if (c == 'h')
+            return PROXY_CONFIG_HELP;
+        if (c == OPT_VERSION)
+            return PROXY_CONFIG_VERSION;
         if (c == '?') {
             snprintf(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
             return PROXY_CONFIG_EBAD;

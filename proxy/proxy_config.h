@@ -40,9 +40,10 @@ typedef struct proxy_config {
 } proxy_config;
 
 typedef enum {
-    PROXY_CONFIG_OK = 0,    /* run the proxy */
-    PROXY_CONFIG_EXIT = 1,  /* --help or --version printed: exit 0 */
-    PROXY_CONFIG_EBAD = -1, /* bad arguments: message in err, exit 2 */
+    PROXY_CONFIG_OK = 0,      /* run the proxy */
+    PROXY_CONFIG_HELP = 1,    /* --help: the caller prints proxy_config_usage, exit 0 */
+    PROXY_CONFIG_VERSION = 2, /* --version: the caller prints the version, exit 0 */
+    PROXY_CONFIG_EBAD = -1,   /* bad arguments: message in err (never printed here), exit 2 */
 } proxy_config_status;
 
 /* Parses argv into cfg (which it initialises). cfg must later go through proxy_config_clear. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "load_sched.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 void load_usage(FILE *f)
@@ -50,21 +51,6 @@ void load_usage(FILE *f)
             "capture, target unreachable).\n");
 }
 
-int load_parse_percent(const char *s, double *frac)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v < 0)
-        return -1;
-    if (!strcmp(end, "%"))
-        v /= 100.0;
-    else if (*end)
-        return -1;
-    *frac = v;
-    return 0;
-}
-
 static int parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end;
@@ -102,14 +88,10 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
             only_args = 1;
             continue;
         }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            load_usage(stdout);
-            return 1;
-        }
-        if (!strcmp(a, "--version")) {
-            printf("tapedeck-replay load %s\n", TAPEDECK_VERSION);
-            return 1;
-        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return LOAD_OPTS_HELP;
+        if (!strcmp(a, "--version"))
+            return LOAD_OPTS_VERSION;
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
             continue;
@@ -184,7 +166,7 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         } else if (!strcmp(name, "--baseline-report"))
             o->baseline_report = val;
         else if (!strcmp(name, "--max-regression"))
-            bad = load_parse_percent(val, &o->max_regression) || o->max_regression > 100;
+            bad = tdnum_parse_percent(val, TDNUM_BARE_FRACTION, 100.0, &o->max_regression);
         else if (!strcmp(name, "--regression-floor"))
             bad = tdtime_parse_duration(val, 1000, &o->regression_floor_us);
         else if (!strcmp(name, "--min-samples")) {
