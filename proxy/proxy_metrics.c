@@ -104,6 +104,11 @@ void pm_recorded(proxy_metrics *m)
     PM_ADD(m->recorded, 1);
 }
 
+void pm_recorded_n(proxy_metrics *m, uint64_t n)
+{
+    PM_ADD(m->recorded, n);
+}
+
 void pm_dropped(proxy_metrics *m, pm_drop_reason r)
 {
     PM_ADD(m->dropped[r], 1);

@@ -58,6 +58,7 @@ void pm_upstream_error(proxy_metrics *m, pm_uperr_kind k);
 void pm_upstream_connect(proxy_metrics *m, int reused);
 void pm_reject(proxy_metrics *m, pm_reject_kind k);
 void pm_recorded(proxy_metrics *m);
+void pm_recorded_n(proxy_metrics *m, uint64_t n); /* n exchanges recorded at once (a batch) */
 void pm_dropped(proxy_metrics *m, pm_drop_reason r);
 void pm_sampled_out(proxy_metrics *m);
 void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments);
