@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "tdtime.h"
 
 void check_usage(FILE *f)
@@ -34,6 +35,8 @@ void check_usage(FILE *f)
             "  --timeout D             per-request timeout, e.g. 10s, 500ms (default 10s)\n"
             "  --http2                 speak HTTP/2 (prior knowledge on http://, ALPN on https://)\n"
             "  --insecure              do not verify TLS certificates\n"
+            "  --engine native|curl    HTTP/1.1 client for http:// targets: tapedeck's own (default) or\n"
+            "                          libcurl (https:// and --http2 always use libcurl)\n"
             "  --max-diff-rate R       fail only when (exchanges with diffs + errors) / exchanges > R;\n"
             "                          R is a percentage with '%%' (\"0.5%%\") or a fraction (\"0.005\");\n"
             "                          default 0: any diff fails\n"
@@ -75,7 +78,7 @@ static int add_list(const char **list, size_t *n, const char *v, const char *fla
 enum {
     O_TARGET = 256, O_BASELINE, O_LEARN, O_CONC, O_SEQ, O_TIMEOUT, O_HTTP2, O_INSECURE, O_NOCORR, O_NODIFF,
     O_MAXRATE, O_IGNORE, O_IGNHDR, O_CMPHDR, O_SETHDR, O_METHOD, O_PATH, O_RJSON, O_JUNIT, O_HTML, O_SHOW,
-    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION,
+    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION, O_ENGINE,
 };
 
 int check_opts_parse(check_opts *o, int argc, char **argv)
@@ -93,7 +96,8 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
         {"junit", required_argument, 0, O_JUNIT},          {"html", required_argument, 0, O_HTML},
         {"show-diffs", required_argument, 0, O_SHOW},      {"progress", no_argument, 0, O_PROGRESS},
         {"no-progress", no_argument, 0, O_NOPROGRESS},     {"help", no_argument, 0, O_HELP},
-        {"version", no_argument, 0, O_VERSION},            {0, 0, 0, 0},
+        {"version", no_argument, 0, O_VERSION},            {"engine", required_argument, 0, O_ENGINE},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->concurrency = 8;
@@ -138,6 +142,15 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
             break;
         }
         case O_HTTP2: o->http2 = 1; break;
+        case O_ENGINE: {
+            engine_kind k;
+            if (engine_kind_parse(optarg, &k) < 0) {
+                fprintf(stderr, "%s: --engine wants native or curl, got '%s'\n", P, optarg);
+                return -1;
+            }
+            o->engine_curl = k == ENGINE_CURL;
+            break;
+        }
         case O_INSECURE: o->insecure = 1; break;
         case O_NOCORR: o->correlate = 0; break;
         case O_NODIFF: o->no_diff = 1; break;
