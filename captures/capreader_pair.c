@@ -21,22 +21,6 @@ void cr_pair_free(capreader *r)
     r->q_len = 0;
 }
 
-/* "<urn:uuid:x>" -> "urn:uuid:x" (WARC/1.0 and 1.1 both bracket ids; a few writers do not). */
-static void id_of(const char *v, char *buf, size_t bufsz)
-{
-    buf[0] = '\0';
-    if (!v)
-        return;
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-        v++;
-        n -= 2;
-    }
-    if (n >= bufsz)
-        n = bufsz - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-}
 
 static int has_prefix_ci(const char *s, const char *p)
 {
@@ -177,8 +161,8 @@ static int pull(capreader *r)
     p->off = r->last_off;
     p->has_error = is_req && warc_record_get(&p->rec, "WARC-Tapedeck-Error") != NULL;
     p->uri = warc_record_get(&p->rec, "WARC-Target-URI");
-    id_of(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
-    id_of(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
+    warc_strip_brackets(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
+    warc_strip_brackets(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
     r->q_bytes += p->rec.block_len;
     return 0;
 }

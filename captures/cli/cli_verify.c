@@ -177,18 +177,6 @@ static const char *repeated_field(const warc_record *rec)
     return NULL;
 }
 
-static void id_of(const char *v, char *buf, size_t bufsz)
-{
-    buf[0] = '\0';
-    if (!v)
-        return;
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-        v++;
-        n -= 2;
-    }
-    snprintf(buf, bufsz, "%.*s", (int)n, v);
-}
 
 /* The oldest waiting record leaves without a partner (the look-ahead is full, or the file ended). */
 static void unpaired(vstate *v, size_t i, uint64_t off)
@@ -218,8 +206,8 @@ static void close_pending(vstate *v, uint64_t off)
 static void pair_record(vstate *v, const warc_record *rec, bool is_req, uint64_t off)
 {
     vpend n = {.is_req = is_req, .off = off};
-    id_of(warc_record_get(rec, "WARC-Record-ID"), n.id, sizeof n.id);
-    id_of(warc_record_get(rec, "WARC-Concurrent-To"), n.to, sizeof n.to);
+    warc_strip_brackets(warc_record_get(rec, "WARC-Record-ID"), n.id, sizeof n.id);
+    warc_strip_brackets(warc_record_get(rec, "WARC-Concurrent-To"), n.to, sizeof n.to);
     const char *uri = warc_record_get(rec, "WARC-Target-URI");
     snprintf(n.uri, sizeof n.uri, "%s", uri ? uri : "");
     n.has_error = is_req && warc_record_get(rec, "WARC-Tapedeck-Error") != NULL;
