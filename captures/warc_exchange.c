@@ -146,24 +146,6 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
     return rc ? WARC_ENOMEM : WARC_OK;
 }
 
-/* "<urn:uuid:...>" -> "urn:uuid:..." into buf. */
-static void strip_brackets(const char *v, char *buf, size_t bufsz)
-{
-    if (!v) {
-        buf[0] = '\0';
-        return;
-    }
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-        v++;
-        n -= 2;
-    }
-    if (n >= bufsz)
-        n = bufsz - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-}
-
 static int64_t field_i64(const warc_record *r, const char *name)
 {
     const char *v = warc_record_get(r, name);
@@ -199,10 +181,22 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
         if (d && tdtime_parse_iso(d, &us) == 0)
             x->req_start_us = us;
     }
-    strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
+    warc_strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
     if (field_truncated(req))
         x->truncated |= EXCHANGE_TRUNC_REQUEST;
-    if (exchange_set_str(&x->target_uri, warc_record_get(req, "WARC-Target-URI")) ||
+    /* WARC/1.0 writers (wget) put the URI in <>: the brackets are not part of it. */
+    const char *uri = warc_record_get(req, "WARC-Target-URI");
+    if (!uri && resp)
+        uri = warc_record_get(resp, "WARC-Target-URI");
+    size_t ul = uri ? strlen(uri) : 0;
+    if (ul >= 2 && uri[0] == '<' && uri[ul - 1] == '>') {
+        if (!(x->target_uri = malloc(ul - 1)))
+            goto nomem;
+        memcpy(x->target_uri, uri + 1, ul - 2);
+        x->target_uri[ul - 2] = '\0';
+        uri = NULL;
+    }
+    if ((uri && exchange_set_str(&x->target_uri, uri)) ||
         exchange_set_str(&x->client_addr, warc_record_get(req, "WARC-Tapedeck-Client")) ||
         exchange_set_str(&x->error, warc_record_get(req, "WARC-Tapedeck-Error")) ||
         exchange_set_buf(&x->request, &x->request_len, req->block ? req->block : "", req->block_len))
