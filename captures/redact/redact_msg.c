@@ -96,14 +96,14 @@ static int body_kind(const redact *r, const head_scan *h)
     return -1;
 }
 
-/* Replaces the whole body by one token (a JSON string for a JSON body, so it still parses). */
-static int whole_body(redact *r, int kind, const char *b, size_t n, redact_acc *a)
+/* Replaces the whole body by one bare token. A malformed JSON body stays malformed (not a JSON string),
+ * so a replay still exercises the target's error path as the recorded request did. */
+static int whole_body(redact *r, const char *b, size_t n, redact_acc *a)
 {
     char tok[REDACT_TOKEN_MAX];
     redact_token(r, b, n, tok, sizeof tok);
     tdbuf_reset(&r->body);
-    int q = kind == REDACT_JSON;
-    if ((q && tdbuf_append(&r->body, "\"", 1)) || tdbuf_puts(&r->body, tok) || (q && tdbuf_append(&r->body, "\"", 1)))
+    if (tdbuf_puts(&r->body, tok))
         return -1;
     return redact_acc_note(a, REDACT__KINDS, NULL) ? -1 : 1;
 }
@@ -125,7 +125,7 @@ static int redact_body(redact *r, int is_request, const char *m, size_t len, con
     if (h->chunked) {
         if (httpmsg_parse(&hm, is_request ? HTTPMSG_REQUEST : HTTPMSG_RESPONSE, m, len, NULL, NULL, 0) != 0) {
             *whole = 1;
-            rc = whole_body(r, kind, b, n, a);
+            rc = whole_body(r, b, n, a);
             goto done;
         }
         parsed = 1;
@@ -139,7 +139,7 @@ static int redact_body(redact *r, int is_request, const char *m, size_t len, con
             goto done;
         if (dr != CONTENT_OK) {
             *whole = 1;
-            rc = whole_body(r, kind, b, n, a);
+            rc = whole_body(r, b, n, a);
             goto done;
         }
         if (decoded) {
@@ -156,7 +156,7 @@ static int redact_body(redact *r, int is_request, const char *m, size_t len, con
         rc = redact_json_body(r, b, n, &r->body, a);
         if (rc == -2) { /* declared JSON but is not: it may hold anything */
             *whole = 1;
-            rc = whole_body(r, kind, b, n, a);
+            rc = whole_body(r, b, n, a);
         }
     } else {
         rc = redact_pairs(r, REDACT_FORM, b, n, &r->body, a);
@@ -196,8 +196,10 @@ static int header_line(redact *r, int is_request, const char *line, size_t n, in
     if (!colon)
         return tdbuf_append(o, line, n) ? -1 : 0;
     size_t nl = (size_t)(colon - line);
-    if (reframe && (name_is(line, nl, "content-length") || name_is(line, nl, "transfer-encoding") ||
-                    name_is(line, nl, "content-encoding")))
+    /* Framing names are dropped by prefix: http-parser takes "Transfer-Encodingx" for the real one, and
+     * a Content-Length added beside it would make the stored message ambiguous. */
+    if (reframe && ((nl >= 14 && !strncasecmp(line, "content-length", 14)) ||
+                    (nl >= 17 && !strncasecmp(line, "transfer-encoding", 17)) || name_is(line, nl, "content-encoding")))
         return 0;
     const char *v, *ve;
     value_of(colon, eol, &v, &ve);

@@ -164,7 +164,7 @@ static void malformed_bodies_are_replaced_whole(void **state)
     assert_int_equal(whole, 1);
     assert_string_equal(list, "body");
     const char *b = strstr(out, "\r\n\r\n") + 4;
-    assert_true(b[0] == '"'); /* still JSON: one string */
+    assert_true(!strncmp(b, "hmac-sha256:", 12)); /* malformed stays malformed: a replay hits the same path */
     assert_valid(out, 1, b);
     free(list);
     free(out);
