@@ -3,8 +3,7 @@
 #include "redact_int.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +14,45 @@ const char *const redact_kind_names[REDACT__KINDS] = {"header", "json", "query",
 static const char *const kind_flags[REDACT__KINDS] = {"redact-header", "redact-json", "redact-query",
                                                       "redact-cookie", "redact-form"};
 
+/* The key's inner and outer pads hashed once (RFC 2104). 0 or -1. */
+static int set_key(redact *r, const unsigned char *key, size_t n)
+{
+    unsigned char k0[64], pad[64];
+    memset(k0, 0, sizeof k0);
+    if (n > sizeof k0)
+        SHA256(key, n, k0);
+    else
+        memcpy(k0, key, n);
+    int ok = 1;
+    for (int i = 0; i < 64; i++)
+        pad[i] = k0[i] ^ 0x36;
+    ok = ok && SHA256_Init(&r->pad_in) && SHA256_Update(&r->pad_in, pad, sizeof pad);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k0[i] ^ 0x5c;
+    ok = ok && SHA256_Init(&r->pad_out) && SHA256_Update(&r->pad_out, pad, sizeof pad);
+    memset(k0, 0, sizeof k0);
+    memset(pad, 0, sizeof pad);
+    if (n <= sizeof r->key) {
+        memcpy(r->key, key, n);
+        r->key_len = n;
+    }
+    return ok ? 0 : -1;
+}
+
 redact *redact_new(void)
 {
     redact *r = calloc(1, sizeof *r);
+    unsigned char key[32];
     if (!r)
         return NULL;
-    r->key_len = 32;
-    if (RAND_bytes(r->key, (int)r->key_len) != 1 || !(r->json = jsonpath_set_new())) {
+    if (RAND_bytes(key, (int)sizeof key) != 1 || set_key(r, key, sizeof key) != 0 || !(r->json = jsonpath_set_new())) {
         redact_free(r);
         return NULL;
     }
     tdbuf_init(&r->msg, 0);
     tdbuf_init(&r->body, 0);
     tdbuf_init(&r->tmp, 0);
+    tdbuf_init(&r->keys, 0);
     return r;
 }
 
@@ -39,10 +64,14 @@ void redact_free(redact *r)
         for (size_t i = 0; i < r->n[k]; i++)
             free(r->names[k][i]);
     jsonpath_set_free(r->json);
+    OPENSSL_cleanse(&r->pad_in, sizeof r->pad_in);
+    OPENSSL_cleanse(&r->pad_out, sizeof r->pad_out);
     jsontok_free(&r->tok);
     tdbuf_free(&r->msg);
     tdbuf_free(&r->body);
     tdbuf_free(&r->tmp);
+    tdbuf_free(&r->keys);
+    free(r->walk);
     memset(r->key, 0, sizeof r->key);
     free(r);
 }
@@ -118,9 +147,12 @@ int redact_key_file(redact *r, const char *path, char *err, size_t errlen)
         memset(key, 0, sizeof key);
         return REDACT_EBAD;
     }
-    memcpy(r->key, key, n);
-    r->key_len = n;
+    int rc = set_key(r, key, n);
     memset(key, 0, sizeof key);
+    if (rc != 0) {
+        snprintf(err, errlen, "--redact-key-file %s: cannot set up the hash", path);
+        return REDACT_EBAD;
+    }
     return REDACT_OK;
 }
 
@@ -146,9 +178,13 @@ long redact_rule_find(const redact *r, redact_kind kind, const char *name, size_
 
 static void mac(const redact *r, const char *value, size_t n, unsigned char md[32])
 {
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), r->key, (int)r->key_len, (const unsigned char *)value, n, md, &len) || len < 32)
-        memset(md, 0, 32); /* only on a broken OpenSSL; the value is still never written */
+    unsigned char inner[32];
+    SHA256_CTX c = r->pad_in;
+    SHA256_Update(&c, value, n);
+    SHA256_Final(inner, &c);
+    c = r->pad_out;
+    SHA256_Update(&c, inner, sizeof inner);
+    SHA256_Final(md, &c);
 }
 
 void redact_token_number(const redact *r, const char *value, size_t n, char *out, size_t outsz)
@@ -159,7 +195,15 @@ void redact_token_number(const redact *r, const char *value, size_t n, char *out
     for (int i = 0; i < 8; i++)
         v = (v << 8) | md[i];
     /* 15 digits, never a leading zero: below 2^53, so JavaScript clients keep it exact */
-    snprintf(out, outsz, "%llu", (unsigned long long)(100000000000000ull + v % 900000000000000ull));
+    v = 100000000000000ull + v % 900000000000000ull;
+    if (outsz < 16) {
+        if (outsz)
+            out[0] = '\0';
+        return;
+    }
+    for (int i = 14; i >= 0; i--, v /= 10)
+        out[i] = (char)('0' + v % 10);
+    out[15] = '\0';
 }
 
 static int integer_like(const char *v, size_t n)
@@ -195,13 +239,22 @@ void redact_token(const redact *r, const char *value, size_t n, char *out, size_
 int redact_acc_note(redact_acc *a, redact_kind kind, const char *name)
 {
     char entry[600];
-    if (kind == REDACT__KINDS)
-        snprintf(entry, sizeof entry, "body");
-    else
-        snprintf(entry, sizeof entry, "%s:%s", redact_kind_names[kind], name);
+    size_t el;
+    if (kind == REDACT__KINDS) {
+        memcpy(entry, "body", 5);
+        el = 4;
+    } else {
+        size_t kl = strlen(redact_kind_names[kind]), nl = strlen(name);
+        if (nl > sizeof entry - kl - 2)
+            nl = sizeof entry - kl - 2;
+        memcpy(entry, redact_kind_names[kind], kl);
+        entry[kl] = ':';
+        memcpy(entry + kl + 1, name, nl);
+        el = kl + 1 + nl;
+        entry[el] = '\0';
+    }
     a->values++;
     /* entries are few (one per rule at most): a linear search keeps the list free of repeats */
-    size_t el = strlen(entry);
     for (const char *p = a->list.data; p && (p = strstr(p, entry)) != NULL; p += el)
         if ((p == a->list.data || p[-1] == ' ') && (p[el] == ',' || p[el] == '\0'))
             return 0;

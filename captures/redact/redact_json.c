@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct walk {
+struct redact_walk {
     redact *r;
     const char *s;
     char *keys; /* the scratch copy */
@@ -20,7 +20,9 @@ typedef struct walk {
     size_t copied; /* s[0..copied) is in out */
     redact_acc *a;
     int changed;
-} walk;
+    size_t max_owned; /* owned[0..max_owned) may be set */
+};
+typedef struct redact_walk walk;
 
 /* Replaces token i's span by its token. */
 static int replace(walk *w, const jt_token *t, long rule)
@@ -84,6 +86,8 @@ static int visit(walk *w, uint32_t i, size_t d)
             jsontok_string(w->s, key, dec, key->len);
             free(w->owned[d]);
             w->owned[d] = dec;
+            if (d + 1 > w->max_owned)
+                w->max_owned = d + 1;
             w->path[d].key = dec;
         } else {
             w->keys[key->start + key->len - 1] = '\0';
@@ -101,27 +105,28 @@ int redact_json_body(redact *r, const char *s, size_t n, tdbuf *out, redact_acc 
 {
     if (jsontok_parse(&r->tok, s, n) != 0)
         return -2;
-    char *keys = malloc(n + 1);
-    walk *w = calloc(1, sizeof *w);
-    int rc = -1;
-    if (!keys || !w)
-        goto done;
-    memcpy(keys, s, n);
-    keys[n] = '\0';
+    /* the walk state (6 KiB of path) and the key copy are kept in r between bodies */
+    if (!r->walk && !(r->walk = calloc(1, sizeof *r->walk)))
+        return -1;
+    tdbuf_reset(&r->keys);
+    if (tdbuf_append(&r->keys, s, n) != 0)
+        return -1;
+    walk *w = r->walk;
     w->r = r;
     w->s = s;
-    w->keys = keys;
+    w->keys = r->keys.data;
     w->t = r->tok.t;
     w->out = out;
+    w->copied = 0;
     w->a = a;
-    if (visit(w, 0, 0) < 0 || tdbuf_append(out, s + w->copied, n - w->copied) != 0)
-        goto done;
-    rc = w->changed;
-done:
-    if (w)
-        for (size_t d = 0; d <= JSONTOK_MAX_DEPTH; d++)
-            free(w->owned[d]);
-    free(w);
-    free(keys);
+    w->changed = 0;
+    int rc = -1;
+    if (visit(w, 0, 0) == 0 && tdbuf_append(out, s + w->copied, n - w->copied) == 0)
+        rc = w->changed;
+    for (size_t d = 0; d < w->max_owned; d++) {
+        free(w->owned[d]);
+        w->owned[d] = NULL;
+    }
+    w->max_owned = 0;
     return rc;
 }

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <zlib.h>
 
 #include <cmocka.h>
@@ -277,8 +280,29 @@ static void bad_rules_and_key_file(void **state)
     assert_string_equal(a, b);     /* same key file: same token across runs and tools */
     assert_string_not_equal(a, c); /* random key: another */
     assert_int_equal(strlen(a), strlen("hmac-sha256:") + 32);
+    /* it is HMAC-SHA256 (the prefix of it), as the docs say: anyone with the key can check a token */
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    char hex[65];
+    HMAC(EVP_sha256(), "k3y", 3, (const unsigned char *)"v", 1, md, &mdlen);
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(a + 12, hex);
     tok(r, "-17", a);
     assert_int_equal(strlen(a), 15);
+    /* a key longer than SHA-256's block is hashed first (RFC 2104) */
+    char big[200];
+    memset(big, 'k', sizeof big);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, big, sizeof big), (ssize_t)sizeof big);
+    close(fd);
+    assert_int_equal(redact_key_file(r, path, err, sizeof err), REDACT_OK);
+    tok(r, "v", a);
+    HMAC(EVP_sha256(), big, sizeof big, (const unsigned char *)"v", 1, md, &mdlen);
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(a + 12, hex);
     unlink(path);
     redact_free(r);
     redact_free(r2);
