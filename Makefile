@@ -36,7 +36,7 @@ endif
 CFLAGS     ?= $(OPT) -g
 # Sub-rooms (see docs/internals.md). Header basenames are unique across the tree, so every room is on the
 # include path and a file names a header by its basename; tests/e2e/layering.sh checks who may include whom.
-CAP_DIRS   := captures/util captures/http captures/json captures
+CAP_DIRS   := captures/util captures/http captures/json captures captures/redact
 REPLAY_DIRS:= replay/engine replay/check replay/load replay/stats replay/report
 INC        := -I. $(addprefix -I,$(CAP_DIRS) $(REPLAY_DIRS))
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) \

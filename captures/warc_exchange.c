@@ -120,6 +120,8 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = tdbuf_printf(req_out, "WARC-Tapedeck-Request-Start: %" PRId64 "\r\n", x->req_start_us);
     if (!rc && x->client_addr)
         rc = put_field(req_out, "WARC-Tapedeck-Client", x->client_addr);
+    if (!rc && x->redacted_request && *x->redacted_request)
+        rc = put_field(req_out, "WARC-Tapedeck-Redacted", x->redacted_request);
     if (!rc && (x->error || !x->response))
         rc = put_field(req_out, "WARC-Tapedeck-Error", x->error && *x->error ? x->error : "no response");
     rc = rc ? rc : put_tail(req_out, req, x->request_len);
@@ -136,6 +138,8 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = tdbuf_printf(resp_out, "WARC-Tapedeck-Response-First: %" PRId64 "\r\n", x->resp_first_us);
     if (!rc && x->resp_end_us)
         rc = tdbuf_printf(resp_out, "WARC-Tapedeck-Response-End: %" PRId64 "\r\n", x->resp_end_us);
+    if (!rc && x->redacted_response && *x->redacted_response)
+        rc = put_field(resp_out, "WARC-Tapedeck-Redacted", x->redacted_response);
     if (!rc && x->n_interim > 0) {
         rc = tdbuf_puts(resp_out, "WARC-Tapedeck-Interim: ");
         for (int i = 0; !rc && i < x->n_interim && i < EXCHANGE_MAX_INTERIM; i++)
@@ -199,6 +203,7 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
     if ((uri && exchange_set_str(&x->target_uri, uri)) ||
         exchange_set_str(&x->client_addr, warc_record_get(req, "WARC-Tapedeck-Client")) ||
         exchange_set_str(&x->error, warc_record_get(req, "WARC-Tapedeck-Error")) ||
+        exchange_set_str(&x->redacted_request, warc_record_get(req, "WARC-Tapedeck-Redacted")) ||
         exchange_set_buf(&x->request, &x->request_len, req->block ? req->block : "", req->block_len))
         goto nomem;
     if (resp) {
@@ -217,7 +222,8 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
             while (*im == ',' || *im == ' ')
                 im++;
         }
-        if (exchange_set_buf(&x->response, &x->response_len, resp->block ? resp->block : "", resp->block_len))
+        if (exchange_set_buf(&x->response, &x->response_len, resp->block ? resp->block : "", resp->block_len) ||
+            exchange_set_str(&x->redacted_response, warc_record_get(resp, "WARC-Tapedeck-Redacted")))
             goto nomem;
     } else if (!x->error && exchange_set_str(&x->error, "no response recorded")) {
         goto nomem;
