@@ -34,7 +34,8 @@ typedef struct sh_held { /* an exchange with diffs, judged at the end */
 } sh_held;
 
 typedef struct sh_noise {
-    char route[256], where[256];
+    char method[24], route[256], where[256];
+    uint64_t count; /* exchanges where it was set aside */
 } sh_noise;
 
 typedef struct sh_run {
@@ -74,13 +75,20 @@ static sh_route *route_get(sh_run *r, const char *method, const char *route)
     return t;
 }
 
-static void add_noise(sh_run *r, const char *route, const char *where)
+static sh_noise *find_noise(sh_run *r, const char *route, const char *nw)
+{
+    for (size_t i = 0; i < r->n_noise; i++)
+        if (!strcmp(r->noise[i].where, nw) && !strcmp(r->noise[i].route, route))
+            return &r->noise[i];
+    return NULL;
+}
+
+static void add_noise(sh_run *r, const char *method, const char *route, const char *where)
 {
     char nw[256];
     cmp_norm_where(where, nw, sizeof nw);
-    for (size_t i = 0; i < r->n_noise; i++)
-        if (!strcmp(r->noise[i].where, nw) && !strcmp(r->noise[i].route, route))
-            return;
+    if (find_noise(r, route, nw))
+        return;
     if (r->n_noise >= SHADOW_MAX_NOISE)
         return;
     if (r->n_noise % 64 == 0) {
@@ -89,6 +97,8 @@ static void add_noise(sh_run *r, const char *route, const char *where)
             return;
         r->noise = n;
     }
+    memset(&r->noise[r->n_noise], 0, sizeof r->noise[0]);
+    snprintf(r->noise[r->n_noise].method, sizeof r->noise[0].method, "%s", method);
     snprintf(r->noise[r->n_noise].route, sizeof r->noise[0].route, "%s", route);
     snprintf(r->noise[r->n_noise].where, sizeof r->noise[0].where, "%s", nw);
     r->n_noise++;
@@ -133,7 +143,7 @@ static void judge_decoded(sh_run *r, const exchange *x, sh_route *rt, const char
         }
     }
     for (size_t i = 0; i < noise.n; i++)
-        add_noise(r, rt->route, noise.v[i].where);
+        add_noise(r, rt->method, rt->route, noise.v[i].where);
     cmp_list_clear(&noise);
     if (!diffs.total) {
         count(r, rt, "matched", &r->matched);
@@ -239,6 +249,13 @@ static void classify(sh_run *r)
         cmp_split_noise(h->diffs, &rn, &moved);
         if (moved.total)
             count(r, h->rt, "noise", &r->noisy);
+        for (size_t k = 0; k < moved.n; k++) {
+            char nw[256];
+            cmp_norm_where(moved.v[k].where, nw, sizeof nw);
+            sh_noise *e = find_noise(r, h->rt->route, nw);
+            if (e)
+                e->count++;
+        }
         if (h->diffs->total) {
             count(r, h->rt, "diffs", &r->diffs);
             for (size_t k = 0; k < h->diffs->n; k++)
@@ -323,9 +340,23 @@ static void finish(sh_run *r, int pass, double rate)
     report_count(t, "diffs", (json_int_t)r->diffs);
     report_count(t, "noise", (json_int_t)r->noisy);
     report_count(t, "errors", (json_int_t)r->errors);
-    report_count(t, "skipped", (json_int_t)(r->skipped + r->unshadowed));
-    if (r->with_baseline)
-        report_count(t, "baseline_errors", (json_int_t)r->baseline_errors);
+    json_t *nl = json_array();
+    for (size_t i = 0; nl && i < r->n_noise; i++)
+        if (r->noise[i].count)
+            json_array_append_new(nl, json_pack("{s:s,s:s,s:s,s:I}", "method", r->noise[i].method, "route",
+                                                r->noise[i].route, "where", r->noise[i].where, "count",
+                                                (json_int_t)r->noise[i].count));
+    report_check_extras x = {
+        .max_diff_rate = o->max_diff_rate_text,
+        .baseline = r->with_baseline ? "the recorded shadow-baseline answers" : NULL,
+        .correlated = -1,
+        .show_diffs = o->show_diffs,
+        .skipped = r->skipped + r->unshadowed,
+        .baseline_errors = r->baseline_errors,
+        .noise_method = r->with_baseline ? "baseline" : "none",
+        .noise = nl,
+    };
+    report_set_check_extras(r->report, &x);
     report_set_verdict(r->report, pass);
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdnum.h"
+
 void shadow_usage(FILE *f)
 {
     fprintf(f,
@@ -24,6 +26,7 @@ void shadow_usage(FILE *f)
             "  --max-diff-rate R       fail only when (exchanges with diffs + shadow errors) / exchanges\n"
             "                          > R; R is '0.5%%' or '0.005'; default 0: any diff fails\n"
             "  --report-json FILE      the report as JSON   --junit FILE  JUnit XML   --html FILE  a page\n"
+            "  --show-diffs N          diffs printed in the summary (default 10)\n"
             "  --help, --version\n"
             "\n"
             "Exit status: 0 passed, 1 diffs over the limit, 2 trouble (bad flags, unreadable capture, no\n"
@@ -40,7 +43,7 @@ static int add_list(const char **list, size_t *n, const char *v, const char *fla
     return 0;
 }
 
-enum { S_MAXRATE = 256, S_IGNORE, S_IGNHDR, S_CMPHDR, S_METHOD, S_PATH, S_RJSON, S_JUNIT, S_HTML, S_HELP, S_VERSION };
+enum { S_MAXRATE = 256, S_IGNORE, S_IGNHDR, S_CMPHDR, S_METHOD, S_PATH, S_RJSON, S_JUNIT, S_HTML, S_SHOW, S_HELP, S_VERSION };
 
 /* One option; 0 or -1 (printed). */
 static int one(check_opts *o, int c, const char *arg)
@@ -49,7 +52,7 @@ static int one(check_opts *o, int c, const char *arg)
     char err[256];
     switch (c) {
     case S_MAXRATE:
-        if (check_parse_rate(arg, &o->max_diff_rate) < 0) {
+        if (tdnum_parse_percent(arg, TDNUM_BARE_FRACTION, 1.0, &o->max_diff_rate) < 0) {
             fprintf(stderr, "%s: --max-diff-rate wants a percentage ('1%%') or a fraction ('0.01') between 0 "
                             "and 1, got '%s'\n", P, arg);
             return -1;
@@ -87,6 +90,16 @@ static int one(check_opts *o, int c, const char *arg)
     case S_RJSON: o->report_json = arg; return 0;
     case S_JUNIT: o->junit = arg; return 0;
     case S_HTML: o->html = arg; return 0;
+    case S_SHOW: {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        if (*end || v < 0) {
+            fprintf(stderr, "%s: --show-diffs wants a number, got '%s'\n", P, arg);
+            return -1;
+        }
+        o->show_diffs = (size_t)v;
+        return 0;
+    }
     }
     return -1;
 }
@@ -98,8 +111,8 @@ int shadow_opts_parse(check_opts *o, int argc, char **argv)
         {"ignore-header", required_argument, 0, S_IGNHDR},  {"compare-header", required_argument, 0, S_CMPHDR},
         {"method", required_argument, 0, S_METHOD},         {"path", required_argument, 0, S_PATH},
         {"report-json", required_argument, 0, S_RJSON},     {"junit", required_argument, 0, S_JUNIT},
-        {"html", required_argument, 0, S_HTML},             {"help", no_argument, 0, S_HELP},
-        {"version", no_argument, 0, S_VERSION},
+        {"html", required_argument, 0, S_HTML},             {"show-diffs", required_argument, 0, S_SHOW},
+        {"help", no_argument, 0, S_HELP},                   {"version", no_argument, 0, S_VERSION},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);

@@ -32,15 +32,16 @@ origin slow slow
 origin reset reset
 
 mx() { curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics"; }
-settled() { # until every copy sent has an answer or a failure
-  local i sent done_
+settled() { # N: until every copy sent has an answer or a failure and N exchanges are written (the
+  local i sent done_ rec # writer compares them just before: the live counters are final then)
   for i in $(seq 1 200); do
     sent=$(px_metric tapedeck_proxy_mirror_requests_total)
     done_=$(mx | awk '$1 ~ /^tapedeck_proxy_mirror_(responses|failed)_total/ { n += $2 } END { print n + 0 }')
-    ((done_ >= sent)) && return 0
+    rec=$(px_metric tapedeck_proxy_capture_recorded_total)
+    ((done_ >= sent && rec >= $1)) && return 0
     sleep 0.05
   done
-  td_fail "$sent copies sent, $done_ answered or failed after 10 s"
+  td_fail "$sent copies sent, $done_ answered or failed, $rec of $1 exchanges written after 10 s"
 }
 traffic() { # the request set: two routes, on one kept-alive connection per curl
   local p="http://127.0.0.1:$PROXY_PORT" u=()
@@ -54,7 +55,7 @@ shadowed() { # name primary shadow [proxy args...]: record traffic into $tmp/NAM
   px_start_proxy --upstream "$(url "$prim")" --mirror "$(url "$shd")" --mirror-record --capture-dir "$tmp/$name" \
     --no-dictionary "$@"
   traffic
-  settled
+  settled 8
   mx >"$tmp/$name.metrics"
   px_stop_proxy
 }
@@ -154,7 +155,7 @@ times() { # file proxy args...: the client's total time per request (ms), sorted
 times "$tmp/t-base" --capture-dir "$tmp/fast"
 px_stop_proxy
 times "$tmp/t-slow" --mirror "$(url slow)" --mirror-record --capture-dir "$tmp/slow"
-settled
+settled $N
 px_stop_proxy
 base_p99=$(tail -n 1 "$tmp/t-base") slow_p99=$(tail -n 1 "$tmp/t-slow")
 td_log "max client latency: ${base_p99} ms without mirroring, ${slow_p99} ms with a 400 ms shadow"
