@@ -282,6 +282,8 @@ static int mc_open(mpool *pl, pmirror_req *r)
     }
     pm_mirror_connect(mi->m);
     bufferevent_setcb(mc->bev, mc_read, NULL, mc_event, mc);
+    /* answers are read in large gulps: a 64 KiB answer in one or two reads, not sixteen */
+    bufferevent_set_max_single_read(mc->bev, PMIRROR_READ_MAX);
     if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&pl->shadow->addr, (int)pl->shadow->addrlen) !=
         0) {
         int e = EVUTIL_SOCKET_ERROR();

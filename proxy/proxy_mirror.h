@@ -22,8 +22,8 @@
 
 #define PMIRROR_MAX_BODY (1024 * 1024)      /* request body bytes as received (chunk framing included) */
 #define PMIRROR_MAX_HELD (8 * 1024 * 1024)  /* bytes of request copies a worker holds at once */
-#define PMIRROR_MAX_INFLIGHT 64             /* copies being built, queued or awaiting a response */
-#define PMIRROR_MAX_CONNS 16                /* connections to the shadow per worker */
+#define PMIRROR_MAX_INFLIGHT 512            /* copies being built, queued or awaiting a response */
+#define PMIRROR_MAX_CONNS 64                /* connections to the shadow per worker */
 #define PMIRROR_CONNECT_US (1000ll * 1000)  /* connect timeout */
 #define PMIRROR_RESPONSE_US (3000ll * 1000) /* from sending a request to the end of its response */
 #define PMIRROR_IDLE_US (10000ll * 1000)    /* idle keep-alive connections to the shadow close after this */

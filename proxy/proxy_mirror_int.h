@@ -13,6 +13,8 @@
 
 enum { MC_CONNECTING = 0, MC_BUSY, MC_IDLE };
 
+#define PMIRROR_READ_MAX (256 * 1024) /* bytes of an answer read from the socket at once */
+
 typedef struct mpool mpool;
 
 struct pmirror_req {
