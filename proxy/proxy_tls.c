@@ -35,7 +35,7 @@ const char *ptls_last_error(char *buf, size_t bufsz)
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                        unsigned int inlen, void *arg)
 {
-    static const unsigned char ours[] = "\x08http/1.1";
+    static const unsigned char ours[] = "\x02h2\x08http/1.1";
     unsigned char *sel = NULL;
     unsigned char sel_len = 0;
     if (SSL_select_next_proto(&sel, &sel_len, ours, sizeof ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
