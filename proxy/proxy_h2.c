@@ -49,6 +49,25 @@ static void session_refuse(ph2 *s, pm_h2_refusal why)
                                                                     : NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
+/* As pconn's lingering close: a client still sending when we close would get a reset that can destroy
+ * the GOAWAY it has not read yet. Shut down our side, discard its input until EOF or a second passes. */
+static int session_linger(ph2 *s)
+{
+    if (s->lingering)
+        return 0;
+    s->lingering = 1;
+    if (proxy_shutdown_write(s->bev) != 0) {
+        session_free(s);
+        return 1;
+    }
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    struct timeval tv = {1, 0};
+    bufferevent_set_timeouts(s->bev, &tv, NULL);
+    bufferevent_enable(s->bev, EV_READ);
+    return 0;
+}
+
 int ph2_flush(ph2 *s)
 {
     if (s->in_ng)
@@ -79,10 +98,8 @@ int ph2_flush(ph2 *s)
     if (!over)
         return 0;
     s->closing = 1;
-    if (evbuffer_get_length(out) == 0) {
-        session_free(s);
-        return 1;
-    }
+    if (evbuffer_get_length(out) == 0)
+        return session_linger(s);
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0); /* the write callback fires once it is all out */
     struct timeval tv = {(time_t)(s->w->cfg->idle_timeout_us / 1000000), 0};
@@ -99,11 +116,25 @@ static int control_frame(ph2 *s)
         s->win_start_us = now;
         s->ctrl_in_win = 0;
     }
-    if (++s->ctrl_in_win > PH2_CTRL_PER_SEC) {
-        session_refuse(s, PM_H2_CONTROL_FLOOD);
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
+    if (++s->ctrl_in_win > PH2_CTRL_PER_SEC)
+        session_refuse(s, PM_H2_CONTROL_FLOOD); /* the read loop stops at s->fatal */
     return 0;
+}
+
+/* CVE-2023-44487: each reset stream is work (a request started upstream) that the concurrency limit
+ * does not count. A bucket of PH2_RESET_BURST resets refilled at PH2_RESET_PER_SEC; nghttp2's own
+ * limit, set higher, is the backstop. */
+static void stream_reset(ph2 *s)
+{
+    int64_t now = tdtime_mono_us();
+    double refill = (double)(now - s->reset_at_us) * PH2_RESET_PER_SEC / 1e6;
+    s->reset_at_us = now;
+    s->reset_tokens += refill;
+    if (s->reset_tokens > PH2_RESET_BURST)
+        s->reset_tokens = PH2_RESET_BURST;
+    s->reset_tokens -= 1.0;
+    if (s->reset_tokens < 0)
+        session_refuse(s, PM_H2_RAPID_RESET);
 }
 
 static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *ud)
@@ -118,10 +149,11 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
         s->block_bytes += hd->length;
         /* a header block may not run on for ever: HPACK state is per connection, so its frames cannot
          * be skipped; the decoded size is checked per field, this caps frames and raw bytes */
-        if (++s->cont_frames > PH2_MAX_CONTINUATIONS || s->block_bytes > 2 * s->w->cfg->max_head + 16384) {
+        if (++s->cont_frames > PH2_MAX_CONTINUATIONS || s->block_bytes > 2 * s->w->cfg->max_head + 16384)
             session_refuse(s, PM_H2_CONTINUATION);
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
-        }
+        break;
+    case NGHTTP2_RST_STREAM:
+        stream_reset(s);
         break;
     case NGHTTP2_PING:
     case NGHTTP2_SETTINGS:
@@ -167,7 +199,6 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
-    ph2 *s = ud;
     ph2s *st = frame->hd.stream_id ? nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id) : NULL;
     int end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     switch (frame->hd.type) {
@@ -182,9 +213,6 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     case NGHTTP2_DATA:
         if (st && end)
             ph2s_request_end(st);
-        break;
-    case NGHTTP2_RST_STREAM:
-        s->resets++;
         break;
     default:
         break;
@@ -228,13 +256,15 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
     /* nghttp2's own limits (stream reset rate, its CONTINUATION cap) end the session with GOAWAY: count
      * those by what the client was doing */
     if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR && !s->fatal) {
-        pm_h2_refusal why = frame->goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM && s->resets >= PH2_RESET_BURST
-                                ? PM_H2_RAPID_RESET
-                                : PM_H2_PROTOCOL;
+        pm_h2_refusal why = s->n_streams >= PH2_MAX_STREAMS ? PM_H2_STREAMS
+                            : s->reset_tokens < PH2_RESET_BURST / 2 ? PM_H2_RAPID_RESET
+                                                                     : PM_H2_PROTOCOL;
         s->fatal = (int)why + 1;
         pm_h2_refused(s->w->m, why);
         plog(PLOG_WARN, "h2 conn %llu %s: ended by GOAWAY %u%s", (unsigned long long)s->id, s->peer,
-             frame->goaway.error_code, why == PM_H2_RAPID_RESET ? " (stream reset flood)" : "");
+             frame->goaway.error_code, why == PM_H2_RAPID_RESET ? " (stream reset flood)"
+                                       : why == PM_H2_STREAMS   ? " (over the concurrent stream limit)"
+                                                                : "");
     }
     return 0;
 }
@@ -262,7 +292,7 @@ static void ph2_init_once(void)
     /* request bodies are acknowledged (WINDOW_UPDATE) only once the upstream took them: flow control
      * is the backpressure */
     nghttp2_option_set_no_auto_window_update(o, 1);
-    nghttp2_option_set_stream_reset_rate_limit(o, PH2_RESET_BURST, PH2_RESET_PER_SEC);
+    nghttp2_option_set_stream_reset_rate_limit(o, 2 * PH2_RESET_BURST, 2 * PH2_RESET_PER_SEC);
     nghttp2_option_set_max_continuations(o, 4 * PH2_MAX_CONTINUATIONS); /* ours (on_begin_frame) comes first */
     nghttp2_option_set_max_settings(o, 32);
     nghttp2_option_set_max_outbound_ack(o, 1000); /* a client that sends PINGs but never reads */
@@ -276,6 +306,10 @@ static void conn_read(struct bufferevent *bev, void *ctx)
 {
     ph2 *s = ctx;
     struct evbuffer *in = bufferevent_get_input(bev);
+    if (s->lingering) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
     s->in_ng = 1;
     while (!s->closing && evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec v;
@@ -309,7 +343,7 @@ static void conn_write(struct bufferevent *bev, void *ctx)
     ph2 *s = ctx;
     if (s->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            session_free(s);
+            session_linger(s);
         return;
     }
     ph2s_resume_all(s);
@@ -320,8 +354,21 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     ph2 *s = ctx;
     if ((what & BEV_EVENT_TIMEOUT) && !s->closing && (what & BEV_EVENT_READING)) {
-        if (s->n_streams > 0) { /* streams wait on their upstreams, which have their own timeouts */
+        /* silent for --idle-timeout: streams whose requests are not complete are stalled by the client
+         * (each may hold an upstream connection), as an HTTP/1 client stalled inside a body; streams
+         * that wait on their upstreams go on, under the upstream's own timeout */
+        int stalled = 0;
+        for (ph2s *st = s->streams; st; st = st->next)
+            if (!st->req_done && !st->refused) {
+                nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+                stalled++;
+            }
+        if (stalled)
+            plog(PLOG_DEBUG, "h2 conn %llu %s: %d stream(s) stalled inside their request: reset",
+                 (unsigned long long)s->id, s->peer, stalled);
+        if (s->n_streams > 0) {
             bufferevent_enable(bev, EV_READ);
+            ph2_flush(s);
             return;
         }
         nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
@@ -367,7 +414,8 @@ int ph2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const ch
     snprintf(s->peer, sizeof s->peer, "%s", peer);
     s->side.drain = side_drain;
     s->side.close = side_close;
-    s->win_start_us = tdtime_mono_us();
+    s->win_start_us = s->reset_at_us = tdtime_mono_us();
+    s->reset_tokens = PH2_RESET_BURST;
     pfront_link(w, &s->side);
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PH2_MAX_STREAMS},

@@ -32,10 +32,12 @@ typedef struct ph2 {
     const char *proto;
     ph2s *streams;
     size_t n_streams;
-    int draining, closing, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
+    int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
     int fatal;                    /* a pm_h2_refusal + 1 when a limit ends the connection */
     int64_t win_start_us;
-    unsigned ctrl_in_win, cont_frames, resets;
+    unsigned ctrl_in_win, cont_frames;
+    int64_t reset_at_us;
+    double reset_tokens; /* client RST_STREAMs still allowed now */
     size_t block_bytes;
 } ph2;
 
