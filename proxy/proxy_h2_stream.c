@@ -365,7 +365,8 @@ static size_t head_end(const ph2s *st, const char *p, size_t n)
 {
     char tmp[6];
     size_t tl = st->rhead.len < 3 ? st->rhead.len : 3, m = n < 3 ? n : 3;
-    memcpy(tmp, st->rhead.data + st->rhead.len - tl, tl);
+    if (tl)
+        memcpy(tmp, st->rhead.data + st->rhead.len - tl, tl);
     memcpy(tmp + tl, p, m);
     for (size_t i = 0; i + 4 <= tl + m; i++)
         if (!memcmp(tmp + i, "\r\n\r\n", 4) && i + 4 > tl)
