@@ -18,7 +18,8 @@ BUILD      ?= build/asan
 BIN        ?= build/asan/bin
 endif
 
-PKGS       := libevent libevent_pthreads libcurl libzstd jansson zlib libbrotlidec libcrypto
+PKGS       := libevent libevent_pthreads libevent_openssl libcurl libzstd jansson zlib libbrotlidec libssl libcrypto \
+              libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # These are read when make parses this file: on a machine without the -dev packages they are empty. The

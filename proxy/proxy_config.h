@@ -36,6 +36,9 @@ typedef struct proxy_config {
     const char *mirror_url; /* --mirror (argv storage); NULL = mirroring off */
     double mirror_pct;      /* 0..100 */
     int mirror_writes;      /* mirror every method, not only the safe ones */
+    const char *tls_cert, *tls_key; /* --tls-cert/--tls-key (argv storage); NULL = cleartext listener */
+    const char *upstream_ca;        /* --upstream-ca: CAs for https:// upstreams; NULL = the system's */
+    int h2c;                        /* --h2c: HTTP/2 with prior knowledge on a cleartext listener */
     int workers;
     char admin_host[256]; /* admin_port 0 = no admin listener */
     int admin_port;
