@@ -18,7 +18,8 @@ BUILD      ?= build/asan
 BIN        ?= build/asan/bin
 endif
 
-PKGS       := libevent libevent_pthreads libcurl libzstd jansson zlib libbrotlidec libcrypto
+PKGS       := libevent libevent_pthreads libevent_openssl libcurl libzstd jansson zlib libbrotlidec libssl libcrypto \
+              libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # These are read when make parses this file: on a machine without the -dev packages they are empty. The
@@ -36,7 +37,7 @@ endif
 CFLAGS     ?= $(OPT) -g
 # Sub-rooms (see docs/internals.md). Header basenames are unique across the tree, so every room is on the
 # include path and a file names a header by its basename; tests/e2e/layering.sh checks who may include whom.
-CAP_DIRS   := captures/util captures/http captures/json captures
+CAP_DIRS   := captures/util captures/http captures/json captures captures/redact
 REPLAY_DIRS:= replay/engine replay/check replay/load replay/stats replay/report
 INC        := -I. $(addprefix -I,$(CAP_DIRS) $(REPLAY_DIRS))
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) \
