@@ -39,6 +39,9 @@ void warc_record_clear(warc_record *r);
 int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total);
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_get(const warc_record *r, const char *name);
+/* "<urn:uuid:x>" -> "urn:uuid:x" into buf (a value without brackets is copied; NULL gives ""; cut to
+ * bufsz - 1). WARC/1.0 and 1.1 bracket record ids, and WARC/1.0 writers the target URI too. */
+void warc_strip_brackets(const char *v, char *buf, size_t bufsz);
 /* The WARC-Type. */
 const char *warc_record_type(const warc_record *r);
 

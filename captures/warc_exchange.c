@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpmsg_facts.h"
 #include "tdtime.h"
@@ -98,6 +99,14 @@ static int put_common(tdbuf *o, const char *type, const char *id, int64_t date_u
         rc = tdbuf_printf(o, "WARC-Payload-Digest: %s\r\n", digest);
     rc = rc ? rc : tdbuf_printf(o, "WARC-Tapedeck-Conn: %" PRIu64 "\r\nWARC-Tapedeck-Seq: %" PRIu64 "\r\n",
                                 x->conn_id, x->conn_seq);
+    /* WARC-Protocol (warc-specifications issue 42): one field per protocol, outermost last */
+    for (const char *p = x->protocol; !rc && p && *p;) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            rc = tdbuf_printf(o, "WARC-Protocol: %.*s\r\n", (int)n, p);
+        p += n;
+        p += *p == ' ';
+    }
     return rc;
 }
 
@@ -120,6 +129,8 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = tdbuf_printf(req_out, "WARC-Tapedeck-Request-Start: %" PRId64 "\r\n", x->req_start_us);
     if (!rc && x->client_addr)
         rc = put_field(req_out, "WARC-Tapedeck-Client", x->client_addr);
+    if (!rc && x->redacted_request && *x->redacted_request)
+        rc = put_field(req_out, "WARC-Tapedeck-Redacted", x->redacted_request);
     if (!rc && (x->error || !x->response))
         rc = put_field(req_out, "WARC-Tapedeck-Error", x->error && *x->error ? x->error : "no response");
     rc = rc ? rc : put_tail(req_out, req, x->request_len);
@@ -136,6 +147,8 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = tdbuf_printf(resp_out, "WARC-Tapedeck-Response-First: %" PRId64 "\r\n", x->resp_first_us);
     if (!rc && x->resp_end_us)
         rc = tdbuf_printf(resp_out, "WARC-Tapedeck-Response-End: %" PRId64 "\r\n", x->resp_end_us);
+    if (!rc && x->redacted_response && *x->redacted_response)
+        rc = put_field(resp_out, "WARC-Tapedeck-Redacted", x->redacted_response);
     if (!rc && x->n_interim > 0) {
         rc = tdbuf_puts(resp_out, "WARC-Tapedeck-Interim: ");
         for (int i = 0; !rc && i < x->n_interim && i < EXCHANGE_MAX_INTERIM; i++)
@@ -144,24 +157,6 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
     }
     rc = rc ? rc : put_tail(resp_out, x->response, x->response_len);
     return rc ? WARC_ENOMEM : WARC_OK;
-}
-
-/* "<urn:uuid:...>" -> "urn:uuid:..." into buf. */
-static void strip_brackets(const char *v, char *buf, size_t bufsz)
-{
-    if (!v) {
-        buf[0] = '\0';
-        return;
-    }
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-        v++;
-        n -= 2;
-    }
-    if (n >= bufsz)
-        n = bufsz - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
 }
 
 static int64_t field_i64(const warc_record *r, const char *name)
@@ -178,6 +173,23 @@ static int field_truncated(const warc_record *r)
 {
     const char *v = warc_record_get(r, "WARC-Truncated");
     return v != NULL && *v != '\0';
+}
+
+/* Every WARC-Protocol field's value, space-separated, into *out (left NULL when there is none). */
+static int join_protocols(const warc_record *r, char **out)
+{
+    tdbuf b;
+    tdbuf_init(&b, 4096);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < r->n_fields; i++)
+        if (!strcasecmp(r->fields[i].name, "WARC-Protocol") && r->fields[i].value[0])
+            rc = tdbuf_printf(&b, b.len ? " %s" : "%s", r->fields[i].value);
+    if (!rc && b.len) {
+        *out = tdbuf_steal(&b, NULL);
+        return *out ? 0 : -1;
+    }
+    tdbuf_free(&b);
+    return rc ? -1 : 0;
 }
 
 int warc_records_to_exchange(const warc_record *req, const warc_record *resp, exchange *x, char *err,
@@ -199,12 +211,27 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
         if (d && tdtime_parse_iso(d, &us) == 0)
             x->req_start_us = us;
     }
-    strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
+    warc_strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
+    if (join_protocols(req, &x->protocol) != 0)
+        goto nomem;
     if (field_truncated(req))
         x->truncated |= EXCHANGE_TRUNC_REQUEST;
-    if (exchange_set_str(&x->target_uri, warc_record_get(req, "WARC-Target-URI")) ||
+    /* WARC/1.0 writers (wget) put the URI in <>: the brackets are not part of it. */
+    const char *uri = warc_record_get(req, "WARC-Target-URI");
+    if (!uri && resp)
+        uri = warc_record_get(resp, "WARC-Target-URI");
+    size_t ul = uri ? strlen(uri) : 0;
+    if (ul >= 2 && uri[0] == '<' && uri[ul - 1] == '>') {
+        if (!(x->target_uri = malloc(ul - 1)))
+            goto nomem;
+        memcpy(x->target_uri, uri + 1, ul - 2);
+        x->target_uri[ul - 2] = '\0';
+        uri = NULL;
+    }
+    if ((uri && exchange_set_str(&x->target_uri, uri)) ||
         exchange_set_str(&x->client_addr, warc_record_get(req, "WARC-Tapedeck-Client")) ||
         exchange_set_str(&x->error, warc_record_get(req, "WARC-Tapedeck-Error")) ||
+        exchange_set_str(&x->redacted_request, warc_record_get(req, "WARC-Tapedeck-Redacted")) ||
         exchange_set_buf(&x->request, &x->request_len, req->block ? req->block : "", req->block_len))
         goto nomem;
     if (resp) {
@@ -223,7 +250,8 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
             while (*im == ',' || *im == ' ')
                 im++;
         }
-        if (exchange_set_buf(&x->response, &x->response_len, resp->block ? resp->block : "", resp->block_len))
+        if (exchange_set_buf(&x->response, &x->response_len, resp->block ? resp->block : "", resp->block_len) ||
+            exchange_set_str(&x->redacted_response, warc_record_get(resp, "WARC-Tapedeck-Redacted")))
             goto nomem;
     } else if (!x->error && exchange_set_str(&x->error, "no response recorded")) {
         goto nomem;

@@ -31,6 +31,7 @@ typedef struct server {
     proxy_recorder *rec;
     up_holder *targets;
     up_target *shadow; /* --mirror, NULL when off */
+    ptls *tls;         /* TLS contexts: the listener's (--tls-cert) and https:// upstreams' */
     proxy_worker **workers;
     int n_workers;
     atomic_int exited;
@@ -178,6 +179,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     proxy_recorder_rotate(s->rec);
     if (s->cfg->upstream_file && reload_upstream(s, 0, err, sizeof err) != 0)
         plog(PLOG_ERROR, "SIGHUP: keeping the current upstream: %s", err);
+    if (ptls_listening(s->tls)) {
+        if (ptls_reload(s->tls, err, sizeof err) != 0)
+            plog(PLOG_ERROR, "SIGHUP: keeping the current certificate: %s", err);
+        else
+            plog(PLOG_INFO, "SIGHUP: certificate re-read (new handshakes use it)");
+    }
 }
 
 int proxy_server_run(const proxy_config *cfg)
@@ -206,6 +213,12 @@ int proxy_server_run(const proxy_config *cfg)
             rc = 2;
             goto out;
         }
+    }
+    s.tls = ptls_new(cfg->tls_cert, cfg->tls_key, cfg->upstream_ca, err, sizeof err);
+    if (!s.tls) {
+        fprintf(stderr, "tapedeck-proxy: %s\n", err);
+        rc = 2;
+        goto out;
     }
     s.m = proxy_metrics_new();
     s.base = event_base_new();
@@ -273,7 +286,7 @@ int proxy_server_run(const proxy_config *cfg)
     for (int i = 0; i < cfg->workers; i++) {
         evutil_socket_t fd = fds[i];
         fds[i] = -1; /* the worker owns it now, even on failure */
-        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, fd, server_worker_exited, &s,
+        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, s.tls, fd, server_worker_exited, &s,
                                         err, sizeof err);
         if (!s.workers[i]) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
@@ -320,6 +333,7 @@ out:
         event_base_free(s.base);
     up_holder_free(s.targets);
     up_target_unref(s.shadow);
+    ptls_free(s.tls); /* after the workers: their connections use it */
     proxy_metrics_free(s.m);
     free(s.workers);
     free(fds);

@@ -195,7 +195,8 @@ static int lane_open(check_run *r, check_lane *ln)
     const check_opts *o = r->o;
     char err[256];
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
-                      .insecure = o->insecure, .max_connections = 1};
+                      .insecure = o->insecure, .max_connections = 1,
+                      .kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO};
     if (!ln->target && !(ln->target = engine_new(r->base, &eo, err, sizeof err)))
         return -1;
     eo.target = o->baseline;
@@ -392,7 +393,8 @@ static int run_setup(check_run *r, char *err, size_t errlen)
             r->writes[r->n_writes++] = i;
     /* The first lane now: a target URL that cannot work is bad input, said before anything is sent. */
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
-                      .insecure = o->insecure, .max_connections = 1};
+                      .insecure = o->insecure, .max_connections = 1,
+                      .kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO};
     if (!(r->lanes[0].target = engine_new(r->base, &eo, err, errlen)))
         return -1;
     if (o->baseline) {

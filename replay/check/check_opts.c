@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "tdnum.h"
 #include "tdtime.h"
 
@@ -36,6 +37,8 @@ void check_usage(FILE *f)
             "  --timeout D             per-request timeout, e.g. 10s, 500ms (default 10s)\n"
             "  --http2                 speak HTTP/2 (prior knowledge on http://, ALPN on https://)\n"
             "  --insecure              do not verify TLS certificates\n"
+            "  --engine native|curl    HTTP/1.1 client for http:// targets: tapedeck's own (default) or\n"
+            "                          libcurl (https:// and --http2 always use libcurl)\n"
             "  --max-diff-rate R       fail only when (exchanges with diffs + errors) / exchanges > R;\n"
             "                          R is a percentage with '%%' (\"0.5%%\") or a fraction (\"0.005\");\n"
             "                          default 0: any diff fails\n"
@@ -70,7 +73,7 @@ static int add_list(const char **list, size_t *n, const char *v, const char *fla
 enum {
     O_TARGET = 256, O_BASELINE, O_LEARN, O_CONC, O_SEQ, O_TIMEOUT, O_HTTP2, O_INSECURE, O_NOCORR, O_NODIFF,
     O_MAXRATE, O_IGNORE, O_IGNHDR, O_CMPHDR, O_SETHDR, O_METHOD, O_PATH, O_RJSON, O_JUNIT, O_HTML, O_SHOW,
-    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION,
+    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION, O_ENGINE,
 };
 
 int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t errlen)
@@ -88,7 +91,8 @@ int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t err
         {"junit", required_argument, 0, O_JUNIT},          {"html", required_argument, 0, O_HTML},
         {"show-diffs", required_argument, 0, O_SHOW},      {"progress", no_argument, 0, O_PROGRESS},
         {"no-progress", no_argument, 0, O_NOPROGRESS},     {"help", no_argument, 0, O_HELP},
-        {"version", no_argument, 0, O_VERSION},            {0, 0, 0, 0},
+        {"version", no_argument, 0, O_VERSION},            {"engine", required_argument, 0, O_ENGINE},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->concurrency = 8;
@@ -128,6 +132,13 @@ int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t err
             break;
         }
         case O_HTTP2: o->http2 = 1; break;
+        case O_ENGINE: {
+            engine_kind k;
+            if (engine_kind_parse(optarg, &k) < 0)
+                return bad(err, errlen, "--engine wants native or curl, got '%s'", optarg);
+            o->engine_curl = k == ENGINE_CURL;
+            break;
+        }
         case O_INSECURE: o->insecure = 1; break;
         case O_NOCORR: o->correlate = 0; break;
         case O_NODIFF: o->no_diff = 1; break;

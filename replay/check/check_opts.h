@@ -20,6 +20,7 @@ typedef struct check_opts {
     int sequential;
     long timeout_ms;        /* per request (default 10 s) */
     int http2, insecure;
+    int engine_curl;        /* --engine curl: libcurl for http:// too */
     int correlate;          /* default 1 */
     int no_diff;            /* hidden (benchmarks): replay and parse, compare nothing */
     double max_diff_rate;   /* fraction 0..1 */

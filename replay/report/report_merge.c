@@ -250,6 +250,30 @@ static int merge_check(json_t *m, const json_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* Shards of one schedule: the latest instant 0 and the latest first send speak for the run (the
+ * schedule is only as punctual as its last shard). Reports without `start` (older ones) add nothing. */
+static void merge_start(json_t *m, json_t *const *reports, size_t n)
+{
+    const char *at = NULL;
+    double late = 0;
+    int pinned = 0, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *st = json_object_get(reports[i], "start");
+        const char *a = json_string_value(json_object_get(st, "at"));
+        if (!a)
+            continue;
+        double l = json_number_value(json_object_get(st, "first_send_late_ms"));
+        if (!any || strcmp(a, at) > 0) /* RFC 3339 in UTC with fixed digits: text order is time order */
+            at = a;
+        if (!any || l > late)
+            late = l;
+        pinned |= json_is_true(json_object_get(st, "pinned"));
+        any = 1;
+    }
+    if (any)
+        json_object_set_new(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
+}
+
 json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,
                      char *err, size_t errlen)
 {
@@ -303,6 +327,8 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
             return NULL;
         }
     }
+    if (load)
+        merge_start(m, reports, n);
     if (load && gates_eval_load(m, baseline_report, err, errlen)) {
         json_decref(m);
         return NULL;
