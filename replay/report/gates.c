@@ -201,7 +201,7 @@ static int judge_regressions(json_t *report, const regress_cfg *c, const json_t 
 int gates_eval_load(json_t *report, const json_t *baseline_report, char *err, size_t errlen)
 {
     const json_t *gc = json_object_get(report, "gate_config");
-    if (json_object_set_new(report, "gates", json_array())) {
+    if (report_set_key(report, "gates", json_array())) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -167,7 +167,8 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
         json_t *ds = json_object_get(m, "status");
         if (!json_is_object(ds)) {
             ds = json_object();
-            json_object_set_new(m, "status", ds);
+            if (report_set_key(m, "status", ds))
+                return -1;
         }
         const char *k;
         json_t *v;
@@ -271,7 +272,7 @@ static void merge_start(json_t *m, json_t *const *reports, size_t n)
         any = 1;
     }
     if (any)
-        json_object_set_new(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
+        report_set_key(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
 }
 
 json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,
