@@ -22,6 +22,11 @@ typedef struct warc_record {
     size_t block_len;
 } warc_record;
 
+/* The skippable zstd frame that carries a capture segment's dictionary (the warc-zstd convention): its
+ * magic, little-endian, then the frame size, then a zstd frame holding the dictionary. capwriter writes
+ * it, capreader and tapedeck-capture read it. */
+#define WARC_ZSTD_DICT_MAGIC 0x184D2A5Du
+
 enum { WARC_OK = TD_OK, WARC_EPARSE = TD_ECORRUPT, WARC_ENOMEM = TD_ENOMEM };
 
 /* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. */

@@ -18,7 +18,6 @@
 
 enum { DEFAULT_MAX_RECORD = 256 * 1024 * 1024, MAX_DICT = 16 * 1024 * 1024 };
 #define ZSTD_MAGIC 0xFD2FB528u
-#define DICT_MAGIC 0x184D2A5Du
 
 struct cliframes {
     char *path;
@@ -132,7 +131,7 @@ cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t
         snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }
-    if (w->size >= 8 && le32(w->map) == DICT_MAGIC) {
+    if (w->size >= 8 && le32(w->map) == WARC_ZSTD_DICT_MAGIC) {
         size_t n = le32(w->map + 4);
         if (n > w->size - 8) {
             snprintf(err, errlen, "%s: offset 0: dictionary frame runs past the end of the file", path);
@@ -331,7 +330,7 @@ int cliframes_next(cliframes *w, cliframe *f)
             w->off = w->size;
             return CLIFRAMES_TRUNCATED;
         }
-        if (magic == DICT_MAGIC)
+        if (magic == WARC_ZSTD_DICT_MAGIC)
             return corrupt(w, f, w->off + 8 + le32(p + 4), "a dictionary frame after the start of the file",
                            NULL);
         w->off += 8 + le32(p + 4);
