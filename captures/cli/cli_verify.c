@@ -182,14 +182,21 @@ static const char *repeated_field(const warc_record *rec)
 static void unpaired(vstate *v, size_t i, uint64_t off)
 {
     vpend *p = &v->pend[i];
-    if (p->is_req && !p->has_error)
+    /* Other writers may write a request without a response (a failed fetch) or responses only: not
+     * damage, and readers list them (a response with a GET request made from its URI). tapedeck
+     * always writes both, or says why not. */
+    if (p->is_req && !p->has_error && v->tapedeck)
         problem(v, p->off, "request %s has no response and no WARC-Tapedeck-Error%s", p->id, NULL);
+    else if (p->is_req && !v->tapedeck)
+        v->exchanges++;
     else if (!p->is_req) {
         bool shadow = false;
         for (size_t k = 0; k < VPEND && !shadow; k++)
             shadow = p->to[0] && !strcmp(v->paired[k], p->to);
-        if (!shadow)
+        if (!shadow && v->tapedeck)
             problem(v, p->off, "response %s: its request (WARC-Concurrent-To '%s') is not in the file", p->id, p->to);
+        else if (!shadow)
+            v->exchanges++;
     }
     memmove(&v->pend[i], &v->pend[i + 1], (v->npend - i - 1) * sizeof *v->pend);
     v->npend--;
