@@ -97,6 +97,15 @@ int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *t
     return 1;
 }
 
+size_t warc_record_missing_trailer(const char *buf, size_t len)
+{
+    size_t hl, total;
+    if (warc_record_measure(buf, len, &hl, &total) != 1 || total <= len || total - len > 4)
+        return 0;
+    size_t have = len - (total - 4); /* trailer bytes present */
+    return memcmp(buf + total - 4, "\r\n\r\n", have) == 0 ? total - len : 0;
+}
+
 void warc_record_clear(warc_record *r)
 {
     if (!r)

@@ -30,6 +30,10 @@ void warc_record_clear(warc_record *r);
  * WARC record head (no "WARC/" start, no valid Content-Length, or a head over 64 KiB). Either out-pointer
  * may be NULL. */
 int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total);
+/* A record at the end of a file whose block is whole but whose trailing CRLF CRLF is missing or cut
+ * (some writers leave it out of the last record): how many bytes complete it (1..4), or 0 when buf is
+ * not such a record. */
+size_t warc_record_missing_trailer(const char *buf, size_t len);
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_get(const warc_record *r, const char *name);
 /* "<urn:uuid:x>" -> "urn:uuid:x" into buf (a value without brackets is copied; NULL gives ""; cut to

@@ -68,6 +68,43 @@ g += gor(2, 3, 1795996592001000000, 1000, b"HTTP/1.1 200 OK\r\nTransfer-Encoding
 open(f"{T}/a.gor.gz", "wb").write(gzip.compress(g))
 PY
 
+# ---- shapes of other writers: no trailer after the last record, responses only, a whole-file zstd
+# frame; and files that are not WARC at all (unsupported: exit 2, not damage) ----
+python3 - "$T" <<'PY'
+import gzip, sys
+T = sys.argv[1]
+resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+def r(rid, path):
+    return (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{rid}>\r\n"
+            f"WARC-Date: 2017-03-06T16:54:09Z\r\nWARC-Target-URI: http://a.test{path}\r\n"
+            f"Content-Type: application/http;msgtype=response\r\nContent-Length: {len(resp)}\r\n\r\n").encode() + resp
+open(f"{T}/responses.warc", "wb").write(r("1", "/x?q=1") + b"\r\n\r\n" + r("2", "/y"))  # last without trailer
+open(f"{T}/responses.warc.gz", "wb").write(gzip.compress(r("1", "/x?q=1") + b"\r\n\r\n") + gzip.compress(r("2", "/y")))
+open(f"{T}/junk.warc", "wb").write(b"this is not a WARC file\n")
+open(f"{T}/old.arc.gz", "wb").write(gzip.compress(b"filedesc://old.arc 0.0.0.0 20050614070159 text/plain 76\n"))
+PY
+for f in responses.warc responses.warc.gz; do
+    run 0 ls "$T/$f"
+    has "1 2017-03-06T16:54:09.000000Z GET /x?q=1 200 -"
+    has "2 2017-03-06T16:54:09.000000Z GET /y 200 -"
+    has "2 responses without a request record: listed with a GET request made from WARC-Target-URI"
+    run 0 verify "$T/$f"
+    has "ok: 2 records (2 exchanges)"
+done
+run 0 cat "$T/responses.warc"
+[ "$(tail -c 4 "$T/out" | od -An -c | tr -d ' ')" == '\r\n\r\n' ] || td_fail "cat did not complete the last record"
+zstd -q -c "$T/responses.warc" >"$T/whole.warc.zst" # one zstd frame for the whole file
+run 0 verify "$T/whole.warc.zst"
+has "ok: 2 records (2 exchanges); zstd"
+for f in junk.warc old.arc.gz; do
+    run 2 verify "$T/$f"
+    has "cannot be read"
+    run 2 ls "$T/$f"
+    has "$f: offset 0: "
+done
+run 2 ls "$T/old.arc.gz"
+has "an ARC file, not WARC"
+
 # ---- digests: every encoding writers use is accepted; a wrong one is not ----
 run 0 verify "$T/digests.warc"
 has "ok: 20 records (10 exchanges); plain WARC"
