@@ -11,17 +11,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "td_status.h"
 #include "exchange.h"
 #include "warc.h"
 
 typedef struct capreader capreader;
 
 typedef enum {
-    CAPREADER_OK = 0,
-    CAPREADER_EIO = -1,      /* open/read failed */
-    CAPREADER_ECORRUPT = -2, /* a bad frame, a record that does not parse, a checksum mismatch */
-    CAPREADER_ETOOBIG = -3,  /* a record over max_record */
-    CAPREADER_ENOMEM = -4,
+    CAPREADER_OK = TD_OK,
+    CAPREADER_EIO = TD_EIO,           /* open/read failed */
+    CAPREADER_ECORRUPT = TD_ECORRUPT, /* a bad frame, a record that does not parse, a checksum mismatch */
+    CAPREADER_ETOOBIG = TD_ETOOBIG,   /* a record over max_record */
+    CAPREADER_ENOMEM = TD_ENOMEM,
 } capreader_status;
 
 /* Records capreader_next skipped, by kind. Records of other types are not exchanges; responses whose

@@ -4,6 +4,8 @@
 #define TAPEDECK_WARC_H
 
 #include <stddef.h>
+
+#include "td_status.h"
 #include "exchange.h"
 #include "tdbuf.h"
 
@@ -20,7 +22,7 @@ typedef struct warc_record {
     size_t block_len;
 } warc_record;
 
-enum { WARC_OK = 0, WARC_EPARSE = -1, WARC_ENOMEM = -2 };
+enum { WARC_OK = TD_OK, WARC_EPARSE = TD_ECORRUPT, WARC_ENOMEM = TD_ENOMEM };
 
 /* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. */
 int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include "cli_import.h"
 #include "cli_ls.h"
 #include "cli_merge.h"
+#include "cli_redact.h"
 #include "cli_show.h"
 #include "cli_stats.h"
 #include "cli_util.h"
@@ -30,6 +31,7 @@ static const command commands[] = {
     {"merge", cli_merge_main, "several captures (proxies' segments) into one, ordered by time"},
     {"import", cli_import_main, "HAR 1.2 or GoReplay files into a new capture"},
     {"export", cli_export_main, "a capture as HAR 1.2, a GoReplay file, or curl command lines"},
+    {"redact", cli_redact_main, "secret values replaced by keyed hashes, into a new capture"},
 };
 
 static void usage(FILE *f)
