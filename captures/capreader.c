@@ -224,7 +224,7 @@ static int cr_next(capreader *r, warc_record *rec, const char **raw, size_t *raw
                              ? warc_record_missing_trailer(r->rec.data + r->rec_pos, r->rec.len - r->rec_pos)
                              : 0;
             if (pad && cr_rec_room(r, pad) == 0) {
-                memcpy(r->rec.data + r->rec.len, "\r\n\r\n" + (4 - pad), pad);
+                memcpy(r->rec.data + r->rec.len, &WARC_TRAILER[4 - pad], pad);
                 r->rec.len += pad;
                 r->rec.data[r->rec.len] = '\0';
                 continue;

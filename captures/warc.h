@@ -36,6 +36,7 @@ int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *t
  * (some writers leave it out of the last record): how many bytes complete it (1..4), or 0 when buf is
  * not such a record. */
 size_t warc_record_missing_trailer(const char *buf, size_t len);
+#define WARC_TRAILER "\r\n\r\n" /* after every record's block */
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_get(const warc_record *r, const char *name);
 /* "<urn:uuid:x>" -> "urn:uuid:x" into buf (a value without brackets is copied; NULL gives ""; cut to

@@ -304,7 +304,7 @@ static int next_plain(cliframes *w, cliframe *f)
             w->cap = rest + pad + 1;
         }
         memcpy(w->buf, w->map + w->off, rest);
-        memcpy(w->buf + rest, "\r\n\r\n" + (4 - pad), pad);
+        memcpy(w->buf + rest, &WARC_TRAILER[4 - pad], pad);
         w->buf[rest + pad] = '\0';
         f->data = w->buf;
         f->len = rest + pad;

@@ -370,7 +370,7 @@ static void check_member(vstate *v, const cliframe *f, char *req_method, size_t 
             char *c = malloc(one.len + pad + 1);
             if (c) {
                 memcpy(c, one.data, one.len);
-                memcpy(c + one.len, "\r\n\r\n" + (4 - pad), pad);
+                memcpy(c + one.len, &WARC_TRAILER[4 - pad], pad);
                 c[one.len + pad] = '\0';
                 cliframe padded = one;
                 padded.data = c;
