@@ -154,18 +154,25 @@ entries = [entry("GET", "http://a.test/one", ver="HTTP/1.0"),
            entry("GET", "data:image/png;base64,AAAA"),
            entry("GET", "http://b.test:8080/nul", text="a\u0000b"),
            entry("POST", "http://a.test/form", post={"mimeType": "application/x-www-form-urlencoded",
-                 "params": [{"name": "q", "value": "a b&c"}, {"name": "n", "value": "1"}]})]
+                 "params": [{"name": "q", "value": "a b&c"}, {"name": "n", "value": "1"}]}),
+           entry("CONNECT", "a.test:443"),  # a proxy's tunnel (Charles, Fiddler)
+           entry("GET", "https://a.test/frag?x=1#top")]
+entries[-1]["startedDateTime"] = "2026-01-01T00:00:01.1234567"  # no zone, 7 digits (Fiddler-like)
 doc = {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": entries}}
 open(f"{T}/a.har", "wb").write(b"\xef\xbb\xbf" + json.dumps(doc).encode())
 PY
 run 0 import -o "$T/har.warc.zst" "$T/a.har"
-has "skipped 1 entry that is not HTTP exchanges (the first, entries[1]: a data:"
-has "3 exchanges written"
+has "skipped 2 entries that are not HTTP exchanges (the first, entries[1]: a data:"
+has "4 exchanges written"
 lacks "JSON_"
 run 0 show --raw 1 "$T/har.warc.zst"
 has "GET /one HTTP/1.0"
 run 0 show --raw 3 "$T/har.warc.zst"
 has "q=a+b%26c&n=1"
+run 0 show --raw 4 "$T/har.warc.zst"
+has "GET /frag?x=1 HTTP/1.1" # the fragment is the browser's
+run 0 ls "$T/har.warc.zst"
+has "4 2026-01-01T00:00:01.123456Z GET /frag?x=1 200"
 run 0 export --curl "$T/har.warc.zst"
 has "http://b.test:8080/nul"
 lacks "http:///"
@@ -173,7 +180,7 @@ lacks "http:///"
 # ---- several inputs: connections kept apart ----
 run 0 import -o "$T/two.warc.zst" "$T/a.har" "$T/a.har"
 run 0 ls --json "$T/two.warc.zst"
-[ "$(grep -o '"conn":[0-9]*' "$T/out" | sort -u | wc -l)" -eq 6 ] || td_fail "connection ids reused across inputs:
+[ "$(grep -o '"conn":[0-9]*' "$T/out" | sort -u | wc -l)" -eq 8 ] || td_fail "connection ids reused across inputs:
 $(cat "$T/out")"
 
 # ---- the round-trip property: import -> export -> import keeps what replay needs ----
