@@ -220,11 +220,12 @@ static int cr_next(capreader *r, warc_record *rec, const char **raw, size_t *raw
             return rc;
         if (rc == 0) {
             /* The last record's trailing CRLF CRLF left out (some writers): complete it and cut it. */
+            const char *tail = NULL;
             size_t pad = r->rec.len > r->rec_pos && !r->truncated
-                             ? warc_record_missing_trailer(r->rec.data + r->rec_pos, r->rec.len - r->rec_pos)
+                             ? warc_record_missing_trailer(r->rec.data + r->rec_pos, r->rec.len - r->rec_pos, &tail)
                              : 0;
             if (pad && cr_rec_room(r, pad) == 0) {
-                memcpy(r->rec.data + r->rec.len, &WARC_TRAILER[4 - pad], pad);
+                memcpy(r->rec.data + r->rec.len, tail, pad);
                 r->rec.len += pad;
                 r->rec.data[r->rec.len] = '\0';
                 continue;

@@ -294,7 +294,8 @@ static int next_plain(cliframes *w, cliframe *f)
         return CLIFRAMES_END;
     size_t total = 0, rest = w->size - w->off;
     int m = warc_record_measure((const char *)w->map + w->off, rest, NULL, &total);
-    size_t pad = m == 1 && total > rest ? warc_record_missing_trailer((const char *)w->map + w->off, rest) : 0;
+    const char *tail = NULL;
+    size_t pad = m == 1 && total > rest ? warc_record_missing_trailer((const char *)w->map + w->off, rest, &tail) : 0;
     if (pad) { /* the last record without its trailing CRLF CRLF: readers complete it */
         if (rest + pad + 1 > w->cap) {
             char *nb = realloc(w->buf, rest + pad + 1);
@@ -304,7 +305,7 @@ static int next_plain(cliframes *w, cliframe *f)
             w->cap = rest + pad + 1;
         }
         memcpy(w->buf, w->map + w->off, rest);
-        memcpy(w->buf + rest, &WARC_TRAILER[4 - pad], pad);
+        memcpy(w->buf + rest, tail, pad);
         w->buf[rest + pad] = '\0';
         f->data = w->buf;
         f->len = rest + pad;

@@ -365,12 +365,13 @@ static void check_member(vstate *v, const cliframe *f, char *req_method, size_t 
         int m = warc_record_measure(f->data + pos, f->len - pos, NULL, &total);
         one.data = f->data + pos;
         one.len = m == 1 && total <= f->len - pos ? total : f->len - pos;
-        size_t pad = m == 1 && total > f->len - pos ? warc_record_missing_trailer(one.data, one.len) : 0;
+        const char *tail = NULL;
+        size_t pad = m == 1 && total > f->len - pos ? warc_record_missing_trailer(one.data, one.len, &tail) : 0;
         if (pad) { /* the member's last record without its trailing CRLF CRLF: readers complete it */
             char *c = malloc(one.len + pad + 1);
             if (c) {
                 memcpy(c, one.data, one.len);
-                memcpy(c + one.len, &WARC_TRAILER[4 - pad], pad);
+                memcpy(c + one.len, tail, pad);
                 c[one.len + pad] = '\0';
                 cliframe padded = one;
                 padded.data = c;

@@ -272,10 +272,38 @@ static void pairing_orders(void **state)
     fx_rmdir(dir);
 }
 
+/* WARC heads whose lines end in LF alone (and LF LF after the block), and a last record without
+ * its trailer: read, not refused. */
+static void lf_heads(void **state)
+{
+    char *dir = fx_tmpdir();
+    tdbuf b;
+    tdbuf_init(&b, 0);
+    const char *req = REQ("/lf"), *resp = RESP("z");
+    tdbuf_printf(&b, "WARC/1.0\nWARC-Type: request\nWARC-Record-ID: <urn:uuid:q>\nWARC-Target-URI: http://a.test/lf\n"
+                     "Content-Length: %zu\n\n%s\n\n", strlen(req), req);
+    tdbuf_printf(&b, "WARC/1.0\nWARC-Type: response\nWARC-Record-ID: <urn:uuid:r>\nWARC-Concurrent-To: <urn:uuid:q>\n"
+                     "WARC-Target-URI: http://a.test/lf\nContent-Length: %zu\n\n%s", strlen(resp), resp);
+    capreader *r = open_bytes(dir, "lf.warc", &b);
+    exchange x;
+    assert_int_equal(capreader_next(r, &x), 1);
+    assert_string_equal(x.target_uri, "http://a.test/lf");
+    assert_int_equal(x.request_len, strlen(req));
+    assert_non_null(x.response);
+    assert_int_equal(x.response_len, strlen(resp));
+    exchange_clear(&x);
+    assert_int_equal(capreader_next(r, &x), 0);
+    assert_int_equal(capreader_truncated(r), 0);
+    capreader_free(r);
+    tdbuf_free(&b);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gzip_members),
+        cmocka_unit_test(lf_heads),
         cmocka_unit_test(pairing_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
