@@ -18,7 +18,8 @@ BUILD      ?= build/asan
 BIN        ?= build/asan/bin
 endif
 
-PKGS       := libevent libevent_pthreads libcurl libzstd jansson zlib libbrotlidec libcrypto
+PKGS       := libevent libevent_pthreads libevent_openssl libcurl libzstd jansson zlib libbrotlidec libssl libcrypto \
+              libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # These are read when make parses this file: on a machine without the -dev packages they are empty. The
@@ -44,6 +45,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The instrumented build also checks the state machines' invariants (TD_ASSERT, captures/util/td_assert.h).
+ALL_CFLAGS += -DTD_DEBUG
 LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
@@ -196,7 +199,7 @@ uninstall:
 deb:
 	@scripts/install-deps deb
 	rm -rf build/deb && mkdir -p build/deb
-	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
+	TAPEDECK_DEB_DIR=build/deb DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
 	lintian --fail-on error --display-info build/deb/tapedeck_$(VERSION)_*.deb
 
 format:

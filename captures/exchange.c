@@ -24,6 +24,7 @@ void exchange_clear(exchange *x)
     free(x->shadow);
     free(x->redacted_request);
     free(x->redacted_response);
+    free(x->protocol);
     memset(x, 0, sizeof *x);
 }
 
@@ -82,7 +83,7 @@ int exchange_set_buf(char **field, size_t *len, const void *data, size_t n)
 int exchange_copy(exchange *dst, const exchange *src)
 {
     exchange t = *src;
-    t.target_uri = t.client_addr = t.request = t.response = t.error = NULL;
+    t.target_uri = t.client_addr = t.request = t.response = t.error = t.protocol = NULL;
     t.redacted_request = t.redacted_response = NULL;
     t.request_len = t.response_len = 0;
     t.shadow = NULL;
@@ -101,7 +102,7 @@ int exchange_copy(exchange *dst, const exchange *src)
               (s->response && exchange_set_buf(&d->response, &d->response_len, s->response, s->response_len));
     }
     if (bad || exchange_set_str(&t.target_uri, src->target_uri) || exchange_set_str(&t.client_addr, src->client_addr) ||
-        exchange_set_str(&t.error, src->error) ||
+        exchange_set_str(&t.error, src->error) || exchange_set_str(&t.protocol, src->protocol) ||
         exchange_set_str(&t.redacted_request, src->redacted_request) ||
         exchange_set_str(&t.redacted_response, src->redacted_response) ||
         (src->request && exchange_set_buf(&t.request, &t.request_len, src->request, src->request_len)) ||
@@ -112,4 +113,31 @@ int exchange_copy(exchange *dst, const exchange *src)
     }
     *dst = t;
     return 0;
+}
+
+exchange *exchange_new(void)
+{
+    return calloc(1, sizeof(exchange));
+}
+
+void exchange_free(exchange *x)
+{
+    if (!x)
+        return;
+    exchange_clear(x);
+    free(x);
+}
+
+void exchange_release_request(exchange *x)
+{
+    free(x->request);
+    x->request = NULL;
+    x->request_len = 0;
+}
+
+void exchange_release_response(exchange *x)
+{
+    free(x->response);
+    x->response = NULL;
+    x->response_len = 0;
 }

@@ -47,6 +47,8 @@ typedef struct exchange {
     char *response; /* raw final response as sent by the upstream; NULL when it failed */
     size_t response_len;
     char *error; /* why the upstream failed (e.g. "connect: Connection refused"), or NULL */
+    char *protocol; /* the client side's protocols, space-separated ("h2 tls/1.3"; WARC-Protocol, one
+                     * field each), or NULL for cleartext HTTP/1.x */
     int interim[EXCHANGE_MAX_INTERIM]; /* status codes of 1xx responses that came first */
     int n_interim;
     unsigned truncated; /* EXCHANGE_TRUNC_* */
@@ -66,6 +68,15 @@ typedef struct exchange {
 void exchange_init(exchange *x);
 /* Free every owned string and buffer, then zero. Safe on an initialised or zeroed exchange. */
 void exchange_clear(exchange *x);
+/* A zeroed exchange on the heap, NULL when out of memory; exchange_free clears and frees it (NULL is a
+ * no-op). */
+exchange *exchange_new(void);
+void exchange_free(exchange *x);
+/* For a reader done with one message before the rest (check keeps the parts of a request it sends, and
+ * drops a recorded response once judged): frees the raw request / response and leaves it NULL with
+ * length 0. The exchange stays valid; exchange_clear frees the rest. */
+void exchange_release_request(exchange *x);
+void exchange_release_response(exchange *x);
 /* Deep copy; returns 0 on success, -1 on allocation failure (dst is left zeroed). */
 int exchange_copy(exchange *dst, const exchange *src);
 /* Setters that copy their argument; return 0 or -1 (out of memory). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpmsg_facts.h"
 #include "tdtime.h"
@@ -98,6 +99,14 @@ static int put_common(tdbuf *o, const char *type, const char *id, int64_t date_u
         rc = tdbuf_printf(o, "WARC-Payload-Digest: %s\r\n", digest);
     rc = rc ? rc : tdbuf_printf(o, "WARC-Tapedeck-Conn: %" PRIu64 "\r\nWARC-Tapedeck-Seq: %" PRIu64 "\r\n",
                                 x->conn_id, x->conn_seq);
+    /* WARC-Protocol (warc-specifications issue 42): one field per protocol, outermost last */
+    for (const char *p = x->protocol; !rc && p && *p;) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            rc = tdbuf_printf(o, "WARC-Protocol: %.*s\r\n", (int)n, p);
+        p += n;
+        p += *p == ' ';
+    }
     return rc;
 }
 
@@ -253,6 +262,23 @@ static int shadow_errors_from(const warc_record *req, exchange *x)
     return WARC_OK;
 }
 
+/* Every WARC-Protocol field's value, space-separated, into *out (left NULL when there is none). */
+static int join_protocols(const warc_record *r, char **out)
+{
+    tdbuf b;
+    tdbuf_init(&b, 4096);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < r->n_fields; i++)
+        if (!strcasecmp(r->fields[i].name, "WARC-Protocol") && r->fields[i].value[0])
+            rc = tdbuf_printf(&b, b.len ? " %s" : "%s", r->fields[i].value);
+    if (!rc && b.len) {
+        *out = tdbuf_steal(&b, NULL);
+        return *out ? 0 : -1;
+    }
+    tdbuf_free(&b);
+    return rc ? -1 : 0;
+}
+
 int warc_records_to_exchange(const warc_record *req, const warc_record *resp, exchange *x, char *err,
                              size_t errlen)
 {
@@ -273,6 +299,8 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
             x->req_start_us = us;
     }
     warc_strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
+    if (join_protocols(req, &x->protocol) != 0)
+        goto nomem;
     if (field_truncated(req))
         x->truncated |= EXCHANGE_TRUNC_REQUEST;
     /* WARC/1.0 writers (wget) put the URI in <>: the brackets are not part of it. */

@@ -17,14 +17,20 @@ void proxy_config_usage(FILE *f)
     fprintf(f,
             "usage: tapedeck-proxy --upstream URL [--listen ADDR] [--capture-dir DIR] [options]\n"
             "\n"
-            "A recording reverse proxy: forwards HTTP/1.x traffic unchanged to the upstream and records\n"
-            "each exchange into rotated .warc.zst capture segments.\n"
+            "A recording reverse proxy: forwards HTTP/1.x and HTTP/2 traffic to the upstream (HTTP/1.x\n"
+            "unchanged) and records each exchange into rotated .warc.zst capture segments.\n"
             "\n"
             "forwarding:\n"
             "  --listen ADDR            address to accept clients on (default 127.0.0.1:8080; ':PORT' = all)\n"
-            "  --upstream URL           upstream base, http://HOST[:PORT]\n"
+            "  --upstream URL           upstream base, http://HOST[:PORT] or https://HOST[:PORT]\n"
             "  --upstream-file FILE     file holding the upstream URL on one line; wins over --upstream;\n"
             "                           re-read on SIGHUP (cut-over; in-flight requests finish on the old)\n"
+            "  --upstream-ca FILE       PEM CA bundle that https:// upstreams are verified against\n"
+            "                           (default: the system CAs)\n"
+            "  --tls-cert FILE          serve HTTPS (TLS 1.2/1.3, ALPN h2 and http/1.1) with this PEM\n"
+            "                           certificate chain; re-read on SIGHUP\n"
+            "  --tls-key FILE           the PEM private key of --tls-cert; re-read on SIGHUP\n"
+            "  --h2c                    also accept HTTP/2 with prior knowledge on a cleartext listener\n"
             "  --workers N              event-loop threads, each with its own SO_REUSEPORT listener (1)\n"
             "  --header-timeout DUR     time to receive a request head, else 408 (10s)\n"
             "  --idle-timeout DUR       idle keep-alive client connections are closed after this (60s)\n"
@@ -71,7 +77,7 @@ void proxy_config_usage(FILE *f)
             "\n"
             "DUR: 500ms, 10s, 2m, 1h (bare number = seconds). BYTES: 123, 64K, 1M, 1G.\n"
             "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP rotates the segment and re-reads\n"
-            "--upstream-file. Exit status: 0 clean shutdown, 1 runtime failure, 2 bad arguments.\n");
+            "--upstream-file, --tls-cert and --tls-key. Exit status: 0 clean shutdown, 1 runtime failure, 2 bad arguments.\n");
 }
 
 int proxy_parse_size(const char *s, uint64_t *out)
@@ -145,7 +151,8 @@ enum {
     OPT_CONNECT_TO, OPT_UPSTREAM_TO, OPT_DRAIN_TO, OPT_BUFSIZE, OPT_CAPDIR, OPT_CAPPREFIX, OPT_SAMPLE,
     OPT_RECPATH, OPT_SKIPPATH, OPT_MAXBODY, OPT_REDACT, OPT_REDACT_KEY, OPT_ROT_SIZE, OPT_ROT_AGE,
     OPT_NODICT, OPT_ADMIN, OPT_VERSION, OPT_MIRROR, OPT_MIRROR_PCT, OPT_MIRROR_WRITES,
-    OPT_MIRROR_RECORD, OPT_MIRROR_BASELINE, OPT_REDACT_JSON, OPT_REDACT_QUERY, OPT_REDACT_COOKIE, OPT_REDACT_FORM
+    OPT_MIRROR_RECORD, OPT_MIRROR_BASELINE, OPT_REDACT_JSON, OPT_REDACT_QUERY, OPT_REDACT_COOKIE, OPT_REDACT_FORM,
+    OPT_TLS_CERT, OPT_TLS_KEY, OPT_UPSTREAM_CA, OPT_H2C
 };
 
 static const struct option proxy_long_opts[] = {
@@ -179,6 +186,10 @@ static const struct option proxy_long_opts[] = {
     {"mirror-writes", no_argument, NULL, OPT_MIRROR_WRITES},
     {"mirror-record", no_argument, NULL, OPT_MIRROR_RECORD},
     {"mirror-baseline", required_argument, NULL, OPT_MIRROR_BASELINE},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA},
+    {"h2c", no_argument, NULL, OPT_H2C},
     {"admin", required_argument, NULL, OPT_ADMIN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -356,6 +367,10 @@ static int cfg_option(proxy_config *cfg, int c, const char *flag, char *err, siz
             return -1;
         }
         return 0;
+    case OPT_TLS_CERT: cfg->tls_cert = optarg; return 0;
+    case OPT_TLS_KEY: cfg->tls_key = optarg; return 0;
+    case OPT_UPSTREAM_CA: cfg->upstream_ca = optarg; return 0;
+    case OPT_H2C: cfg->h2c = 1; return 0;
     case 'v': cfg->verbose = 1; return 0;
     default:
         snprintf(err, errlen, "unknown option (see --help)");
@@ -413,6 +428,14 @@ int proxy_config_parse(proxy_config *cfg, int argc, char **argv, char *err, size
     }
     if (cfg->mirror_baseline_url)
         cfg->mirror_record = 1; /* a baseline is only of use beside recorded shadow answers */
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "--tls-cert and --tls-key go together");
+        return PROXY_CONFIG_EBAD;
+    }
+    if (cfg->h2c && cfg->tls_cert) {
+        snprintf(err, errlen, "--h2c is for a cleartext listener (over TLS, ALPN offers h2 already)");
+        return PROXY_CONFIG_EBAD;
+    }
     if (!cfg->upstream_url && !cfg->upstream_file) {
         snprintf(err, errlen, "no upstream: give --upstream URL or --upstream-file FILE");
         return PROXY_CONFIG_EBAD;

@@ -38,6 +38,9 @@ typedef struct proxy_config {
     int mirror_writes;      /* mirror every method, not only the safe ones */
     int mirror_record;      /* --mirror-record: the shadows' answers go into the capture */
     const char *mirror_baseline_url; /* --mirror-baseline (argv storage): a second shadow, for noise */
+    const char *tls_cert, *tls_key; /* --tls-cert/--tls-key (argv storage); NULL = cleartext listener */
+    const char *upstream_ca;        /* --upstream-ca: CAs for https:// upstreams; NULL = the system's */
+    int h2c;                        /* --h2c: HTTP/2 with prior knowledge on a cleartext listener */
     int workers;
     char admin_host[256]; /* admin_port 0 = no admin listener */
     int admin_port;

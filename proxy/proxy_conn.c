@@ -15,15 +15,10 @@
 
 #include "httpmsg_facts.h"
 #include "proxy_log.h"
+#include "td_assert.h"
 #include "tdtime.h"
 
 static _Atomic uint64_t pconn_next_id = 1;
-
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
 
 up_target *pconn_current_target(proxy_wctx *w)
 {
@@ -67,7 +62,7 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     } else {
         if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
             snprintf(host, sizeof host, "%s", c->w->target->hostport);
-        if (tdbuf_printf(&b, "http://%s%s", host, c->url) != 0) {
+        if (tdbuf_printf(&b, "%s://%s%s", c->proto ? "https" : "http", host, c->url) != 0) {
             tdbuf_free(&b);
             return -1;
         }
@@ -140,14 +135,13 @@ static void conn_linger(pconn *c)
         return;
     }
     c->lingering = 1;
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+    if (proxy_shutdown_write(c->bev) != 0) {
         pconn_free(c, NULL);
         return;
     }
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    struct timeval tv = us_tv(PCONN_LINGER_US);
+    struct timeval tv = tdtime_tv(PCONN_LINGER_US);
     bufferevent_set_timeouts(c->bev, &tv, NULL);
     bufferevent_enable(c->bev, EV_READ);
 }
@@ -161,7 +155,7 @@ void pconn_finish_close(pconn *c)
         conn_linger(c);
         return;
     }
-    struct timeval tv = us_tv(c->w->cfg->idle_timeout_us);
+    struct timeval tv = tdtime_tv(c->w->cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, NULL, &tv); /* a client that stops reading is dropped */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     /* deferred callbacks can fold a write error into an EOF report; writing again is what makes
@@ -198,10 +192,11 @@ static int request_start(pconn *c)
         if (!c->rq)
             return -1;
     }
+    TD_ASSERT(c->rstate == RQ_IDLE && c->sstate == RS_NONE);
     c->rstate = RQ_HEAD;
     c->t0_mono = tdtime_mono_us();
     c->t0_wall = tdtime_now_us();
-    struct timeval tv = us_tv(c->w->cfg->header_timeout_us);
+    struct timeval tv = tdtime_tv(c->w->cfg->header_timeout_us);
     evtimer_add(c->hdr_timer, &tv);
     return 0;
 }
@@ -211,6 +206,7 @@ static int request_start(pconn *c)
 static int request_head_done(pconn *c)
 {
     evtimer_del(c->hdr_timer);
+    TD_ASSERT(c->rstate == RQ_HEAD);
     c->rstate = RQ_BODY;
     if (!strcmp(c->method, "CONNECT")) {
         pconn_send_error(c, 405, "CONNECT is not proxied");
@@ -287,6 +283,7 @@ int pconn_parse(pconn *c)
             relay_send(c, in, (size_t)n);
         }
         if (c->ev_done || (c->req_upgrade && (size_t)n < v.iov_len)) {
+            TD_ASSERT(c->rstate == RQ_BODY);
             c->rstate = RQ_DONE;
             pconn_mirror_end(c, c->ev_done);
             break;
@@ -308,6 +305,7 @@ void pconn_exchange_done(pconn *c)
     evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
     c->to_client = c->from_up = 0;
     c->retried = c->up_dirty = c->up_eof = 0;
+    TD_ASSERT(c->sstate == RS_DONE); /* only response_done ends an exchange */
     c->sstate = RS_NONE;
     c->rstate = RQ_IDLE;
     c->seq++;
@@ -416,21 +414,36 @@ static void hdr_timeout(evutil_socket_t fd, short what, void *ctx)
 
 int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
+    struct bufferevent *bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+        plog(PLOG_ERROR, "out of memory accepting a connection");
+        return -1;
+    }
+    char peer[64];
+    proxy_peer_name(sa, salen, peer, sizeof peer);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return pconn_adopt(w, bev, peer, NULL);
+}
+
+int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto)
+{
     const proxy_config *cfg = w->cfg;
     pconn *c = calloc(1, sizeof *c);
     if (!c) {
-        evutil_closesocket(fd);
+        bufferevent_free(bev);
         return -1;
     }
     c->w = w;
     c->id = atomic_fetch_add(&pconn_next_id, 1);
+    c->proto = proto;
     c->hold = evbuffer_new();
     c->rhold = evbuffer_new();
     c->replay = evbuffer_new();
     c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev)
-        evutil_closesocket(fd);
+    c->bev = bev;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
     /* link first, so pconn_free can undo everything */
     c->next = w->conns;
     if (w->conns)
@@ -438,35 +451,22 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     w->conns = c;
     w->n_conns++;
     pm_conn_open(w->m);
-    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->bev) {
+    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer) {
         plog(PLOG_ERROR, "out of memory accepting a connection");
         pconn_free(c, NULL);
         return -1;
     }
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-        port = ntohs(s4->sin_port);
-        snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-        port = ntohs(s6->sin6_port);
-        snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->buffer_high);
     proxy_tune_bev(c->bev, cfg->buffer_high);
     bufferevent_setwatermark(c->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval tv = us_tv(cfg->idle_timeout_us);
+    struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, &tv, NULL);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    plog(PLOG_DEBUG, "conn %llu %s: accepted", (unsigned long long)c->id, c->peer);
-    (void)salen;
+    plog(PLOG_DEBUG, "conn %llu %s: accepted%s%s", (unsigned long long)c->id, c->peer, proto ? " over " : "",
+         proto ? proto : "");
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        conn_read(c->bev, c); /* bytes read while the protocol was being found out */
     return 0;
 }
 

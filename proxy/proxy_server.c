@@ -32,6 +32,7 @@ typedef struct server {
     up_holder *targets;
     up_target *shadow; /* --mirror, NULL when off */
     up_target *shadow_baseline; /* --mirror-baseline, NULL when off */
+    ptls *tls;         /* TLS contexts: the listener's (--tls-cert) and https:// upstreams' */
     proxy_worker **workers;
     int n_workers;
     atomic_int exited;
@@ -179,6 +180,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     proxy_recorder_rotate(s->rec);
     if (s->cfg->upstream_file && reload_upstream(s, 0, err, sizeof err) != 0)
         plog(PLOG_ERROR, "SIGHUP: keeping the current upstream: %s", err);
+    if (ptls_listening(s->tls)) {
+        if (ptls_reload(s->tls, err, sizeof err) != 0)
+            plog(PLOG_ERROR, "SIGHUP: keeping the current certificate: %s", err);
+        else
+            plog(PLOG_INFO, "SIGHUP: certificate re-read (new handshakes use it)");
+    }
 }
 
 int proxy_server_run(const proxy_config *cfg)
@@ -211,10 +218,16 @@ int proxy_server_run(const proxy_config *cfg)
     if (cfg->mirror_baseline_url) {
         s.shadow_baseline = up_target_new(cfg->mirror_baseline_url, 0, err, sizeof err);
         if (!s.shadow_baseline) {
-            fprintf(stderr, "tapedeck-proxy: --mirror-baseline: %s\n", strncmp(err, "upstream ", 9) ? err : err + 9);
+            fprintf(stderr, "tapedeck-proxy: --mirror-baseline: %s\n", err);
             rc = 2;
             goto out;
         }
+    }
+    s.tls = ptls_new(cfg->tls_cert, cfg->tls_key, cfg->upstream_ca, err, sizeof err);
+    if (!s.tls) {
+        fprintf(stderr, "tapedeck-proxy: %s\n", err);
+        rc = 2;
+        goto out;
     }
     s.m = proxy_metrics_new();
     s.base = event_base_new();
@@ -282,7 +295,7 @@ int proxy_server_run(const proxy_config *cfg)
     for (int i = 0; i < cfg->workers; i++) {
         evutil_socket_t fd = fds[i];
         fds[i] = -1; /* the worker owns it now, even on failure */
-        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, s.shadow_baseline, fd,
+        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, s.shadow_baseline, s.tls, fd,
                                         server_worker_exited, &s, err, sizeof err);
         if (!s.workers[i]) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
@@ -330,6 +343,7 @@ out:
     up_holder_free(s.targets);
     up_target_unref(s.shadow);
     up_target_unref(s.shadow_baseline);
+    ptls_free(s.tls); /* after the workers: their connections use it */
     proxy_metrics_free(s.m);
     free(s.workers);
     free(fds);
