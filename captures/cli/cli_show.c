@@ -157,6 +157,22 @@ static void show(const exchange *x)
         print_message("response", x->response, x->response_len, HTTPMSG_RESPONSE, cli_view_method_or_null(&v));
     else
         printf("--- no response: %s\n", x->error ? x->error : "the upstream failed");
+    /* --mirror-record: the shadows' answers, recorded beside production's */
+    static const char *const role[EXCHANGE_N_SHADOW] = {"shadow", "shadow-baseline"};
+    for (int i = 0; i < EXCHANGE_N_SHADOW; i++) {
+        const exchange_shadow *sh = exchange_shadow_get(x, i);
+        char what[96];
+        if (!sh)
+            continue;
+        if (!sh->response) {
+            printf("--- %s: no answer: %s\n", role[i], sh->error ? sh->error : "-");
+            continue;
+        }
+        snprintf(what, sizeof what, "%s response, %.3f ms%s", role[i],
+                 sh->resp_end_us > sh->sent_us && sh->sent_us ? (double)(sh->resp_end_us - sh->sent_us) / 1000.0 : 0.0,
+                 sh->truncated ? ", body cut at --max-body" : "");
+        print_message(what, sh->response, sh->response_len, HTTPMSG_RESPONSE, cli_view_method_or_null(&v));
+    }
 }
 
 int cli_show_main(int argc, char **argv)
