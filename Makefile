@@ -45,6 +45,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The instrumented build also checks the state machines' invariants (TD_ASSERT, captures/util/td_assert.h).
+ALL_CFLAGS += -DTD_DEBUG
 LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
