@@ -199,7 +199,7 @@ uninstall:
 deb:
 	@scripts/install-deps deb
 	rm -rf build/deb && mkdir -p build/deb
-	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
+	TAPEDECK_DEB_DIR=build/deb DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
 	lintian --fail-on error --display-info build/deb/tapedeck_$(VERSION)_*.deb
 
 format:
