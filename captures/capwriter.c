@@ -9,6 +9,7 @@
 #include "capwriter.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,16 @@
 #define CW_RECORD_LIMIT ((size_t)1 << 30) /* one uncompressed record */
 #define CW_HOLD_LIMIT ((size_t)64 << 20)  /* records held for dictionary training */
 
-static void cw_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+/* err may be NULL (the caller does not want the words). */
+static void cw_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cw_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 static int set_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e)
@@ -265,7 +272,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
 {
     capwriter *w = NULL;
     if (!opts || (!opts->dir == !opts->path)) {
-        cw_err(err, errlen, "capture writer: give exactly one of a directory or a file path%s%s", NULL, NULL);
+        cw_err(err, errlen, "capture writer: give exactly one of a directory or a file path");
         return NULL;
     }
     w = calloc(1, sizeof *w);
@@ -299,7 +306,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     if (opts->dir) {
         struct stat st;
         if (stat(opts->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            cw_err(err, errlen, "%s: not a directory%s", opts->dir, NULL);
+            cw_err(err, errlen, "%s: not a directory", opts->dir);
             capwriter_close(w, NULL, 0);
             return NULL;
         }
@@ -316,7 +323,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
-        cw_err(err, errlen, "capture writer: bad compression level%s%s", NULL, NULL);
+        cw_err(err, errlen, "capture writer: bad compression level");
         capwriter_close(w, NULL, 0);
         return NULL;
     }
@@ -332,7 +339,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     }
     return w;
 nomem:
-    cw_err(err, errlen, "capture writer: out of memory%s%s", NULL, NULL);
+    cw_err(err, errlen, "capture writer: out of memory");
     capwriter_close(w, NULL, 0);
     return NULL;
 }
@@ -405,7 +412,7 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
     w->req.len = 0;
     w->resp.len = 0;
     if (warc_format_exchange(x, &w->req, &w->resp) != WARC_OK) {
-        cw_err(err, errlen, "capture writer: record too large or out of memory%s%s", NULL, NULL);
+        cw_err(err, errlen, "capture writer: record too large or out of memory");
         return CAPWRITER_EINVAL;
     }
     size_t nrec = w->resp.len ? 2 : 1;
@@ -420,7 +427,7 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
         if (!rc)
             rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
         else
-            cw_err(err, errlen, "capture writer: compression failed (out of memory)%s%s", NULL, NULL);
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
         if (!rc) {
             w->st.exchanges++;
             w->seg_exchanges++;
@@ -469,14 +476,14 @@ int capwriter_flush(capwriter *w, char *err, size_t errlen)
 int capwriter_rotate(capwriter *w, char *err, size_t errlen)
 {
     if (w->path) {
-        cw_err(err, errlen, "%s: cannot rotate a single-file capture%s", w->path, NULL);
+        cw_err(err, errlen, "%s: cannot rotate a single-file capture", w->path);
         return CAPWRITER_EINVAL;
     }
     int rc = cw_close_file(w, err, errlen);
     char err2[512];
     int r2 = cw_open_file(w, err2, sizeof err2);
     if (r2 && !rc) {
-        cw_err(err, errlen, "%s%s", err2, NULL);
+        cw_err(err, errlen, "%s", err2);
         rc = r2;
     }
     return rc;

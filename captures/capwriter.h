@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "td_status.h"
 #include "exchange.h"
 
 typedef struct capwriter capwriter;
@@ -42,10 +44,10 @@ typedef struct capwriter_opts {
 } capwriter_opts;
 
 typedef enum {
-    CAPWRITER_OK = 0,
-    CAPWRITER_EIO = -1,    /* a write, fsync, open or rename failed (errno kept in the message) */
-    CAPWRITER_ENOMEM = -2,
-    CAPWRITER_EINVAL = -3, /* bad options, or a record too large */
+    CAPWRITER_OK = TD_OK,
+    CAPWRITER_EIO = TD_EIO,       /* a write, fsync, open or rename failed (errno kept in the message) */
+    CAPWRITER_ENOMEM = TD_ENOMEM,
+    CAPWRITER_EINVAL = TD_EINVAL, /* bad options, or a record too large */
 } capwriter_status;
 
 /* Counters only cover what reached the file: exchanges held for dictionary training are counted when

@@ -135,8 +135,7 @@ size_t proxy_recorder_capacity(const proxy_recorder *r)
 static int rec_write_one(proxy_recorder *r, exchange *x, int *failing)
 {
     char err[256] = "";
-    if ((r->redact && (proxy_redact_apply(r->redact, &x->request, &x->request_len) < 0 ||
-                       proxy_redact_apply(r->redact, &x->response, &x->response_len) < 0))) {
+    if (r->redact && proxy_redact_apply(r->redact, x) < 0) {
         pm_dropped(r->m, PM_DROP_NOMEM);
         return 0;
     }
@@ -257,11 +256,8 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
     r->m = m;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    if (cfg->n_redact > 0) {
-        r->redact = proxy_redact_new(cfg->redact, cfg->n_redact, cfg->redact_key_file, err, errlen);
-        if (!r->redact)
-            goto out;
-    }
+    if (cfg->n_redact > 0 && !(r->redact = proxy_redact_new(cfg, m, err, errlen)))
+        goto out;
     if (mkdir(cfg->capture_dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "--capture-dir %s: %s", cfg->capture_dir, strerror(errno));
         goto out;
