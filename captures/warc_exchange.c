@@ -113,7 +113,7 @@ static int put_u64_field(tdbuf *o, const char *name_colon, uint64_t v)
 }
 
 static int put_common(tdbuf *o, const char *type, const char *id, int64_t date_us, const exchange *x,
-                      const char *msgtype, const char *msg, size_t msg_len)
+                      const char *msgtype, const char *msg, size_t msg_len, unsigned flags)
 {
     char date[40], digest[80];
     tdtime_format_iso(date_us ? date_us : tdtime_now_us(), 1, date, sizeof date);
@@ -125,7 +125,7 @@ static int put_common(tdbuf *o, const char *type, const char *id, int64_t date_u
         const char *ct[] = {"Content-Type: application/http;msgtype=", msgtype, "\r\n"};
         rc = put_strs(o, ct, 3);
     }
-    if (!rc && payload_digest(msg, msg_len, digest, sizeof digest) == 0) {
+    if (!rc && !(flags & WARC_FMT_NO_DIGEST) && payload_digest(msg, msg_len, digest, sizeof digest) == 0) {
         const char *pd[] = {"WARC-Payload-Digest: ", digest, "\r\n"};
         rc = put_strs(o, pd, 3);
     }
@@ -156,10 +156,15 @@ static int put_tail(tdbuf *o, const char *msg, size_t len)
 
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
 {
+    return warc_format_exchange_opts(x, req_out, resp_out, 0);
+}
+
+int warc_format_exchange_opts(const exchange *x, tdbuf *req_out, tdbuf *resp_out, unsigned flags)
+{
     char req_id[64], resp_id[64];
     const char *req = x->request ? x->request : "";
     warc_new_record_id(req_id, sizeof req_id);
-    int rc = put_common(req_out, "request", req_id, x->req_start_us, x, "request", req, x->request_len);
+    int rc = put_common(req_out, "request", req_id, x->req_start_us, x, "request", req, x->request_len, flags);
     if (!rc && (x->truncated & EXCHANGE_TRUNC_REQUEST))
         rc = tdbuf_puts(req_out, "WARC-Truncated: length\r\n");
     if (!rc && x->req_start_us)
@@ -176,7 +181,7 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
 
     warc_new_record_id(resp_id, sizeof resp_id);
     int64_t date = x->resp_first_us ? x->resp_first_us : x->req_start_us;
-    rc = put_common(resp_out, "response", resp_id, date, x, "response", x->response, x->response_len);
+    rc = put_common(resp_out, "response", resp_id, date, x, "response", x->response, x->response_len, flags);
     if (!rc) {
         const char *ct[] = {"WARC-Concurrent-To: <", req_id, ">\r\n"};
         rc = put_strs(resp_out, ct, 3);

@@ -268,6 +268,7 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
         .rotate_bytes = cfg->rotate_size,
         .rotate_age_us = cfg->rotate_age_us,
         .no_dictionary = cfg->no_dictionary,
+        .no_payload_digest = cfg->no_payload_digest,
         .level = 1, /* the writer shares the CPU with forwarding: the fastest level, ratios come from
                      * the per-segment dictionary more than from the level */
         .upstream = upstream,

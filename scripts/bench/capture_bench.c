@@ -241,6 +241,7 @@ static double write_all(const char *path, const exchange *xs, int n, int no_dict
         o.dict_size = dict_kb * 1024;
         o.upstream = "http://api.mydriving.test";
         o.defer_writes = 1; /* as the proxy's writer: one write per batch of 256 */
+        o.no_payload_digest = getenv("NO_DIGEST") != NULL; /* tapedeck-proxy --no-payload-digest */
         remove(path);
         double t0 = now_s();
         capwriter *w = capwriter_open(&o, err, sizeof err);
