@@ -10,13 +10,8 @@
 #include <string.h>
 
 #include "proxy_log.h"
+#include "td_assert.h"
 #include "tdtime.h"
-
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
 
 /* Upstream selection: the target for new requests (refreshed when a cut-over happened). */
 up_target *pconn_current_target(proxy_wctx *w)
@@ -61,8 +56,8 @@ static void attach(pconn *c, upconn *u)
     proxy_sock_read_limit(u->io, cfg->buffer_high);
     proxy_tune_bev(u->bev, cfg->buffer_high);
     bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = us_tv(cfg->upstream_timeout_us);
-    struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
+    struct timeval rd = tdtime_tv(cfg->upstream_timeout_us);
+    struct timeval wr = tdtime_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
     proxy_sock_set_timeouts(u->io, &rd, &wr);
     proxy_sock_read(u->io, 1);
     /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
@@ -123,6 +118,7 @@ int relay_start(pconn *c)
         }
     }
     pm_upstream_connect(w->m, u->reused);
+    TD_ASSERT(c->sstate == RS_NONE && c->rstate == RQ_BODY);
     c->sstate = RS_HEAD;
     c->replay_ok = u->reused && c->idempotent;
     attach(c, u);
@@ -206,6 +202,7 @@ static int relay_fail(pconn *c, pm_uperr_kind kind, int status, const char *msg)
 static int response_done(pconn *c, int by_eof)
 {
     proxy_wctx *w = c->w;
+    TD_ASSERT(c->sstate == RS_HEAD || c->sstate == RS_BODY);
     c->sstate = RS_DONE;
     if (c->x)
         c->x->resp_end_us = tdtime_now_us();
@@ -329,7 +326,7 @@ void relay_tunnel_start(pconn *c)
     const proxy_config *cfg = c->w->cfg;
     c->tunnel = 1;
     c->close_after = 1;
-    struct timeval tv = us_tv(cfg->idle_timeout_us);
+    struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
     proxy_sock_set_timeouts(c->io, &tv, NULL);
     proxy_sock_set_timeouts(c->up->io, &tv, NULL);
     proxy_sock_read(c->io, 1);
@@ -355,7 +352,7 @@ int relay_up_event(pconn *c, short what)
     char msg[640];
     if (what & BEV_EVENT_CONNECTED) {
         c->up_connected = 1;
-        struct timeval rd = us_tv(cfg->upstream_timeout_us), wr = rd;
+        struct timeval rd = tdtime_tv(cfg->upstream_timeout_us), wr = rd;
         if (c->up)
             proxy_sock_set_timeouts(c->up->io, &rd, &wr);
         return RELAY_MORE;
