@@ -27,7 +27,10 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     pconn *c = ctx;
     c->ev_head = 1;
     c->head_len = h->head_len;
-    snprintf(c->method, sizeof c->method, "%s", h->method ? h->method : "");
+    /* per request, so no printf: the method's bytes, cut to fit */
+    size_t ml = h->method ? strnlen(h->method, sizeof c->method - 1) : 0;
+    memcpy(c->method, h->method ? h->method : "", ml);
+    c->method[ml] = '\0';
     c->req_keepalive = h->keep_alive;
     c->req_upgrade = h->upgrade;
     c->q_cl = h->content_length;
@@ -50,7 +53,10 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     } else {
         if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
             snprintf(host, sizeof host, "%s", c->w->target->hostport);
-        if (tdbuf_printf(&b, "%s://%s%s", c->proto ? "https" : "http", host, c->url) != 0) {
+        int rc = tdbuf_puts(&b, c->proto ? "https://" : "http://");
+        rc = rc ? rc : tdbuf_puts(&b, host);
+        rc = rc ? rc : tdbuf_puts(&b, c->url);
+        if (rc != 0) {
             tdbuf_free(&b);
             return -1;
         }
