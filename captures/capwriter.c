@@ -292,6 +292,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     w->rotate_age_us = opts->rotate_age_us;
     w->level = opts->level ? opts->level : 3;
     w->no_dict = opts->no_dictionary;
+    w->no_digest = opts->no_payload_digest;
     w->dict_records = opts->dict_records ? opts->dict_records : 2000;
     w->dict_size = opts->dict_size ? opts->dict_size : (size_t)1 << 20;
     w->software = dup_or(opts->software, "tapedeck/" TAPEDECK_VERSION);
@@ -433,7 +434,7 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
     }
     w->req.len = 0;
     w->resp.len = 0;
-    if (warc_format_exchange(x, &w->req, &w->resp) != WARC_OK) {
+    if (warc_format_exchange_opts(x, &w->req, &w->resp, w->no_digest ? WARC_FMT_NO_DIGEST : 0) != WARC_OK) {
         cw_err(err, errlen, "capture writer: record too large or out of memory");
         return CAPWRITER_EINVAL;
     }

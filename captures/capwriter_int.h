@@ -17,7 +17,7 @@ struct capwriter {
     char *dir, *prefix, *path;
     uint64_t rotate_bytes;
     int64_t rotate_age_us;
-    int level, no_dict;
+    int level, no_dict, no_digest;
     size_t dict_records, dict_size;
     char *software, *upstream, *info;
     char hostname[256];
