@@ -13,6 +13,7 @@
 #include "content.h"
 #include "decode.h"
 #include "httpmsg.h"
+#include "httpmsg_facts.h"
 
 #define REDACT_MAX_DECODED (64u * 1024 * 1024)
 
@@ -58,6 +59,8 @@ static void scan_head(const char *m, size_t len, head_scan *h)
         if (eol == p || (eol == p + 1 && *p == '\r')) {
             h->head_len = (size_t)(eol + 1 - m);
             h->complete = 1;
+            /* the same reading of the framing as the writer's payload digest */
+            h->chunked = httpmsg_raw_chunked(m, h->head_len);
             return;
         }
         const char *colon = memchr(p, ':', (size_t)(eol - p));
@@ -74,12 +77,6 @@ static void scan_head(const char *m, size_t len, head_scan *h)
                 } else {
                     snprintf(h->coding, sizeof h->coding, "?");
                 }
-            } else if (name_is(p, nl, "transfer-encoding")) {
-                /* the last coding frames the body (httpmsg refused anything but a final chunked) */
-                const char *s = ve;
-                while (s > v && s[-1] != ',' && s[-1] != ' ' && s[-1] != '\t')
-                    s--;
-                h->chunked = (ve - s) == 7 && !strncasecmp(s, "chunked", 7);
             }
         }
         p = eol + 1;
@@ -154,7 +151,7 @@ static int redact_body(redact *r, int is_request, const char *m, size_t len, con
     tdbuf_reset(&r->body);
     if (kind == REDACT_JSON) {
         rc = redact_json_body(r, b, n, &r->body, a);
-        if (rc == -2) { /* declared JSON but is not: it may hold anything */
+        if (rc == REDACT_ENOTJSON) { /* declared JSON but is not: it may hold anything */
             *whole = 1;
             rc = whole_body(r, b, n, a);
         }
