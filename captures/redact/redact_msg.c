@@ -223,6 +223,19 @@ static int header_line(redact *r, int is_request, const char *line, size_t n, in
     return tdbuf_append(o, line, n) ? -1 : 0;
 }
 
+/* Scratch is kept between messages, but not what one huge body grew it to: a writer thread that met a
+ * 64 MiB JSON body once must not hold its tokens (up to 80 MiB) for the rest of its life. */
+static void trim_scratch(redact *r)
+{
+    const size_t keep = 1u << 20;
+    if (r->tok.cap > keep / sizeof(jt_token))
+        jsontok_free(&r->tok);
+    tdbuf *bufs[] = {&r->msg, &r->body, &r->tmp, &r->keys};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i]->cap > keep)
+            tdbuf_free(bufs[i]);
+}
+
 int redact_message(redact *r, int is_request, const char *msg, size_t len, char **out, size_t *outlen,
                    char **list, int *body_replaced)
 {
@@ -289,5 +302,6 @@ int redact_message(redact *r, int is_request, const char *msg, size_t len, char 
     rc = 1;
 done:
     tdbuf_free(&a.list);
+    trim_scratch(r);
     return rc;
 }
