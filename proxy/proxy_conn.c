@@ -15,15 +15,10 @@
 
 #include "httpmsg_facts.h"
 #include "proxy_log.h"
+#include "td_assert.h"
 #include "tdtime.h"
 
 static _Atomic uint64_t pconn_next_id = 1;
-
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
 
 up_target *pconn_current_target(proxy_wctx *w)
 {
@@ -146,7 +141,7 @@ static void conn_linger(pconn *c)
     }
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    struct timeval tv = us_tv(PCONN_LINGER_US);
+    struct timeval tv = tdtime_tv(PCONN_LINGER_US);
     bufferevent_set_timeouts(c->bev, &tv, NULL);
     bufferevent_enable(c->bev, EV_READ);
 }
@@ -160,7 +155,7 @@ void pconn_finish_close(pconn *c)
         conn_linger(c);
         return;
     }
-    struct timeval tv = us_tv(c->w->cfg->idle_timeout_us);
+    struct timeval tv = tdtime_tv(c->w->cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, NULL, &tv); /* a client that stops reading is dropped */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     /* deferred callbacks can fold a write error into an EOF report; writing again is what makes
@@ -197,10 +192,11 @@ static int request_start(pconn *c)
         if (!c->rq)
             return -1;
     }
+    TD_ASSERT(c->rstate == RQ_IDLE && c->sstate == RS_NONE);
     c->rstate = RQ_HEAD;
     c->t0_mono = tdtime_mono_us();
     c->t0_wall = tdtime_now_us();
-    struct timeval tv = us_tv(c->w->cfg->header_timeout_us);
+    struct timeval tv = tdtime_tv(c->w->cfg->header_timeout_us);
     evtimer_add(c->hdr_timer, &tv);
     return 0;
 }
@@ -210,6 +206,7 @@ static int request_start(pconn *c)
 static int request_head_done(pconn *c)
 {
     evtimer_del(c->hdr_timer);
+    TD_ASSERT(c->rstate == RQ_HEAD);
     c->rstate = RQ_BODY;
     if (!strcmp(c->method, "CONNECT")) {
         pconn_send_error(c, 405, "CONNECT is not proxied");
@@ -286,6 +283,7 @@ int pconn_parse(pconn *c)
             relay_send(c, in, (size_t)n);
         }
         if (c->ev_done || (c->req_upgrade && (size_t)n < v.iov_len)) {
+            TD_ASSERT(c->rstate == RQ_BODY);
             c->rstate = RQ_DONE;
             pconn_mirror_end(c, c->ev_done);
             break;
@@ -307,6 +305,7 @@ void pconn_exchange_done(pconn *c)
     evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
     c->to_client = c->from_up = 0;
     c->retried = c->up_dirty = c->up_eof = 0;
+    TD_ASSERT(c->sstate == RS_DONE); /* only response_done ends an exchange */
     c->sstate = RS_NONE;
     c->rstate = RQ_IDLE;
     c->seq++;
@@ -461,7 +460,7 @@ int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const 
     bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->buffer_high);
     proxy_tune_bev(c->bev, cfg->buffer_high);
     bufferevent_setwatermark(c->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval tv = us_tv(cfg->idle_timeout_us);
+    struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, &tv, NULL);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     plog(PLOG_DEBUG, "conn %llu %s: accepted%s%s", (unsigned long long)c->id, c->peer, proto ? " over " : "",

@@ -11,17 +11,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httpmsg_facts.h"
 #include "proxy_io.h"
 #include "proxy_log.h"
 #include "tdtime.h"
 
 #define PH2S_REPLAY_MAX (64 * 1024) /* as PCONN_REPLAY_MAX: requests up to this size get one retry */
-
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
 
 static void up_read(struct bufferevent *bev, void *ctx);
 static void up_write(struct bufferevent *bev, void *ctx);
@@ -178,11 +173,8 @@ static void local_response(ph2s *st, int status, const char *msg)
  * Connection field names. */
 static int hop_by_hop(const httpmsg_head *h, const char *name, size_t nl)
 {
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                      "upgrade", "te", "trailer"};
-    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-        if (nl == strlen(hop[i]) && !strncasecmp(name, hop[i], nl))
-            return 1;
+    if (httpmsg_header_is_conn_specific(name, nl))
+        return 1;
     const httpmsg_header *c = httpmsg_find_header(h, "Connection");
     for (const char *p = c ? c->value : NULL, *e = p ? p + c->value_len : NULL; p && p < e;) {
         while (p < e && (*p == ' ' || *p == ',' || *p == '\t'))
@@ -284,8 +276,8 @@ static void attach(ph2s *st, upconn *u)
     bufferevent_setwatermark(u->bev, EV_READ, 0, cfg->buffer_high);
     proxy_tune_bev(u->bev, cfg->buffer_high);
     bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = us_tv(cfg->upstream_timeout_us);
-    struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
+    struct timeval rd = tdtime_tv(cfg->upstream_timeout_us);
+    struct timeval wr = tdtime_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
     bufferevent_set_timeouts(u->bev, &rd, &wr);
     bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 }
@@ -467,7 +459,7 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
     char msg[640];
     if (what & BEV_EVENT_CONNECTED) {
         st->up_connected = 1;
-        struct timeval rd = us_tv(cfg->upstream_timeout_us), wr = rd;
+        struct timeval rd = tdtime_tv(cfg->upstream_timeout_us), wr = rd;
         bufferevent_set_timeouts(bev, &rd, &wr);
         return;
     }
@@ -551,10 +543,8 @@ void ph2s_request_head(ph2s *st, int end_stream)
     }
     st->rq_head_len = head.len;
     rec_append(st, &st->rqbuf, &st->rq_body_rec, head.len, head.data, head.len, EXCHANGE_TRUNC_REQUEST);
-    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
-    for (size_t i = 0; i < sizeof idem / sizeof idem[0] && !st->sent; i++)
-        if (!strcmp(st->method, idem[i]))
-            st->sent = evbuffer_new();
+    if (!st->sent && httpmsg_method_is_idempotent(st->method))
+        st->sent = evbuffer_new();
     char err[256];
     upconn *u = new_parser(st) == 0 ? up_pool_take(w->pool, t) : NULL;
     if (!u && st->rs)

@@ -24,6 +24,7 @@
 #include "capwriter.h"
 #include "proxy_log.h"
 #include "proxy_redact.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 #define REC_QUEUE_CAP 8192
@@ -74,14 +75,7 @@ int proxy_recorder_wants(const proxy_recorder *r, const char *target, uint64_t *
         return 1;
     if (cfg->sample_pct <= 0.0)
         return 0;
-    /* xorshift64*: cheap, per thread, good enough for sampling */
-    uint64_t x = *rnd ? *rnd : 0x9E3779B97F4A7C15ull;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *rnd = x;
-    double u = (double)((x * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-    return u * 100.0 < cfg->sample_pct;
+    return tdnum_draw_percent(rnd) < cfg->sample_pct; /* rnd: this worker's own state */
 }
 
 int proxy_recorder_push(proxy_recorder *r, exchange *x)

@@ -10,13 +10,8 @@
 #include <string.h>
 
 #include "proxy_log.h"
+#include "td_assert.h"
 #include "tdtime.h"
-
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
 
 static int rs_on_head(void *ctx, const httpmsg_head *h)
 {
@@ -51,8 +46,8 @@ static void attach(pconn *c, upconn *u)
     bufferevent_setwatermark(u->bev, EV_READ, 0, cfg->buffer_high);
     proxy_tune_bev(u->bev, cfg->buffer_high);
     bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = us_tv(cfg->upstream_timeout_us);
-    struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
+    struct timeval rd = tdtime_tv(cfg->upstream_timeout_us);
+    struct timeval wr = tdtime_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
     bufferevent_set_timeouts(u->bev, &rd, &wr);
     /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
      * epoll_ctl to add it, one more when the empty output removes it again. A pooled connection keeps
@@ -113,6 +108,7 @@ int relay_start(pconn *c)
         }
     }
     pm_upstream_connect(w->m, u->reused);
+    TD_ASSERT(c->sstate == RS_NONE && c->rstate == RQ_BODY);
     c->sstate = RS_HEAD;
     c->replay_ok = u->reused && c->idempotent;
     attach(c, u);
@@ -193,6 +189,7 @@ static void relay_fail(pconn *c, pm_uperr_kind kind, int status, const char *msg
 static void response_done(pconn *c, int by_eof)
 {
     proxy_wctx *w = c->w;
+    TD_ASSERT(c->sstate == RS_HEAD || c->sstate == RS_BODY);
     c->sstate = RS_DONE;
     if (c->x)
         c->x->resp_end_us = tdtime_now_us();
@@ -323,7 +320,7 @@ void relay_tunnel_start(pconn *c)
     const proxy_config *cfg = c->w->cfg;
     c->tunnel = 1;
     c->close_after = 1;
-    struct timeval tv = us_tv(cfg->idle_timeout_us);
+    struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, &tv, NULL);
     bufferevent_set_timeouts(c->up->bev, &tv, NULL);
     bufferevent_enable(c->bev, EV_READ);
@@ -370,7 +367,7 @@ static void relay_event(struct bufferevent *bev, short what, void *ctx)
     char msg[640];
     if (what & BEV_EVENT_CONNECTED) {
         c->up_connected = 1;
-        struct timeval rd = us_tv(cfg->upstream_timeout_us), wr = rd;
+        struct timeval rd = tdtime_tv(cfg->upstream_timeout_us), wr = rd;
         bufferevent_set_timeouts(bev, &rd, &wr);
         return;
     }

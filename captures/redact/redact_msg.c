@@ -6,6 +6,7 @@
  * framing. A body a rule should inspect but cannot is replaced whole. */
 #include "redact_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

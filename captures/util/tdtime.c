@@ -165,3 +165,9 @@ int tdtime_parse_duration(const char *s, int64_t unit_us, int64_t *us)
     *us = (int64_t)llround(r);
     return 0;
 }
+
+struct timeval tdtime_tv(int64_t us)
+{
+    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    return tv;
+}

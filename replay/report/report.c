@@ -50,7 +50,7 @@ static const char *const KEYS[] = {
     "tool", "version", "mode", "target", "verdict", "totals", "latency_ms", "service_ms", "rate", "endpoints",
     "gates", "diffs", "histogram",
     /* load (and merged load) */
-    "started", "config", "gate_config", "status", "timeline", "first_error", "baseline", "interrupted",
+    "started", "start", "config", "gate_config", "status", "timeline", "first_error", "baseline", "interrupted",
     "merged_from",
     /* check, shadow */
     "noise", "duration_s", "noise_method", "correlated_ids",
