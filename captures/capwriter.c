@@ -294,6 +294,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     w->rotate_age_us = opts->rotate_age_us;
     w->level = opts->level ? opts->level : 3;
     w->no_dict = opts->no_dictionary;
+    w->no_digest = opts->no_payload_digest;
     w->dict_records = opts->dict_records ? opts->dict_records : 2000;
     w->dict_size = opts->dict_size ? opts->dict_size : (size_t)1 << 20;
     w->software = dup_or(opts->software, "tapedeck/" TAPEDECK_VERSION);
@@ -449,7 +450,8 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
     w->resp.len = 0;
     for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
         w->shadow[i].len = 0;
-    if (warc_format_exchange_shadow(x, &w->req, &w->resp, w->shadow) != WARC_OK) {
+    if (warc_format_exchange_shadow(x, &w->req, &w->resp, w->shadow, w->no_digest ? WARC_FMT_NO_DIGEST : 0) !=
+        WARC_OK) {
         cw_err(err, errlen, "capture writer: record too large or out of memory");
         return CAPWRITER_EINVAL;
     }

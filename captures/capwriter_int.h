@@ -17,7 +17,7 @@ struct capwriter {
     char *dir, *prefix, *path;
     uint64_t rotate_bytes;
     int64_t rotate_age_us;
-    int level, no_dict;
+    int level, no_dict, no_digest;
     size_t dict_records, dict_size;
     char *software, *upstream, *info;
     char hostname[256];
@@ -82,7 +82,8 @@ int cw_resv_ready(const capwriter *w); /* 1 = enough samples to build the next s
 void cw_resv_free(capwriter *w);
 /* capwriter.c: the exchange's formatted records in file order (empty ones left out); returns how many */
 size_t cw_records(capwriter *w, tdbuf **out);
-/* capwriter.c: compress the exchange's records, write them, sample them (no hold) */
+/* capwriter.c: compresses and emits the formatted exchange (w->req, w->resp, w->shadow; not held),
+ * counts and samples it */
 int cw_write_direct(capwriter *w, char *err, size_t errlen);
 /* capwriter.c: write frames (after the pending header) at the end of the file */
 int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen);

@@ -65,11 +65,16 @@ int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info);
  * the writer compresses each into its own frame). An exchange without a response gives a request
  * record only (resp_out untouched) carrying WARC-Tapedeck-Error. */
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out);
-/* The same, plus one more response record per shadow answer of x (--mirror-record) into
+/* The same with flags: WARC_FMT_NO_DIGEST leaves out WARC-Payload-Digest (an optional field; its sha256
+ * over every body is the writer's largest cost on large bodies). */
+#define WARC_FMT_NO_DIGEST 1u
+int warc_format_exchange_opts(const exchange *x, tdbuf *req_out, tdbuf *resp_out, unsigned flags);
+/* warc_format_exchange_opts, plus one more response record per shadow answer of x (--mirror-record) into
  * shadow_out[EXCHANGE_SHADOW*] (left empty when that shadow has no answer): WARC-Concurrent-To the
  * request record, WARC-Tapedeck-Role "shadow" or "shadow-baseline", the shadow's own timings. A copy
  * that got no answer is a WARC-Tapedeck-Shadow-Error (-Baseline-Error) field of the request record. */
-int warc_format_exchange_shadow(const exchange *x, tdbuf *req_out, tdbuf *resp_out, tdbuf *shadow_out);
+int warc_format_exchange_shadow(const exchange *x, tdbuf *req_out, tdbuf *resp_out, tdbuf *shadow_out,
+                                unsigned flags);
 
 /* The WARC-Tapedeck-Role of a response record: EXCHANGE_SHADOW, EXCHANGE_SHADOW_BASELINE, -1 for the
  * primary response (no role field), -2 for a role this version does not know (skipped by readers). */
