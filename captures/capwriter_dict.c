@@ -59,22 +59,7 @@ int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
         w->hold.len = before;
         w->n_held = n_before;
         int rc = cw_release_hold(w, err, errlen);
-        if (rc)
-            return rc;
-        w->frames.len = 0;
-        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
-        if (!rc && w->resp.len)
-            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
-        if (!rc)
-            rc = cw_emit_frames(w, &w->frames, w->resp.len ? 2 : 1, err, errlen);
-        if (!rc) {
-            cw_sample(w, w->req.data, w->req.len);
-            if (w->resp.len)
-                cw_sample(w, w->resp.data, w->resp.len);
-            w->st.exchanges++;
-            w->seg_exchanges++;
-        }
-        return rc;
+        return rc ? rc : cw_write_direct(w, err, errlen);
     }
     w->held_exchanges++;
     if (w->n_held - 1 >= w->dict_records || w->hold.len >= CW_HOLD_BYTES)
