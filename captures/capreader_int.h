@@ -21,6 +21,7 @@ enum { CR_LOOKAHEAD = 64, CR_RECENT = 64 };
 typedef struct cr_pend {
     warc_record rec;
     int is_req, has_error;
+    int shadow; /* a response with WARC-Tapedeck-Role (a mirrored copy's answer): never the exchange's */
     char id[128], to[128]; /* WARC-Record-ID and WARC-Concurrent-To without <> ("" when absent) */
     const char *uri;       /* WARC-Target-URI as stored (points into rec) */
     uint64_t off;
