@@ -85,7 +85,7 @@ static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 
 static void drop_at(capreader *r, size_t i)
 {
-    r->q_bytes -= r->q[i].rec.block_len;
+    r->q_bytes -= r->q[i].bytes;
     warc_record_clear(&r->q[i].rec);
     memmove(&r->q[i], &r->q[i + 1], (r->q_len - i - 1) * sizeof *r->q);
     r->q_len--;
@@ -207,7 +207,8 @@ static int pull(capreader *r)
     p->shadow = role && strcasecmp(role, "primary") != 0;
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
-    r->q_bytes += p->rec.block_len;
+    p->bytes = p->rec.block_len;
+    r->q_bytes += p->bytes;
     return 0;
 }
 
@@ -225,7 +226,7 @@ int capreader_next(capreader *r, exchange *x)
                     j = i;
             if (j)
                 return emit(r, j, x);
-            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= CR_LOOKAHEAD_BYTES;
+            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= r->q_bytes_max;
             /* A request that says its upstream failed needs no partner. */
             if (h->is_req && (h->has_error || full || r->q_eof))
                 return emit(r, 0, x);

@@ -306,11 +306,49 @@ static void lf_heads(void **state)
     fx_rmdir(dir);
 }
 
+/* The look-ahead's byte count goes down as exchanges go out: far more bytes than the limit, in
+ * order, all pair (a count that only grew made every request past the limit lose its response). */
+static void lookahead_bytes(void **state)
+{
+    char *dir = fx_tmpdir(), path[1200], err[512], id[32], to[32];
+    tdbuf b, body;
+    tdbuf_init(&b, 0);
+    tdbuf_init(&body, 0);
+    tdbuf_puts(&body, "HTTP/1.1 200 OK\r\nContent-Length: 8000\r\n\r\n");
+    for (int i = 0; i < 8000; i++)
+        tdbuf_append(&body, "x", 1);
+    for (int i = 0; i < 200; i++) { /* 1.6 MB of responses, 64 KiB of look-ahead */
+        snprintf(id, sizeof id, "q%d", i);
+        snprintf(to, sizeof to, "r%d", i);
+        rec(&b, "request", id, NULL, "http://a.test/x", REQ("/x"));
+        rec(&b, "response", to, id, "http://a.test/x", body.data);
+    }
+    snprintf(path, sizeof path, "%s/big.warc", dir);
+    assert_int_equal(fx_write_file(path, b.data, b.len), 0);
+    capreader_opts o = {.lookahead_bytes = 64 << 10};
+    capreader *r = capreader_open(path, &o, err, sizeof err);
+    assert_non_null(r);
+    exchange x;
+    int n = 0, paired = 0;
+    while (capreader_next(r, &x) == 1) {
+        n++;
+        paired += x.response != NULL;
+        exchange_clear(&x);
+    }
+    assert_int_equal(n, 200);
+    assert_int_equal(paired, 200);
+    capreader_free(r);
+    tdbuf_free(&b);
+    tdbuf_free(&body);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gzip_members),
         cmocka_unit_test(lf_heads),
+        cmocka_unit_test(lookahead_bytes),
         cmocka_unit_test(pairing_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
