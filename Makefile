@@ -192,7 +192,7 @@ install: all
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # `make deb`: build/deb/tapedeck_VERSION_ARCH.deb with debhelper (debian/), checked by lintian. It builds in
 # build/deb/ (its own objects, with Debian's hardening flags), so it leaves the developer's build alone.

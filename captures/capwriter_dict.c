@@ -59,22 +59,7 @@ int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
         w->hold.len = before;
         w->n_held = n_before;
         int rc = cw_release_hold(w, err, errlen);
-        if (rc)
-            return rc;
-        w->frames.len = 0;
-        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
-        if (!rc && w->resp.len)
-            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
-        if (!rc)
-            rc = cw_emit_frames(w, &w->frames, w->resp.len ? 2 : 1, err, errlen);
-        if (!rc) {
-            cw_sample(w, w->req.data, w->req.len);
-            if (w->resp.len)
-                cw_sample(w, w->resp.data, w->resp.len);
-            w->st.exchanges++;
-            w->seg_exchanges++;
-        }
-        return rc;
+        return rc ? rc : cw_write_direct(w, err, errlen);
     }
     w->held_exchanges++;
     if (w->n_held - 1 >= w->dict_records || w->hold.len >= CW_HOLD_BYTES)
@@ -187,6 +172,11 @@ static void cw_train(capwriter *w)
         ZDICT_params_t zp;
         memset(&zp, 0, sizeof zp);
         zp.compressionLevel = w->level;
+        /* An id below 65536 takes 2 bytes in every frame header instead of 4 (4 bytes an exchange, ~1 %
+         * of a small one); ids below 32768 are reserved, and any id works as long as the frames carry
+         * the one in the segment's dictionary. Varied per dictionary so that frames from different
+         * segments are not mistaken for each other. */
+        zp.dictID = 32768 + (unsigned)((w->seq * 2654435761u + (uint64_t)w->seg_open_us) % 32768);
         len = ZDICT_finalizeDictionary(buf, limit, samples.data + samples.len - content, content,
                                        samples.data, sizes, (unsigned)used, zp);
     }

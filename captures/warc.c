@@ -390,9 +390,24 @@ void warc_new_record_id(char *buf, size_t bufsz)
         u[10 + i] = (unsigned char)(c >> (40 - 8 * i));
     u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
     u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(buf, bufsz,
-             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-             u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+    /* hex by hand: the writer makes two ids per exchange */
+    static const char hex[] = "0123456789abcdef";
+    char id[46] = "urn:uuid:";
+    char *p = id + 9;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[u[i] >> 4];
+        *p++ = hex[u[i] & 15];
+    }
+    *p = '\0';
+    size_t n = (size_t)(p - id);
+    if (bufsz == 0)
+        return;
+    if (n >= bufsz)
+        n = bufsz - 1;
+    memcpy(buf, id, n);
+    buf[n] = '\0';
 }
 
 int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info)

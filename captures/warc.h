@@ -65,6 +65,10 @@ int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info);
  * the writer compresses each into its own frame). An exchange without a response gives a request
  * record only (resp_out untouched) carrying WARC-Tapedeck-Error. */
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out);
+/* The same with flags: WARC_FMT_NO_DIGEST leaves out WARC-Payload-Digest (an optional field; its sha256
+ * over every body is the writer's largest cost on large bodies). */
+#define WARC_FMT_NO_DIGEST 1u
+int warc_format_exchange_opts(const exchange *x, tdbuf *req_out, tdbuf *resp_out, unsigned flags);
 
 /* Build an exchange from a request record and its response record (resp may be NULL). x is
  * initialised by the call; on error it is left cleared. */
