@@ -77,7 +77,7 @@ static int was_handed_out(const capreader *r, const char *req_id)
 /* Do records a and b (one request, one response) belong together? */
 static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 {
-    if (a->is_req == b->is_req)
+    if (a->is_req == b->is_req || a->shadow || b->shadow)
         return 0;
     const cr_pend *q = a->is_req ? a : b, *s = a->is_req ? b : a;
     if (s->role != -1)
@@ -90,7 +90,7 @@ static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 
 static void drop_at(capreader *r, size_t i)
 {
-    r->q_bytes -= r->q[i].rec.block_len;
+    r->q_bytes -= r->q[i].bytes;
     warc_record_clear(&r->q[i].rec);
     memmove(&r->q[i], &r->q[i + 1], (r->q_len - i - 1) * sizeof *r->q);
     r->q_len--;
@@ -247,9 +247,12 @@ static int pull(capreader *r)
     p->has_error = is_req && warc_record_get(&p->rec, "WARC-Tapedeck-Error") != NULL;
     p->role = is_req ? -1 : warc_record_role(&p->rec);
     p->uri = warc_record_get(&p->rec, "WARC-Target-URI");
+    const char *role = is_req ? NULL : warc_record_get(&p->rec, "WARC-Tapedeck-Role");
+    p->shadow = role && strcasecmp(role, "primary") != 0;
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
-    r->q_bytes += p->rec.block_len;
+    p->bytes = p->rec.block_len;
+    r->q_bytes += p->bytes;
     return 0;
 }
 
@@ -267,11 +270,11 @@ int capreader_next(capreader *r, exchange *x)
                     j = i;
             if (j)
                 return emit(r, j, x);
-            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= CR_LOOKAHEAD_BYTES;
+            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= r->q_bytes_max;
             /* A request that says its upstream failed needs no partner. */
             if (h->is_req && (h->has_error || full || r->q_eof))
                 return emit(r, 0, x);
-            if (!h->is_req && was_handed_out(r, h->to)) {
+            if (!h->is_req && (h->shadow || was_handed_out(r, h->to))) {
                 r->skips.extras++;
                 drop_at(r, 0);
                 continue;

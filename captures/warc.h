@@ -77,7 +77,8 @@ int warc_format_exchange_shadow(const exchange *x, tdbuf *req_out, tdbuf *resp_o
                                 unsigned flags);
 
 /* The WARC-Tapedeck-Role of a response record: EXCHANGE_SHADOW, EXCHANGE_SHADOW_BASELINE, -1 for the
- * primary response (no role field), -2 for a role this version does not know (skipped by readers). */
+ * primary response (no role field, or "primary"), -2 for a role this version does not know (skipped by
+ * readers). */
 int warc_record_role(const warc_record *r);
 /* Fills x's shadow slot `which` from a shadow response record; the block is moved out of rec (rec keeps
  * its fields). 0, or WARC_ENOMEM. */

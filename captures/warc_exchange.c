@@ -265,7 +265,7 @@ static int field_truncated(const warc_record *r)
 int warc_record_role(const warc_record *r)
 {
     const char *v = warc_record_get(r, "WARC-Tapedeck-Role");
-    if (!v)
+    if (!v || !strcasecmp(v, "primary"))
         return -1;
     for (int i = 0; i < EXCHANGE_N_SHADOW; i++)
         if (!strcasecmp(v, shadow_role[i]))
