@@ -159,7 +159,8 @@ static void item_release(check_run *r, check_item *it)
 int check_sched_fill(check_run *r)
 {
     char err[512];
-    while (!r->eof && r->live_items < CHECK_WINDOW_ITEMS && r->live_bytes < CHECK_WINDOW_BYTES) {
+    size_t window = r->o->read_window ? r->o->read_window : CHECK_WINDOW_ITEMS;
+    while (!r->eof && r->live_items < window && r->live_bytes < CHECK_WINDOW_BYTES) {
         exchange x;
         exchange_init(&x);
         int rc = capset_next(r->cs, &x);
