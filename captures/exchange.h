@@ -30,9 +30,15 @@ typedef struct exchange {
     char *response; /* raw final response as sent by the upstream; NULL when it failed */
     size_t response_len;
     char *error; /* why the upstream failed (e.g. "connect: Connection refused"), or NULL */
+    char *protocol; /* the client side's protocols, space-separated ("h2 tls/1.3"; WARC-Protocol, one
+                     * field each), or NULL for cleartext HTTP/1.x */
     int interim[EXCHANGE_MAX_INTERIM]; /* status codes of 1xx responses that came first */
     int n_interim;
     unsigned truncated; /* EXCHANGE_TRUNC_* */
+    /* What redaction replaced in each message (WARC-Tapedeck-Redacted on its record): flag kinds with
+     * names or paths, e.g. "json:$.password, query:token", never values. NULL = nothing. */
+    char *redacted_request;
+    char *redacted_response;
 
     /* Filled by the reader: the WARC-Record-ID of the request record (urn:uuid:...). */
     char record_id[64];

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "httpmsg_facts.h"
 #include "proxy_log.h"
 #include "tdtime.h"
 
@@ -48,10 +49,7 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     c->req_upgrade = h->upgrade;
     c->q_cl = h->content_length;
     c->is_head = !strcmp(c->method, "HEAD");
-    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
-    c->idempotent = 0;
-    for (size_t i = 0; i < sizeof idem / sizeof idem[0]; i++)
-        c->idempotent |= !strcmp(c->method, idem[i]);
+    c->idempotent = httpmsg_method_is_idempotent(c->method);
     free(c->target_uri);
     free(c->url);
     c->target_uri = NULL;
@@ -69,7 +67,7 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     } else {
         if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
             snprintf(host, sizeof host, "%s", c->w->target->hostport);
-        if (tdbuf_printf(&b, "http://%s%s", host, c->url) != 0) {
+        if (tdbuf_printf(&b, "%s://%s%s", c->proto ? "https" : "http", host, c->url) != 0) {
             tdbuf_free(&b);
             return -1;
         }
@@ -142,8 +140,7 @@ static void conn_linger(pconn *c)
         return;
     }
     c->lingering = 1;
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    if (fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+    if (proxy_shutdown_write(c->bev) != 0) {
         pconn_free(c, NULL);
         return;
     }
@@ -418,21 +415,36 @@ static void hdr_timeout(evutil_socket_t fd, short what, void *ctx)
 
 int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
+    struct bufferevent *bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+        plog(PLOG_ERROR, "out of memory accepting a connection");
+        return -1;
+    }
+    char peer[64];
+    proxy_peer_name(sa, salen, peer, sizeof peer);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return pconn_adopt(w, bev, peer, NULL);
+}
+
+int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto)
+{
     const proxy_config *cfg = w->cfg;
     pconn *c = calloc(1, sizeof *c);
     if (!c) {
-        evutil_closesocket(fd);
+        bufferevent_free(bev);
         return -1;
     }
     c->w = w;
     c->id = atomic_fetch_add(&pconn_next_id, 1);
+    c->proto = proto;
     c->hold = evbuffer_new();
     c->rhold = evbuffer_new();
     c->replay = evbuffer_new();
     c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev)
-        evutil_closesocket(fd);
+    c->bev = bev;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
     /* link first, so pconn_free can undo everything */
     c->next = w->conns;
     if (w->conns)
@@ -440,26 +452,11 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     w->conns = c;
     w->n_conns++;
     pm_conn_open(w->m);
-    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->bev) {
+    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer) {
         plog(PLOG_ERROR, "out of memory accepting a connection");
         pconn_free(c, NULL);
         return -1;
     }
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-        port = ntohs(s4->sin_port);
-        snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-        port = ntohs(s6->sin6_port);
-        snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->buffer_high);
     proxy_tune_bev(c->bev, cfg->buffer_high);
@@ -467,8 +464,10 @@ int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, i
     struct timeval tv = us_tv(cfg->idle_timeout_us);
     bufferevent_set_timeouts(c->bev, &tv, NULL);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    plog(PLOG_DEBUG, "conn %llu %s: accepted", (unsigned long long)c->id, c->peer);
-    (void)salen;
+    plog(PLOG_DEBUG, "conn %llu %s: accepted%s%s", (unsigned long long)c->id, c->peer, proto ? " over " : "",
+         proto ? proto : "");
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        conn_read(c->bev, c); /* bytes read while the protocol was being found out */
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef TAPEDECK_PROXY_CONN_H
 #define TAPEDECK_PROXY_CONN_H
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <stddef.h>
@@ -15,6 +16,18 @@
 #include "proxy_upstream.h"
 
 struct pconn;
+struct proxy_wctx;
+struct ptls;
+
+/* A client connection that is not an HTTP/1 pconn: a TLS handshake or --h2c sniff in progress
+ * (proxy_front.c), an HTTP/2 session (proxy_h2.c). The worker counts it in n_conns; a drain or a
+ * shutdown reaches it through these (close frees it). Linked with pfront_link, unlinked by its owner
+ * with pfront_unlink when it is freed. */
+typedef struct proxy_side {
+    struct proxy_side *prev, *next;
+    void (*drain)(struct proxy_side *s);
+    void (*close)(struct proxy_side *s);
+} proxy_side;
 
 /* What a worker shares with its connections. Owned by the worker; connections only borrow it. */
 typedef struct proxy_wctx {
@@ -29,6 +42,8 @@ typedef struct proxy_wctx {
     uint64_t rnd;      /* sampling state */
     int draining;
     struct pconn *conns; /* every open client connection */
+    proxy_side *sides;   /* and every other one (TLS handshakes, HTTP/2 sessions) */
+    struct ptls *tls;    /* TLS contexts (listener, https:// upstreams), NULL when neither is used */
     size_t n_conns;
     /* Called after a connection is freed (the worker checks whether a drain is complete). */
     void (*on_conn_closed)(struct proxy_wctx *w);
@@ -41,6 +56,10 @@ typedef struct proxy_wctx {
 
 /* Takes over fd (an accepted client socket). Returns 0, or -1 (fd closed). */
 int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen);
+/* Takes over bev (a client connection past its TLS handshake or --h2c sniff; bytes already in its input
+ * are parsed at once). proto: the WARC-Protocol tokens of the connection ("tls/1.3"; a static string),
+ * NULL for cleartext. Returns 0, or -1 (bev freed). */
+int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto);
 /* Drain: closes idle connections now; the others close after their current exchange. */
 void pconn_drain_all(proxy_wctx *w);
 /* Closes every connection now (the drain deadline passed, or shutdown). */

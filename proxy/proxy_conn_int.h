@@ -24,6 +24,7 @@ typedef struct pconn {
     struct event *hdr_timer; /* --header-timeout, from the first byte of a head */
     uint64_t id, seq;
     char peer[64];
+    const char *proto; /* WARC-Protocol tokens ("tls/1.3"; static), NULL on cleartext */
 
     /* request side */
     httpmsg_parser *rq;

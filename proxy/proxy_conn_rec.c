@@ -78,7 +78,7 @@ void pconn_record_begin(pconn *c)
     x->conn_id = c->id;
     x->conn_seq = c->seq;
     x->req_start_us = c->t0_wall;
-    if (exchange_set_str(&x->client_addr, c->peer) != 0) {
+    if (exchange_set_str(&x->client_addr, c->peer) != 0 || exchange_set_str(&x->protocol, c->proto) != 0) {
         proxy_exchange_free(x);
         pm_dropped(w->m, PM_DROP_NOMEM);
         return;

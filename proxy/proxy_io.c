@@ -2,11 +2,22 @@
  * libevent 2.1 makes on its own, direct writes when nothing is queued, larger write batches. */
 #include "proxy_io.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <sys/uio.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 
 static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit);
+
+/* Is bev's socket ours to read and write around libevent? Not under TLS. */
+static int io_raw(struct bufferevent *bev)
+{
+    return bufferevent_openssl_get_ssl(bev) == NULL;
+}
 
 void proxy_read_more(struct bufferevent *bev, size_t limit)
 {
@@ -15,7 +26,7 @@ void proxy_read_more(struct bufferevent *bev, size_t limit)
     size_t have = evbuffer_get_length(in);
     /* libevent read less than its 4 KiB: the socket had no more, so skip the syscall (and do not
      * reserve a large chain for a small message) */
-    if (fd < 0 || have >= limit || have < 4096)
+    if (fd < 0 || have >= limit || have < 4096 || !io_raw(bev))
         return;
     /* a socket bufferevent keeps the end of its input frozen so that only its own reads append;
      * this is such a read, so open it for the duration */
@@ -64,7 +75,7 @@ void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, si
 {
     struct evbuffer *out = bufferevent_get_output(bev);
     evutil_socket_t fd = bufferevent_getfd(bev);
-    if (connected && fd >= 0 && n > 0 && evbuffer_get_length(out) == 0) {
+    if (connected && fd >= 0 && n > 0 && evbuffer_get_length(out) == 0 && io_raw(bev)) {
         int w = evbuffer_write_atmost(src, fd, (ev_ssize_t)n);
         if (w > 0)
             n -= (size_t)w; /* an error is left for the bufferevent's own write to report */
@@ -77,4 +88,30 @@ void proxy_tune_bev(struct bufferevent *bev, size_t high)
 {
     bufferevent_set_max_single_write(bev, high * 2);
     bufferevent_set_max_single_read(bev, high);
+}
+
+int proxy_shutdown_write(struct bufferevent *bev)
+{
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd < 0)
+        return -1;
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    if (ssl)
+        (void)SSL_shutdown(ssl); /* close_notify straight into the socket (the output is flushed) */
+    return shutdown(fd, SHUT_WR);
+}
+
+void proxy_peer_name(const struct sockaddr *sa, int salen, char *buf, size_t bufsz)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    snprintf(buf, bufsz, "?");
+    if (sa->sa_family == AF_INET && (size_t)salen >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        snprintf(buf, bufsz, "%s:%d", host, ntohs(s4->sin_port));
+    } else if (sa->sa_family == AF_INET6 && (size_t)salen >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        snprintf(buf, bufsz, "[%s]:%d", host, ntohs(s6->sin6_port));
+    }
 }

@@ -1,8 +1,12 @@
-/* proxy_io: socket-level helpers for socket bufferevents (one event loop; not thread-safe). */
+/* proxy_io: socket-level helpers for socket bufferevents (one event loop; not thread-safe). On a TLS
+ * bufferevent (bufferevent_openssl) the shortcuts around libevent are skipped: its socket carries TLS
+ * records, so every byte goes through the bufferevent. */
 #ifndef TAPEDECK_PROXY_IO_H
 #define TAPEDECK_PROXY_IO_H
 
 #include <stddef.h>
+
+#include <sys/socket.h>
 
 #include <event2/bufferevent.h>
 
@@ -13,6 +17,11 @@ void proxy_read_more(struct bufferevent *bev, size_t limit);
  * (saves a loop turn and the epoll_ctl pair of enabling writes), the rest through bev's output so
  * order and backpressure stay the bufferevent's. connected = 0 while a connect is in progress. */
 void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n);
+/* Ends our sending side: a TLS close_notify first on a TLS bufferevent, then shutdown(SHUT_WR) of the
+ * socket (the output must be flushed). 0 or -1. */
+int proxy_shutdown_write(struct bufferevent *bev);
+/* "ip:port" or "[ip6]:port" of sa into buf ("?" when unknown). */
+void proxy_peer_name(const struct sockaddr *sa, int salen, char *buf, size_t bufsz);
 /* Larger single writes than libevent's 16 KiB default. */
 void proxy_tune_bev(struct bufferevent *bev, size_t high);
 

@@ -18,6 +18,10 @@ static const char *const pm_mskip_names[PM_MSKIP__COUNT] = {
     "sampled_out", "method", "upgrade", "too_large", "queue_full", "shadow_down", "incomplete", "nomem"};
 static const char *const pm_reject_names[PM_REJ__COUNT] = {"400", "408", "431", "501"};
 
+static const char *const pm_tls_names[PM_TLS__COUNT] = {"ok", "failed", "timeout", "closed"};
+static const char *const pm_h2_names[PM_H2__COUNT] = {"rapid_reset", "continuation", "header_list", "streams",
+                                                      "control_flood", "protocol", "messaging"};
+
 struct proxy_metrics {
     atomic_uint_fast64_t conns_total, conns_open;
     atomic_uint_fast64_t requests, by_class[6]; /* [0] = closed without status, [1..5] = 1xx..5xx */
@@ -27,10 +31,12 @@ struct proxy_metrics {
     atomic_uint_fast64_t rejects[PM_REJ__COUNT];
     atomic_uint_fast64_t recorded, sampled_out, dropped[PM_DROP__COUNT];
     atomic_uint_fast64_t cap_bytes, cap_segments;
+    atomic_uint_fast64_t redacted, redacted_bodies;
     atomic_uint_fast64_t lat_bucket[PM_NBUCKETS + 1], lat_sum_us, lat_count;
     atomic_int mirror_on;
     atomic_uint_fast64_t mir_sent, mir_conns, mir_resp[6], mir_failed[PM_UPERR__COUNT], mir_skipped[PM_MSKIP__COUNT];
     atomic_int_fast64_t mir_held;
+    atomic_uint_fast64_t tls[PM_TLS__COUNT], h2_streams, h2_refused[PM_H2__COUNT];
 };
 
 #define PM_ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
@@ -104,6 +110,11 @@ void pm_recorded(proxy_metrics *m)
     PM_ADD(m->recorded, 1);
 }
 
+void pm_recorded_n(proxy_metrics *m, uint64_t n)
+{
+    PM_ADD(m->recorded, n);
+}
+
 void pm_dropped(proxy_metrics *m, pm_drop_reason r)
 {
     PM_ADD(m->dropped[r], 1);
@@ -156,9 +167,30 @@ void pm_mirror_held(proxy_metrics *m, int64_t delta)
     atomic_fetch_add_explicit(&m->mir_held, delta, memory_order_relaxed);
 }
 
+void pm_redacted(proxy_metrics *m, uint64_t exchanges, uint64_t bodies_replaced)
+{
+    PM_ADD(m->redacted, exchanges);
+    PM_ADD(m->redacted_bodies, bodies_replaced);
+}
+
 uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r)
 {
     return PM_GET(((proxy_metrics *)m)->dropped[r]);
+}
+
+void pm_tls_handshake(proxy_metrics *m, pm_tls_result r)
+{
+    PM_ADD(m->tls[r], 1);
+}
+
+void pm_h2_stream(proxy_metrics *m)
+{
+    PM_ADD(m->h2_streams, 1);
+}
+
+void pm_h2_refused(proxy_metrics *m, pm_h2_refusal r)
+{
+    PM_ADD(m->h2_refused[r], 1);
 }
 
 int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, size_t queue_capacity,
@@ -240,6 +272,14 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         "# HELP tapedeck_proxy_capture_segments_total Capture segments closed.\n"
         "# TYPE tapedeck_proxy_capture_segments_total counter\ntapedeck_proxy_capture_segments_total %llu\n",
         PM_GET(m->cap_bytes), PM_GET(m->cap_segments));
+    OUT("# HELP tapedeck_proxy_capture_redacted_total Recorded exchanges in which --redact-* replaced "
+        "something.\n# TYPE tapedeck_proxy_capture_redacted_total counter\n"
+        "tapedeck_proxy_capture_redacted_total %llu\n"
+        "# HELP tapedeck_proxy_capture_redacted_bodies_total Bodies replaced whole in the capture because "
+        "they could not be inspected (malformed JSON, corrupt content coding, too large).\n"
+        "# TYPE tapedeck_proxy_capture_redacted_bodies_total counter\n"
+        "tapedeck_proxy_capture_redacted_bodies_total %llu\n",
+        PM_GET(m->redacted), PM_GET(m->redacted_bodies));
     OUT("# HELP tapedeck_proxy_mirror_enabled 1 when requests are mirrored to a shadow (--mirror).\n"
         "# TYPE tapedeck_proxy_mirror_enabled gauge\ntapedeck_proxy_mirror_enabled %d\n",
         atomic_load_explicit(&m->mirror_on, memory_order_relaxed));
@@ -268,6 +308,17 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
     OUT("# HELP tapedeck_proxy_mirror_held_bytes Bytes of request copies held for the shadow now.\n"
         "# TYPE tapedeck_proxy_mirror_held_bytes gauge\ntapedeck_proxy_mirror_held_bytes %lld\n",
         held < 0 ? 0 : held);
+    OUT("# HELP tapedeck_proxy_tls_handshakes_total TLS handshakes on the listener, by result.\n"
+        "# TYPE tapedeck_proxy_tls_handshakes_total counter\n");
+    for (int i = 0; i < PM_TLS__COUNT; i++)
+        OUT("tapedeck_proxy_tls_handshakes_total{result=\"%s\"} %llu\n", pm_tls_names[i], PM_GET(m->tls[i]));
+    OUT("# HELP tapedeck_proxy_h2_streams_total HTTP/2 streams opened by clients.\n"
+        "# TYPE tapedeck_proxy_h2_streams_total counter\ntapedeck_proxy_h2_streams_total %llu\n",
+        PM_GET(m->h2_streams));
+    OUT("# HELP tapedeck_proxy_h2_refused_total HTTP/2 streams refused or connections ended by the proxy's "
+        "limits, by cause.\n# TYPE tapedeck_proxy_h2_refused_total counter\n");
+    for (int i = 0; i < PM_H2__COUNT; i++)
+        OUT("tapedeck_proxy_h2_refused_total{cause=\"%s\"} %llu\n", pm_h2_names[i], PM_GET(m->h2_refused[i]));
 #undef OUT
     return rc;
 }

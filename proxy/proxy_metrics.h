@@ -43,6 +43,27 @@ typedef enum {
     PM_MSKIP__COUNT
 } pm_mirror_skip;
 
+/* TLS handshakes on the listener, by outcome. */
+typedef enum {
+    PM_TLS_OK = 0,   /* completed */
+    PM_TLS_FAILED,   /* the handshake failed (bad version, no shared cipher, not TLS at all, ...) */
+    PM_TLS_TIMEOUT,  /* not complete within --header-timeout */
+    PM_TLS_CLOSED,   /* the client went away during the handshake */
+    PM_TLS__COUNT
+} pm_tls_result;
+
+/* HTTP/2 connections ended or streams refused by the proxy's own limits, by cause. */
+typedef enum {
+    PM_H2_RAPID_RESET = 0, /* streams reset faster than the allowed rate (CVE-2023-44487) */
+    PM_H2_CONTINUATION,    /* a header block in too many CONTINUATION frames or bytes */
+    PM_H2_HEADER_LIST,     /* a decoded header list over --max-head (HPACK bomb): 431 */
+    PM_H2_STREAMS,         /* a stream over the concurrent limit: refused */
+    PM_H2_CONTROL_FLOOD,   /* SETTINGS/PING/other control frames faster than the allowed rate */
+    PM_H2_PROTOCOL,        /* any other protocol error the connection was ended for */
+    PM_H2_MESSAGING,       /* a stream reset for a malformed request (pseudo-headers, framing) */
+    PM_H2__COUNT
+} pm_h2_refusal;
+
 typedef struct proxy_metrics proxy_metrics;
 
 proxy_metrics *proxy_metrics_new(void);
@@ -58,8 +79,12 @@ void pm_upstream_error(proxy_metrics *m, pm_uperr_kind k);
 void pm_upstream_connect(proxy_metrics *m, int reused);
 void pm_reject(proxy_metrics *m, pm_reject_kind k);
 void pm_recorded(proxy_metrics *m);
+void pm_recorded_n(proxy_metrics *m, uint64_t n); /* n exchanges recorded at once (a batch) */
 void pm_dropped(proxy_metrics *m, pm_drop_reason r);
 void pm_sampled_out(proxy_metrics *m);
+/* Redaction (the writer thread): exchanges in which something was replaced, and bodies replaced whole
+ * because they could not be inspected (malformed JSON, a corrupt content coding, too large). */
+void pm_redacted(proxy_metrics *m, uint64_t exchanges, uint64_t bodies_replaced);
 void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments);
 /* Mirroring. Every client request whose head was accepted is either sent or skipped; every sent one
  * ends as a response or a failure (or is dropped at shutdown). */
@@ -70,6 +95,9 @@ void pm_mirror_response(proxy_metrics *m, int status);
 void pm_mirror_failed(proxy_metrics *m, pm_uperr_kind k);
 void pm_mirror_skipped(proxy_metrics *m, pm_mirror_skip r);
 void pm_mirror_held(proxy_metrics *m, int64_t delta); /* bytes of request copies held, up or down */
+void pm_tls_handshake(proxy_metrics *m, pm_tls_result r);
+void pm_h2_stream(proxy_metrics *m); /* an HTTP/2 stream opened */
+void pm_h2_refused(proxy_metrics *m, pm_h2_refusal r);
 uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r);
 
 /* Appends the Prometheus text exposition. queue_depth/queue_capacity come from the recorder. Returns 0 or

@@ -31,6 +31,7 @@ typedef struct server {
     proxy_recorder *rec;
     up_holder *targets;
     up_target *shadow; /* --mirror, NULL when off */
+    ptls *tls;         /* TLS contexts: the listener's (--tls-cert) and https:// upstreams' */
     proxy_worker **workers;
     int n_workers;
     atomic_int exited;
@@ -144,9 +145,12 @@ static int reload_upstream(server *s, int startup, char *err, size_t errlen)
         if (same)
             return 0;
     }
-    up_target *t = up_target_new(u, ++s->gen, err, errlen);
-    if (!t)
+    char why[512];
+    up_target *t = up_target_new(u, ++s->gen, why, sizeof why);
+    if (!t) {
+        snprintf(err, errlen, "upstream %.480s", why);
         return -1;
+    }
     if (is_self(s, t)) {
         snprintf(err, errlen, "upstream %.300s is this proxy's own listener", u);
         up_target_unref(t);
@@ -175,6 +179,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     proxy_recorder_rotate(s->rec);
     if (s->cfg->upstream_file && reload_upstream(s, 0, err, sizeof err) != 0)
         plog(PLOG_ERROR, "SIGHUP: keeping the current upstream: %s", err);
+    if (ptls_listening(s->tls)) {
+        if (ptls_reload(s->tls, err, sizeof err) != 0)
+            plog(PLOG_ERROR, "SIGHUP: keeping the current certificate: %s", err);
+        else
+            plog(PLOG_INFO, "SIGHUP: certificate re-read (new handshakes use it)");
+    }
 }
 
 int proxy_server_run(const proxy_config *cfg)
@@ -199,11 +209,16 @@ int proxy_server_run(const proxy_config *cfg)
     if (cfg->mirror_url) {
         s.shadow = up_target_new(cfg->mirror_url, 0, err, sizeof err); /* resolves: startup only */
         if (!s.shadow) {
-            /* up_target_new words its errors for the upstream; this one is the shadow */
-            fprintf(stderr, "tapedeck-proxy: --mirror: %s\n", strncmp(err, "upstream ", 9) ? err : err + 9);
+            fprintf(stderr, "tapedeck-proxy: --mirror: %s\n", err);
             rc = 2;
             goto out;
         }
+    }
+    s.tls = ptls_new(cfg->tls_cert, cfg->tls_key, cfg->upstream_ca, err, sizeof err);
+    if (!s.tls) {
+        fprintf(stderr, "tapedeck-proxy: %s\n", err);
+        rc = 2;
+        goto out;
     }
     s.m = proxy_metrics_new();
     s.base = event_base_new();
@@ -271,7 +286,7 @@ int proxy_server_run(const proxy_config *cfg)
     for (int i = 0; i < cfg->workers; i++) {
         evutil_socket_t fd = fds[i];
         fds[i] = -1; /* the worker owns it now, even on failure */
-        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, fd, server_worker_exited, &s,
+        s.workers[i] = proxy_worker_new(i, cfg, s.m, s.rec, s.targets, s.shadow, s.tls, fd, server_worker_exited, &s,
                                         err, sizeof err);
         if (!s.workers[i]) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
@@ -318,6 +333,7 @@ out:
         event_base_free(s.base);
     up_holder_free(s.targets);
     up_target_unref(s.shadow);
+    ptls_free(s.tls); /* after the workers: their connections use it */
     proxy_metrics_free(s.m);
     free(s.workers);
     free(fds);

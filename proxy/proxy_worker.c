@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 
 #include "proxy_conn.h"
+#include "proxy_front.h"
 #include "proxy_log.h"
 #include "tdtime.h"
 
@@ -48,7 +49,10 @@ static void worker_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
         evutil_closesocket(fd);
         return;
     }
-    pconn_accept(&w->ctx, fd, sa, salen);
+    if (pfront_needed(&w->ctx))
+        pfront_accept(&w->ctx, fd, sa, salen);
+    else
+        pconn_accept(&w->ctx, fd, sa, salen);
 }
 
 /* accept() failing (EMFILE, ENFILE, ENOMEM) would spin: pause accepting for a moment. */
@@ -80,6 +84,7 @@ static void worker_deadline(evutil_socket_t fd, short what, void *arg)
     if (w->ctx.n_conns)
         plog(PLOG_WARN, "worker %d: drain deadline passed, closing %zu connection(s)", w->idx, w->ctx.n_conns);
     pconn_close_all(&w->ctx);
+    pfront_close_all(&w->ctx);
     event_base_loopbreak(w->ctx.base);
 }
 
@@ -97,6 +102,7 @@ static void worker_drain(evutil_socket_t fd, short what, void *arg)
                          (suseconds_t)(w->ctx.cfg->drain_timeout_us % 1000000)};
     evtimer_add(w->ev_deadline, &tv);
     pconn_drain_all(&w->ctx);
+    pfront_drain_all(&w->ctx);
     worker_check_done(&w->ctx);
 }
 
@@ -105,6 +111,7 @@ static void worker_stop(evutil_socket_t fd, short what, void *arg)
     proxy_worker *w = arg;
     w->ctx.draining = 1;
     pconn_close_all(&w->ctx);
+    pfront_close_all(&w->ctx);
     event_base_loopbreak(w->ctx.base);
 }
 
@@ -119,13 +126,14 @@ static void *worker_main(void *arg)
     proxy_worker *w = arg;
     event_base_dispatch(w->ctx.base);
     pconn_close_all(&w->ctx);
+    pfront_close_all(&w->ctx);
     if (w->on_exit)
         w->on_exit(w->arg);
     return NULL;
 }
 
 proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, up_target *shadow, evutil_socket_t listen_fd,
+                               up_holder *targets, up_target *shadow, ptls *tls, evutil_socket_t listen_fd,
                                void (*on_exit)(void *), void *arg, char *err, size_t errlen)
 {
     proxy_worker *w = calloc(1, sizeof *w), *result = NULL;
@@ -142,6 +150,7 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->ctx.m = m;
     w->ctx.rec = rec;
     w->ctx.targets = targets;
+    w->ctx.tls = tls;
     w->ctx.target = up_holder_get(targets);
     w->ctx.rnd = (uint64_t)tdtime_now_us() ^ ((uint64_t)(idx + 1) << 40) ^ 0x2545F4914F6CDD1Dull;
     w->ctx.owner = w;
@@ -219,8 +228,10 @@ void proxy_worker_free(proxy_worker *w)
 {
     if (!w)
         return;
-    if (w->ctx.base)
+    if (w->ctx.base) {
         pconn_close_all(&w->ctx);
+        pfront_close_all(&w->ctx);
+    }
     if (w->lst)
         evconnlistener_free(w->lst);
     if (w->ev_drain)

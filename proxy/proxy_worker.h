@@ -9,15 +9,17 @@
 #include "proxy_config.h"
 #include "proxy_metrics.h"
 #include "proxy_record.h"
+#include "proxy_tls.h"
 #include "proxy_upstream.h"
 
 typedef struct proxy_worker proxy_worker;
 
-/* shadow: the --mirror target (the worker takes its own reference), NULL when mirroring is off.
+/* tls: the TLS contexts (borrowed; NULL when neither the listener nor the upstream uses TLS).
+ * shadow: the --mirror target (the worker takes its own reference), NULL when mirroring is off.
  * listen_fd: a bound, listening, non-blocking socket the worker takes over. on_exit(arg) is called from
  * the worker thread when its loop has ended (the main thread then joins it). */
 proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, up_target *shadow, evutil_socket_t listen_fd,
+                               up_holder *targets, up_target *shadow, ptls *tls, evutil_socket_t listen_fd,
                                void (*on_exit)(void *), void *arg, char *err, size_t errlen);
 int proxy_worker_start(proxy_worker *w); /* 0 or -1 */
 /* Thread-safe: stop accepting, finish in-flight exchanges (up to --drain-timeout), then end the loop. */

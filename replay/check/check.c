@@ -22,8 +22,9 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     (void)what;
     check_run *r = arg;
     fprintf(stderr, "\rcheck: %zu/%zu exchanges, %llu differ%s, %llu errors ", r->n_finished,
-            r->n_items - r->n_skipped, (unsigned long long)(r->diffs + r->unjudged),
-            r->o->baseline || r->o->learn_noise ? " (noise not yet set apart)" : "", (unsigned long long)r->errors);
+            r->n_items - r->n_skipped, (unsigned long long)(check_total(r, "diffs") + r->unjudged),
+            r->o->baseline || r->o->learn_noise ? " (noise not yet set apart)" : "",
+            (unsigned long long)check_total(r, "errors"));
 }
 
 static void run_free(check_run *r)
@@ -94,12 +95,8 @@ static void finish_report(check_run *r, int pass, double rate)
     json_t *rep = r->report;
     report_set_latency(rep, r->service, r->service);
     double secs = (double)(r->t1_us - r->t0_us) / 1e6;
-    json_t *rt = json_object_get(rep, "rate");
-    double rps = secs > 0 ? (double)r->requests / secs : 0;
-    if (rt) {
-        json_object_set_new(rt, "scheduled_rps", json_real(rps));
-        json_object_set_new(rt, "achieved_rps", json_real(rps));
-    }
+    double rps = secs > 0 ? (double)check_total(r, "requests") / secs : 0;
+    report_set_rate(rep, rps, rps);
     char expr[96], observed[64];
     snprintf(expr, sizeof expr, "max_diff_rate=%s", o->max_diff_rate_text);
     snprintf(observed, sizeof observed, "%.3g%%", rate * 100);
@@ -109,22 +106,33 @@ static void finish_report(check_run *r, int pass, double rate)
         json_array_append_new(nl, json_pack("{s:s,s:s,s:s,s:I}", "method", r->noise_list[i].method, "route",
                                             r->noise_list[i].route, "where", r->noise_list[i].where, "count",
                                             (json_int_t)r->noise_list[i].count));
-    if (nl)
-        json_object_set_new(rep, "noise", nl);
-    json_t *t = report_totals(rep);
-    json_object_set_new(t, "skipped", json_integer((json_int_t)r->n_skipped));
-    if (o->baseline)
-        json_object_set_new(t, "baseline_errors", json_integer((json_int_t)r->baseline_errors));
-    json_object_set_new(rep, "duration_s", json_real(secs));
-    json_object_set_new(rep, "noise_method", json_string(o->baseline ? (o->learn_noise ? "baseline+learn" : "baseline")
-                                                         : o->learn_noise ? "learn" : "none"));
+    report_check_extras x = {
+        .max_diff_rate = o->max_diff_rate_text,
+        .baseline = o->baseline,
+        .learn_noise = o->learn_noise,
+        .correlated = r->corr_target ? (long long)correlate_mappings(r->corr_target) : -1,
+        .show_diffs = o->show_diffs,
+        .skipped = r->n_skipped,
+        .baseline_errors = r->baseline_errors,
+        .duration_s = secs,
+        .noise_method = o->baseline ? (o->learn_noise ? "baseline+learn" : "baseline") : o->learn_noise ? "learn" : "none",
+        .noise = nl,
+    };
+    report_set_check_extras(rep, &x);
     report_set_verdict(rep, pass);
 }
 
 int check_main(int argc, char **argv)
 {
     check_opts o;
-    int prc = check_opts_parse(&o, argc, argv);
+    char err[512] = "";
+    int prc = check_opts_parse(&o, argc, argv, err, sizeof err);
+    if (prc == CHECK_OPTS_HELP)
+        check_usage(stdout);
+    else if (prc == CHECK_OPTS_VERSION)
+        printf("tapedeck-replay %s\n", TAPEDECK_VERSION);
+    else if (prc)
+        fprintf(stderr, "tapedeck-replay check: %s\n", err);
     if (prc) {
         check_opts_free(&o);
         return prc > 0 ? 0 : 2;
@@ -132,7 +140,6 @@ int check_main(int argc, char **argv)
     check_run r;
     memset(&r, 0, sizeof r);
     r.o = &o;
-    char err[512] = "";
     int status = 2;
     struct event *prog = NULL;
     if (run_setup(&r, err, sizeof err) < 0) {
@@ -167,10 +174,11 @@ int check_main(int argc, char **argv)
                 r.n_items, r.n_items == 1 ? "" : "s");
         goto out;
     }
-    double rate = r.requests ? (double)(r.diffs + r.errors) / (double)r.requests : 0;
+    uint64_t requests = check_total(&r, "requests");
+    double rate = requests ? (double)(check_total(&r, "diffs") + check_total(&r, "errors")) / (double)requests : 0;
     int pass = rate <= o.max_diff_rate + 1e-12;
     finish_report(&r, pass, rate);
-    check_print_summary(&r, stdout);
+    report_print_text(r.report, stdout);
     if (report_write_files(r.report, o.report_json, o.junit, o.html, err, sizeof err) < 0) {
         fprintf(stderr, "tapedeck-replay check: %s\n", err);
         goto out;

@@ -16,12 +16,8 @@
 #include "capset.h"
 #include "check_int.h"
 #include "connmap.h"
+#include "httpmsg_facts.h"
 #include "tdtime.h"
-
-static int safe_method(const char *m)
-{
-    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
-}
 
 static void submit_copy(check_run *r, check_item *it, int which);
 static void group_send(check_run *r, check_group *g);
@@ -198,7 +194,7 @@ int check_sched_fill(check_run *r)
             free(it);
             continue;
         }
-        it->is_write = !safe_method(it->method);
+        it->is_write = !httpmsg_method_is_safe(it->method);
         r->live_items++;
         r->live_bytes += it->bytes;
         if (place(r, it) < 0) {

@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "load_sched.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 void load_usage(FILE *f)
@@ -53,21 +54,6 @@ void load_usage(FILE *f)
             "\n"
             "Exit status: 0 every gate passed, 1 a gate failed, 2 trouble (bad arguments, unreadable\n"
             "capture, target unreachable).\n");
-}
-
-int load_parse_percent(const char *s, double *frac)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v < 0)
-        return -1;
-    if (!strcmp(end, "%"))
-        v /= 100.0;
-    else if (*end)
-        return -1;
-    *frac = v;
-    return 0;
 }
 
 /* Seconds east of UTC of a "+hh:mm"/"-hh:mm" suffix, or 0 for "Z". -1 when it is neither. */
@@ -154,14 +140,10 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
             only_args = 1;
             continue;
         }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            load_usage(stdout);
-            return 1;
-        }
-        if (!strcmp(a, "--version")) {
-            printf("tapedeck-replay load %s\n", TAPEDECK_VERSION);
-            return 1;
-        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return LOAD_OPTS_HELP;
+        if (!strcmp(a, "--version"))
+            return LOAD_OPTS_VERSION;
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
             continue;
@@ -242,7 +224,7 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         } else if (!strcmp(name, "--baseline-report"))
             o->baseline_report = val;
         else if (!strcmp(name, "--max-regression"))
-            bad = load_parse_percent(val, &o->max_regression) || o->max_regression > 100;
+            bad = tdnum_parse_percent(val, TDNUM_BARE_FRACTION, 100.0, &o->max_regression);
         else if (!strcmp(name, "--regression-floor"))
             bad = tdtime_parse_duration(val, 1000, &o->regression_floor_us);
         else if (!strcmp(name, "--min-samples")) {

@@ -40,10 +40,10 @@ typedef struct load_opts {
 } load_opts;
 
 void load_usage(FILE *f);
-/* 0 ok, 1 --help/--version printed (exit 0), -1 bad arguments (err says what). */
+/* What load_opts_parse found. It never prints: on LOAD_OPTS_EBAD err says what is wrong, and on
+ * HELP/VERSION the caller prints load_usage or the version (as check_opts_parse). */
+enum { LOAD_OPTS_OK = 0, LOAD_OPTS_HELP = 1, LOAD_OPTS_VERSION = 2, LOAD_OPTS_EBAD = -1 };
 int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errlen);
-/* Parses "10%" or "0.1" into a fraction. 0 or -1. */
-int load_parse_percent(const char *s, double *frac);
 /* --start-at: RFC 3339 ("2026-12-02T10:00:00Z", "...T10:00:00.5+01:00") or Unix seconds ("1796205600",
  * "1796205600.25") -> Unix µs. 0 or -1. */
 int load_parse_start_at(const char *s, int64_t *us);

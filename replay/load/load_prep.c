@@ -8,6 +8,7 @@
 
 #include "capset.h"
 #include "httpmsg.h"
+#include "httpmsg_facts.h"
 #include "load_pool.h"
 #include "route.h"
 
@@ -30,16 +31,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* Framing and connection headers are the engine's business; Host comes from --target (as in check),
  * unless --set-header gives one. */
-static int skip_header(const char *name, size_t len)
-{
-    static const char *const skip[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                       "content-length", "te", "trailer", "upgrade", "expect", "host"};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (strlen(skip[i]) == len && !strncasecmp(name, skip[i], len))
-            return 1;
-    return 0;
-}
-
 static int overridden(const char *name, size_t len, const char *const *set, size_t nset)
 {
     for (size_t i = 0; i < nset; i++) {
@@ -101,7 +92,8 @@ static int prepare(load_set *ls, load_req *q, const httpmsg *m, const char *cons
     q->body_len = (uint32_t)m->body_len;
     for (size_t i = 0; i < h->n_headers && n < 512 - nset; i++) {
         const httpmsg_header *hd = &h->headers[i];
-        if (skip_header(hd->name, hd->name_len) || overridden(hd->name, hd->name_len, set, nset))
+        if (httpmsg_header_is_replay_skipped(hd->name, hd->name_len) ||
+            overridden(hd->name, hd->name_len, set, nset))
             continue;
         const char *line;
         if (hd->name_len + hd->value_len + 3 <= sizeof buf) {

@@ -195,9 +195,9 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     if (json_is_object(rb)) {
         json_t *mb = json_object_get(m, "baseline");
         if (!json_is_object(mb)) {
-            mb = json_pack("{ss}", "target", rf_str(rb, "target", ""));
-            json_object_set_new(m, "baseline", mb);
-            json_object_set_new(mb, "totals", fresh_side());
+            if (!(mb = report_set_baseline(m, rf_str(rb, "target", ""))) ||
+                report_set_key(mb, "totals", fresh_side()))
+                return -1;
         }
         add_counters(json_object_get(mb, "totals"), json_object_get(rb, "totals"));
         if (merge_hist(mb, rb, "latency", "latency_ms", err, errlen) ||
@@ -269,7 +269,7 @@ static void merge_start(json_t *m, json_t *const *reports, size_t n)
         any = 1;
     }
     if (any)
-        json_object_set_new(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
+        report_set_start(m, at, pinned, late);
 }
 
 json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,
@@ -291,25 +291,30 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
     json_t *from = json_array();
     if (!m || !from)
         goto oom;
-    json_object_set_new(m, "merged_from", from);
-    if (load) {
-        json_t *cfg = json_deep_copy(json_object_get(reports[0], "config"));
-        if (cfg) {
+    if (report_set_key(m, "merged_from", from)) { /* took from, also on failure */
+        from = NULL;
+        goto oom;
+    } /* from stays borrowed from m */
+    json_t *cfg = json_deep_copy(json_object_get(reports[0], "config")); /* check: its flags, for the text */
+    if (cfg) {
+        if (load)
             json_object_set_new(cfg, "shard", json_string(""));
-            json_object_set_new(m, "config", cfg);
-        }
-        json_object_set(m, "gate_config", json_object_get(reports[0], "gate_config"));
+        report_set_key(m, "config", cfg);
+    }
+    if (load) {
+        if (json_object_get(reports[0], "gate_config"))
+            report_set_key(m, "gate_config", json_incref(json_object_get(reports[0], "gate_config")));
         report_count(json_object_get(m, "totals"), "http_5xx", 0);
         json_object_set_new(json_object_get(m, "rate"), "scheduled", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "sent", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "duration_s", json_real(0));
     }
     if (rf_str(reports[0], "started", NULL))
-        json_object_set(m, "started", json_object_get(reports[0], "started"));
+        report_set_key(m, "started", json_incref(json_object_get(reports[0], "started")));
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(from, json_string(names && names[i] ? names[i] : ""));
         if (strcmp(rf_str(reports[i], "target", ""), rf_str(m, "target", "")))
-            json_object_set_new(m, "target", json_string("(several targets)"));
+            report_set_key(m, "target", json_string("(several targets)"));
         if (load ? merge_load(m, reports[i], err, errlen) : merge_check(m, reports[i], err, errlen)) {
             if (!err[0])
                 snprintf(err, errlen, "out of memory");

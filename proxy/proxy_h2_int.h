@@ -1,0 +1,89 @@
+/* proxy_h2_int: the HTTP/2 session and stream state, shared by proxy_h2.c (the client connection and
+ * nghttp2) and proxy_h2_stream.c (each stream's upstream exchange and record) only. */
+#ifndef TAPEDECK_PROXY_H2_INT_H
+#define TAPEDECK_PROXY_H2_INT_H
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <nghttp2/nghttp2.h>
+
+#include "exchange.h"
+#include "httpmsg.h"
+#include "proxy_h2.h"
+#include "proxy_h2_req.h"
+#include "tdbuf.h"
+
+#define PH2_MAX_STREAMS 100          /* SETTINGS_MAX_CONCURRENT_STREAMS */
+#define PH2_CONN_WINDOW (1 << 20)    /* connection receive window: caps request bytes held per connection */
+#define PH2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block (CVE-2024-27316 class) */
+#define PH2_CTRL_PER_SEC 1000        /* SETTINGS, PING, PRIORITY, empty DATA frames per second */
+#define PH2_RESET_BURST 400          /* client stream resets: a burst of ... */
+#define PH2_RESET_PER_SEC 100        /* ... then this many per second (CVE-2023-44487) */
+
+typedef struct ph2s ph2s;
+
+typedef struct ph2 {
+    proxy_side side; /* first: a proxy_side * is a ph2 * */
+    proxy_wctx *w;
+    struct bufferevent *bev;
+    nghttp2_session *ng;
+    uint64_t id, next_seq;
+    char peer[64];
+    const char *proto;
+    ph2s *streams;
+    size_t n_streams;
+    int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
+    int fatal;                    /* a pm_h2_refusal + 1 when a limit ends the connection */
+    int64_t win_start_us;
+    unsigned ctrl_in_win, cont_frames;
+    int64_t reset_at_us;
+    double reset_tokens; /* client RST_STREAMs still allowed now */
+    size_t block_bytes;
+} ph2;
+
+struct ph2s {
+    ph2 *s;
+    ph2s *prev, *next;
+    int32_t id;
+    uint64_t seq;
+    h2req rq;
+    int req_done, chunked, refused, closed;
+    char method[24];
+    int64_t t0_mono, t0_wall;
+    size_t unconsumed; /* request DATA bytes not yet given back to the flow-control window */
+
+    /* the upstream exchange */
+    upconn *up;
+    int up_connected, retried, ev_rhead, ev_rdone, final_head, head_done, rstatus, r_keepalive;
+    tdbuf rhead; /* bytes of the response head being read */
+    uint64_t from_up;
+    httpmsg_parser *rs;
+    struct evbuffer *sent;  /* the whole request as sent, for one retry (NULL once over the cap) */
+    struct evbuffer *body;  /* response body bytes waiting for DATA frames */
+    int submitted, body_eof, read_paused;
+
+    /* the record (x == NULL: not recorded) */
+    exchange *x;
+    tdbuf rqbuf, rsbuf;
+    uint64_t rq_body_rec, rs_body_rec;
+    size_t rq_head_len;
+};
+
+/* proxy_h2.c */
+/* Sends what nghttp2 has queued (up to the client output's watermark) and frees the session when it is
+ * over. Returns 1 when the session is gone: touch nothing after. */
+int ph2_flush(ph2 *s);
+
+/* proxy_h2_stream.c */
+ph2s *ph2s_new(ph2 *s, int32_t id);
+/* The request head is complete: answer it locally (refused) or start the upstream exchange. */
+void ph2s_request_head(ph2s *st, int end_stream);
+void ph2s_request_data(ph2s *st, const uint8_t *p, size_t n);
+void ph2s_request_end(ph2s *st);
+/* The stream closed (answered, or reset by the client): the record and the upstream connection end.
+ * Frees st. */
+void ph2s_free(ph2s *st, uint32_t error_code);
+/* The client drained its output: streams waiting on flow control get another look. */
+void ph2s_resume_all(ph2 *s);
+
+#endif

@@ -1,0 +1,53 @@
+/* proxy_h2_req: an HTTP/2 request's header list (pseudo-headers and fields, as HPACK decoded them)
+ * checked and turned into the HTTP/1.1 head it is forwarded upstream and recorded as: request line from
+ * :method and :path, Host from :authority, the other fields in order, cookie crumbs joined. The h2 twins
+ * of HTTP/1's framing rules live here: no connection-specific fields, pseudo-headers first and once,
+ * one Content-Length, a header list size cap. Pure (no I/O), so a fuzz target can drive it. */
+#ifndef TAPEDECK_PROXY_H2_REQ_H
+#define TAPEDECK_PROXY_H2_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdbuf.h"
+
+/* Like httpmsg's: each error is the status the proxy answers with (400 becomes a stream reset, RFC 9113
+ * 8.1.1 calls such a request malformed). */
+typedef enum {
+    H2REQ_OK = 0,
+    H2REQ_EBAD = -400,      /* malformed: stream reset with PROTOCOL_ERROR */
+    H2REQ_ECONNECT = -405,  /* CONNECT is not proxied (as over HTTP/1) */
+    H2REQ_ETOOLARGE = -431, /* header list over the cap */
+    H2REQ_ENOMEM = -500,
+} h2req_status;
+
+typedef struct h2req {
+    tdbuf fields;  /* "Name: value\r\n" lines of regular fields, in order */
+    tdbuf cookie;  /* cookie crumbs joined with "; " (RFC 9113 8.2.3) */
+    tdbuf pseudo;  /* :method, :path, :authority, :scheme values, NUL-separated, at the offsets below */
+    int have[4];   /* which pseudo-headers were seen (H2REQ_P_*) */
+    size_t off[4];
+    char host[256]; /* a Host field's value, checked against :authority */
+    int has_host;
+    size_t list_size, max_list;
+    int64_t content_length; /* -1 when absent */
+    int regular_seen;
+    int status; /* the first error (sticky), or H2REQ_OK */
+} h2req;
+
+enum { H2REQ_P_METHOD = 0, H2REQ_P_PATH, H2REQ_P_AUTHORITY, H2REQ_P_SCHEME };
+
+/* max_list: the cap on the decoded header list, counted as RFC 9113 6.5.2 does (name + value + 32 per
+ * field). */
+void h2req_init(h2req *r, size_t max_list);
+void h2req_clear(h2req *r); /* frees; r can be initialised again */
+/* One decoded field. Returns r->status: once an error is seen, later fields are only counted. */
+int h2req_header(h2req *r, const char *name, size_t nl, const char *value, size_t vl);
+/* After the last field: checks what must be there and appends the HTTP/1.1 head to out. end_stream:
+ * the request has no body. *chunked is set when a body without Content-Length must be sent chunked.
+ * default_host is the Host when there is neither :authority nor Host. Returns H2REQ_OK or an error. */
+int h2req_head(h2req *r, int end_stream, const char *default_host, tdbuf *out, int *chunked);
+/* A pseudo-header's value after h2req_head succeeded (NULL when absent). */
+const char *h2req_pseudo(const h2req *r, int which);
+
+#endif
