@@ -48,6 +48,36 @@ static void run_free(check_run *r)
     jsondiff_ctx_free(r->cfg.jd);
 }
 
+/* The correlation scan: every recorded request, read once before the replay (which request first sent
+ * which value: the replay learns only values a later request reuses). 0 or -1 (err). */
+static int scan_requests(check_run *r, char *err, size_t errlen)
+{
+    capset *s = capset_open(r->o->captures, r->o->n_captures, err, errlen);
+    if (!s)
+        return -1;
+    exchange x;
+    exchange_init(&x);
+    check_item it;
+    int rc;
+    while ((rc = capset_next(s, &x)) > 0) {
+        if (check_item_prepare(r, &it, &x, err, errlen) < 0) {
+            check_item_free(&it);
+            capset_free(s);
+            return -1;
+        }
+        check_scan_item(r, &it);
+        check_item_free(&it);
+    }
+    if (rc < 0)
+        snprintf(err, errlen, "%s", capset_error(s));
+    capset_free(s);
+    if (r->corr_target)
+        correlate_scan_done(r->corr_target);
+    if (r->corr_baseline)
+        correlate_scan_done(r->corr_baseline);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Everything up to the replay: correlation scan, the capture opened, engines. 0 or -1 (err). */
 static int run_setup(check_run *r, char *err, size_t errlen)
 {
@@ -62,7 +92,7 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     if (o->correlate && !o->no_diff) {
         if (!(r->corr_target = correlate_new()) || (o->baseline && !(r->corr_baseline = correlate_new())))
             goto oom;
-        if (check_sched_scan(r, err, errlen) < 0)
+        if (scan_requests(r, err, errlen) < 0)
             return -1;
     }
     if (!(r->cs = capset_open(o->captures, o->n_captures, err, errlen)))

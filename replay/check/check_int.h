@@ -156,8 +156,6 @@ int check_sched_fill(check_run *r);
 void check_sched_start(check_run *r); /* starts waiting groups while slots are free */
 int check_sched_init(check_run *r);   /* 0 or -1 (out of memory) */
 void check_sched_free(check_run *r);
-/* The correlation scan: every recorded request, read once before the replay. 0 or -1 (err). */
-int check_sched_scan(check_run *r, char *err, size_t errlen);
 
 /* check_item.c */
 int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, size_t errlen);

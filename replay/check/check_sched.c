@@ -476,31 +476,3 @@ void check_sched_free(check_run *r)
     free(r->lanes);
     free(r->free_lanes);
 }
-
-int check_sched_scan(check_run *r, char *err, size_t errlen)
-{
-    capset *s = capset_open(r->o->captures, r->o->n_captures, err, errlen);
-    if (!s)
-        return -1;
-    exchange x;
-    exchange_init(&x);
-    check_item it;
-    int rc;
-    while ((rc = capset_next(s, &x)) > 0) {
-        if (check_item_prepare(r, &it, &x, err, errlen) < 0) {
-            check_item_free(&it);
-            capset_free(s);
-            return -1;
-        }
-        check_scan_item(r, &it);
-        check_item_free(&it);
-    }
-    if (rc < 0)
-        snprintf(err, errlen, "%s", capset_error(s));
-    capset_free(s);
-    if (r->corr_target)
-        correlate_scan_done(r->corr_target);
-    if (r->corr_baseline)
-        correlate_scan_done(r->corr_baseline);
-    return rc < 0 ? -1 : 0;
-}
