@@ -111,6 +111,8 @@ static int emit(capreader *r, size_t j, exchange *x)
     uint64_t off = req->off;
     int wrc = warc_records_to_exchange(&req->rec, resp ? &resp->rec : NULL, x, err, sizeof err);
     if (wrc == WARC_OK) {
+        /* the queue's byte count goes down now: drop_at below sees the stolen blocks as empty */
+        r->q_bytes -= req->rec.block_len + (resp ? resp->rec.block_len : 0);
         steal_block(&req->rec, &x->request, &x->request_len);
         if (resp)
             steal_block(&resp->rec, &x->response, &x->response_len);
