@@ -129,6 +129,48 @@ static int emit(capreader *r, size_t j, exchange *x)
     return 1;
 }
 
+/* q[0], a response without its request, as an exchange with a GET request made from its
+ * WARC-Target-URI: 1 = done (x set, q[0] taken), 0 = no usable URI (q[0] left to drop), < 0 = error. */
+static int rebuild_request(capreader *r, exchange *x)
+{
+    cr_pend *h = &r->q[0];
+    char uri[2048];
+    warc_strip_brackets(h->uri, uri, sizeof uri);
+    const char *auth = strstr(uri, "://");
+    if (!auth || !auth[3] || strpbrk(uri, " \t\r\n"))
+        return 0;
+    auth += 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *path = auth + alen;
+    size_t plen = strcspn(path, "#");
+    if (alen == 0)
+        return 0;
+    warc_record req = {0};
+    char *block = NULL;
+    int n = asprintf(&block, "GET %s%.*s HTTP/1.1\r\nHost: %.*s\r\n\r\n", *path == '/' ? "" : "/", (int)plen, path,
+                     (int)alen, auth);
+    if (n < 0)
+        return cr_fail(r, CAPREADER_ENOMEM, h->off, "out of memory");
+    /* the fields the exchange needs, borrowed from the response */
+    warc_field f[3] = {{"WARC-Type", "request"}, {"WARC-Target-URI", uri}, {"WARC-Date", ""}};
+    const char *date = warc_record_get(&h->rec, "WARC-Date");
+    f[2].value = (char *)(date ? date : "");
+    req.fields = f;
+    req.n_fields = date ? 3 : 2;
+    req.block = block;
+    req.block_len = (size_t)n;
+    char err[160];
+    int wrc = warc_records_to_exchange(&req, &h->rec, x, err, sizeof err);
+    free(block);
+    if (wrc == WARC_ENOMEM)
+        return cr_fail(r, CAPREADER_ENOMEM, h->off, "out of memory");
+    if (wrc != WARC_OK)
+        return cr_fail(r, CAPREADER_ECORRUPT, h->off, "%s", err);
+    r->skips.rebuilt++;
+    drop_at(r, 0);
+    return 1;
+}
+
 /* Read one more record into the queue. 0 = queued or skipped, 1 = end of input (or an error, kept
  * in r->q_err until the queue is empty). */
 static int pull(capreader *r)
@@ -193,6 +235,12 @@ int capreader_next(capreader *r, exchange *x)
                 continue;
             }
             if (!h->is_req && (full || r->q_eof)) {
+                /* A response whose request is not in the file (crawlers that write responses only):
+                 * the request is rebuilt as a GET of WARC-Target-URI, so the exchange can be listed
+                 * and replayed. Without a URI it is dropped. */
+                int rc = rebuild_request(r, x);
+                if (rc != 0)
+                    return rc;
                 r->skips.orphans++;
                 drop_at(r, 0);
                 continue;
@@ -221,6 +269,7 @@ void capreader_skips_add(capreader_skips *to, const capreader_skips *from)
     to->other += from->other;
     to->not_http += from->not_http;
     to->orphans += from->orphans;
+    to->rebuilt += from->rebuilt;
     to->extras += from->extras;
 }
 
@@ -240,7 +289,7 @@ char *capreader_skips_describe(const capreader_skips *k, char *buf, size_t bufsz
                  {k->conversion, "conversion"},
                  {k->other, "of other types"},
                  {k->not_http, "not HTTP (dns:, whois:, ...)"},
-                 {k->orphans, "responses without their request"},
+                 {k->orphans, "responses without their request and without a URI"},
                  {k->extras, "more responses to a request already paired"}};
     size_t o = 0;
     buf[0] = '\0';

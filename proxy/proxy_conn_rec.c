@@ -55,8 +55,6 @@ void pconn_record_finish(pconn *c, const char *error)
         proxy_exchange_free(x);
         return;
     }
-    if (c->w->on_exchange)
-        c->w->on_exchange(c->w, x);
     proxy_recorder_push(c->w->rec, x);
 }
 

@@ -214,6 +214,7 @@ void upconn_free(upconn *u)
 {
     if (!u)
         return;
+    proxy_sock_free(u->io); /* before the bufferevent closes the socket */
     if (u->bev)
         bufferevent_free(u->bev);
     up_target_unref(u->t);
@@ -270,8 +271,8 @@ upconn *up_pool_take(up_pool *p, up_target *t)
             upconn_free(u);
         } else if (evbuffer_get_length(bufferevent_get_input(u->bev)) == 0) {
             pool_unlink(p, u);
-            bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
-            bufferevent_set_timeouts(u->bev, NULL, NULL);
+            proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
+            proxy_sock_set_timeouts(u->io, NULL, NULL);
             return u;
         }
         u = next;
@@ -303,6 +304,13 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
         upconn_free(u);
         return NULL;
     }
+    u->io = proxy_sock_new(u->bev);
+    if (!u->io) {
+        snprintf(err, errlen, "connect %s: out of memory", t->hostport);
+        upconn_free(u);
+        return NULL;
+    }
+    proxy_sock_read(u->io, 1); /* an upstream connection is always read: EOF, or the response */
     evutil_socket_t fd = bufferevent_getfd(u->bev);
     if (fd >= 0) {
         int one = 1;
@@ -321,10 +329,10 @@ void up_pool_put(up_pool *p, upconn *u, const up_target *current)
     u->reused = 1;
     u->pool = p;
     struct timeval tv = {(time_t)(p->idle_us / 1000000), (suseconds_t)(p->idle_us % 1000000)};
-    bufferevent_set_timeouts(u->bev, &tv, NULL);
-    bufferevent_setwatermark(u->bev, EV_READ, 0, 0);
-    bufferevent_setcb(u->bev, pool_idle_read, NULL, pool_idle_event, u);
-    bufferevent_enable(u->bev, EV_READ);
+    proxy_sock_set_timeouts(u->io, &tv, NULL);
+    proxy_sock_read_limit(u->io, 0);
+    proxy_sock_setcb(u->io, pool_idle_read, NULL, pool_idle_event, u);
+    proxy_sock_read(u->io, 1);
     u->prev = NULL;
     u->next = p->idle;
     if (p->idle)

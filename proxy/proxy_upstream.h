@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy_sock.h"
+
 typedef struct up_target {
     int refs; /* atomic */
     uint64_t gen;
@@ -37,10 +39,11 @@ void up_holder_set(up_holder *h, up_target *t); /* takes over the reference */
 up_target *up_holder_get(up_holder *h);          /* a new reference */
 uint64_t up_holder_gen(up_holder *h);            /* cheap: one atomic load */
 
-/* One upstream connection. bev callbacks belong to whoever holds it (the client connection while a
- * request uses it, the pool while idle). */
+/* One upstream connection. io's callbacks belong to whoever holds it (the client connection while a
+ * request uses it, the pool while idle); reading goes through io (proxy_sock), writing through bev. */
 typedef struct upconn {
     struct bufferevent *bev;
+    proxy_sock *io;
     up_target *t; /* a reference */
     int reused;   /* served a request before */
     struct upconn *prev, *next;

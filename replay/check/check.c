@@ -14,6 +14,7 @@
 #include "capset.h"
 #include "check_int.h"
 #include "report.h"
+#include "td_assert.h"
 #include "tdtime.h"
 
 static void on_progress(evutil_socket_t fd, short what, void *arg)
@@ -190,6 +191,10 @@ int check_main(int argc, char **argv)
             event_base_dispatch(r.base);
     }
     r.t1_us = tdtime_mono_us();
+    /* A run that was not stopped read the capture to its end, judged every exchange it selected (and
+     * so every write, in order), and left no group behind. */
+    TD_ASSERT(r.fatal[0] || (r.eof && !r.active_groups && !r.wait_head && !r.writes_head && !r.live_items &&
+                             r.n_finished + r.n_skipped == r.n_items));
     check_classify(&r);
     if (progress)
         fprintf(stderr, "\r%60s\r", "");

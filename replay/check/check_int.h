@@ -159,7 +159,10 @@ void check_sched_free(check_run *r);
 
 /* check_item.c */
 int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, size_t errlen);
+/* Frees what the item owns, its exchange too (moved into it by check_item_prepare). */
 void check_item_free(check_item *it);
+/* Frees the answers' raw bytes once judged (check_item_free frees what is left). */
+void check_item_release_copies(check_item *it);
 /* Builds the engine request for one destination (correlation applied); frees with check_req_free. */
 typedef struct check_req {
     engine_request req;

@@ -17,6 +17,7 @@
 #include "check_int.h"
 #include "connmap.h"
 #include "httpmsg_facts.h"
+#include "td_assert.h"
 #include "tdtime.h"
 
 static void submit_copy(check_run *r, check_item *it, int which);
@@ -211,7 +212,9 @@ int check_sched_fill(check_run *r)
 static void group_send(check_run *r, check_group *g)
 {
     check_item *it = g->head;
+    TD_ASSERT(it && g->state == GROUP_ACTIVE && !g->cur && g->lane >= 0);
     if (it->is_write && r->writes_head != it) {
+        TD_ASSERT(r->active_groups > 0);
         g->state = GROUP_PARKED;
         r->active_groups--;
         return;
@@ -228,6 +231,7 @@ static void group_send(check_run *r, check_group *g)
 /* A write is judged: the next one in recorded order may go, if its group is parked waiting for it. */
 static void writes_advance(check_run *r, check_item *done)
 {
+    TD_ASSERT(r->writes_head == done); /* a write goes only at the head of the write order */
     if (r->writes_head == done) {
         r->writes_head = done->next_write;
         if (!r->writes_head)
@@ -246,6 +250,7 @@ static void writes_advance(check_run *r, check_item *done)
 
 static void item_done(check_run *r, check_item *it)
 {
+    TD_ASSERT(!it->pending && it->group->cur == it && it->group->state == GROUP_ACTIVE);
     check_item_finish(r, it);
     r->n_finished++;
     check_group *g = it->group;
@@ -261,6 +266,7 @@ static void item_done(check_run *r, check_item *it)
     if (g->state == GROUP_ACTIVE && g->head) {
         group_send(r, g);
     } else if (g->state == GROUP_ACTIVE) {
+        TD_ASSERT(r->active_groups > 0);
         r->active_groups--;
         group_idle(r, g);
     }

@@ -111,7 +111,7 @@ int load_main(int argc, char **argv)
                 o.baseline_report, json_string_value(json_object_get(baseline, "mode")));
         goto out;
     }
-    if (load_set_read(&set, o.captures, o.ncaptures, o.set_header, o.nset_header, err, sizeof err)) {
+    if (load_prep_read(&set, o.captures, o.ncaptures, o.set_header, o.nset_header, err, sizeof err)) {
         fprintf(stderr, "tapedeck-replay load: %s\n", err);
         goto out;
     }
@@ -154,7 +154,7 @@ out:
     json_decref(report);
     json_decref(baseline);
     load_result_free(&res);
-    load_set_free(&set);
+    load_prep_free(&set);
     free(o.captures);
     return status;
 }

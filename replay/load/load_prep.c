@@ -120,7 +120,7 @@ static int prepare(load_set *ls, load_req *q, const httpmsg *m, const char *cons
     return 0;
 }
 
-int load_set_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
+int load_prep_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
                   size_t nset, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -157,7 +157,7 @@ int load_set_read(load_set *s, char *const *captures, size_t ncaptures, const ch
         }
         load_req *q = &s->reqs[s->n];
         memset(q, 0, sizeof *q);
-        s->n++; /* counted now so load_set_free releases a half-prepared request too */
+        s->n++; /* counted now so load_prep_free releases a half-prepared request too */
         char rbuf[1024];
         if (route_normalise(m.head.url, rbuf, sizeof rbuf) < 0)
             snprintf(rbuf, sizeof rbuf, "(long path)");
@@ -189,11 +189,11 @@ out:
         exchange_clear(&x);
     capset_free(cs);
     if (rc)
-        load_set_free(s);
+        load_prep_free(s);
     return rc;
 }
 
-void load_set_free(load_set *s)
+void load_prep_free(load_set *s)
 {
     load_pool_free(s->pool);
     for (size_t i = 0; i < s->nroutes; i++) {

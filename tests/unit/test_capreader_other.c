@@ -214,17 +214,30 @@ static void pairing_orders(void **state)
         assert_memory_equal(x.request + 5, want[i], 1);
         exchange_clear(&x);
     }
+    /* a response without its request: listed with a GET rebuilt from its URI */
+    assert_int_equal(capreader_next(r, &x), 1);
+    assert_string_equal(x.target_uri, "http://a.test/9");
+    assert_non_null(x.response);
+    assert_int_equal(x.request_len, strlen("GET /9 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+    assert_memory_equal(x.request, "GET /9 HTTP/1.1\r\nHost: a.test\r\n\r\n", x.request_len);
+    assert_true(x.req_start_us > 0); /* from the response's WARC-Date */
+    exchange_clear(&x);
     assert_int_equal(capreader_next(r, &x), 1);
     assert_string_equal(x.target_uri, "http://a.test/4");
     assert_null(x.response);
     assert_string_equal(x.error, "no response recorded");
+    exchange_clear(&x);
+    assert_int_equal(capreader_next(r, &x), 1);
+    assert_string_equal(x.target_uri, "http://a.test/5");
+    assert_memory_equal(x.response + x.response_len - 1, "5", 1);
     exchange_clear(&x);
     assert_int_equal(capreader_next(r, &x), 0);
     capreader_skips k = {0};
     capreader_skipped(r, &k);
     assert_int_equal(k.extras, 1);
     assert_int_equal(k.not_http, 1);
-    assert_int_equal(k.orphans, 2);
+    assert_int_equal(k.orphans, 0);
+    assert_int_equal(k.rebuilt, 2);
     capreader_free(r);
 
     /* the look-ahead is bounded: 100 responses before 100 requests in reverse order; those whose
@@ -248,11 +261,39 @@ static void pairing_orders(void **state)
         exchange_clear(&x);
     }
     assert_int_equal(rc, 0);
-    assert_int_equal(got, 100); /* every request comes out once */
-    assert_true(paired > 0 && paired < 100);
+    /* every request comes out once, and every response: paired, or with a rebuilt request */
     memset(&k, 0, sizeof k);
     capreader_skipped(r, &k);
-    assert_int_equal(k.orphans, 100 - paired);
+    assert_true(k.rebuilt > 0 && k.rebuilt < 100);
+    assert_int_equal(got, 100 + (int)k.rebuilt);
+    assert_int_equal(paired, 100); /* 100 responses, each in one exchange */
+    capreader_free(r);
+    tdbuf_free(&b);
+    fx_rmdir(dir);
+}
+
+/* WARC heads whose lines end in LF alone (and LF LF after the block), and a last record without
+ * its trailer: read, not refused. */
+static void lf_heads(void **state)
+{
+    char *dir = fx_tmpdir();
+    tdbuf b;
+    tdbuf_init(&b, 0);
+    const char *req = REQ("/lf"), *resp = RESP("z");
+    tdbuf_printf(&b, "WARC/1.0\nWARC-Type: request\nWARC-Record-ID: <urn:uuid:q>\nWARC-Target-URI: http://a.test/lf\n"
+                     "Content-Length: %zu\n\n%s\n\n", strlen(req), req);
+    tdbuf_printf(&b, "WARC/1.0\nWARC-Type: response\nWARC-Record-ID: <urn:uuid:r>\nWARC-Concurrent-To: <urn:uuid:q>\n"
+                     "WARC-Target-URI: http://a.test/lf\nContent-Length: %zu\n\n%s", strlen(resp), resp);
+    capreader *r = open_bytes(dir, "lf.warc", &b);
+    exchange x;
+    assert_int_equal(capreader_next(r, &x), 1);
+    assert_string_equal(x.target_uri, "http://a.test/lf");
+    assert_int_equal(x.request_len, strlen(req));
+    assert_non_null(x.response);
+    assert_int_equal(x.response_len, strlen(resp));
+    exchange_clear(&x);
+    assert_int_equal(capreader_next(r, &x), 0);
+    assert_int_equal(capreader_truncated(r), 0);
     capreader_free(r);
     tdbuf_free(&b);
     fx_rmdir(dir);
@@ -262,6 +303,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gzip_members),
+        cmocka_unit_test(lf_heads),
         cmocka_unit_test(pairing_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
