@@ -213,6 +213,7 @@ def main():
         path = "/" + SCENARIO
         hdrs = {
             "bad-connection": request_block("GET", path, [("connection", "keep-alive")]),
+            "bad-method": request_block("GEZ", path),
             "bad-te": request_block("GET", path, [("te", "gzip")]),
             "bad-transfer-encoding": request_block("POST", path, [("transfer-encoding", "chunked")]),
             "bad-upper": request_block("GET", path, [("X-Upper", "1")]),
