@@ -488,9 +488,9 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
             }
         }
     } else {
-        int e = EVUTIL_SOCKET_ERROR();
+        char why[300];
         snprintf(msg, sizeof msg, "%s %s: %s", st->up_connected ? "upstream" : "connect", hp,
-                 e ? evutil_socket_error_to_string(e) : "connection error");
+                 upconn_error(st->up, EVUTIL_SOCKET_ERROR(), why, sizeof why));
         up_fail(st, st->up_connected ? PM_UPERR_RESET : PM_UPERR_CONNECT, 502, msg);
     }
     ph2_flush(s);
