@@ -18,7 +18,8 @@
 #define PH2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block (CVE-2024-27316 class) */
 #define PH2_CTRL_PER_SEC 1000        /* SETTINGS, PING, PRIORITY, empty DATA frames per second */
 #define PH2_RESET_BURST 400          /* client stream resets: a burst of ... */
-#define PH2_RESET_PER_SEC 100        /* ... then this many per second (CVE-2023-44487) */
+#define PH2_RESET_PER_SEC 100
+#define PH2_SPARE 16                 /* streams kept for reuse per connection: no malloc per request */        /* ... then this many per second (CVE-2023-44487) */
 
 typedef struct ph2s ph2s;
 
@@ -32,6 +33,10 @@ typedef struct ph2 {
     const char *proto;
     ph2s *streams;
     size_t n_streams;
+    ph2s *spare;     /* finished streams kept for reuse (their buffers and parser), at most PH2_SPARE */
+    size_t n_spare;
+    tdbuf headbuf;            /* the HTTP/1.1 head being built for a stream */
+    struct evbuffer *scratch; /* request bytes on their way to an upstream (proxy_send takes an evbuffer) */
     int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
     int fatal;                    /* a pm_h2_refusal + 1 when a limit ends the connection */
     int64_t win_start_us;
@@ -83,6 +88,7 @@ void ph2s_request_end(ph2s *st);
 /* The stream closed (answered, or reset by the client): the record and the upstream connection end.
  * Frees st. */
 void ph2s_free(ph2s *st, uint32_t error_code);
+void ph2s_free_spares(ph2 *s);
 /* The client drained its output: streams waiting on flow control get another look. */
 void ph2s_resume_all(ph2 *s);
 

@@ -26,6 +26,18 @@ void h2req_clear(h2req *r)
     tdbuf_free(&r->pseudo);
 }
 
+void h2req_reset(h2req *r)
+{
+    tdbuf_reset(&r->fields);
+    tdbuf_reset(&r->cookie);
+    tdbuf_reset(&r->pseudo);
+    memset(r->have, 0, sizeof r->have);
+    r->has_host = r->regular_seen = 0;
+    r->list_size = 0;
+    r->content_length = -1;
+    r->status = H2REQ_OK;
+}
+
 /* RFC 9110 5.6.2 tchar, lowercase only (RFC 9113 8.2.1: uppercase in a field name is malformed). */
 static int token_lower(const char *p, size_t n)
 {

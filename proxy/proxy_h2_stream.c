@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 
 #include "proxy_io.h"
 #include "proxy_log.h"
@@ -29,30 +30,60 @@ static void up_event(struct bufferevent *bev, short what, void *ctx);
 
 ph2s *ph2s_new(ph2 *s, int32_t id)
 {
-    ph2s *st = calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
+    ph2s *st = s->spare;
+    if (st) {
+        s->spare = st->next;
+        s->n_spare--;
+    } else {
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return NULL;
+        h2req_init(&st->rq, s->w->cfg->max_head);
+        tdbuf_init(&st->rqbuf, 0);
+        tdbuf_init(&st->rsbuf, 0);
+        tdbuf_init(&st->rhead, 0);
+        st->body = evbuffer_new();
+        if (!st->body) {
+            h2req_clear(&st->rq);
+            free(st);
+            return NULL;
+        }
+    }
     st->s = s;
     st->id = id;
     st->seq = s->next_seq++;
     st->t0_mono = tdtime_mono_us();
     st->t0_wall = tdtime_now_us();
-    h2req_init(&st->rq, s->w->cfg->max_head);
-    tdbuf_init(&st->rqbuf, 0);
-    tdbuf_init(&st->rsbuf, 0);
-    tdbuf_init(&st->rhead, 0);
-    st->body = evbuffer_new();
-    if (!st->body) {
-        h2req_clear(&st->rq);
-        free(st);
-        return NULL;
-    }
+    st->prev = NULL;
     st->next = s->streams;
     if (s->streams)
         s->streams->prev = st;
     s->streams = st;
     s->n_streams++;
     return st;
+}
+
+static void stream_destroy(ph2s *st)
+{
+    httpmsg_parser_free(st->rs);
+    h2req_clear(&st->rq);
+    if (st->sent)
+        evbuffer_free(st->sent);
+    evbuffer_free(st->body);
+    tdbuf_free(&st->rqbuf);
+    tdbuf_free(&st->rsbuf);
+    tdbuf_free(&st->rhead);
+    free(st);
+}
+
+void ph2s_free_spares(ph2 *s)
+{
+    while (s->spare) {
+        ph2s *st = s->spare;
+        s->spare = st->next;
+        stream_destroy(st);
+    }
+    s->n_spare = 0;
 }
 
 /* ---- recording ---- */
@@ -77,7 +108,8 @@ static void rec_append(ph2s *st, tdbuf *b, uint64_t *body_rec, size_t head_len, 
         st->x->truncated |= trunc_flag;
 }
 
-static void rec_begin(ph2s *st, const char *target_uri)
+/* uri: the target URI being built; taken over (stolen) when the exchange is recorded. */
+static void rec_begin(ph2s *st, tdbuf *uri)
 {
     proxy_wctx *w = st->s->w;
     if (!w->rec)
@@ -95,8 +127,9 @@ static void rec_begin(ph2s *st, const char *target_uri)
     x->conn_id = st->s->id;
     x->conn_seq = st->seq;
     x->req_start_us = st->t0_wall;
-    if (exchange_set_str(&x->client_addr, st->s->peer) || exchange_set_str(&x->protocol, st->s->proto) ||
-        exchange_set_str(&x->target_uri, target_uri)) {
+    x->target_uri = tdbuf_steal(uri, NULL);
+    if (!x->target_uri || exchange_set_str(&x->client_addr, st->s->peer) ||
+        exchange_set_str(&x->protocol, st->s->proto)) {
         proxy_exchange_free(x);
         pm_dropped(w->m, PM_DROP_NOMEM);
         return;
@@ -198,9 +231,14 @@ static int hop_by_hop(const httpmsg_head *h, const char *name, size_t nl)
 
 static int submit_head(ph2s *st, const httpmsg_head *h)
 {
-    nghttp2_nv *nv = calloc(h->n_headers + 1, sizeof *nv);
-    char *names = malloc(h->head_len + 1), code[16];
+    /* on the stack for common heads (nghttp2 copies them), on the heap past that */
+    nghttp2_nv nv_stack[64], *nv = nv_stack;
+    char names_stack[2048], *names = names_stack, code[16];
     int rc = -1;
+    if (h->n_headers + 1 > sizeof nv_stack / sizeof nv_stack[0])
+        nv = calloc(h->n_headers + 1, sizeof *nv);
+    if (h->head_len + 1 > sizeof names_stack)
+        names = malloc(h->head_len + 1);
     if (!nv || !names)
         goto out;
     snprintf(code, sizeof code, "%d", h->status);
@@ -219,8 +257,10 @@ static int submit_head(ph2s *st, const httpmsg_head *h)
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = body_read};
     rc = nghttp2_submit_response(st->s->ng, st->id, nv, n, &dp) == 0 ? 0 : -1; /* copies nv */
 out:
-    free(nv);
-    free(names);
+    if (nv != nv_stack)
+        free(nv);
+    if (names != names_stack)
+        free(names);
     return rc;
 }
 
@@ -287,11 +327,17 @@ static void attach(ph2s *st, upconn *u)
     struct timeval rd = us_tv(cfg->upstream_timeout_us);
     struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
     bufferevent_set_timeouts(u->bev, &rd, &wr);
-    bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+    /* a reused connection is written straight into (send_up); write interest is only taken when bytes
+     * are left queued, which saves an epoll_ctl pair per request. A new one needs it to connect. */
+    bufferevent_enable(u->bev, u->reused ? EV_READ : EV_READ | EV_WRITE);
 }
 
 static int new_parser(ph2s *st)
 {
+    if (st->rs && !st->retried) { /* a clean one kept from an earlier stream */
+        httpmsg_parser_set_request_method(st->rs, st->method);
+        return 0;
+    }
     httpmsg_parser_free(st->rs);
     httpmsg_limits lim = {.max_head = st->s->w->cfg->max_head};
     st->rs = httpmsg_parser_new(HTTPMSG_RESPONSE, &rs_callbacks, st, &lim);
@@ -498,17 +544,30 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
 
 /* ---- the request ---- */
 
-static void send_up(ph2s *st, const void *p, size_t n)
+/* Request bytes to the upstream, in one write (straight into the socket when nothing is queued:
+ * proxy_send), with a copy kept for a retry while the request is small. */
+static void send_up(ph2s *st, const struct iovec *parts, int n_parts)
 {
     if (!st->up)
         return;
-    if (st->sent) {
-        if (evbuffer_get_length(st->sent) + n > PH2S_REPLAY_MAX || evbuffer_add(st->sent, p, n) != 0) {
+    struct evbuffer *b = st->s->scratch;
+    size_t n = 0;
+    for (int i = 0; i < n_parts; i++) {
+        n += parts[i].iov_len;
+        if (st->sent && (evbuffer_get_length(st->sent) + parts[i].iov_len > PH2S_REPLAY_MAX ||
+                         evbuffer_add(st->sent, parts[i].iov_base, parts[i].iov_len) != 0)) {
             evbuffer_free(st->sent);
             st->sent = NULL;
         }
+        if (evbuffer_add(b, parts[i].iov_base, parts[i].iov_len) != 0) {
+            evbuffer_drain(b, evbuffer_get_length(b));
+            up_release(st, 0); /* out of memory: the upstream must not get half a message */
+            return;
+        }
     }
-    evbuffer_add(bufferevent_get_output(st->up->bev), p, n);
+    proxy_send(st->up->bev, st->up_connected, b, n);
+    if (evbuffer_get_length(bufferevent_get_output(st->up->bev)) > 0)
+        bufferevent_enable(st->up->bev, EV_WRITE);
 }
 
 void ph2s_request_head(ph2s *st, int end_stream)
@@ -516,12 +575,11 @@ void ph2s_request_head(ph2s *st, int end_stream)
     ph2 *s = st->s;
     proxy_wctx *w = s->w;
     up_target *t = pconn_current_target(w);
-    tdbuf head;
-    tdbuf_init(&head, 0);
-    int rc = h2req_head(&st->rq, end_stream, t->hostport, &head, &st->chunked);
+    tdbuf *hb = &s->headbuf; /* the session's, reused: one head is built at a time */
+    tdbuf_reset(hb);
+    int rc = h2req_head(&st->rq, end_stream, t->hostport, hb, &st->chunked);
     st->req_done = end_stream;
     if (rc != H2REQ_OK) {
-        tdbuf_free(&head);
         st->refused = 1;
         if (rc == H2REQ_ETOOLARGE) {
             pm_reject(w->m, PM_REJ_431);
@@ -538,19 +596,16 @@ void ph2s_request_head(ph2s *st, int end_stream)
     }
     snprintf(st->method, sizeof st->method, "%s", h2req_pseudo(&st->rq, H2REQ_P_METHOD));
     const char *auth = h2req_pseudo(&st->rq, H2REQ_P_AUTHORITY);
-    char *uri = NULL;
     if (w->rec) {
         tdbuf u;
         tdbuf_init(&u, 0);
         if (tdbuf_printf(&u, "%s://%s%s", h2req_pseudo(&st->rq, H2REQ_P_SCHEME),
                          auth && *auth ? auth : t->hostport, h2req_pseudo(&st->rq, H2REQ_P_PATH)) == 0)
-            uri = tdbuf_steal(&u, NULL);
+            rec_begin(st, &u);
         tdbuf_free(&u);
-        rec_begin(st, uri);
-        free(uri);
     }
-    st->rq_head_len = head.len;
-    rec_append(st, &st->rqbuf, &st->rq_body_rec, head.len, head.data, head.len, EXCHANGE_TRUNC_REQUEST);
+    st->rq_head_len = hb->len;
+    rec_append(st, &st->rqbuf, &st->rq_body_rec, hb->len, hb->data, hb->len, EXCHANGE_TRUNC_REQUEST);
     static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
     for (size_t i = 0; i < sizeof idem / sizeof idem[0] && !st->sent; i++)
         if (!strcmp(st->method, idem[i]))
@@ -560,14 +615,13 @@ void ph2s_request_head(ph2s *st, int end_stream)
     if (!u && st->rs)
         u = up_pool_connect(w->pool, t, w->cfg->connect_timeout_us, err, sizeof err);
     if (!u) {
-        tdbuf_free(&head);
         fail(st, PM_UPERR_CONNECT, 502, st->rs ? err : "out of memory");
         return;
     }
     pm_upstream_connect(w->m, u->reused);
     attach(st, u);
-    send_up(st, head.data, head.len);
-    tdbuf_free(&head);
+    struct iovec iov = {hb->data, hb->len};
+    send_up(st, &iov, 1);
 }
 
 void ph2s_request_data(ph2s *st, const uint8_t *p, size_t n)
@@ -577,17 +631,12 @@ void ph2s_request_data(ph2s *st, const uint8_t *p, size_t n)
         return;
     }
     char line[24];
-    if (st->chunked && n) {
-        int k = snprintf(line, sizeof line, "%zx\r\n", n);
-        send_up(st, line, (size_t)k);
-        rec_append(st, &st->rqbuf, &st->rq_body_rec, (size_t)k, line, (size_t)k, EXCHANGE_TRUNC_REQUEST);
-    }
-    send_up(st, p, n);
-    rec_append(st, &st->rqbuf, &st->rq_body_rec, 0, (const char *)p, n, EXCHANGE_TRUNC_REQUEST);
-    if (st->chunked && n) {
-        send_up(st, "\r\n", 2);
-        rec_append(st, &st->rqbuf, &st->rq_body_rec, 2, "\r\n", 2, EXCHANGE_TRUNC_REQUEST);
-    }
+    int k = st->chunked && n ? snprintf(line, sizeof line, "%zx\r\n", n) : 0;
+    struct iovec parts[3] = {{line, (size_t)k}, {(void *)p, n}, {"\r\n", k ? 2 : 0}};
+    for (int i = 0; i < 3; i++)
+        rec_append(st, &st->rqbuf, &st->rq_body_rec, i == 1 ? 0 : parts[i].iov_len, parts[i].iov_base,
+                   parts[i].iov_len, EXCHANGE_TRUNC_REQUEST);
+    send_up(st, parts, 3);
     st->unconsumed += n;
     give_window(st);
 }
@@ -598,7 +647,8 @@ void ph2s_request_end(ph2s *st)
         return;
     st->req_done = 1;
     if (st->chunked && st->up) {
-        send_up(st, "0\r\n\r\n", 5);
+        struct iovec last = {"0\r\n\r\n", 5};
+        send_up(st, &last, 1);
         rec_append(st, &st->rqbuf, &st->rq_body_rec, 5, "0\r\n\r\n", 5, EXCHANGE_TRUNC_REQUEST);
     }
 }
@@ -627,13 +677,34 @@ void ph2s_free(ph2s *st, uint32_t error_code)
     if (st->next)
         st->next->prev = st->prev;
     s->n_streams--;
-    httpmsg_parser_free(st->rs);
-    h2req_clear(&st->rq);
+    if (s->n_spare >= PH2_SPARE || s->closing) {
+        stream_destroy(st);
+        return;
+    }
+    /* kept for the next stream: a parser that saw its response through resumes, any other is dropped */
+    httpmsg_parser *rs = st->rs;
+    if (rs && st->ev_rdone)
+        httpmsg_parser_resume(rs);
+    else if (rs)
+        httpmsg_parser_free(rs), rs = NULL;
+    h2req rq = st->rq;
+    h2req_reset(&rq);
+    struct evbuffer *body = st->body;
+    evbuffer_drain(body, evbuffer_get_length(body));
+    tdbuf rhead = st->rhead;
+    tdbuf_reset(&rhead);
     if (st->sent)
         evbuffer_free(st->sent);
-    evbuffer_free(st->body);
     tdbuf_free(&st->rqbuf);
     tdbuf_free(&st->rsbuf);
-    tdbuf_free(&st->rhead);
-    free(st);
+    memset(st, 0, sizeof *st);
+    st->rs = rs;
+    st->rq = rq;
+    st->body = body;
+    st->rhead = rhead;
+    tdbuf_init(&st->rqbuf, 0);
+    tdbuf_init(&st->rsbuf, 0);
+    st->next = s->spare;
+    s->spare = st;
+    s->n_spare++;
 }
