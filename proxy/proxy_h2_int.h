@@ -19,6 +19,7 @@
 #define PH2_CTRL_PER_SEC 1000        /* SETTINGS, PING, PRIORITY, empty DATA frames per second */
 #define PH2_RESET_BURST 400          /* client stream resets: a burst of ... */
 #define PH2_RESET_PER_SEC 100
+#define PH2S_REPLAY_MAX (64 * 1024)  /* as PCONN_REPLAY_MAX: requests up to this size get one retry */
 #define PH2_SPARE 16                 /* streams kept for reuse per connection: no malloc per request */        /* ... then this many per second (CVE-2023-44487) */
 
 typedef struct ph2s ph2s;
@@ -89,6 +90,20 @@ void ph2s_request_end(ph2s *st);
  * Frees st. */
 void ph2s_free(ph2s *st, uint32_t error_code);
 void ph2s_free_spares(ph2 *s);
+/* The record: head bytes always, body bytes up to --max-body (then marked truncated); finish pushes it
+ * (error: the exchange failed, the response is not kept). */
+void ph2s_rec_append(ph2s *st, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
+                     unsigned trunc_flag);
+void ph2s_rec_finish(ph2s *st, const char *error);
+
+/* proxy_h2_up.c */
+void ph2s_attach(ph2s *st, upconn *u);      /* st sends on u now (its callbacks are st's) */
+int ph2s_new_parser(ph2s *st);              /* the response parser for st's request; -1 out of memory */
+void ph2s_up_release(ph2s *st, int reusable); /* back to the pool, or closed */
+/* The exchange failed upstream: a 502/504 when nothing was answered yet, else the stream is reset. */
+void ph2s_fail(ph2s *st, pm_uperr_kind kind, int status, const char *msg);
+void ph2s_local_response(ph2s *st, int status, const char *msg); /* a short text answer made here */
+void ph2s_give_window(ph2s *st); /* request bytes the upstream took go back to the client's window */
 /* The client drained its output: streams waiting on flow control get another look. */
 void ph2s_resume_all(ph2 *s);
 
