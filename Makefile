@@ -22,6 +22,13 @@ PKGS       := libevent libevent_pthreads libevent_openssl libcurl libzstd jansso
               libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# These are read when make parses this file: on a machine without the -dev packages they are empty. The
+# targets that install packages first (demo, test, bench, deb) therefore re-enter $(MAKE) for the build,
+# which parses again once the packages are there; a plain `make` without them stops with this message
+# (compile recipes expand it) rather than with undefined references at link time.
+ifeq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo ok),)
+PKG_MISSING = $(error the libraries the build needs are missing ($(PKGS)): run 'scripts/install-deps build' as root, or 'make deps'; 'make demo' and 'make test' install them themselves)
+endif
 
 WARN       := -Wall -Wextra -Wstrict-prototypes -Wshadow -Wno-unused-parameter
 ifeq ($(WERROR),1)
@@ -30,10 +37,10 @@ endif
 CFLAGS     ?= $(OPT) -g
 # Sub-rooms (see docs/internals.md). Header basenames are unique across the tree, so every room is on the
 # include path and a file names a header by its basename; tests/e2e/layering.sh checks who may include whom.
-CAP_DIRS   := captures/util captures/http captures/json captures
+CAP_DIRS   := captures/util captures/http captures/json captures captures/redact
 REPLAY_DIRS:= replay/engine replay/check replay/load replay/stats replay/report
 INC        := -I. $(addprefix -I,$(CAP_DIRS) $(REPLAY_DIRS))
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(INC) $(PKG_CFLAGS) -MMD -MP -pthread
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
 ifneq ($(SANITIZE),)
@@ -58,12 +65,12 @@ BINS        := $(BIN)/tapedeck-proxy $(BIN)/tapedeck-replay $(BIN)/tapedeck-capt
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_DRIVERS:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%-regress,$(FUZZ_SRC))
 
-.PHONY: all deps test check unit e2e asan bench demo install uninstall clean fuzz format
+.PHONY: all deps test check unit e2e asan bench demo fresh-check install uninstall deb clean fuzz format
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(PKG_MISSING)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBCAP): $(call obj,$(CAP_SRC))
 	@mkdir -p $(dir $@)
@@ -122,11 +129,15 @@ fuzz:
 	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done
 
+# Installing and building are separate makes: the build's make must be parsed after install-deps ran
+# (PKG_LIBS above), and under -j the install must be over before the first compile starts.
+DEPS_PROFILE ?= test
 deps:
-	@scripts/install-deps
+	@scripts/install-deps $(DEPS_PROFILE)
 
 # `make test`: install what is missing, then the suite twice: plain and under ASan+UBSan.
-test: deps
+test:
+	@scripts/install-deps test
 	$(MAKE) all tests-build
 	BIN=$(CURDIR)/bin BUILD=$(CURDIR)/build tests/run
 	$(MAKE) SANITIZE=address,undefined all tests-build
@@ -140,19 +151,61 @@ check: all tests-build
 tests-build: $(UNIT_BINS) $(FUZZ_DRIVERS)
 
 # Every benchmark runs even when an earlier one misses its target; the exit status says whether any did.
-bench: deps all
+bench:
+	@scripts/install-deps test
+	$(MAKE) all
 	@rc=0; for b in scripts/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; \
 	  "$$b" || { echo "== $$b: below its target or failed"; rc=1; }; done; exit $$rc
 
-demo: deps all
+# `make demo` installs only what the demo needs (scripts/install-deps demo), then builds and runs it.
+demo:
+	@scripts/install-deps demo
+	$(MAKE) all
 	@if [ -x scripts/demo/run ]; then scripts/demo/run; else echo "make demo: the demo is not built yet (issue 6)"; exit 1; fi
 
+# A brand-new Debian 12 root (mmdebstrap) runs `make demo` and installs the .deb: see scripts/fresh-machine.
+fresh-check:
+	scripts/fresh-machine
+
+# `make install` (PREFIX, DESTDIR): the programs, the pipeline scripts (scripts/replay-gate and
+# scripts/cutover become tapedeck-replay-gate and tapedeck-cutover: bare names like "cutover" do not belong
+# in a shared bin folder), the man pages, the reference docs, and the systemd unit with its paths set to
+# where the proxy and the docs went. `make uninstall` removes exactly that list.
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/tapedeck
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+PROGRAMS   := tapedeck-proxy tapedeck-replay tapedeck-capture
+SCRIPTS    := replay-gate cutover
+MANPAGES   := $(wildcard docs/man/*.1)
+DOCS       := README.md $(wildcard docs/*.md)
+UNIT       := docs/deploy/tapedeck-proxy.service
+INSTALLED  := $(addprefix $(BINDIR)/,$(PROGRAMS) $(addprefix tapedeck-,$(SCRIPTS))) \
+              $(addprefix $(MANDIR)/man1/,$(notdir $(MANPAGES))) \
+              $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) $(UNITDIR)/$(notdir $(UNIT))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for s in $(SCRIPTS); do install -m 0755 scripts/$$s $(DESTDIR)$(BINDIR)/tapedeck-$$s || exit 1; done
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/tapedeck|$(DOCDIR)|g' \
+	  -e 's|scripts/cutover|tapedeck-cutover|g' $(UNIT) >$(DESTDIR)$(UNITDIR)/$(notdir $(UNIT)).tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/$(notdir $(UNIT)).tmp
+	mv $(DESTDIR)$(UNITDIR)/$(notdir $(UNIT)).tmp $(DESTDIR)$(UNITDIR)/$(notdir $(UNIT))
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,tapedeck-proxy tapedeck-replay tapedeck-capture)
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# `make deb`: build/deb/tapedeck_VERSION_ARCH.deb with debhelper (debian/), checked by lintian. It builds in
+# build/deb/ (its own objects, with Debian's hardening flags), so it leaves the developer's build alone.
+deb:
+	@scripts/install-deps deb
+	rm -rf build/deb && mkdir -p build/deb
+	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
+	lintian --fail-on error --display-info build/deb/tapedeck_$(VERSION)_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

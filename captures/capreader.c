@@ -77,7 +77,9 @@ void capreader_free(capreader *r)
     ZSTD_freeDDict(r->ddict);
     tdbuf_free(&r->rec);
     warc_record_clear(&r->warcinfo);
-    warc_record_clear(&r->pending);
+    cr_pair_free(r);
+    if (r->zs_init)
+        inflateEnd(&r->zs);
     free(r->path);
     free(r);
 }
@@ -127,70 +129,88 @@ void cr_truncated_at(capreader *r, uint64_t from)
     r->done = 1;
 }
 
-/* Cut one record out of the assembly buffer. 1 = got one, 0 = need more bytes, < 0 = error. */
-static int cr_cut_record(capreader *r, warc_record *rec)
+/* Make room for `need` more bytes in the assembly buffer: the bytes already cut are dropped first. */
+int cr_rec_room(capreader *r, size_t need)
+{
+    if (r->rec_pos > 0 && r->rec.len + need + 1 > r->rec.cap) {
+        memmove(r->rec.data, r->rec.data + r->rec_pos, r->rec.len - r->rec_pos);
+        r->rec.len -= r->rec_pos;
+        if (r->kind == CR_KIND_PLAIN)
+            r->rec_frame_off += r->rec_pos; /* rec[0] is a file byte: keep its offset */
+        r->rec_pos = 0;
+    }
+    int rc = tdbuf_reserve(&r->rec, need);
+    if (rc == TDBUF_ENOMEM)
+        return cr_fail(r, CAPREADER_ENOMEM, r->rec_frame_off, "out of memory");
+    if (rc != TDBUF_OK)
+        return cr_fail(r, CAPREADER_ETOOBIG, r->kind == CR_KIND_PLAIN ? r->rec_frame_off + r->rec_pos : r->rec_frame_off,
+                       "record over the %zu-byte limit", r->max_record);
+    return 0;
+}
+
+/* Cut one record out of the assembly buffer. 1 = got one (*raw, *rawlen: its bytes), 0 = need more
+ * bytes, < 0 = error. */
+static int cr_cut_record(capreader *r, warc_record *rec, const char **raw, size_t *rawlen)
 {
     /* Tolerate blank lines between records (some writers add them). */
     while (r->rec_pos < r->rec.len && (r->rec.data[r->rec_pos] == '\r' || r->rec.data[r->rec_pos] == '\n'))
         r->rec_pos++;
     size_t avail = r->rec.len - r->rec_pos;
     if (avail == 0) {
+        if (r->kind == CR_KIND_PLAIN)
+            r->rec_frame_off += r->rec_pos;
         r->rec.len = r->rec_pos = 0;
         return 0;
     }
+    /* Where this record is: its frame's (member's) offset, or its own in a plain file. */
+    uint64_t at = r->kind == CR_KIND_PLAIN ? r->rec_frame_off + r->rec_pos : r->rec_frame_off;
     size_t total = 0;
     const char *p = r->rec.data + r->rec_pos;
     int m = warc_record_measure(p, avail, NULL, &total);
     if (m < 0)
-        return cr_fail(r, CAPREADER_ECORRUPT, r->rec_frame_off, "not a WARC record (bad record head)");
+        return cr_fail(r, CAPREADER_ECORRUPT, at, "not a WARC record (bad record head)");
     if (m == 1 && total > r->max_record)
-        return cr_fail(r, CAPREADER_ETOOBIG, r->rec_frame_off, "record of %zu bytes is over the %zu-byte limit",
-                       total, r->max_record);
+        return cr_fail(r, CAPREADER_ETOOBIG, at, "record of %zu bytes is over the %zu-byte limit", total,
+                       r->max_record);
     if (m == 0 || total > avail)
         return 0;
     char perr[128];
     int rc = warc_record_parse(rec, p, total, perr, sizeof perr);
     if (rc == WARC_ENOMEM)
-        return cr_fail(r, CAPREADER_ENOMEM, r->rec_frame_off, "out of memory");
+        return cr_fail(r, CAPREADER_ENOMEM, at, "out of memory");
     if (rc != WARC_OK)
-        return cr_fail(r, CAPREADER_ECORRUPT, r->rec_frame_off, "bad WARC record: %s", perr);
+        return cr_fail(r, CAPREADER_ECORRUPT, at, "bad WARC record: %s", perr);
+    *raw = p;
+    *rawlen = total;
+    r->last_off = at;
     r->rec_pos += total;
-    if (r->rec_pos == r->rec.len)
+    if (r->rec_pos == r->rec.len) {
+        if (r->kind == CR_KIND_PLAIN)
+            r->rec_frame_off += r->rec_pos;
         r->rec.len = r->rec_pos = 0;
+    }
     r->records++;
     return 1;
 }
 
-int capreader_next_record(capreader *r, warc_record *rec)
+static int cr_next(capreader *r, warc_record *rec, const char **raw, size_t *rawlen)
 {
     memset(rec, 0, sizeof *rec);
     if (r->status)
         return r->status;
-    if (r->has_pending) {
-        *rec = r->pending;
-        memset(&r->pending, 0, sizeof r->pending);
-        r->has_pending = 0;
-        return 1;
-    }
     for (;;) {
-        int rc = cr_cut_record(r, rec);
+        int rc = cr_cut_record(r, rec, raw, rawlen);
         if (rc != 0) {
             if (rc == 1 && r->records == 1) {
                 const char *t = warc_record_type(rec);
                 /* Keep our own copy of the warcinfo (re-parsed: records are not shared). */
-                if (t && !strcasecmp(t, "warcinfo")) {
-                    tdbuf tmp;
-                    tdbuf_init(&tmp, 0);
-                    if (warc_record_format(rec, &tmp) == WARC_OK)
-                        warc_record_parse(&r->warcinfo, tmp.data, tmp.len, NULL, 0);
-                    tdbuf_free(&tmp);
-                }
+                if (t && !strcasecmp(t, "warcinfo"))
+                    warc_record_parse(&r->warcinfo, *raw, *rawlen, NULL, 0);
             }
             return rc;
         }
         if (r->done)
             return 0;
-        size_t before = r->rec.len;
         rc = cr_more(r);
         if (rc < 0)
             return rc;
@@ -208,73 +228,24 @@ int capreader_next_record(capreader *r, warc_record *rec)
             r->done = 1;
             return 0;
         }
-        (void)before;
     }
 }
 
-/* Take the record's block instead of copying it a second time. */
-static void steal_block(warc_record *rec, char **dst, size_t *len)
+int capreader_next_record(capreader *r, warc_record *rec)
 {
-    if (!rec->block)
-        return;
-    free(*dst);
-    *dst = rec->block;
-    *len = rec->block_len;
-    rec->block = NULL;
-    rec->block_len = 0;
+    const char *raw;
+    size_t n;
+    return cr_next(r, rec, &raw, &n);
 }
 
-static int is_type(const warc_record *rec, const char *type)
+int capreader_next_raw(capreader *r, const char **data, size_t *len, uint64_t *off)
 {
-    const char *t = warc_record_type(rec);
-    return t && !strcasecmp(t, type);
-}
-
-int capreader_next(capreader *r, exchange *x)
-{
-    warc_record req, resp;
-    char err[160];
-    exchange_init(x);
-    for (;;) {
-        int rc = capreader_next_record(r, &req);
-        if (rc <= 0)
-            return rc;
-        if (!is_type(&req, "request")) {
-            warc_record_clear(&req); /* warcinfo, an orphan response, metadata, ... */
-            continue;
-        }
-        const char *req_id = warc_record_get(&req, "WARC-Record-ID");
-        int status = r->status; /* an error on the look-ahead surfaces on the next call */
-        rc = capreader_next_record(r, &resp);
-        const char *to = rc == 1 ? warc_record_get(&resp, "WARC-Concurrent-To") : NULL;
-        int paired = rc == 1 && is_type(&resp, "response") && to && req_id && !strcmp(to, req_id);
-        if (rc == 1 && !paired) {
-            r->pending = resp;
-            r->has_pending = 1;
-        }
-        if (rc < 0) {
-            r->status = status; /* hand out this exchange first */
-            r->deferred = rc;
-        }
-        int wrc = warc_records_to_exchange(&req, paired ? &resp : NULL, x, err, sizeof err);
-        if (wrc == WARC_OK) {
-            steal_block(&req, &x->request, &x->request_len);
-            if (paired)
-                steal_block(&resp, &x->response, &x->response_len);
-        }
-        warc_record_clear(&req);
-        if (paired)
-            warc_record_clear(&resp);
-        if (wrc == WARC_ENOMEM)
-            return cr_fail(r, CAPREADER_ENOMEM, r->offset, "out of memory");
-        if (wrc != WARC_OK)
-            return cr_fail(r, CAPREADER_ECORRUPT, r->offset, "%s", err);
-        if (r->deferred) {
-            r->status = r->deferred;
-            r->deferred = 0;
-        }
-        return 1;
-    }
+    warc_record rec;
+    int rc = cr_next(r, &rec, data, len);
+    warc_record_clear(&rec);
+    if (rc == 1)
+        *off = r->last_off;
+    return rc;
 }
 
 const char *capreader_error(const capreader *r)
@@ -310,4 +281,9 @@ int capreader_has_dictionary(const capreader *r)
 const warc_record *capreader_warcinfo(const capreader *r)
 {
     return r->warcinfo.version ? &r->warcinfo : NULL;
+}
+
+const char *capreader_kind(const capreader *r)
+{
+    return r->kind == CR_KIND_ZSTD ? "zstd" : r->kind == CR_KIND_GZIP ? "gzip" : r->kind == CR_KIND_PLAIN ? "plain" : "";
 }

@@ -1,26 +1,39 @@
-/* capreader: streams records and exchanges out of one .warc.zst file with bounded memory.
+/* capreader: streams records and exchanges out of one capture file with bounded memory.
  *
- * Honours a leading dictionary frame (skippable magic 0x184D2A5D), and reads plain (dictionary-less)
- * files and uncompressed .warc files too. A truncated last frame is not an error: reading ends, and
- * capreader_truncated() says how many bytes were skipped. A damaged frame anywhere else is an error
- * naming the file and the byte offset of the frame. */
+ * Reads .warc.zst (one zstd frame per record; honours a leading dictionary frame, skippable magic
+ * 0x184D2A5D), .warc.gz (one gzip member per record as wget, warcio, jwarc and Heritrix write them, or a
+ * whole file in one member) and plain .warc, WARC/1.0 and 1.1; the kind is told by the first bytes, not
+ * the name. A truncated last frame (or member) is not an error: reading ends, and capreader_truncated()
+ * says how many bytes were skipped. A damaged frame anywhere else is an error naming the file and the
+ * byte offset of the frame (of the record, in a plain file). */
 #ifndef TAPEDECK_CAPREADER_H
 #define TAPEDECK_CAPREADER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "td_status.h"
 #include "exchange.h"
 #include "warc.h"
 
 typedef struct capreader capreader;
 
 typedef enum {
-    CAPREADER_OK = 0,
-    CAPREADER_EIO = -1,      /* open/read failed */
-    CAPREADER_ECORRUPT = -2, /* a bad frame, a record that does not parse, a checksum mismatch */
-    CAPREADER_ETOOBIG = -3,  /* a record over max_record */
-    CAPREADER_ENOMEM = -4,
+    CAPREADER_OK = TD_OK,
+    CAPREADER_EIO = TD_EIO,           /* open/read failed */
+    CAPREADER_ECORRUPT = TD_ECORRUPT, /* a bad frame, a record that does not parse, a checksum mismatch */
+    CAPREADER_ETOOBIG = TD_ETOOBIG,   /* a record over max_record */
+    CAPREADER_ENOMEM = TD_ENOMEM,
 } capreader_status;
+
+/* Records capreader_next skipped, by kind. Records of other types are not exchanges; responses whose
+ * request is not in the file (or not within the look-ahead) are orphans; more responses to a request
+ * already paired (a shadow's answer, a second capture of the same request) are extras. */
+typedef struct capreader_skips {
+    uint64_t warcinfo, metadata, resource, revisit, conversion, other; /* by WARC-Type */
+    uint64_t not_http;                                                 /* request/response not application/http */
+    uint64_t orphans, extras;
+} capreader_skips;
 
 typedef struct capreader_opts {
     size_t max_record; /* largest decompressed record accepted; 0 = 256 MiB */
@@ -32,10 +45,25 @@ void capreader_free(capreader *r); /* NULL is a no-op */
 
 /* Next record: 1 = got one (rec initialised by the call, caller clears), 0 = end, < 0 = error. */
 int capreader_next_record(capreader *r, warc_record *rec);
-/* Next exchange (warcinfo and other record types skipped; a request is paired with the response that
- * follows it and names it in WARC-Concurrent-To): 1 = got one (x initialised, caller clears), 0 = end,
- * < 0 = error. x->id is left 0 (capset numbers exchanges). */
+/* Next record as stored: *data and *len are its bytes (valid until the next call on r), *off the file
+ * offset of its frame (of the record itself in a plain file). Same returns as capreader_next_record. */
+int capreader_next_raw(capreader *r, const char **data, size_t *len, uint64_t *off);
+/* Next exchange. A request and a response are paired when either names the other in
+ * WARC-Concurrent-To (whichever comes first), or, neither naming any, when they are adjacent with the
+ * same WARC-Target-URI. Records wait for their partner in a look-ahead of at most 64 records (and
+ * 64 MiB): memory stays bounded however the file is ordered. Exchanges come out in the order of their
+ * first record. A request without a partner becomes an exchange without response (its error is
+ * WARC-Tapedeck-Error or "no response recorded"). Other records are skipped and counted
+ * (capreader_skipped). 1 = got one (x initialised, caller clears), 0 = end, < 0 = error (after the
+ * exchanges read before it). x->id is left 0 (capset numbers exchanges). Do not mix with
+ * capreader_next_record or capreader_next_raw on the same reader. */
 int capreader_next(capreader *r, exchange *x);
+/* What capreader_next skipped so far (adds to *out). */
+void capreader_skipped(const capreader *r, capreader_skips *out);
+void capreader_skips_add(capreader_skips *to, const capreader_skips *from);
+/* "2 metadata, 1 resource, 3 responses without request" into buf (warcinfo left out: every file has
+ * one); "" when nothing but warcinfo was skipped. Returns buf. */
+char *capreader_skips_describe(const capreader_skips *k, char *buf, size_t bufsz);
 
 const char *capreader_error(const capreader *r); /* "FILE: offset N: what" after an error */
 const char *capreader_path(const capreader *r);
@@ -43,6 +71,8 @@ uint64_t capreader_offset(const capreader *r);    /* compressed bytes consumed *
 uint64_t capreader_truncated(const capreader *r); /* bytes skipped at a cut-off end (0 if none) */
 uint64_t capreader_records(const capreader *r);
 int capreader_has_dictionary(const capreader *r);
+/* "zstd", "gzip", "plain" or "" (nothing read yet). */
+const char *capreader_kind(const capreader *r);
 /* The warcinfo record, once read (the first record), else NULL. */
 const warc_record *capreader_warcinfo(const capreader *r);
 

@@ -228,13 +228,11 @@ static int cr_more_plain(capreader *r)
         r->rec.len = r->rec_pos = 0;
         r->rec_frame_off = r->offset;
     }
-    if (r->rec_pos > 0 && r->rec.len + avail > r->rec.cap) {
-        memmove(r->rec.data, r->rec.data + r->rec_pos, r->rec.len - r->rec_pos);
-        r->rec.len -= r->rec_pos;
-        r->rec_pos = 0;
-    }
-    if (tdbuf_append(&r->rec, r->in + r->in_start, avail) != TDBUF_OK)
-        return cr_fail(r, CAPREADER_ETOOBIG, r->rec_frame_off, "record over the %zu-byte limit", r->max_record);
+    if ((rc = cr_rec_room(r, avail)) < 0)
+        return rc;
+    memcpy(r->rec.data + r->rec.len, r->in + r->in_start, avail);
+    r->rec.len += avail;
+    r->rec.data[r->rec.len] = '\0';
     r->in_start += avail;
     r->offset += avail;
     return 1;
@@ -252,12 +250,16 @@ int cr_more(capreader *r)
         const unsigned char *p = r->in + r->in_start;
         if (avail >= 5 && !memcmp(p, "WARC/", 5))
             r->kind = CR_KIND_PLAIN;
+        else if (avail >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+            r->kind = CR_KIND_GZIP;
         else if (avail >= 4 && (le32(p) == CR_ZSTD_MAGIC || is_skippable(le32(p))))
             r->kind = CR_KIND_ZSTD;
         else if (avail < 4 && r->eof)
             r->kind = CR_KIND_ZSTD; /* a few bytes of a cut first frame */
         else
-            return cr_fail(r, CAPREADER_ECORRUPT, 0, "not a capture file (neither zstd nor WARC)");
+            return cr_fail(r, CAPREADER_ECORRUPT, 0, "not a capture file (neither WARC, gzip nor zstd)");
     }
+    if (r->kind == CR_KIND_GZIP)
+        return cr_more_gzip(r);
     return r->kind == CR_KIND_PLAIN ? cr_more_plain(r) : cr_more_zstd(r);
 }

@@ -5,13 +5,26 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "capreader.h"
 #include "tdbuf.h"
 #include "warc.h"
 
-enum { CR_KIND_UNKNOWN = 0, CR_KIND_ZSTD, CR_KIND_PLAIN };
+enum { CR_KIND_UNKNOWN = 0, CR_KIND_ZSTD, CR_KIND_PLAIN, CR_KIND_GZIP };
+
+enum { CR_LOOKAHEAD = 64, CR_RECENT = 64 };
+#define CR_LOOKAHEAD_BYTES ((size_t)64 << 20)
+
+/* A request or response record waiting for its partner (capreader_pair.c). */
+typedef struct cr_pend {
+    warc_record rec;
+    int is_req, has_error;
+    char id[128], to[128]; /* WARC-Record-ID and WARC-Concurrent-To without <> ("" when absent) */
+    const char *uri;       /* WARC-Target-URI as stored (points into rec) */
+    uint64_t off;
+} cr_pend;
 
 struct capreader {
     char *path;
@@ -32,7 +45,13 @@ struct capreader {
 
     tdbuf rec;              /* decoded bytes; records are cut from rec[rec_pos..] */
     size_t rec_pos;
-    uint64_t rec_frame_off; /* file offset of the frame that began the undecoded rest of rec */
+    uint64_t rec_frame_off; /* file offset of the frame that began the undecoded rest of rec (plain
+                             * files: of rec[0]) */
+    uint64_t last_off;      /* offset of the last record cut (its frame's; plain: its own) */
+
+    z_stream zs; /* gzip: one member after another */
+    int zs_init, z_mid;
+    uint64_t member_off;
 
     uint64_t truncated, records;
     int done;
@@ -40,8 +59,15 @@ struct capreader {
     char err[640];
 
     warc_record warcinfo;
-    warc_record pending; /* a record read ahead while pairing, handed out next */
-    int has_pending;
+
+    /* pairing (capreader_pair.c) */
+    cr_pend *q;
+    size_t q_len;
+    size_t q_bytes;
+    int q_eof, q_err;
+    char recent[CR_RECENT][128]; /* ids of the last requests handed out, to tell extra responses */
+    size_t recent_pos;
+    capreader_skips skips;
 };
 
 int cr_fail(capreader *r, int status, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -50,5 +76,10 @@ void cr_truncated_at(capreader *r, uint64_t from);
 /* capreader_frame.c: append the next frame's (or plain chunk's) bytes to r->rec.
  * 1 = got some, 0 = end of input (r->truncated set if a frame was cut off), < 0 = error. */
 int cr_more(capreader *r);
+/* capreader_gz.c: the same for a gzip file. */
+int cr_more_gzip(capreader *r);
+/* Make room in r->rec for `need` more bytes, moving the unread rest to the front. 0 or < 0. */
+int cr_rec_room(capreader *r, size_t need);
+void cr_pair_free(capreader *r);
 
 #endif

@@ -27,6 +27,7 @@ struct capset {
     capreader *r;
     uint64_t next_id;
     uint64_t truncated;
+    capreader_skips skips; /* of the files already read */
     int status;
     char err[768];
 };
@@ -39,7 +40,8 @@ static int has_suffix(const char *s, const char *suf)
 
 static int is_capture_name(const char *name)
 {
-    return has_suffix(name, ".warc.zst") || has_suffix(name, ".warc.zst.part") || has_suffix(name, ".warc");
+    return has_suffix(name, ".warc.zst") || has_suffix(name, ".warc.zst.part") || has_suffix(name, ".warc") ||
+           has_suffix(name, ".warc.gz");
 }
 
 /* Parse "...-YYYYMMDDTHHMMSSZ-NNNN.warc.zst[.part]" out of a path's base name. */
@@ -163,7 +165,7 @@ capset *capset_open(char *const *args, size_t nargs, char *err, size_t errlen)
         }
         closedir(d);
         if (found == 0) {
-            snprintf(err, errlen, "%s: no capture files (*.warc.zst, *.warc.zst.part) in this folder", args[i]);
+            snprintf(err, errlen, "%s: no capture files (*.warc.zst, *.warc.zst.part, *.warc.gz, *.warc) in this folder", args[i]);
             goto fail;
         }
     }
@@ -222,6 +224,7 @@ int capset_next(capset *s, exchange *x)
             return rc;
         }
         s->truncated += capreader_truncated(s->r);
+        capreader_skipped(s->r, &s->skips);
         capreader_free(s->r);
         s->r = NULL;
         s->cur++;
@@ -237,6 +240,14 @@ const char *capset_error(const capset *s)
 uint64_t capset_truncated_bytes(const capset *s)
 {
     return s->truncated + (s->r ? capreader_truncated(s->r) : 0);
+}
+
+void capset_skipped(const capset *s, capreader_skips *out)
+{
+    memset(out, 0, sizeof *out);
+    capreader_skips_add(out, &s->skips);
+    if (s->r)
+        capreader_skipped(s->r, out);
 }
 
 int capset_load_all(char *const *args, size_t nargs, exchange **out, size_t *n, char *err, size_t errlen)

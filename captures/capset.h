@@ -1,11 +1,13 @@
-/* capset: the CAPTURE arguments of every command. Each is a .warc.zst (or .part, or .warc) file or a
- * folder meaning every segment in it; the set is read in time order (the timestamp in segment names,
- * then the sequence number, then the name), and exchanges are numbered 1, 2, ... across it. */
+/* capset: the CAPTURE arguments of every command. Each is a capture file (.warc.zst, .part, .warc.gz,
+ * .warc: any kind capreader reads, whatever the name) or a folder meaning every such file in it; the
+ * set is read in time order (the timestamp in segment names, then the sequence number, then the name),
+ * and exchanges are numbered 1, 2, ... across it. */
 #ifndef TAPEDECK_CAPSET_H
 #define TAPEDECK_CAPSET_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "capreader.h"
 #include "exchange.h"
 
 typedef struct capset capset;
@@ -22,6 +24,8 @@ const char *capset_file(const capset *s, size_t i);
 int capset_next(capset *s, exchange *x);
 const char *capset_error(const capset *s);
 uint64_t capset_truncated_bytes(const capset *s); /* over all files read so far */
+/* What was skipped over all files read so far (records that are not exchanges); *out is set. */
+void capset_skipped(const capset *s, capreader_skips *out);
 
 /* Reads every exchange into a new array (caller frees with capset_free_all). 0 or < 0 (err set). */
 int capset_load_all(char *const *args, size_t nargs, exchange **out, size_t *n, char *err, size_t errlen);

@@ -3,10 +3,13 @@
  * Durability model: every exchange is handed to the kernel with one pwrite() at the offset just after the
  * last whole frame (good_size). If that fails (ENOSPC, EFBIG, EIO) the file is cut back to good_size, so
  * the file is always a sequence of whole frames, and the next exchange simply tries again. fdatasync runs
- * at least once a second from capwriter_tick, and at every rotation and close. */
+ * at least once a second from capwriter_tick, and at every rotation and close. With deferred writes
+ * (the proxy's writer thread) the unit is a batch instead of an exchange: capwriter_commit hands the
+ * batch's frames over in one pwrite, with the same cut-back on failure. */
 #include "capwriter.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +30,16 @@
 #define CW_RECORD_LIMIT ((size_t)1 << 30) /* one uncompressed record */
 #define CW_HOLD_LIMIT ((size_t)64 << 20)  /* records held for dictionary training */
 
-static void cw_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+/* err may be NULL (the caller does not want the words). */
+static void cw_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cw_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 static int set_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e)
@@ -84,10 +93,22 @@ static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_
     return CAPWRITER_OK;
 }
 
-/* Prefix out with the pending file header (dictionary frame, warcinfo) and write it all. */
+/* Prefix out with the pending file header (dictionary frame, warcinfo) and write it all (deferred:
+ * queue it for cw_commit). */
 int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen)
 {
     int rc;
+    if (w->defer) {
+        if (w->hdr.len > 0 && !w->pend_hdr) {
+            if (tdbuf_append(&w->pend, w->hdr.data, w->hdr.len) != TDBUF_OK)
+                return CAPWRITER_ENOMEM;
+            w->pend_hdr = 1;
+        }
+        if (tdbuf_append(&w->pend, frames->data, frames->len) != TDBUF_OK)
+            return CAPWRITER_ENOMEM;
+        w->pend_records += nrecords;
+        return CAPWRITER_OK;
+    }
     if (w->hdr.len > 0) {
         w->io.len = 0;
         if (tdbuf_append(&w->io, w->hdr.data, w->hdr.len) || tdbuf_append(&w->io, frames->data, frames->len))
@@ -102,6 +123,25 @@ int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size
     }
     if (rc == CAPWRITER_OK)
         w->st.records += nrecords;
+    return rc;
+}
+
+/* Writes what cw_emit_frames queued (deferred writes) in one pwrite. */
+static int cw_commit(capwriter *w, char *err, size_t errlen)
+{
+    if (w->pend.len == 0)
+        return CAPWRITER_OK;
+    int rc = cw_pwrite(w, w->pend.data, w->pend.len, err, errlen);
+    if (rc == CAPWRITER_OK) {
+        if (w->pend_hdr) {
+            w->hdr.len = 0;
+            w->st.records += 1;
+        }
+        w->st.records += w->pend_records;
+    }
+    w->pend.len = 0;
+    w->pend_records = 0;
+    w->pend_hdr = 0;
     return rc;
 }
 
@@ -232,7 +272,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
 {
     capwriter *w = NULL;
     if (!opts || (!opts->dir == !opts->path)) {
-        cw_err(err, errlen, "capture writer: give exactly one of a directory or a file path%s%s", NULL, NULL);
+        cw_err(err, errlen, "capture writer: give exactly one of a directory or a file path");
         return NULL;
     }
     w = calloc(1, sizeof *w);
@@ -245,6 +285,8 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     tdbuf_init(&w->frames, 0);
     tdbuf_init(&w->io, 0);
     tdbuf_init(&w->hdr, 0);
+    tdbuf_init(&w->pend, 0);
+    w->defer = opts->defer_writes;
     tdbuf_init(&w->resv, CW_RESV_LIMIT);
     w->rotate_bytes = opts->rotate_bytes;
     w->rotate_age_us = opts->rotate_age_us;
@@ -264,7 +306,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     if (opts->dir) {
         struct stat st;
         if (stat(opts->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            cw_err(err, errlen, "%s: not a directory%s", opts->dir, NULL);
+            cw_err(err, errlen, "%s: not a directory", opts->dir);
             capwriter_close(w, NULL, 0);
             return NULL;
         }
@@ -281,7 +323,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
-        cw_err(err, errlen, "capture writer: bad compression level%s%s", NULL, NULL);
+        cw_err(err, errlen, "capture writer: bad compression level");
         capwriter_close(w, NULL, 0);
         return NULL;
     }
@@ -297,7 +339,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     }
     return w;
 nomem:
-    cw_err(err, errlen, "capture writer: out of memory%s%s", NULL, NULL);
+    cw_err(err, errlen, "capture writer: out of memory");
     capwriter_close(w, NULL, 0);
     return NULL;
 }
@@ -316,6 +358,8 @@ static int cw_close_file(capwriter *w, char *err, size_t errlen)
         int r2 = cw_emit_frames(w, &w->frames, 0, err, errlen);
         rc = rc ? rc : r2;
     }
+    int r5 = cw_commit(w, err, errlen);
+    rc = rc ? rc : r5;
     int r3 = cw_sync(w, err, errlen);
     rc = rc ? rc : r3;
     if (close(w->fd) != 0 && !rc)
@@ -368,7 +412,7 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
     w->req.len = 0;
     w->resp.len = 0;
     if (warc_format_exchange(x, &w->req, &w->resp) != WARC_OK) {
-        cw_err(err, errlen, "capture writer: record too large or out of memory%s%s", NULL, NULL);
+        cw_err(err, errlen, "capture writer: record too large or out of memory");
         return CAPWRITER_EINVAL;
     }
     size_t nrec = w->resp.len ? 2 : 1;
@@ -383,7 +427,7 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
         if (!rc)
             rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
         else
-            cw_err(err, errlen, "capture writer: compression failed (out of memory)%s%s", NULL, NULL);
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
         if (!rc) {
             w->st.exchanges++;
             w->seg_exchanges++;
@@ -392,9 +436,15 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
                 cw_sample(w, w->resp.data, w->resp.len);
         }
     }
-    if (rc)
-        return rc;
+    if (rc || w->defer)
+        return rc; /* deferred: capwriter_commit rotates, once the frames are in the file */
     return cw_maybe_rotate(w, err, errlen);
+}
+
+int capwriter_commit(capwriter *w, char *err, size_t errlen)
+{
+    int rc = cw_commit(w, err, errlen);
+    return rc ? rc : cw_maybe_rotate(w, err, errlen);
 }
 
 int capwriter_tick(capwriter *w, char *err, size_t errlen)
@@ -403,6 +453,8 @@ int capwriter_tick(capwriter *w, char *err, size_t errlen)
     int64_t now = tdtime_mono_us();
     if (w->holding && now - w->hold_start_mono >= 1000000)
         rc = cw_release_hold(w, err, errlen);
+    if (!rc)
+        rc = cw_commit(w, err, errlen);
     if (!rc && w->dirty && now - w->last_sync_mono >= 1000000)
         rc = cw_sync(w, err, errlen);
     if (!rc)
@@ -415,6 +467,8 @@ int capwriter_flush(capwriter *w, char *err, size_t errlen)
     int rc = CAPWRITER_OK;
     if (w->holding)
         rc = cw_release_hold(w, err, errlen);
+    int r3 = cw_commit(w, err, errlen);
+    rc = rc ? rc : r3;
     int r2 = cw_sync(w, err, errlen);
     return rc ? rc : r2;
 }
@@ -422,14 +476,14 @@ int capwriter_flush(capwriter *w, char *err, size_t errlen)
 int capwriter_rotate(capwriter *w, char *err, size_t errlen)
 {
     if (w->path) {
-        cw_err(err, errlen, "%s: cannot rotate a single-file capture%s", w->path, NULL);
+        cw_err(err, errlen, "%s: cannot rotate a single-file capture", w->path);
         return CAPWRITER_EINVAL;
     }
     int rc = cw_close_file(w, err, errlen);
     char err2[512];
     int r2 = cw_open_file(w, err2, sizeof err2);
     if (r2 && !rc) {
-        cw_err(err, errlen, "%s%s", err2, NULL);
+        cw_err(err, errlen, "%s", err2);
         rc = r2;
     }
     return rc;
@@ -449,6 +503,7 @@ int capwriter_close(capwriter *w, char *err, size_t errlen)
     tdbuf_free(&w->frames);
     tdbuf_free(&w->io);
     tdbuf_free(&w->hdr);
+    tdbuf_free(&w->pend);
     free(w->held_sizes);
     cw_resv_free(w);
     free(w->software);

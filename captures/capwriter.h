@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "td_status.h"
 #include "exchange.h"
 
 typedef struct capwriter capwriter;
@@ -36,13 +38,16 @@ typedef struct capwriter_opts {
     const char *software;  /* NULL = "tapedeck/VERSION" */
     const char *upstream;
     const char *info;      /* extra "key: value\r\n" lines, e.g. sampling */
+    int defer_writes;      /* 1 = capwriter_write only queues frames in memory; capwriter_commit writes
+                            * them with one pwrite (a busy writer: one syscall per batch, not per
+                            * exchange). tick, flush, rotate and close commit too. */
 } capwriter_opts;
 
 typedef enum {
-    CAPWRITER_OK = 0,
-    CAPWRITER_EIO = -1,    /* a write, fsync, open or rename failed (errno kept in the message) */
-    CAPWRITER_ENOMEM = -2,
-    CAPWRITER_EINVAL = -3, /* bad options, or a record too large */
+    CAPWRITER_OK = TD_OK,
+    CAPWRITER_EIO = TD_EIO,       /* a write, fsync, open or rename failed (errno kept in the message) */
+    CAPWRITER_ENOMEM = TD_ENOMEM,
+    CAPWRITER_EINVAL = TD_EINVAL, /* bad options, or a record too large */
 } capwriter_status;
 
 /* Counters only cover what reached the file: exchanges held for dictionary training are counted when
@@ -63,6 +68,10 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen);
  * the file is cut back to its last whole frame, and the next call tries again (a full disk that
  * frees up recovers by itself). */
 int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen);
+/* defer_writes: writes every frame queued since the last commit in one pwrite, then rotates by size.
+ * On CAPWRITER_EIO all of them are lost (the file is cut back to its last whole frame), as one
+ * capwriter_write's exchange is without deferral. A no-op with nothing queued. */
+int capwriter_commit(capwriter *w, char *err, size_t errlen);
 /* Call often (the proxy: every 100 ms). Writes held records when their second is up, flushes to the
  * kernel and fdatasyncs at least once a second, rotates by age. */
 int capwriter_tick(capwriter *w, char *err, size_t errlen);

@@ -62,6 +62,12 @@ struct capwriter {
     tdbuf io;        /* header + frames when the header is still pending */
     tdbuf hdr;       /* compressed file header (dictionary frame + warcinfo) not yet on disk */
 
+    /* deferred writes (opts.defer_writes): frames wait here for capwriter_commit's one pwrite */
+    int defer;
+    tdbuf pend;
+    size_t pend_records; /* records in pend, the header not counted */
+    int pend_hdr;        /* pend starts with hdr (kept in hdr until the write succeeds) */
+
     capwriter_stats st;
 };
 

@@ -16,6 +16,8 @@ void exchange_clear(exchange *x)
     free(x->request);
     free(x->response);
     free(x->error);
+    free(x->redacted_request);
+    free(x->redacted_response);
     free(x->protocol);
     memset(x, 0, sizeof *x);
 }
@@ -52,9 +54,12 @@ int exchange_copy(exchange *dst, const exchange *src)
 {
     exchange t = *src;
     t.target_uri = t.client_addr = t.request = t.response = t.error = t.protocol = NULL;
+    t.redacted_request = t.redacted_response = NULL;
     t.request_len = t.response_len = 0;
     if (exchange_set_str(&t.target_uri, src->target_uri) || exchange_set_str(&t.client_addr, src->client_addr) ||
         exchange_set_str(&t.error, src->error) || exchange_set_str(&t.protocol, src->protocol) ||
+        exchange_set_str(&t.redacted_request, src->redacted_request) ||
+        exchange_set_str(&t.redacted_response, src->redacted_response) ||
         (src->request && exchange_set_buf(&t.request, &t.request_len, src->request, src->request_len)) ||
         (src->response && exchange_set_buf(&t.response, &t.response_len, src->response, src->response_len))) {
         exchange_clear(&t);

@@ -35,6 +35,10 @@ typedef struct exchange {
     int interim[EXCHANGE_MAX_INTERIM]; /* status codes of 1xx responses that came first */
     int n_interim;
     unsigned truncated; /* EXCHANGE_TRUNC_* */
+    /* What redaction replaced in each message (WARC-Tapedeck-Redacted on its record): flag kinds with
+     * names or paths, e.g. "json:$.password, query:token", never values. NULL = nothing. */
+    char *redacted_request;
+    char *redacted_response;
 
     /* Filled by the reader: the WARC-Record-ID of the request record (urn:uuid:...). */
     char record_id[64];

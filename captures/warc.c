@@ -232,6 +232,23 @@ const char *warc_record_get(const warc_record *r, const char *name)
     return NULL;
 }
 
+void warc_strip_brackets(const char *v, char *buf, size_t bufsz)
+{
+    if (!v) {
+        buf[0] = '\0';
+        return;
+    }
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
+        v++;
+        n -= 2;
+    }
+    if (n >= bufsz)
+        n = bufsz - 1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+}
+
 const char *warc_record_type(const warc_record *r)
 {
     return warc_record_get(r, "WARC-Type");

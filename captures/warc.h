@@ -4,6 +4,8 @@
 #define TAPEDECK_WARC_H
 
 #include <stddef.h>
+
+#include "td_status.h"
 #include "exchange.h"
 #include "tdbuf.h"
 
@@ -20,7 +22,7 @@ typedef struct warc_record {
     size_t block_len;
 } warc_record;
 
-enum { WARC_OK = 0, WARC_EPARSE = -1, WARC_ENOMEM = -2 };
+enum { WARC_OK = TD_OK, WARC_EPARSE = TD_ECORRUPT, WARC_ENOMEM = TD_ENOMEM };
 
 /* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. */
 int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen);
@@ -32,6 +34,9 @@ void warc_record_clear(warc_record *r);
 int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total);
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_get(const warc_record *r, const char *name);
+/* "<urn:uuid:x>" -> "urn:uuid:x" into buf (a value without brackets is copied; NULL gives ""; cut to
+ * bufsz - 1). WARC/1.0 and 1.1 bracket record ids, and WARC/1.0 writers the target URI too. */
+void warc_strip_brackets(const char *v, char *buf, size_t bufsz);
 /* The WARC-Type. */
 const char *warc_record_type(const warc_record *r);
 

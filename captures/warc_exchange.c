@@ -1,6 +1,7 @@
 /* warc_exchange: maps an exchange to its request/response records and back, and computes the payload
- * digest (sha256 of the de-chunked body, base32 as WARC tools expect). Deliberately does not use httpmsg:
- * the writer must record whatever crossed the wire, even a message httpmsg would reject. */
+ * digest (sha256 of the de-chunked body, base32 as WARC tools expect). Does not parse with httpmsg: the
+ * writer must record whatever crossed the wire, even a message httpmsg would reject; the lenient raw
+ * readers of httpmsg_facts.h (head length, chunked, de-chunking) find the payload. */
 #include "warc.h"
 
 #include <ctype.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httpmsg_facts.h"
 #include "tdtime.h"
 
 static const EVP_MD *sha256_md;
@@ -25,73 +27,9 @@ static void sha256_init(void)
         sha256_md = EVP_sha256();
 }
 
-/* Where the head ends (index of the first body byte), or len when there is no blank line. */
-static size_t http_head_len(const char *m, size_t len)
+static void digest_sink(void *ctx, const char *data, size_t n)
 {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (m[i] != '\n')
-            continue;
-        if (m[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')
-            return i + 3;
-    }
-    return len;
-}
-
-/* Does the head end with a final "chunked" transfer coding? */
-static int http_head_chunked(const char *m, size_t hl)
-{
-    const char *p = m, *end = m + hl;
-    int chunked = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        size_t n = (size_t)(le - p);
-        if (n > 18 && !strncasecmp(p, "transfer-encoding:", 18)) {
-            const char *v = le;
-            while (v > p + 18 && (v[-1] == '\r' || v[-1] == ' ' || v[-1] == '\t'))
-                v--;
-            /* The last coding in the list is the one that frames the body. */
-            const char *s = v;
-            while (s > p + 18 && s[-1] != ',' && s[-1] != ' ' && s[-1] != '\t' && s[-1] != ':')
-                s--;
-            chunked = (size_t)(v - s) == 7 && !strncasecmp(s, "chunked", 7);
-        }
-        p = le + 1;
-    }
-    return chunked;
-}
-
-/* Feed the de-chunked body to the digest; a cut or malformed chunk stream just ends the body. */
-static void digest_chunked(EVP_MD_CTX *c, const char *b, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint64_t sz = 0;
-        int nd = 0;
-        while (i < n && isxdigit((unsigned char)b[i]) && nd < 16) {
-            int d = isdigit((unsigned char)b[i]) ? b[i] - '0' : (tolower((unsigned char)b[i]) - 'a' + 10);
-            sz = sz * 16 + (uint64_t)d;
-            i++;
-            nd++;
-        }
-        if (nd == 0)
-            return;
-        const char *nl = memchr(b + i, '\n', n - i); /* skip extensions */
-        if (!nl)
-            return;
-        i = (size_t)(nl - b) + 1;
-        if (sz == 0)
-            return;
-        size_t take = sz < n - i ? (size_t)sz : n - i;
-        EVP_DigestUpdate(c, b + i, take);
-        i += take;
-        if (i + 2 <= n && b[i] == '\r' && b[i + 1] == '\n')
-            i += 2;
-        else if (i < n && b[i] == '\n')
-            i += 1;
-    }
+    EVP_DigestUpdate(ctx, data, n);
 }
 
 /* "sha256:" + RFC 4648 base32 of the payload digest; 0 on success. */
@@ -101,15 +39,15 @@ static int payload_digest(const char *m, size_t len, char *out, size_t outsz)
     unsigned char md[32];
     unsigned int mdlen = 0;
     pthread_once(&sha256_once, sha256_init);
-    size_t hl = http_head_len(m, len);
+    size_t hl = httpmsg_raw_head_len(m, len);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c || !EVP_DigestInit_ex(c, sha256_md, NULL)) {
         EVP_MD_CTX_free(c);
         return -1;
     }
     if (hl < len) {
-        if (http_head_chunked(m, hl))
-            digest_chunked(c, m + hl, len - hl);
+        if (httpmsg_raw_chunked(m, hl))
+            httpmsg_dechunk(m + hl, len - hl, digest_sink, c); /* a cut stream: the digest of what is there */
         else
             EVP_DigestUpdate(c, m + hl, len - hl);
     }
@@ -191,6 +129,8 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = tdbuf_printf(req_out, "WARC-Tapedeck-Request-Start: %" PRId64 "\r\n", x->req_start_us);
     if (!rc && x->client_addr)
         rc = put_field(req_out, "WARC-Tapedeck-Client", x->client_addr);
+    if (!rc && x->redacted_request && *x->redacted_request)
+        rc = put_field(req_out, "WARC-Tapedeck-Redacted", x->redacted_request);
     if (!rc && (x->error || !x->response))
         rc = put_field(req_out, "WARC-Tapedeck-Error", x->error && *x->error ? x->error : "no response");
     rc = rc ? rc : put_tail(req_out, req, x->request_len);
@@ -207,6 +147,8 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
         rc = tdbuf_printf(resp_out, "WARC-Tapedeck-Response-First: %" PRId64 "\r\n", x->resp_first_us);
     if (!rc && x->resp_end_us)
         rc = tdbuf_printf(resp_out, "WARC-Tapedeck-Response-End: %" PRId64 "\r\n", x->resp_end_us);
+    if (!rc && x->redacted_response && *x->redacted_response)
+        rc = put_field(resp_out, "WARC-Tapedeck-Redacted", x->redacted_response);
     if (!rc && x->n_interim > 0) {
         rc = tdbuf_puts(resp_out, "WARC-Tapedeck-Interim: ");
         for (int i = 0; !rc && i < x->n_interim && i < EXCHANGE_MAX_INTERIM; i++)
@@ -215,24 +157,6 @@ int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
     }
     rc = rc ? rc : put_tail(resp_out, x->response, x->response_len);
     return rc ? WARC_ENOMEM : WARC_OK;
-}
-
-/* "<urn:uuid:...>" -> "urn:uuid:..." into buf. */
-static void strip_brackets(const char *v, char *buf, size_t bufsz)
-{
-    if (!v) {
-        buf[0] = '\0';
-        return;
-    }
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-        v++;
-        n -= 2;
-    }
-    if (n >= bufsz)
-        n = bufsz - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
 }
 
 static int64_t field_i64(const warc_record *r, const char *name)
@@ -287,14 +211,27 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
         if (d && tdtime_parse_iso(d, &us) == 0)
             x->req_start_us = us;
     }
-    strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
+    warc_strip_brackets(warc_record_get(req, "WARC-Record-ID"), x->record_id, sizeof x->record_id);
     if (join_protocols(req, &x->protocol) != 0)
         goto nomem;
     if (field_truncated(req))
         x->truncated |= EXCHANGE_TRUNC_REQUEST;
-    if (exchange_set_str(&x->target_uri, warc_record_get(req, "WARC-Target-URI")) ||
+    /* WARC/1.0 writers (wget) put the URI in <>: the brackets are not part of it. */
+    const char *uri = warc_record_get(req, "WARC-Target-URI");
+    if (!uri && resp)
+        uri = warc_record_get(resp, "WARC-Target-URI");
+    size_t ul = uri ? strlen(uri) : 0;
+    if (ul >= 2 && uri[0] == '<' && uri[ul - 1] == '>') {
+        if (!(x->target_uri = malloc(ul - 1)))
+            goto nomem;
+        memcpy(x->target_uri, uri + 1, ul - 2);
+        x->target_uri[ul - 2] = '\0';
+        uri = NULL;
+    }
+    if ((uri && exchange_set_str(&x->target_uri, uri)) ||
         exchange_set_str(&x->client_addr, warc_record_get(req, "WARC-Tapedeck-Client")) ||
         exchange_set_str(&x->error, warc_record_get(req, "WARC-Tapedeck-Error")) ||
+        exchange_set_str(&x->redacted_request, warc_record_get(req, "WARC-Tapedeck-Redacted")) ||
         exchange_set_buf(&x->request, &x->request_len, req->block ? req->block : "", req->block_len))
         goto nomem;
     if (resp) {
@@ -313,7 +250,8 @@ int warc_records_to_exchange(const warc_record *req, const warc_record *resp, ex
             while (*im == ',' || *im == ' ')
                 im++;
         }
-        if (exchange_set_buf(&x->response, &x->response_len, resp->block ? resp->block : "", resp->block_len))
+        if (exchange_set_buf(&x->response, &x->response_len, resp->block ? resp->block : "", resp->block_len) ||
+            exchange_set_str(&x->redacted_response, warc_record_get(resp, "WARC-Tapedeck-Redacted")))
             goto nomem;
     } else if (!x->error && exchange_set_str(&x->error, "no response recorded")) {
         goto nomem;

@@ -11,7 +11,11 @@ int main(int argc, char **argv)
     proxy_config cfg;
     char err[512] = "";
     int rc = proxy_config_parse(&cfg, argc, argv, err, sizeof err);
-    if (rc == PROXY_CONFIG_EXIT) {
+    if (rc == PROXY_CONFIG_HELP)
+        proxy_config_usage(stdout);
+    else if (rc == PROXY_CONFIG_VERSION)
+        printf("tapedeck-proxy %s\n", TAPEDECK_VERSION);
+    if (rc == PROXY_CONFIG_HELP || rc == PROXY_CONFIG_VERSION) {
         proxy_config_clear(&cfg);
         return 0;
     }

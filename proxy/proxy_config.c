@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "redact.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 void proxy_config_usage(FILE *f)
@@ -46,7 +48,12 @@ void proxy_config_usage(FILE *f)
             "  --max-body BYTES         record at most this many body bytes per message (1M)\n"
             "  --redact-header NAME     replace this header's value in the capture by a keyed hash\n"
             "                           (repeatable; equal values give equal hashes)\n"
-            "  --redact-key-file FILE   key for --redact-header hashes (default: random per process)\n"
+            "  --redact-json JSONPATH   replace matching values of JSON request and response bodies\n"
+            "                           ($.a.b, $.a[*].b, $.a[0], $..b; strings stay strings, numbers numbers)\n"
+            "  --redact-query NAME      replace this query parameter's value (request target, WARC-Target-URI)\n"
+            "  --redact-cookie NAME     replace this cookie's value (Cookie and Set-Cookie)\n"
+            "  --redact-form NAME       replace this field of application/x-www-form-urlencoded bodies\n"
+            "  --redact-key-file FILE   key for the redaction hashes (default: random per process)\n"
             "  --rotate-size BYTES      start a new segment past this compressed size (256M)\n"
             "  --rotate-age DUR         start a new segment after this time (1h)\n"
             "  --no-dictionary          plain zstd frames, readable by zstdcat\n"
@@ -139,6 +146,7 @@ enum {
     OPT_CONNECT_TO, OPT_UPSTREAM_TO, OPT_DRAIN_TO, OPT_BUFSIZE, OPT_CAPDIR, OPT_CAPPREFIX, OPT_SAMPLE,
     OPT_RECPATH, OPT_SKIPPATH, OPT_MAXBODY, OPT_REDACT, OPT_REDACT_KEY, OPT_ROT_SIZE, OPT_ROT_AGE,
     OPT_NODICT, OPT_ADMIN, OPT_VERSION, OPT_MIRROR, OPT_MIRROR_PCT, OPT_MIRROR_WRITES,
+    OPT_REDACT_JSON, OPT_REDACT_QUERY, OPT_REDACT_COOKIE, OPT_REDACT_FORM,
     OPT_TLS_CERT, OPT_TLS_KEY, OPT_UPSTREAM_CA, OPT_H2C
 };
 
@@ -160,6 +168,10 @@ static const struct option proxy_long_opts[] = {
     {"skip-path", required_argument, NULL, OPT_SKIPPATH},
     {"max-body", required_argument, NULL, OPT_MAXBODY},
     {"redact-header", required_argument, NULL, OPT_REDACT},
+    {"redact-json", required_argument, NULL, OPT_REDACT_JSON},
+    {"redact-query", required_argument, NULL, OPT_REDACT_QUERY},
+    {"redact-cookie", required_argument, NULL, OPT_REDACT_COOKIE},
+    {"redact-form", required_argument, NULL, OPT_REDACT_FORM},
     {"redact-key-file", required_argument, NULL, OPT_REDACT_KEY},
     {"rotate-size", required_argument, NULL, OPT_ROT_SIZE},
     {"rotate-age", required_argument, NULL, OPT_ROT_AGE},
@@ -196,6 +208,32 @@ static int cfg_size(const char *flag, const char *arg, uint64_t *out, char *err,
     return 0;
 }
 
+/* A --redact-* rule: checked now (a bad JSONPath is a startup error), built by the writer thread. */
+static int cfg_redact(proxy_config *cfg, const char *flag, const char *arg, char *err, size_t errlen)
+{
+    if (cfg->n_redact >= PROXY_MAX_REDACT) {
+        snprintf(err, errlen, "%s: at most %d redaction rules in all", flag, PROXY_MAX_REDACT);
+        return -1;
+    }
+    redact *r = redact_new();
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int kind = !strcmp(flag, "redact-header") ? REDACT_HEADER
+               : !strcmp(flag, "redact-json") ? REDACT_JSON
+               : !strcmp(flag, "redact-query") ? REDACT_QUERY
+               : !strcmp(flag, "redact-cookie") ? REDACT_COOKIE
+                                                : REDACT_FORM;
+    int rc = redact_add(r, (redact_kind)kind, arg, err, errlen);
+    redact_free(r);
+    if (rc != REDACT_OK)
+        return -1;
+    cfg->redact[cfg->n_redact].kind = kind;
+    cfg->redact[cfg->n_redact++].arg = arg;
+    return 0;
+}
+
 static int cfg_regex(const char *flag, const char *arg, regex_t *re, int *has, char *err, size_t errlen)
 {
     if (*has) {
@@ -215,13 +253,10 @@ static int cfg_regex(const char *flag, const char *arg, regex_t *re, int *has, c
 
 static int cfg_percent(const char *flag, const char *arg, double *out, char *err, size_t errlen)
 {
-    char *end = NULL;
-    double v = strtod(arg, &end);
-    if (!*arg || (*end && strcmp(end, "%")) || !(v >= 0.0 && v <= 100.0)) {
+    if (tdnum_parse_percent(arg, TDNUM_BARE_PERCENT, 100.0, out) < 0) {
         snprintf(err, errlen, "%s: '%s' is not a percentage from 0 to 100", flag, arg);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
@@ -308,16 +343,10 @@ static int cfg_option(proxy_config *cfg, int c, const char *flag, char *err, siz
     case OPT_SKIPPATH: return cfg_regex(flag, optarg, &cfg->skip_path, &cfg->has_skip_path, err, errlen);
     case OPT_MAXBODY: return cfg_size(flag, optarg, &cfg->max_body, err, errlen);
     case OPT_REDACT:
-        if (cfg->n_redact >= PROXY_MAX_REDACT) {
-            snprintf(err, errlen, "--redact-header: at most %d headers", PROXY_MAX_REDACT);
-            return -1;
-        }
-        if (!*optarg || strpbrk(optarg, ": \t\r\n")) {
-            snprintf(err, errlen, "--redact-header: '%s' is not a header name", optarg);
-            return -1;
-        }
-        cfg->redact[cfg->n_redact++] = optarg;
-        return 0;
+    case OPT_REDACT_JSON:
+    case OPT_REDACT_QUERY:
+    case OPT_REDACT_COOKIE:
+    case OPT_REDACT_FORM: return cfg_redact(cfg, flag, optarg, err, errlen);
     case OPT_REDACT_KEY: cfg->redact_key_file = optarg; return 0;
     case OPT_ROT_SIZE: return cfg_size(flag, optarg, &cfg->rotate_size, err, errlen);
     case OPT_ROT_AGE: return cfg_duration(flag, optarg, &cfg->rotate_age_us, err, errlen);
@@ -348,14 +377,10 @@ int proxy_config_parse(proxy_config *cfg, int argc, char **argv, char *err, size
     int c, idx = 0;
     while ((c = getopt_long(argc, argv, ":vh", proxy_long_opts, &idx)) != -1) {
         const char *flag = argv[optind - 1];
-        if (c == 'h') {
-            proxy_config_usage(stdout);
-            return PROXY_CONFIG_EXIT;
-        }
-        if (c == OPT_VERSION) {
-            printf("tapedeck-proxy %s\n", TAPEDECK_VERSION);
-            return PROXY_CONFIG_EXIT;
-        }
+        if (c == 'h')
+            return PROXY_CONFIG_HELP;
+        if (c == OPT_VERSION)
+            return PROXY_CONFIG_VERSION;
         if (c == '?') {
             snprintf(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
             return PROXY_CONFIG_EBAD;

@@ -8,7 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PROXY_MAX_REDACT 32
+#define PROXY_MAX_REDACT 128 /* redaction rules of all kinds */
+
+/* One --redact-* flag: kind is a redact_kind (captures/redact), arg the argv string. */
+typedef struct proxy_redact_rule {
+    int kind;
+    const char *arg;
+} proxy_redact_rule;
 
 typedef struct proxy_config {
     char listen_host[256]; /* numeric or resolvable host; "0.0.0.0" for ":PORT" */
@@ -21,7 +27,7 @@ typedef struct proxy_config {
     regex_t record_path, skip_path;
     int has_record_path, has_skip_path;
     uint64_t max_body;
-    const char *redact[PROXY_MAX_REDACT];
+    proxy_redact_rule redact[PROXY_MAX_REDACT]; /* in command-line order; checked while parsing */
     size_t n_redact;
     const char *redact_key_file;
     uint64_t rotate_size;
@@ -43,9 +49,10 @@ typedef struct proxy_config {
 } proxy_config;
 
 typedef enum {
-    PROXY_CONFIG_OK = 0,    /* run the proxy */
-    PROXY_CONFIG_EXIT = 1,  /* --help or --version printed: exit 0 */
-    PROXY_CONFIG_EBAD = -1, /* bad arguments: message in err, exit 2 */
+    PROXY_CONFIG_OK = 0,      /* run the proxy */
+    PROXY_CONFIG_HELP = 1,    /* --help: the caller prints proxy_config_usage, exit 0 */
+    PROXY_CONFIG_VERSION = 2, /* --version: the caller prints the version, exit 0 */
+    PROXY_CONFIG_EBAD = -1,   /* bad arguments: message in err (never printed here), exit 2 */
 } proxy_config_status;
 
 /* Parses argv into cfg (which it initialises). cfg must later go through proxy_config_clear. */

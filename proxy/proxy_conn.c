@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "httpmsg_facts.h"
 #include "proxy_log.h"
 #include "tdtime.h"
 
@@ -48,10 +49,7 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     c->req_upgrade = h->upgrade;
     c->q_cl = h->content_length;
     c->is_head = !strcmp(c->method, "HEAD");
-    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
-    c->idempotent = 0;
-    for (size_t i = 0; i < sizeof idem / sizeof idem[0]; i++)
-        c->idempotent |= !strcmp(c->method, idem[i]);
+    c->idempotent = httpmsg_method_is_idempotent(c->method);
     free(c->target_uri);
     free(c->url);
     c->target_uri = NULL;

@@ -31,6 +31,7 @@ struct proxy_metrics {
     atomic_uint_fast64_t rejects[PM_REJ__COUNT];
     atomic_uint_fast64_t recorded, sampled_out, dropped[PM_DROP__COUNT];
     atomic_uint_fast64_t cap_bytes, cap_segments;
+    atomic_uint_fast64_t redacted, redacted_bodies;
     atomic_uint_fast64_t lat_bucket[PM_NBUCKETS + 1], lat_sum_us, lat_count;
     atomic_int mirror_on;
     atomic_uint_fast64_t mir_sent, mir_conns, mir_resp[6], mir_failed[PM_UPERR__COUNT], mir_skipped[PM_MSKIP__COUNT];
@@ -109,6 +110,11 @@ void pm_recorded(proxy_metrics *m)
     PM_ADD(m->recorded, 1);
 }
 
+void pm_recorded_n(proxy_metrics *m, uint64_t n)
+{
+    PM_ADD(m->recorded, n);
+}
+
 void pm_dropped(proxy_metrics *m, pm_drop_reason r)
 {
     PM_ADD(m->dropped[r], 1);
@@ -159,6 +165,12 @@ void pm_mirror_skipped(proxy_metrics *m, pm_mirror_skip r)
 void pm_mirror_held(proxy_metrics *m, int64_t delta)
 {
     atomic_fetch_add_explicit(&m->mir_held, delta, memory_order_relaxed);
+}
+
+void pm_redacted(proxy_metrics *m, uint64_t exchanges, uint64_t bodies_replaced)
+{
+    PM_ADD(m->redacted, exchanges);
+    PM_ADD(m->redacted_bodies, bodies_replaced);
 }
 
 uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r)
@@ -260,6 +272,14 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         "# HELP tapedeck_proxy_capture_segments_total Capture segments closed.\n"
         "# TYPE tapedeck_proxy_capture_segments_total counter\ntapedeck_proxy_capture_segments_total %llu\n",
         PM_GET(m->cap_bytes), PM_GET(m->cap_segments));
+    OUT("# HELP tapedeck_proxy_capture_redacted_total Recorded exchanges in which --redact-* replaced "
+        "something.\n# TYPE tapedeck_proxy_capture_redacted_total counter\n"
+        "tapedeck_proxy_capture_redacted_total %llu\n"
+        "# HELP tapedeck_proxy_capture_redacted_bodies_total Bodies replaced whole in the capture because "
+        "they could not be inspected (malformed JSON, corrupt content coding, too large).\n"
+        "# TYPE tapedeck_proxy_capture_redacted_bodies_total counter\n"
+        "tapedeck_proxy_capture_redacted_bodies_total %llu\n",
+        PM_GET(m->redacted), PM_GET(m->redacted_bodies));
     OUT("# HELP tapedeck_proxy_mirror_enabled 1 when requests are mirrored to a shadow (--mirror).\n"
         "# TYPE tapedeck_proxy_mirror_enabled gauge\ntapedeck_proxy_mirror_enabled %d\n",
         atomic_load_explicit(&m->mirror_on, memory_order_relaxed));

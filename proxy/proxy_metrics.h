@@ -79,8 +79,12 @@ void pm_upstream_error(proxy_metrics *m, pm_uperr_kind k);
 void pm_upstream_connect(proxy_metrics *m, int reused);
 void pm_reject(proxy_metrics *m, pm_reject_kind k);
 void pm_recorded(proxy_metrics *m);
+void pm_recorded_n(proxy_metrics *m, uint64_t n); /* n exchanges recorded at once (a batch) */
 void pm_dropped(proxy_metrics *m, pm_drop_reason r);
 void pm_sampled_out(proxy_metrics *m);
+/* Redaction (the writer thread): exchanges in which something was replaced, and bodies replaced whole
+ * because they could not be inspected (malformed JSON, a corrupt content coding, too large). */
+void pm_redacted(proxy_metrics *m, uint64_t exchanges, uint64_t bodies_replaced);
 void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments);
 /* Mirroring. Every client request whose head was accepted is either sent or skipped; every sent one
  * ends as a response or a failure (or is dropped at shutdown). */

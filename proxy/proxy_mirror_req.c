@@ -9,6 +9,7 @@
 
 #include <event2/buffer.h>
 
+#include "httpmsg_facts.h"
 #include "tdtime.h"
 
 void pmirror_req_free(pmirror_req *r)
@@ -28,22 +29,13 @@ void pmirror_req_skip(pmirror_req *r, pm_mirror_skip why)
     pmirror_req_free(r);
 }
 
-static int is_safe(const char *method)
-{
-    static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
-    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
-        if (!strcmp(method, safe[i]))
-            return 1;
-    return 0;
-}
-
 pmirror_req *pmirror_begin(pmirror *mi, const char *method, int upgrade, int keep_alive, int64_t content_length,
                            size_t head_len)
 {
     pm_mirror_skip why;
     if (upgrade) {
         why = PM_MSKIP_UPGRADE;
-    } else if (!mi->writes && !is_safe(method)) {
+    } else if (!mi->writes && !httpmsg_method_is_safe(method)) {
         why = PM_MSKIP_METHOD;
     } else {
         /* xorshift64: cheap, and independent of --sample's state */

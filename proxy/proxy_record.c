@@ -1,6 +1,12 @@
 /* proxy_record: a mutex-protected ring of exchange pointers. Workers hold the mutex only to store one
  * pointer; the writer swaps out a batch at a time, so contention stays tiny. The queue is bounded by both
- * count and bytes so that a stalled disk cannot grow memory without bound. */
+ * count and bytes so that a stalled disk cannot grow memory without bound.
+ *
+ * Hand-off in batches: a worker does not wake the writer for each exchange (a futex wake and a context
+ * switch per record cost more than queueing it). The writer wakes every REC_POLL_US on its own, or when
+ * the queue passes REC_WAKE_COUNT records or REC_WAKE_BYTES, takes everything queued, and writes each
+ * batch with one pwrite (capwriter's deferred writes). At most REC_POLL_US plus one batch's writing
+ * stands between an exchange and the kernel: far inside the one second a kill -9 may lose. */
 #include "proxy_record.h"
 
 #include <errno.h>
@@ -22,7 +28,11 @@
 
 #define REC_QUEUE_CAP 8192
 #define REC_QUEUE_BYTES (256u * 1024 * 1024)
-#define REC_BATCH 64
+#define REC_BATCH 256                      /* exchanges per pwrite at most */
+#define REC_BATCH_BYTES (4u * 1024 * 1024) /* and their recorded bytes */
+#define REC_POLL_US 20000                  /* the writer looks at the queue this often */
+#define REC_WAKE_COUNT 512                 /* ... or sooner when this many wait */
+#define REC_WAKE_BYTES (8u * 1024 * 1024)  /* ... or this many bytes */
 #define REC_TICK_US 100000
 
 struct proxy_recorder {
@@ -88,7 +98,8 @@ int proxy_recorder_push(proxy_recorder *r, exchange *x)
     r->ring[(r->head + r->count) % REC_QUEUE_CAP] = x;
     r->count++;
     r->bytes += sz;
-    if (r->count == 1)
+    /* only the push that crosses a threshold wakes the writer; its poll takes the rest */
+    if (r->count == REC_WAKE_COUNT || (r->bytes >= REC_WAKE_BYTES && r->bytes - sz < REC_WAKE_BYTES))
         pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     return 0;
@@ -119,27 +130,43 @@ size_t proxy_recorder_capacity(const proxy_recorder *r)
     return r ? REC_QUEUE_CAP : 0;
 }
 
-/* Writes one exchange; the writer thread only. Failures are counted; the log says so once per run of
- * failures, so a full disk does not flood stderr. */
-static void rec_write_one(proxy_recorder *r, exchange *x, int *failing)
+/* Queues one exchange's frames in the capwriter; the writer thread only. Returns 1 queued (counted
+ * when its batch is committed), 0 dropped (counted here). */
+static int rec_write_one(proxy_recorder *r, exchange *x, int *failing)
 {
     char err[256] = "";
-    if ((r->redact && (proxy_redact_apply(r->redact, &x->request, &x->request_len) < 0 ||
-                       proxy_redact_apply(r->redact, &x->response, &x->response_len) < 0))) {
+    if (r->redact && proxy_redact_apply(r->redact, x) < 0) {
         pm_dropped(r->m, PM_DROP_NOMEM);
-        return;
+        return 0;
     }
     int rc = capwriter_write(r->w, x, err, sizeof err);
-    if (rc == CAPWRITER_OK) {
-        pm_recorded(r->m);
-        if (*failing)
-            plog(PLOG_WARN, "capture writes work again");
-        *failing = 0;
-        return;
-    }
+    if (rc == CAPWRITER_OK)
+        return 1;
     pm_dropped(r->m, rc == CAPWRITER_EINVAL ? PM_DROP_TOO_LARGE
                      : rc == CAPWRITER_ENOMEM ? PM_DROP_NOMEM
                                               : PM_DROP_WRITE_ERROR);
+    if (!*failing)
+        plog(PLOG_ERROR, "capture write failed, dropping records until it works: %s", err);
+    *failing = 1;
+    return 0;
+}
+
+/* Writes a batch's queued frames (one pwrite) and counts its n exchanges recorded or dropped. Failures
+ * are logged once per run of failures, so a full disk does not flood stderr. */
+static void rec_commit(proxy_recorder *r, size_t n, int *failing)
+{
+    char err[256] = "";
+    int rc = capwriter_commit(r->w, err, sizeof err);
+    if (rc == CAPWRITER_OK) {
+        pm_recorded_n(r->m, n);
+        if (*failing && n > 0)
+            plog(PLOG_WARN, "capture writes work again");
+        if (n > 0)
+            *failing = 0;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        pm_dropped(r->m, PM_DROP_WRITE_ERROR);
     if (!*failing)
         plog(PLOG_ERROR, "capture write failed, dropping records until it works: %s", err);
     *failing = 1;
@@ -164,32 +191,37 @@ static void *rec_thread(void *arg)
     int64_t last_tick = tdtime_mono_us();
     char err[256];
     while (!done) {
-        size_t n = 0;
+        size_t n = 0, bytes = 0;
         pthread_mutex_lock(&r->mu);
-        if (r->count == 0 && !r->stop && !atomic_load(&r->rotate_req)) {
+        if (r->count < REC_WAKE_COUNT && r->bytes < REC_WAKE_BYTES && !r->stop && !atomic_load(&r->rotate_req)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += REC_TICK_US * 1000;
+            ts.tv_nsec += REC_POLL_US * 1000;
             if (ts.tv_nsec >= 1000000000) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
             }
             pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         }
-        while (n < REC_BATCH && r->count > 0) {
+        while (n < REC_BATCH && bytes < REC_BATCH_BYTES && r->count > 0) {
             batch[n] = r->ring[r->head];
             r->head = (r->head + 1) % REC_QUEUE_CAP;
             r->count--;
-            r->bytes -= rec_size(batch[n]);
+            size_t sz = rec_size(batch[n]);
+            r->bytes -= sz;
+            bytes += sz;
             n++;
         }
         done = r->stop && r->count == 0;
         pthread_mutex_unlock(&r->mu);
 
+        size_t queued = 0;
         for (size_t i = 0; i < n; i++) {
-            rec_write_one(r, batch[i], &failing);
+            queued += (size_t)rec_write_one(r, batch[i], &failing);
             proxy_exchange_free(batch[i]);
         }
+        if (n > 0)
+            rec_commit(r, queued, &failing);
         int64_t now = tdtime_mono_us();
         if (now - last_tick >= REC_TICK_US) {
             last_tick = now;
@@ -224,11 +256,8 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
     r->m = m;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    if (cfg->n_redact > 0) {
-        r->redact = proxy_redact_new(cfg->redact, cfg->n_redact, cfg->redact_key_file, err, errlen);
-        if (!r->redact)
-            goto out;
-    }
+    if (cfg->n_redact > 0 && !(r->redact = proxy_redact_new(cfg, m, err, errlen)))
+        goto out;
     if (mkdir(cfg->capture_dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "--capture-dir %s: %s", cfg->capture_dir, strerror(errno));
         goto out;
@@ -245,6 +274,7 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
                      * the per-segment dictionary more than from the level */
         .upstream = upstream,
         .info = info,
+        .defer_writes = 1, /* one pwrite per batch; rec_commit */
     };
     char werr[256] = "";
     r->w = capwriter_open(&o, werr, sizeof werr);

@@ -54,7 +54,12 @@ static void attach(pconn *c, upconn *u)
     struct timeval rd = us_tv(cfg->upstream_timeout_us);
     struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
     bufferevent_set_timeouts(u->bev, &rd, &wr);
-    bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+    /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
+     * epoll_ctl to add it, one more when the empty output removes it again. A pooled connection keeps
+     * both directions enabled, so only a new connection needs this. */
+    short want = EV_READ | EV_WRITE, have = bufferevent_get_enabled(u->bev);
+    if ((have & want) != want)
+        bufferevent_enable(u->bev, want & ~have);
 }
 
 static int new_response_parser(pconn *c)

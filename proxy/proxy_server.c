@@ -145,9 +145,12 @@ static int reload_upstream(server *s, int startup, char *err, size_t errlen)
         if (same)
             return 0;
     }
-    up_target *t = up_target_new(u, ++s->gen, err, errlen);
-    if (!t)
+    char why[512];
+    up_target *t = up_target_new(u, ++s->gen, why, sizeof why);
+    if (!t) {
+        snprintf(err, errlen, "upstream %.480s", why);
         return -1;
+    }
     if (is_self(s, t)) {
         snprintf(err, errlen, "upstream %.300s is this proxy's own listener", u);
         up_target_unref(t);
@@ -206,8 +209,7 @@ int proxy_server_run(const proxy_config *cfg)
     if (cfg->mirror_url) {
         s.shadow = up_target_new(cfg->mirror_url, 0, err, sizeof err); /* resolves: startup only */
         if (!s.shadow) {
-            /* up_target_new words its errors for the upstream; this one is the shadow */
-            fprintf(stderr, "tapedeck-proxy: --mirror: %s\n", strncmp(err, "upstream ", 9) ? err : err + 9);
+            fprintf(stderr, "tapedeck-proxy: --mirror: %s\n", err);
             rc = 2;
             goto out;
         }

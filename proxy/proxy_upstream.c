@@ -25,13 +25,12 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
     struct addrinfo *ai = NULL;
     int tls = strncasecmp(url, "https://", 8) == 0;
     if (!tls && strncasecmp(url, "http://", 7) != 0) {
-        snprintf(err, errlen, "upstream '%s': only http://HOST[:PORT] and https://HOST[:PORT] URLs are supported",
-                 url);
+        snprintf(err, errlen, "'%s': only http://HOST[:PORT] and https://HOST[:PORT] URLs are supported", url);
         goto out;
     }
     t = calloc(1, sizeof *t);
     if (!t) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "'%s': out of memory", url);
         goto out;
     }
     t->refs = 1;
@@ -42,14 +41,14 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
     const char *slash = strchr(h, '/');
     const char *end = slash ? slash : h + strlen(h);
     if (slash && slash[1] != '\0') {
-        snprintf(err, errlen, "upstream '%s': a path is not supported (requests keep their own)", url);
+        snprintf(err, errlen, "'%s': a path is not supported (requests keep their own)", url);
         goto out;
     }
     const char *portp = NULL;
     if (*h == '[') {
         he = memchr(h, ']', (size_t)(end - h));
         if (!he) {
-            snprintf(err, errlen, "upstream '%s': bad IPv6 address", url);
+            snprintf(err, errlen, "'%s': bad IPv6 address", url);
             goto out;
         }
         if (he + 1 < end && he[1] == ':')
@@ -63,7 +62,7 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
             he = end;
     }
     if (he == h || (size_t)(he - h) >= sizeof t->host) {
-        snprintf(err, errlen, "upstream '%s': no host", url);
+        snprintf(err, errlen, "'%s': no host", url);
         goto out;
     }
     memcpy(t->host, h, (size_t)(he - h));
@@ -72,7 +71,7 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
         char pb[8];
         size_t pl = (size_t)(end - portp);
         if (pl == 0 || pl >= sizeof pb) {
-            snprintf(err, errlen, "upstream '%s': bad port", url);
+            snprintf(err, errlen, "'%s': bad port", url);
             goto out;
         }
         memcpy(pb, portp, pl);
@@ -80,7 +79,7 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
         char *pe = NULL;
         long v = strtol(pb, &pe, 10);
         if (*pe || v < 1 || v > 65535) {
-            snprintf(err, errlen, "upstream '%s': bad port", url);
+            snprintf(err, errlen, "'%s': bad port", url);
             goto out;
         }
         t->port = (int)v;
@@ -91,7 +90,7 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
     snprintf(port, sizeof port, "%d", t->port);
     int rc = getaddrinfo(t->host, port, &hints, &ai);
     if (rc != 0 || !ai) {
-        snprintf(err, errlen, "upstream '%s': cannot resolve %s: %s", url, t->host, gai_strerror(rc));
+        snprintf(err, errlen, "'%s': cannot resolve %s: %s", url, t->host, gai_strerror(rc));
         goto out;
     }
     memcpy(&t->addr, ai->ai_addr, ai->ai_addrlen);

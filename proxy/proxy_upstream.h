@@ -22,8 +22,9 @@ typedef struct up_target {
     socklen_t addrlen;
 } up_target;
 
-/* Parses "http://HOST[:PORT][/]" or "https://HOST[:PORT][/]" and resolves HOST (blocking: startup and SIGHUP only). Returns a target
- * with one reference, or NULL with err set. */
+/* Parses "http://HOST[:PORT][/]" or "https://HOST[:PORT][/]" and resolves HOST (blocking: startup and
+ * SIGHUP only). Returns a target with one reference, or NULL with err set to "'URL': reason"; the caller
+ * says which URL it was (upstream, --mirror). */
 up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen);
 void up_target_ref(up_target *t);
 void up_target_unref(up_target *t); /* NULL is a no-op */

@@ -4,15 +4,16 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cli_frames.h"
+#include "capreader.h"
 #include "cli_util.h"
 
 const char cli_cat_help[] =
     "Usage: tapedeck-capture cat [options] CAPTURE...\n"
     "\n"
-    "Writes every record of the captures to standard output as plain WARC/1.1, byte for byte as stored\n"
-    "(each zstd frame decompressed, a dictionary applied when the file has one). Folders mean every\n"
-    "segment in them; files are read in time order. Any WARC tool reads the output.\n"
+    "Writes every record of the captures to standard output as plain WARC, byte for byte as stored\n"
+    "(each zstd frame or gzip member decompressed, a dictionary applied when the file has one; .warc.zst,\n"
+    ".warc.gz and .warc files alike). Folders mean every segment in them; files are read in time order.\n"
+    "Any WARC tool reads the output.\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -22,38 +23,37 @@ const char cli_cat_help[] =
     "Exit status: 0 done; 2 bad arguments, an unreadable file, or a damaged frame (the records before\n"
     "it have been written; `tapedeck-capture verify` tells more).\n";
 
+/* Through the reader every other command uses: cat writes what ls lists, and stops at the same damage
+ * with the same offset. */
 static int cat_file(const char *path)
 {
     char err[1024];
-    cliframes *w = cliframes_open(path, 0, err, sizeof err, NULL);
-    if (!w) {
+    capreader *r = capreader_open(path, NULL, err, sizeof err);
+    if (!r) {
         cli_errorf("cat", "%s", err);
         return CLI_EXIT_TROUBLE;
     }
-    int rc = CLI_EXIT_OK;
-    cliframe f;
-    for (;;) {
-        int r = cliframes_next(w, &f);
-        if (r == CLIFRAMES_END)
-            break;
-        if (r == CLIFRAMES_RECORD) {
-            if (fwrite(f.data, 1, f.len, stdout) != f.len) {
-                cli_errorf("cat", "writing to standard output failed");
-                rc = CLI_EXIT_TROUBLE;
-                break;
-            }
-            continue;
-        }
-        if (r == CLIFRAMES_TRUNCATED) {
-            cli_errorf("cat", "%s: offset %llu: %s; skipped %llu bytes at the end", path,
-                       (unsigned long long)f.offset, f.msg, (unsigned long long)f.csize);
+    int rc = CLI_EXIT_OK, got;
+    const char *data;
+    size_t len;
+    uint64_t off;
+    while ((got = capreader_next_raw(r, &data, &len, &off)) == 1) {
+        if (fwrite(data, 1, len, stdout) != len) {
+            cli_errorf("cat", "writing to standard output failed");
+            rc = CLI_EXIT_TROUBLE;
             break;
         }
-        cli_errorf("cat", "%s: offset %llu: %s", path, (unsigned long long)f.offset, f.msg);
-        rc = CLI_EXIT_TROUBLE;
-        break;
     }
-    cliframes_free(w);
+    if (got < 0) {
+        fflush(stdout);
+        cli_errorf("cat", "%s", capreader_error(r));
+        rc = CLI_EXIT_TROUBLE;
+    } else if (capreader_truncated(r)) {
+        cli_errorf("cat", "%s: offset %llu: the file ends inside a frame; skipped %llu bytes at the end", path,
+                   (unsigned long long)(capreader_offset(r) - capreader_truncated(r)),
+                   (unsigned long long)capreader_truncated(r));
+    }
+    capreader_free(r);
     return rc;
 }
 

@@ -1,6 +1,10 @@
 /* cli_conv: see cli_conv.h. */
 #include "cli_conv.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <zlib.h>
+
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,4 +127,70 @@ const char *cli_http_reason(int status)
         if (t[i].code == status)
             return t[i].text;
     return "";
+}
+
+int cli_gunzip(char **data, size_t *n, size_t max, char *err, size_t errlen)
+{
+    const unsigned char *in = (const unsigned char *)*data;
+    if (*n < 2 || in[0] != 0x1f || in[1] != 0x8b)
+        return 0;
+    z_stream zs = {0};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t cap = *n * 4 + 65536, len = 0, pos = 0;
+    char *out = NULL;
+    int rc = -1;
+    while (pos < *n) {
+        if (cap - len < 65536 + 1 || !out) {
+            size_t ncap = out ? cap * 2 : cap;
+            char *nb = ncap <= max + 65536 + 1 ? realloc(out, ncap) : NULL;
+            if (!nb) {
+                snprintf(err, errlen, ncap > max + 65536 + 1 ? "larger than %zu MiB once decompressed" : "out of memory",
+                         max >> 20);
+                goto done;
+            }
+            out = nb;
+            cap = ncap;
+        }
+        zs.next_in = (Bytef *)in + pos;
+        zs.avail_in = (uInt)(*n - pos < UINT32_MAX ? *n - pos : UINT32_MAX);
+        zs.next_out = (Bytef *)out + len;
+        zs.avail_out = (uInt)(cap - len - 1);
+        uInt ai = zs.avail_in, ao = zs.avail_out;
+        int zr = inflate(&zs, Z_NO_FLUSH);
+        pos += ai - zs.avail_in;
+        len += ao - zs.avail_out;
+        if (len > max) {
+            snprintf(err, errlen, "larger than %zu MiB once decompressed", max >> 20);
+            goto done;
+        }
+        if (zr == Z_STREAM_END) { /* one member after another (gzip files may be concatenated) */
+            inflateReset(&zs);
+            if (pos < *n && (*n - pos < 2 || in[pos] != 0x1f || in[pos + 1] != 0x8b)) {
+                snprintf(err, errlen, "offset %zu: data after the gzip stream that is not gzip", pos);
+                goto done;
+            }
+            continue;
+        }
+        if (zr == Z_BUF_ERROR && zs.avail_in == 0) {
+            snprintf(err, errlen, "the gzip stream is cut off");
+            goto done;
+        }
+        if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            snprintf(err, errlen, "offset %zu: not valid gzip: %s", pos, zs.msg ? zs.msg : "bad data");
+            goto done;
+        }
+    }
+    out[len] = '\0';
+    free(*data);
+    *data = out;
+    *n = len;
+    out = NULL;
+    rc = 1;
+done:
+    inflateEnd(&zs);
+    free(out);
+    return rc;
 }

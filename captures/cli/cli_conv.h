@@ -33,6 +33,10 @@ typedef struct cli_hdr {
 int cli_http_build(tdbuf *out, const char *start, const cli_hdr *h, size_t nh, const char *const *drop,
                    const char *body, size_t body_len, bool want_length, bool keep_length);
 
+/* Decompresses *data in place when it is gzip (several members allowed): 1 done (*data replaced),
+ * 0 not gzip (untouched), -1 not valid, cut off, or over max bytes (err says which). */
+int cli_gunzip(char **data, size_t *n, size_t max, char *err, size_t errlen);
+
 /* Whether a response to method with this status carries no body (HEAD, 1xx, 204, 304). */
 bool cli_http_bodyless(const char *method, int status);
 /* A reason phrase for a status, "" when unknown. */

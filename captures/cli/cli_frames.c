@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -25,7 +26,9 @@ struct cliframes {
     size_t size;
     size_t off;
     size_t max_record;
-    bool plain, dict;
+    bool plain, dict, gz;
+    z_stream zs;
+    bool zs_init;
     ZSTD_DCtx *dctx;
     ZSTD_DDict *ddict;
     char *buf;
@@ -109,8 +112,19 @@ cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t
     }
     close(fd);
     fd = -1;
-    if (w->size >= 5 && !memcmp(w->map, "WARC/", 5)) {
+    size_t lead = 0; /* blank lines before the first record, as the reader allows */
+    while (lead < w->size && (w->map[lead] == '\r' || w->map[lead] == '\n'))
+        lead++;
+    if (w->size - lead >= 5 && !memcmp(w->map + lead, "WARC/", 5)) {
         w->plain = true;
+        return w;
+    }
+    if (w->size >= 2 && w->map[0] == 0x1f && w->map[1] == 0x8b) {
+        if (inflateInit2(&w->zs, 16 + MAX_WBITS) != Z_OK) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto fail;
+        }
+        w->zs_init = w->gz = true;
         return w;
     }
     w->dctx = ZSTD_createDCtx();
@@ -150,6 +164,8 @@ void cliframes_free(cliframes *w)
         munmap((void *)w->map, w->size);
     ZSTD_freeDDict(w->ddict);
     ZSTD_freeDCtx(w->dctx);
+    if (w->zs_init)
+        inflateEnd(&w->zs);
     free(w->buf);
     free(w->path);
     free(w);
@@ -163,6 +179,11 @@ bool cliframes_has_dictionary(const cliframes *w)
 bool cliframes_is_plain(const cliframes *w)
 {
     return w->plain;
+}
+
+bool cliframes_is_gzip(const cliframes *w)
+{
+    return w->gz;
 }
 
 uint64_t cliframes_file_size(const cliframes *w)
@@ -191,8 +212,80 @@ static int corrupt(cliframes *w, cliframe *f, size_t next, const char *what, con
     return CLIFRAMES_CORRUPT;
 }
 
+/* After a damaged gzip member: the next member header (magic and deflate method) after `from`. */
+static size_t resync_gz(const cliframes *w, size_t from)
+{
+    static const unsigned char magic[3] = {0x1f, 0x8b, 0x08};
+    const void *p = from < w->size ? memmem(w->map + from, w->size - from, magic, 3) : NULL;
+    return p ? (size_t)((const unsigned char *)p - w->map) : w->size;
+}
+
+static int truncated(cliframes *w, cliframe *f, const char *what)
+{
+    snprintf(f->msg, sizeof f->msg, "%s", what);
+    f->csize = w->size - w->off;
+    w->off = w->size;
+    return CLIFRAMES_TRUNCATED;
+}
+
+/* One gzip member: its whole content (one record by the convention; a whole file in one member is
+ * allowed too, up to the record limit). */
+static int next_gzip(cliframes *w, cliframe *f)
+{
+    const unsigned char *p = w->map + w->off;
+    size_t rest = w->size - w->off;
+    if (rest < 2 || p[0] != 0x1f || p[1] != 0x8b) {
+        if (rest < 10 && p[0] == 0x1f && (rest < 2 || p[1] == 0x8b))
+            return truncated(w, f, "the file ends inside a gzip member header");
+        return corrupt(w, f, resync_gz(w, w->off + 1), "not a gzip member (bad magic number)", NULL);
+    }
+    inflateReset(&w->zs);
+    w->zs.next_in = (Bytef *)p;
+    w->zs.avail_in = (uInt)(rest < UINT32_MAX ? rest : UINT32_MAX);
+    size_t len = 0;
+    for (;;) {
+        if (len + 65536 + 1 > w->cap) {
+            size_t ncap = w->cap ? w->cap * 2 : 1 << 20;
+            if (ncap > w->max_record + 1)
+                ncap = w->max_record + 1;
+            if (ncap <= len + 1)
+                return corrupt(w, f, resync_gz(w, w->off + 1), "gzip member larger than the record limit", NULL);
+            char *nb = realloc(w->buf, ncap);
+            if (!nb)
+                return corrupt(w, f, resync_gz(w, w->off + 1), "out of memory for the record", NULL);
+            w->buf = nb;
+            w->cap = ncap;
+        }
+        w->zs.next_out = (Bytef *)w->buf + len;
+        w->zs.avail_out = (uInt)(w->cap - len - 1);
+        uInt before = w->zs.avail_out;
+        int zr = inflate(&w->zs, Z_NO_FLUSH);
+        len += before - w->zs.avail_out;
+        if (zr == Z_STREAM_END)
+            break;
+        if (zr == Z_BUF_ERROR && w->zs.avail_in == 0)
+            return truncated(w, f, "the file ends inside a gzip member");
+        if (zr != Z_OK && zr != Z_BUF_ERROR)
+            return corrupt(w, f, resync_gz(w, w->off + 1), "damaged gzip member", w->zs.msg ? w->zs.msg : "bad data");
+        if (zr == Z_OK && w->zs.avail_in == 0 && w->zs.avail_out != 0)
+            return truncated(w, f, "the file ends inside a gzip member");
+    }
+    size_t csize = rest - w->zs.avail_in;
+    w->buf[len] = '\0';
+    f->data = w->buf;
+    f->len = len;
+    f->csize = csize;
+    w->off += csize;
+    return CLIFRAMES_RECORD;
+}
+
 static int next_plain(cliframes *w, cliframe *f)
 {
+    while (w->off < w->size && (w->map[w->off] == '\r' || w->map[w->off] == '\n'))
+        w->off++; /* blank lines between records (some writers add them) */
+    f->offset = w->off;
+    if (w->off >= w->size)
+        return CLIFRAMES_END;
     size_t total = 0, rest = w->size - w->off;
     int m = warc_record_measure((const char *)w->map + w->off, rest, NULL, &total);
     if (m == 0 || (m == 1 && total > rest)) {
@@ -220,6 +313,8 @@ int cliframes_next(cliframes *w, cliframe *f)
         return CLIFRAMES_END;
     if (w->plain)
         return next_plain(w, f);
+    if (w->gz)
+        return next_gzip(w, f);
     const unsigned char *p = w->map + w->off;
     size_t rest = w->size - w->off;
     if (rest < 4) {

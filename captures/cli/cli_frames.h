@@ -2,7 +2,7 @@
  * stored) and `verify` (every frame checked against the convention: content size, checksum, one record
  * per frame, the dictionary honoured). The file is mapped, so a damaged frame can be skipped and the walk
  * can go on to report how much of the rest is readable. Plain (uncompressed) .warc files are walked
- * record by record. */
+ * record by record, .warc.gz files member by member. */
 #ifndef TAPEDECK_CLI_FRAMES_H
 #define TAPEDECK_CLI_FRAMES_H
 
@@ -35,6 +35,8 @@ void cliframes_free(cliframes *w); /* NULL is a no-op */
 int cliframes_next(cliframes *w, cliframe *f);
 bool cliframes_has_dictionary(const cliframes *w);
 bool cliframes_is_plain(const cliframes *w);
+/* A .warc.gz: each "frame" is one gzip member, which may hold several records. */
+bool cliframes_is_gzip(const cliframes *w);
 uint64_t cliframes_file_size(const cliframes *w);
 const char *cliframes_path(const cliframes *w);
 

@@ -2,11 +2,14 @@
 #include "cli_gor.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cli_conv.h"
 #include "cli_util.h"
+#include "httpmsg.h"
 
 #define GOR_SEP "\n\xf0\x9f\x90\xb5\xf0\x9f\x99\x88\xf0\x9f\x99\x89\n" /* "\n🐵🙈🙉\n" */
 #define GOR_MAX_FILE ((size_t)1 << 30)
@@ -23,8 +26,10 @@ int cli_gor_write(FILE *f, const exchange *x, unsigned long long idx)
     fwrite(x->request, 1, x->request_len, f);
     fputs(GOR_SEP, f);
     if (x->response) {
+        /* as GoReplay's input_raw writes it: the timestamp of the response's first packet, and the
+         * response's own duration */
         int64_t first = x->resp_first_us ? x->resp_first_us : x->resp_end_us;
-        int64_t lat = x->resp_end_us > x->req_start_us && x->req_start_us > 0 ? ns_of(x->resp_end_us - x->req_start_us) : 0;
+        int64_t lat = x->resp_end_us > first && first > 0 ? ns_of(x->resp_end_us - first) : 0;
         fprintf(f, "2 %024llx %" PRId64 " %" PRId64 "\n", idx, ns_of(first), lat);
         fwrite(x->response, 1, x->response_len, f);
         fputs(GOR_SEP, f);
@@ -81,6 +86,19 @@ static int64_t us_of(int64_t ns)
     return ns > 0 ? ns / 1000 : 0;
 }
 
+/* NULL when raw is a whole HTTP message as the capture readers parse it (the same parser: what import
+ * accepts, every reader reads back), else why not. */
+static const char *not_http(const char *raw, size_t len, httpmsg_type type, const char *method, char *err,
+                            size_t errlen)
+{
+    httpmsg m;
+    if (httpmsg_parse(&m, type, raw, len, method, err, errlen) != 0)
+        return err;
+    bool whole = m.complete;
+    httpmsg_clear(&m);
+    return whole ? NULL : "the message is cut off";
+}
+
 static int to_exchange(const gor_item *it, size_t i, exchange *x)
 {
     x->conn_id = i + 1;
@@ -108,7 +126,10 @@ static int to_exchange(const gor_item *it, size_t i, exchange *x)
         hn++;
     if (!(x->target_uri = malloc(hn + tn + 16)))
         return -1;
-    snprintf(x->target_uri, hn + tn + 16, "http://%.*s%.*s", (int)hn, h ? h : "", (int)tn, tgt);
+    if (tn > 7 && (!strncasecmp(tgt, "http://", 7) || !strncasecmp(tgt, "https://", 8))) /* absolute form */
+        snprintf(x->target_uri, hn + tn + 16, "%.*s", (int)tn, tgt);
+    else /* no Host (HTTP/1.0): never "http:///" */
+        snprintf(x->target_uri, hn + tn + 16, "http://%.*s%.*s", hn ? (int)hn : 9, hn ? h : "localhost", (int)tn, tgt);
     /* after the target URI: a request without a response (an upstream failure) needs one too. An empty
      * response payload is no response either (a capture's response is never zero bytes). */
     if (!it->resp || !it->resp_len)
@@ -117,7 +138,7 @@ static int to_exchange(const gor_item *it, size_t i, exchange *x)
     if (exchange_set_buf(&x->response, &x->response_len, it->resp, it->resp_len))
         return -1;
     x->resp_first_us = us_of(it->resp_ts);
-    x->resp_end_us = it->resp_lat > 0 && x->req_start_us ? x->req_start_us + it->resp_lat / 1000 : x->resp_first_us;
+    x->resp_end_us = it->resp_lat > 0 && x->resp_first_us ? x->resp_first_us + it->resp_lat / 1000 : x->resp_first_us;
     return 0;
 }
 
@@ -128,8 +149,14 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
     gor_item *items = NULL;
     size_t *tab = NULL, tabcap = 0;
     long rc = -1;
+    char zerr[160];
     if (cli_read_file(cmd, path, GOR_MAX_FILE, &data, &n) < 0)
         return -1;
+    if (cli_gunzip(&data, &n, GOR_MAX_FILE, zerr, sizeof zerr) < 0) { /* .gor.gz */
+        cli_errorf(cmd, "%s: %s", path, zerr);
+        free(data);
+        return -1;
+    }
     const size_t seplen = strlen(GOR_SEP);
     size_t off = 0;
     while (off < n) {
@@ -185,10 +212,46 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
         items[count++] = it;
         tab[slot] = count;
     }
+    size_t skipped = 0, first_bad = 0, cut = 0;
+    char why[160] = "";
     for (size_t i = 0; i < count; i++) {
         exchange x;
+        char perr[128], method[24] = "";
+        const gor_item *g = &items[i];
+        const char *bad = not_http(g->raw, g->len, HTTPMSG_REQUEST, NULL, perr, sizeof perr);
+        bool req_cut = bad && !strcmp(bad, "the message is cut off");
+        if (req_cut) { /* a body cut at --max-body (or by GoReplay's buffer): kept as a cut body */
+            bad = NULL;
+            cut++;
+        }
+        if (!bad) {
+            size_t m = strcspn(g->raw, " ");
+            snprintf(method, sizeof method, "%.*s", (int)(m < sizeof method ? m : 0), g->raw);
+        }
+        bool resp_cut = false;
+        if (!bad && g->resp && g->resp_len) {
+            bad = not_http(g->resp, g->resp_len, HTTPMSG_RESPONSE, method, perr, sizeof perr);
+            /* a response cut off (GoReplay's buffer, or an export of a body cut at --max-body) is kept
+             * as a cut body, as the proxy records one; a cut request cannot be replayed */
+            if (bad && !strcmp(bad, "the message is cut off")) {
+                bad = NULL;
+                resp_cut = true;
+                cut++;
+            }
+        }
+        if (bad) {
+            if (!skipped++) {
+                first_bad = (size_t)(g->raw - data);
+                snprintf(why, sizeof why, "%s", bad);
+            }
+            continue;
+        }
         exchange_init(&x);
         int r = to_exchange(&items[i], i, &x);
+        if (resp_cut && x.response)
+            x.truncated |= EXCHANGE_TRUNC_RESPONSE;
+        if (req_cut)
+            x.truncated |= EXCHANGE_TRUNC_REQUEST;
         if (r < 0)
             cli_errorf(cmd, "out of memory");
         else
@@ -199,7 +262,12 @@ long cli_gor_import(const char *cmd, const char *path, int (*each)(const exchang
             goto done;
         }
     }
-    rc = (long)count;
+    if (skipped)
+        cli_errorf(cmd, "warning: %s: skipped %zu of %zu exchanges whose payloads are not whole HTTP messages (the first at offset %zu: %s)",
+                   path, skipped, count, first_bad, why);
+    if (cut)
+        cli_errorf(cmd, "warning: %s: %zu messages are cut off (kept as cut bodies, WARC-Truncated)", path, cut);
+    rc = (long)(count - skipped);
 done:
     free(tab);
     free(items);

@@ -14,6 +14,7 @@
 
 #define HAR_MAX_HEADERS 1024
 #define HAR_MAX_MESSAGE ((size_t)256 << 20)
+#define HAR_MAX_FILE ((size_t)1 << 30)
 
 typedef struct har_ctx {
     const char *cmd, *path;
@@ -109,6 +110,54 @@ static int body_of(const har_ctx *c, json_t *obj, const char *enc_key, char **bo
     return 0;
 }
 
+/* "HTTP/1.0" stays 1.0 (an export keeps the recorded version); anything else (1.1, h2, h3, "") is
+ * rebuilt as HTTP/1.1. */
+static const char *version_of(json_t *o)
+{
+    const char *v = str_at(o, "httpVersion");
+    return v && !strcasecmp(v, "HTTP/1.0") ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+/* A string that holds a NUL (\u0000) cannot go into a URL or a header. */
+static bool has_nul(json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v);
+}
+
+/* postData.params without text (HAR writers do that for forms): name=value&... (urlencoded). */
+static int params_body(const har_ctx *c, json_t *params, char **body, size_t *n)
+{
+    tdbuf b;
+    tdbuf_init(&b, HAR_MAX_MESSAGE);
+    size_t i;
+    json_t *p;
+    int rc = 0;
+    json_array_foreach(params, i, p) {
+        const char *kv[2] = {str_at(p, "name"), str_at(p, "value")};
+        if (!kv[0])
+            continue;
+        if (i && tdbuf_append(&b, "&", 1))
+            rc = -1;
+        for (int k = 0; k < 2 && !rc; k++) {
+            if (k && tdbuf_append(&b, "=", 1))
+                rc = -1;
+            for (const unsigned char *q = (const unsigned char *)(kv[k] ? kv[k] : ""); *q && !rc; q++)
+                rc = isalnum(*q) || strchr("-._~", *q) ? tdbuf_append(&b, q, 1)
+                     : *q == ' '                        ? tdbuf_append(&b, "+", 1)
+                                                        : tdbuf_printf(&b, "%%%02X", *q);
+        }
+    }
+    if (rc) {
+        tdbuf_free(&b);
+        return bad(c, "postData.params too large");
+    }
+    *n = b.len;
+    *body = tdbuf_steal(&b, n);
+    if (!*body && !(*body = calloc(1, 1)))
+        return bad(c, "out of memory");
+    return 0;
+}
+
 static int64_t int_at(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -124,7 +173,7 @@ static double ms_at(json_t *o, const char *key)
 
 static int build_request(const har_ctx *c, json_t *req, exchange *x, const char **method)
 {
-    cli_hdr h[HAR_MAX_HEADERS + 1];
+    cli_hdr h[HAR_MAX_HEADERS + 2];
     size_t nh;
     const char *url = str_at(req, "url"), *host = NULL;
     *method = str_at(req, "method");
@@ -149,11 +198,23 @@ static int build_request(const har_ctx *c, json_t *req, exchange *x, const char 
     json_t *pd = json_object_get(req, "postData");
     if (json_is_object(pd) && body_of(c, pd, json_object_get(pd, "_encoding") ? "_encoding" : "encoding", &body, &blen))
         return -1;
+    json_t *params = json_object_get(pd, "params");
+    bool form = false;
+    if (!body && json_is_array(params) && json_array_size(params) > 0) {
+        if (params_body(c, params, &body, &blen))
+            return -1;
+        form = true;
+    }
+    bool has_ct = false;
+    for (size_t i = 0; i < nh; i++)
+        has_ct |= !strcasecmp(h[i].name, "content-type");
+    if (form && !has_ct)
+        h[nh++] = (cli_hdr){"Content-Type", "application/x-www-form-urlencoded"};
     tdbuf b, start;
     tdbuf_init(&b, HAR_MAX_MESSAGE);
     tdbuf_init(&start, 1 << 16);
     bool want = blen || !strcasecmp(*method, "POST") || !strcasecmp(*method, "PUT") || !strcasecmp(*method, "PATCH");
-    int rc = tdbuf_printf(&start, "%s %s HTTP/1.1", *method, target) ||
+    int rc = tdbuf_printf(&start, "%s %s %s", *method, target, version_of(req)) ||
                      cli_http_build(&b, start.data, h, nh, NULL, body, blen, want,
                                     x->truncated & EXCHANGE_TRUNC_REQUEST)
                  ? bad(c, "request too large")
@@ -205,7 +266,7 @@ static int build_response(const har_ctx *c, json_t *resp, const char *method, ex
     bool coded = json_is_true(json_object_get(content, "_tapedeckEncoded"));
     const char *text = str_at(resp, "statusText");
     char start[512];
-    snprintf(start, sizeof start, "HTTP/1.1 %d %.400s", status,
+    snprintf(start, sizeof start, "%s %d %.400s", version_of(resp), status,
              text && *text && !strpbrk(text, "\r\n") ? text : cli_http_reason(status));
     tdbuf b;
     tdbuf_init(&b, HAR_MAX_MESSAGE);
@@ -256,6 +317,26 @@ static int apply_tapedeck(const har_ctx *c, json_t *t, exchange *x)
     return 0;
 }
 
+/* Entries that are no HTTP exchange to replay: skipped and counted, not an error. NULL = keep. */
+static const char *skip_reason(json_t *req)
+{
+    const char *url = str_at(req, "url");
+    if (url && (!strncasecmp(url, "data:", 5) || !strncasecmp(url, "blob:", 5) || !strncasecmp(url, "about:", 6) ||
+                !strncasecmp(url, "chrome-extension:", 17)))
+        return "a data:, blob: or about: URL (the browser made no request)";
+    if (url && (!strncasecmp(url, "ws:", 3) || !strncasecmp(url, "wss:", 4)))
+        return NULL;
+    if (has_nul(json_object_get(req, "url")))
+        return "a URL with a NUL character";
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(req, "headers"), i, v) {
+        if (has_nul(json_object_get(v, "name")) || has_nul(json_object_get(v, "value")))
+            return "a header with a NUL character";
+    }
+    return NULL;
+}
+
 static int entry_to_exchange(const har_ctx *c, json_t *e, exchange *x)
 {
     const char *method;
@@ -293,15 +374,21 @@ static int entry_to_exchange(const har_ctx *c, json_t *e, exchange *x)
 long cli_har_import(const char *cmd, const char *path, int (*each)(const exchange *x, void *ctx), void *ctx)
 {
     json_error_t je;
-    json_t *root = strcmp(path, "-") ? json_load_file(path, JSON_REJECT_DUPLICATES, &je)
-                                     : json_loadf(stdin, JSON_REJECT_DUPLICATES, &je);
+    char *data = NULL;
+    size_t len = 0;
+    if (cli_read_file(cmd, path, HAR_MAX_FILE, &data, &len) < 0)
+        return -1;
+    /* The HAR spec: readers ignore a UTF-8 byte order mark. \u0000 is allowed (binary text bodies). */
+    size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
+    json_t *root = json_loadb(data + bom, len - bom, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    free(data);
     har_ctx c = {cmd, path, 0};
     long n = -1;
     if (!root) {
         if (je.line > 0)
             cli_errorf(cmd, "%s: not a HAR file: line %d, column %d: %s", path, je.line, je.column, je.text);
         else
-            cli_errorf(cmd, "%s: %s", path, je.text);
+            cli_errorf(cmd, "%s: not a HAR file: %s", path, je.text);
         return -1;
     }
     json_t *entries = json_object_get(json_object_get(root, "log"), "entries");
@@ -309,10 +396,19 @@ long cli_har_import(const char *cmd, const char *path, int (*each)(const exchang
         cli_errorf(cmd, "%s: not a HAR file: no log.entries array", path);
         goto done;
     }
-    size_t i;
+    size_t i, skipped = 0, first_skip = 0;
+    const char *why = NULL;
     json_t *e;
     n = 0;
     json_array_foreach(entries, i, e) {
+        const char *skip = json_is_object(e) ? skip_reason(json_object_get(e, "request")) : NULL;
+        if (skip) {
+            if (!skipped++) {
+                first_skip = i;
+                why = skip;
+            }
+            continue;
+        }
         exchange x;
         exchange_init(&x);
         c.idx = i;
@@ -326,6 +422,9 @@ long cli_har_import(const char *cmd, const char *path, int (*each)(const exchang
         }
         n++;
     }
+    if (skipped)
+        cli_errorf(cmd, "warning: %s: skipped %zu entr%s that %s not HTTP exchanges (the first, entries[%zu]: %s)",
+                   path, skipped, skipped == 1 ? "y" : "ies", skipped == 1 ? "is" : "are", first_skip, why);
 done:
     json_decref(root);
     return n;

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +25,10 @@ const char cli_import_help[] =
     "             \"_tapedeckEncoded\"; status 0 means the upstream failed; times from\n"
     "             startedDateTime, time and timings (or the exact ones in \"_tapedeck\").\n"
     "  goreplay   GoReplay's file format: type 1 payloads are requests, paired with the type 2 of the\n"
-    "             same id (type 3 skipped); a request without one is an upstream failure.\n"
+    "             same id (type 3 skipped); a request without one is an upstream failure; .gor.gz\n"
+    "             (gzip) too. Payloads that are not whole HTTP messages (cut off, or not HTTP) are\n"
+    "             skipped, counted and warned about.\n"
+    "Connection ids are kept apart across INPUTs (each input's connections are new ones).\n"
     "\n"
     "Options:\n"
     "  --format FORMAT      har or goreplay; default from the name (.har, .gor) or the first byte\n"
@@ -36,9 +40,21 @@ const char cli_import_help[] =
     "Exit status: 0 done; 2 bad arguments, a missing or malformed input (the error says where), or a\n"
     "write failure (the output is removed then).\n";
 
+/* Connection ids start where the previous input's ended: two inputs' connection 1 are two
+ * connections, and check replays each on its own. */
+typedef struct import_ctx {
+    cli_out *out;
+    uint64_t base, top;
+} import_ctx;
+
 static int put(const exchange *x, void *ctx)
 {
-    return cli_out_write(ctx, x);
+    import_ctx *c = ctx;
+    exchange y = *x; /* a shallow copy: only the id changes, x keeps ownership */
+    y.conn_id = x->conn_id + c->base;
+    if (y.conn_id > c->top)
+        c->top = y.conn_id;
+    return cli_out_write(c->out, &y);
 }
 
 static bool ends_with(const char *s, const char *suf)
@@ -52,7 +68,7 @@ static const char *guess_format(const char *path)
 {
     if (ends_with(path, ".har") || ends_with(path, ".har.json"))
         return "har";
-    if (ends_with(path, ".gor"))
+    if (ends_with(path, ".gor") || ends_with(path, ".gor.gz"))
         return "goreplay";
     if (!strcmp(path, "-"))
         return NULL;
@@ -63,7 +79,7 @@ static const char *guess_format(const char *path)
         ;
     if (f)
         fclose(f);
-    return c == '{' ? "har" : c >= '1' && c <= '3' ? "goreplay" : NULL;
+    return c == '{' ? "har" : (c >= '1' && c <= '3') || c == 0x1f ? "goreplay" : NULL;
 }
 
 int cli_import_main(int argc, char **argv)
@@ -110,9 +126,11 @@ int cli_import_main(int argc, char **argv)
                                no_dict, NULL);
     if (!out)
         return CLI_EXIT_TROUBLE;
+    import_ctx ic = {out, 0, 0};
     for (int i = optind; i < argc; i++) {
-        long n = !strcmp(fmts[i], "har") ? cli_har_import("import", argv[i], put, out)
-                                         : cli_gor_import("import", argv[i], put, out);
+        long n = !strcmp(fmts[i], "har") ? cli_har_import("import", argv[i], put, &ic)
+                                         : cli_gor_import("import", argv[i], put, &ic);
+        ic.base = ic.top;
         if (n < 0) {
             cli_out_free(out, false);
             return CLI_EXIT_TROUBLE;

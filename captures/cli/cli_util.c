@@ -60,9 +60,19 @@ int cli_switch_opts(const char *cmd, const char *help, int argc, char **argv, co
     return -1;
 }
 
+void cli_capset_skips(const char *cmd, const capset *s)
+{
+    capreader_skips k;
+    char what[512];
+    capset_skipped(s, &k);
+    if (*capreader_skips_describe(&k, what, sizeof what))
+        cli_errorf(cmd, "skipped records that are not exchanges: %s", what);
+}
+
 int cli_capset_end(const char *cmd, capset *s, int r)
 {
     fflush(stdout);
+    cli_capset_skips(cmd, s);
     if (r < 0) {
         cli_errorf(cmd, "%s", capset_error(s));
         return CLI_EXIT_TROUBLE;

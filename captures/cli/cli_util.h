@@ -33,6 +33,9 @@ int cli_switch_opts(const char *cmd, const char *help, int argc, char **argv, co
  * a cut-off last frame. CLI_EXIT_OK or CLI_EXIT_TROUBLE. Standard output is flushed first so the
  * message lands after what was already printed. */
 int cli_capset_end(const char *cmd, capset *s, int r);
+/* Says on stderr which records were skipped as not exchanges (metadata, resource, revisit, orphan
+ * responses, ...), when there were any besides warcinfo. */
+void cli_capset_skips(const char *cmd, const capset *s);
 /* The files of s as an array (malloc'ed, caller frees; the names belong to s), e.g. the inputs an
  * output must not overwrite. NULL with the reason printed under cmd's name. */
 const char **cli_capset_paths(const char *cmd, const capset *s);

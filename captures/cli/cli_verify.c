@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "capreader.h"
 #include "cli_frames.h"
 #include "cli_util.h"
 #include "httpmsg.h"
@@ -22,11 +23,14 @@ const char cli_verify_help[] =
     "Usage: tapedeck-capture verify [options] CAPTURE...\n"
     "\n"
     "Checks every frame and every record of the captures: each zstd frame decodes, carries its content\n"
-    "size and checksum and holds exactly one WARC record; the dictionary frame, when there is one, is\n"
-    "valid; records parse, the file starts with a warcinfo record, every response names the request\n"
-    "before it (WARC-Concurrent-To), a request without a response says why (WARC-Tapedeck-Error), and\n"
-    "payload digests match the bodies. Damage is reported with the file and byte offset, and the walk\n"
-    "goes on past a damaged frame to say how much of the file is readable.\n"
+    "size and checksum and holds exactly one WARC record (each gzip member of a .warc.gz decodes with\n"
+    "its CRC); the dictionary frame, when there is one, is valid; records parse, a .warc.zst starts\n"
+    "with a warcinfo record, requests and responses pair up by WARC-Concurrent-To (either order), a\n"
+    "request without a response says why (WARC-Tapedeck-Error), payload and block digests (sha1 or\n"
+    "sha256; base32, base16 or base64) match, and no response ends before its first byte. Damage is\n"
+    "reported with the file and byte offset, and the walk goes on past a damaged frame to say how\n"
+    "much of the file is readable. Records that are not exchanges (metadata, resource, revisit, ...)\n"
+    "are counted on stderr.\n"
     "\n"
     "A cut-off last frame in a .part file (a segment still being written, or left by a crash) is\n"
     "reported but is not damage: readers skip it. In a closed file (renamed without .part) it is\n"
@@ -39,15 +43,28 @@ const char cli_verify_help[] =
     "Exit status: 0 every file is sound; 1 damage found; 2 bad arguments or a file that cannot be\n"
     "opened.\n";
 
+enum { MAX_PROBLEM_LINES = 20, /* per file; the summary line counts them all */
+       VPEND = 64 };          /* records waiting for their partner, as the reader's look-ahead */
+
+/* A request or response waiting for its partner: pairing goes by WARC-Concurrent-To whichever
+ * record comes first, as the reader pairs them. */
+typedef struct vpend {
+    char id[128], to[128], uri[256];
+    bool is_req, has_error;
+    int64_t start_us; /* request: WARC-Tapedeck-Request-Start */
+    uint64_t off;
+} vpend;
+
 typedef struct vstate {
     const char *path;
     uint64_t records, exchanges, damaged, damaged_bytes, problems;
-    char pending_id[128]; /* the request waiting for its response */
-    bool pending_has_error;
-    bool quiet;
+    vpend pend[VPEND];
+    size_t npend;
+    char paired[VPEND][128]; /* the last requests paired: more responses to them are shadows' */
+    size_t paired_pos;
+    capreader_skips skips;
+    bool quiet, tapedeck; /* a .warc.zst: tapedeck's own conventions apply (warcinfo first) */
 } vstate;
-
-enum { MAX_PROBLEM_LINES = 20 }; /* per file; the summary line counts them all */
 
 static void problem(vstate *v, uint64_t off, const char *fmt, const char *a, const char *b)
 {
@@ -77,9 +94,57 @@ static void base32(const unsigned char *md, size_t n, char *out)
     }
     if (bits > 0)
         out[o++] = b32[(acc << (5 - bits)) & 31];
-    while (o % 8)
-        out[o++] = '=';
     out[o] = '\0';
+}
+
+static void base16(const unsigned char *md, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", md[i]);
+    out[2 * n] = '\0';
+}
+
+static void base64(const unsigned char *md, size_t n, char *out)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)md[i] << 16 | (i + 1 < n ? (unsigned)md[i + 1] << 8 : 0) | (i + 2 < n ? md[i + 2] : 0);
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = b64[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = b64[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* A digest value ("sha1:..." or "sha256:...") against bytes: writers use base32 (the WARC custom),
+ * base16 or base64, with or without padding. 1 = matches, 0 = does not, -1 = an unknown algorithm. */
+static int digest_value_matches(const char *want, const void *data, size_t len)
+{
+    const char *algo = strncasecmp(want, "sha256:", 7) == 0 ? "SHA256" : strncasecmp(want, "sha1:", 5) == 0 ? "SHA1"
+                                                                                                          : NULL;
+    if (!algo)
+        return -1;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(data, len, md, &mdlen, EVP_get_digestbyname(algo), NULL))
+        return -1;
+    const char *w = strchr(want, ':') + 1;
+    size_t wl = strlen(w);
+    while (wl && w[wl - 1] == '=')
+        wl--; /* padding is optional */
+    char got[160];
+    base32(md, mdlen, got);
+    if (strlen(got) == wl && !strncasecmp(w, got, wl))
+        return 1;
+    base16(md, mdlen, got);
+    if (strlen(got) == wl && !strncasecmp(w, got, wl))
+        return 1;
+    base64(md, mdlen, got);
+    return strlen(got) == wl && !strncmp(w, got, wl);
 }
 
 /* 1 = matches, 0 = does not, -1 = cannot tell (an algorithm we do not know, a message that does not parse
@@ -89,24 +154,12 @@ static int digest_matches(const warc_record *rec, bool is_request, const char *r
     const char *want = warc_record_get(rec, "WARC-Payload-Digest");
     if (!want)
         return -1;
-    const char *algo = strncasecmp(want, "sha256:", 7) == 0 ? "SHA256" : strncasecmp(want, "sha1:", 5) == 0 ? "SHA1"
-                                                                                                            : NULL;
-    if (!algo)
-        return -1;
     httpmsg m;
     char err[128];
     if (httpmsg_parse(&m, is_request ? HTTPMSG_REQUEST : HTTPMSG_RESPONSE, rec->block ? rec->block : "",
                       rec->block_len, req_method, err, sizeof err) != 0)
         return -1;
-    int rc = -1;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    char got[128];
-    if (m.complete && EVP_Digest(m.body, m.body_len, md, &mdlen, EVP_get_digestbyname(algo), NULL)) {
-        base32(md, mdlen, got);
-        const char *w = strchr(want, ':') + 1;
-        rc = strcasecmp(w, got) == 0;
-    }
+    int rc = m.complete ? digest_value_matches(want, m.body, m.body_len) : -1;
     httpmsg_clear(&m);
     return rc;
 }
@@ -124,11 +177,71 @@ static const char *repeated_field(const warc_record *rec)
     return NULL;
 }
 
+
+/* The oldest waiting record leaves without a partner (the look-ahead is full, or the file ended). */
+static void unpaired(vstate *v, size_t i, uint64_t off)
+{
+    vpend *p = &v->pend[i];
+    if (p->is_req && !p->has_error)
+        problem(v, p->off, "request %s has no response and no WARC-Tapedeck-Error%s", p->id, NULL);
+    else if (!p->is_req) {
+        bool shadow = false;
+        for (size_t k = 0; k < VPEND && !shadow; k++)
+            shadow = p->to[0] && !strcmp(v->paired[k], p->to);
+        if (!shadow)
+            problem(v, p->off, "response %s: its request (WARC-Concurrent-To '%s') is not in the file", p->id, p->to);
+    }
+    memmove(&v->pend[i], &v->pend[i + 1], (v->npend - i - 1) * sizeof *v->pend);
+    v->npend--;
+    (void)off;
+}
+
 static void close_pending(vstate *v, uint64_t off)
 {
-    if (v->pending_id[0] && !v->pending_has_error)
-        problem(v, off, "request %s has no response and no WARC-Tapedeck-Error%s", v->pending_id, NULL);
-    v->pending_id[0] = '\0';
+    while (v->npend)
+        unpaired(v, 0, off);
+}
+
+/* A request or response arrives: pair it with a waiting partner, or wait. */
+static void pair_record(vstate *v, const warc_record *rec, bool is_req, uint64_t off)
+{
+    vpend n = {.is_req = is_req, .off = off};
+    warc_strip_brackets(warc_record_get(rec, "WARC-Record-ID"), n.id, sizeof n.id);
+    warc_strip_brackets(warc_record_get(rec, "WARC-Concurrent-To"), n.to, sizeof n.to);
+    const char *uri = warc_record_get(rec, "WARC-Target-URI");
+    snprintf(n.uri, sizeof n.uri, "%s", uri ? uri : "");
+    n.has_error = is_req && warc_record_get(rec, "WARC-Tapedeck-Error") != NULL;
+    const char *st = warc_record_get(rec, is_req ? "WARC-Tapedeck-Request-Start" : "WARC-Tapedeck-Response-First");
+    n.start_us = st ? strtoll(st, NULL, 10) : 0;
+    for (size_t i = 0; i < v->npend; i++) {
+        vpend *p = &v->pend[i];
+        if (p->is_req == is_req)
+            continue;
+        const vpend *q = is_req ? &n : p, *s = is_req ? p : &n;
+        bool named = (s->to[0] && !strcmp(s->to, q->id)) || (q->to[0] && !strcmp(q->to, s->id));
+        bool adjacent = i + 1 == v->npend && !s->to[0] && !q->to[0] && !strcmp(q->uri, s->uri);
+        if (!named && !adjacent)
+            continue;
+        if (q->start_us && s->start_us && s->start_us < q->start_us)
+            problem(v, off, "impossible timing: the response's first byte comes before its request started%s%s",
+                    NULL, NULL);
+        if (!q->has_error)
+            v->exchanges++;
+        snprintf(v->paired[v->paired_pos], sizeof v->paired[0], "%s", q->id);
+        v->paired_pos = (v->paired_pos + 1) % VPEND;
+        memmove(&v->pend[i], &v->pend[i + 1], (v->npend - i - 1) * sizeof *v->pend);
+        v->npend--;
+        return;
+    }
+    if (is_req && n.has_error) {
+        v->exchanges++; /* an exchange whose upstream failed: complete without a response */
+        snprintf(v->paired[v->paired_pos], sizeof v->paired[0], "%s", n.id);
+        v->paired_pos = (v->paired_pos + 1) % VPEND;
+        return;
+    }
+    if (v->npend == VPEND)
+        unpaired(v, 0, off);
+    v->pend[v->npend++] = n;
 }
 
 static void check_record(vstate *v, const cliframe *f, char *req_method, size_t req_method_sz)
@@ -153,7 +266,7 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
     const char *type = warc_record_type(&rec), *id = warc_record_get(&rec, "WARC-Record-ID");
     const char *date = warc_record_get(&rec, "WARC-Date"), *rep = repeated_field(&rec);
     int64_t us;
-    if (v->records == 1 && (!type || strcasecmp(type, "warcinfo")))
+    if (v->tapedeck && v->records == 1 && (!type || strcasecmp(type, "warcinfo")))
         problem(v, f->offset, "the first record is %s, not warcinfo%s", type ? type : "untyped", NULL);
     if (!id)
         problem(v, f->offset, "record without WARC-Record-ID%s%s", NULL, NULL);
@@ -162,8 +275,26 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
     if (rep)
         problem(v, f->offset, "field %s appears more than once%s", rep, NULL);
     bool is_req = type && !strcasecmp(type, "request"), is_resp = type && !strcasecmp(type, "response");
+    const char *bd = warc_record_get(&rec, "WARC-Block-Digest");
+    if (bd && digest_value_matches(bd, rec.block ? rec.block : "", rec.block_len) == 0)
+        problem(v, f->offset, "WARC-Block-Digest does not match the %s record's block%s", type ? type : "untyped", NULL);
+    const char *tu = warc_record_get(&rec, "WARC-Target-URI");
+    const char *ct = warc_record_get(&rec, "Content-Type");
+    if ((is_req || is_resp) && ((tu && strncasecmp(tu + (*tu == '<'), "http", 4)) ||
+                                (ct && strncasecmp(ct, "application/http", 16) && !v->tapedeck))) {
+        v->skips.not_http++; /* dns: and whois: records (Heritrix): not an HTTP exchange */
+        is_req = is_resp = false;
+    } else if (!is_req && !is_resp) {
+        capreader_skips *k = &v->skips;
+        uint64_t *c = !type ? &k->other : !strcasecmp(type, "warcinfo") ? &k->warcinfo
+                                      : !strcasecmp(type, "metadata")   ? &k->metadata
+                                      : !strcasecmp(type, "resource")   ? &k->resource
+                                      : !strcasecmp(type, "revisit")    ? &k->revisit
+                                      : !strcasecmp(type, "conversion") ? &k->conversion
+                                                                        : &k->other;
+        (*c)++;
+    }
     if (is_req || is_resp) {
-        const char *ct = warc_record_get(&rec, "Content-Type");
         const char *want = is_req ? "msgtype=request" : "msgtype=response";
         if (!ct || strncasecmp(ct, "application/http", 16) || !strcasestr(ct, want))
             problem(v, f->offset, "Content-Type is '%s', expected application/http;%s", ct ? ct : "", want);
@@ -171,9 +302,6 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
             problem(v, f->offset, "%s record without WARC-Target-URI%s", type, NULL);
     }
     if (is_req) {
-        close_pending(v, f->offset);
-        snprintf(v->pending_id, sizeof v->pending_id, "%s", id ? id : "(no id)");
-        v->pending_has_error = warc_record_get(&rec, "WARC-Tapedeck-Error") != NULL;
         req_method[0] = '\0';
         httpmsg hm;
         if (httpmsg_parse(&hm, HTTPMSG_REQUEST, rec.block ? rec.block : "", rec.block_len, NULL, err,
@@ -181,22 +309,35 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
             snprintf(req_method, req_method_sz, "%s", hm.head.method);
             httpmsg_clear(&hm);
         }
-        if (v->pending_has_error)
-            v->exchanges++; /* an exchange whose upstream failed: complete without a response */
-    } else if (is_resp) {
-        const char *to = warc_record_get(&rec, "WARC-Concurrent-To");
-        if (!v->pending_id[0])
-            problem(v, f->offset, "response without a request before it%s%s", NULL, NULL);
-        else if (!to || strcmp(to, v->pending_id))
-            problem(v, f->offset, "response's WARC-Concurrent-To '%s' does not name the request before it (%s)",
-                    to ? to : "", v->pending_id);
-        else if (!v->pending_has_error)
-            v->exchanges++;
-        v->pending_id[0] = '\0';
     }
+    if (is_resp) {
+        const char *a = warc_record_get(&rec, "WARC-Tapedeck-Response-First");
+        const char *b = warc_record_get(&rec, "WARC-Tapedeck-Response-End");
+        if (a && b && strtoll(b, NULL, 10) < strtoll(a, NULL, 10))
+            problem(v, f->offset, "impossible timing: WARC-Tapedeck-Response-End %s is before Response-First %s", b, a);
+    }
+    if (is_req || is_resp)
+        pair_record(v, &rec, is_req, f->offset);
     if ((is_req || is_resp) && digest_matches(&rec, is_req, req_method[0] ? req_method : NULL) == 0)
         problem(v, f->offset, "WARC-Payload-Digest does not match the %s body%s", type, NULL);
     warc_record_clear(&rec);
+}
+
+/* A gzip member may hold several records (a whole file in one member is allowed). */
+static void check_member(vstate *v, const cliframe *f, char *req_method, size_t req_method_sz)
+{
+    cliframe one = *f;
+    size_t pos = 0;
+    while (pos < f->len) {
+        size_t total = 0;
+        int m = warc_record_measure(f->data + pos, f->len - pos, NULL, &total);
+        one.data = f->data + pos;
+        one.len = m == 1 && total <= f->len - pos ? total : f->len - pos;
+        check_record(v, &one, req_method, req_method_sz);
+        pos += one.len;
+        while (pos < f->len && (f->data[pos] == '\r' || f->data[pos] == '\n'))
+            pos++;
+    }
 }
 
 static bool has_suffix(const char *s, const char *suf)
@@ -220,14 +361,17 @@ static int verify_file(const char *path, bool quiet, uint64_t totals[3])
         printf("%s: cannot be read: %s\n", path, err);
         return CLI_EXIT_TROUBLE;
     }
-    vstate v = {.path = path, .quiet = quiet};
+    vstate v = {.path = path, .quiet = quiet, .tapedeck = !cliframes_is_plain(w) && !cliframes_is_gzip(w)};
     char req_method[24] = "";
     uint64_t cut = 0, cut_off = 0;
     cliframe f;
     int r;
     while ((r = cliframes_next(w, &f)) != CLIFRAMES_END) {
         if (r == CLIFRAMES_RECORD) {
-            check_record(&v, &f, req_method, sizeof req_method);
+            if (cliframes_is_gzip(w))
+                check_member(&v, &f, req_method, sizeof req_method);
+            else
+                check_record(&v, &f, req_method, sizeof req_method);
         } else if (r == CLIFRAMES_CORRUPT) {
             char n[32];
             snprintf(n, sizeof n, "%" PRIu64, f.csize);
@@ -257,8 +401,13 @@ static int verify_file(const char *path, bool quiet, uint64_t totals[3])
         printf("%s: offset 0: empty file, no warcinfo record\n", path);
         v.problems++;
     }
-    const char *dict = cliframes_is_plain(w) ? "plain WARC" : cliframes_has_dictionary(w) ? "zstd with dictionary"
-                                                                                            : "zstd";
+    const char *dict = cliframes_is_plain(w)           ? "plain WARC"
+                       : cliframes_is_gzip(w)          ? "gzip"
+                       : cliframes_has_dictionary(w)   ? "zstd with dictionary"
+                                                       : "zstd";
+    char what[512];
+    if (*capreader_skips_describe(&v.skips, what, sizeof what))
+        cli_errorf("verify", "%s: skipped records that are not exchanges: %s", path, what);
     if (v.problems)
         printf("%s: DAMAGED: %" PRIu64 " problem%s; %" PRIu64 " records (%" PRIu64
                " exchanges) readable, %" PRIu64 " damaged frame%s (%" PRIu64 " bytes); %s, %" PRIu64 " bytes\n",

@@ -9,6 +9,7 @@
 #include "cli_import.h"
 #include "cli_ls.h"
 #include "cli_merge.h"
+#include "cli_redact.h"
 #include "cli_show.h"
 #include "cli_stats.h"
 #include "cli_util.h"
@@ -30,6 +31,7 @@ static const command commands[] = {
     {"merge", cli_merge_main, "several captures (proxies' segments) into one, ordered by time"},
     {"import", cli_import_main, "HAR 1.2 or GoReplay files into a new capture"},
     {"export", cli_export_main, "a capture as HAR 1.2, a GoReplay file, or curl command lines"},
+    {"redact", cli_redact_main, "secret values replaced by keyed hashes, into a new capture"},
 };
 
 static void usage(FILE *f)
@@ -37,9 +39,11 @@ static void usage(FILE *f)
     fputs("Usage: tapedeck-capture COMMAND [options] CAPTURE...\n"
           "       tapedeck-capture COMMAND --help\n"
           "\n"
-          "Reads and converts tapedeck capture files (.warc.zst: WARC/1.1 records, one zstd frame each). A CAPTURE is a\n"
-          "capture file (a .part segment still being written too, or a plain .warc) or a folder, meaning\n"
-          "every segment in it; several are read in time order and their exchanges numbered 1, 2, ...\n"
+          "Reads and converts capture files: tapedeck's (.warc.zst: WARC/1.1 records, one zstd frame each)\n"
+          "and other tools' WARC files (.warc.gz as wget, warcio, jwarc and Heritrix write them, plain\n"
+          ".warc; WARC/1.0 and 1.1). A CAPTURE is a capture file (a .part segment still being written too)\n"
+          "or a folder, meaning every capture file in it; several are read in time order and their\n"
+          "exchanges numbered 1, 2, ...\n"
           "\n"
           "Commands:\n",
           f);

@@ -6,11 +6,13 @@
 
 #include <stddef.h>
 
+#include "td_status.h"
+
 typedef enum {
-    CONTENT_OK = 0,
-    CONTENT_ECODING = -2, /* a coding we do not know, corrupt or cut-short data, or too many codings */
-    CONTENT_ETOOBIG = -3, /* the decoded body would be over the cap */
-    CONTENT_ENOMEM = -4,
+    CONTENT_OK = TD_OK,
+    CONTENT_ECODING = TD_ECORRUPT, /* a coding we do not know, corrupt or cut-short data, or too many codings */
+    CONTENT_ETOOBIG = TD_ETOOBIG, /* the decoded body would be over the cap */
+    CONTENT_ENOMEM = TD_ENOMEM,
 } content_status;
 
 /* How many non-identity codings one list may stack: each layer costs up to the cap again. */

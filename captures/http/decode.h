@@ -11,8 +11,8 @@
 #include "httpmsg.h"
 
 typedef enum {
-    DECODE_OK = 0,
-    DECODE_EPARSE = -1,    /* the message does not parse as HTTP */
+    DECODE_OK = TD_OK,
+    DECODE_EPARSE = TD_EOWN, /* the message does not parse as HTTP (the body's coding may be fine) */
     DECODE_ECODING = CONTENT_ECODING, /* a content coding we do not know, or corrupt compressed data */
     DECODE_ETOOBIG = CONTENT_ETOOBIG, /* decoded body over the limit */
     DECODE_ENOMEM = CONTENT_ENOMEM,

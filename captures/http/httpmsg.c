@@ -40,6 +40,7 @@ struct httpmsg_parser {
     httpmsg_callbacks cb;
     void *ctx;
     size_t max_head, max_headers;
+    bool accept_codings;
     phase_t phase;
 
     /* the head being gathered: raw bytes and the scanner's position */
@@ -212,7 +213,16 @@ static int build_head(httpmsg_parser *p)
 static int check_framing(httpmsg_parser *p)
 {
     const char *why = NULL;
-    int st = httpmsg_check_framing(&p->head, (p->hp.flags & F_CHUNKED) != 0, &why);
+    bool hp_chunked = (p->hp.flags & F_CHUNKED) != 0;
+    int st = httpmsg_check_framing(&p->head, hp_chunked, &why);
+    if (st == HTTPMSG_EUNSUPPORTED && p->accept_codings && p->type == HTTPMSG_RESPONSE) {
+        /* only the other codings were refused: the list is well formed; its final chunked (or
+         * not: then the close delimits the body) must be read as http-parser reads it */
+        bool final_chunked = false, others = false;
+        httpmsg_chunk_codings(&p->head, &final_chunked, &others);
+        st = final_chunked == hp_chunked ? HTTPMSG_OK : HTTPMSG_EBAD;
+        why = "ambiguous Transfer-Encoding";
+    }
     if (st < 0)
         return fail(p, st, "%s", why);
     p->head.chunked = (p->hp.flags & F_CHUNKED) != 0;
@@ -306,6 +316,7 @@ httpmsg_parser *httpmsg_parser_new(httpmsg_type type, const httpmsg_callbacks *c
     p->ctx = ctx;
     p->max_head = limits && limits->max_head ? limits->max_head : DEFAULT_MAX_HEAD;
     p->max_headers = limits && limits->max_headers ? limits->max_headers : DEFAULT_MAX_HEADERS;
+    p->accept_codings = limits && limits->accept_codings;
     if (p->max_head > HP_HEADER_LIMIT)
         p->max_head = HP_HEADER_LIMIT;
     http_parser_settings_init(&p->settings);

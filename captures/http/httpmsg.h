@@ -66,6 +66,10 @@ typedef struct httpmsg_callbacks {
 typedef struct httpmsg_limits {
     size_t max_head;  /* bytes; 0 = 64 KiB */
     size_t max_headers; /* count; 0 = 128 */
+    /* Responses only: a transfer coding besides the final chunked ("gzip, chunked") is framed by the
+     * chunked and left to the reader, not refused. A client must take what a server may send (RFC 9112
+     * 6.1); the proxy, which forwards, refuses (501). */
+    bool accept_codings;
 } httpmsg_limits;
 
 /* cb is copied; limits may be NULL. Returns NULL on allocation failure. */

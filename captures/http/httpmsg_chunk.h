@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "td_status.h"
+
 #include "httpmsg.h"
 
 typedef struct httpmsg_chunkscan {
@@ -19,7 +21,7 @@ typedef struct httpmsg_chunkscan {
     size_t max_trailer;
 } httpmsg_chunkscan;
 
-enum { HTTPMSG_CHUNK_MORE = 0, HTTPMSG_CHUNK_END = 1, HTTPMSG_CHUNK_EBAD = -1, HTTPMSG_CHUNK_ETOOLARGE = -2 };
+enum { HTTPMSG_CHUNK_MORE = 0, HTTPMSG_CHUNK_END = 1, HTTPMSG_CHUNK_EBAD = TD_ECORRUPT, HTTPMSG_CHUNK_ETOOLARGE = TD_ETOOBIG };
 
 void httpmsg_chunkscan_init(httpmsg_chunkscan *c, size_t max_trailer);
 /* Scans data. *used gets the bytes that are good and belong to this message: all of len with

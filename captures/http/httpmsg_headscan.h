@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "td_status.h"
+
 typedef struct httpmsg_headscan {
     size_t scan;       /* bytes of the head already scanned */
     size_t line_start; /* offset of the current line */
@@ -16,7 +18,7 @@ typedef struct httpmsg_headscan {
     bool colon_seen; /* on the current header line */
 } httpmsg_headscan;
 
-enum { HTTPMSG_HEAD_MORE = 0, HTTPMSG_HEAD_DONE = 1, HTTPMSG_HEAD_EBAD = -1, HTTPMSG_HEAD_ETOOLARGE = -2 };
+enum { HTTPMSG_HEAD_MORE = 0, HTTPMSG_HEAD_DONE = 1, HTTPMSG_HEAD_EBAD = TD_ECORRUPT, HTTPMSG_HEAD_ETOOLARGE = TD_ETOOBIG };
 
 void httpmsg_headscan_init(httpmsg_headscan *s);
 /* Scans raw[s->scan .. *raw_len). HTTPMSG_HEAD_DONE: the head ends inside, and *raw_len is cut just

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "td_status.h"
+
 #include "jsonpath.h"
 
 #define JSONDIFF_TEXT_MAX 200 /* characters of a value shown; longer ones end in "..." */
@@ -29,7 +31,8 @@ typedef struct jsondiff_opts {
     void *equiv_ud;
 } jsondiff_opts;
 
-enum { JSONDIFF_EEXPECTED = -1, JSONDIFF_EACTUAL = -2, JSONDIFF_ENOMEM = -3 };
+/* The sides that are not JSON are jsondiff's own conditions (see td_status.h). */
+enum { JSONDIFF_EEXPECTED = TD_EOWN, JSONDIFF_EACTUAL = TD_EOWN - 1, JSONDIFF_ENOMEM = TD_ENOMEM };
 
 typedef struct jsondiff_ctx jsondiff_ctx;
 jsondiff_ctx *jsondiff_ctx_new(void);  /* NULL when out of memory */

@@ -208,14 +208,19 @@ static int match_pattern(const pattern *p, const jsonpath_step *path, size_t dep
     return (live >> p->n) & 1;
 }
 
-int jsonpath_set_match(const jsonpath_set *s, const jsonpath_step *path, size_t depth)
+long jsonpath_set_find(const jsonpath_set *s, const jsonpath_step *path, size_t depth)
 {
     if (!s)
-        return 0;
+        return -1;
     for (size_t i = 0; i < s->n; i++)
         if (match_pattern(&s->pats[i], path, depth))
-            return 1;
-    return 0;
+            return (long)i;
+    return -1;
+}
+
+int jsonpath_set_match(const jsonpath_set *s, const jsonpath_step *path, size_t depth)
+{
+    return jsonpath_set_find(s, path, depth) >= 0;
 }
 
 static int plain_key(const char *k)

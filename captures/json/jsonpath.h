@@ -22,6 +22,8 @@ int jsonpath_set_add(jsonpath_set *s, const char *expr, char *err, size_t errlen
 size_t jsonpath_set_count(const jsonpath_set *s);
 /* 1 when some pattern matches the node at path[0..depth) exactly. s may be NULL (no match). */
 int jsonpath_set_match(const jsonpath_set *s, const jsonpath_step *path, size_t depth);
+/* The index (order of jsonpath_set_add) of the first pattern that matches the node exactly, or -1. */
+long jsonpath_set_find(const jsonpath_set *s, const jsonpath_step *path, size_t depth);
 
 /* Writes "$.a[0]['b c']" into out (cut to outsz-1 with "..." when too long). Returns out. */
 char *jsonpath_format(const jsonpath_step *path, size_t depth, char *out, size_t outsz);

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "td_status.h"
+
 typedef struct tdbuf {
     char *data; /* always NUL-terminated when non-NULL (the NUL is not counted in len) */
     size_t len;
@@ -12,7 +14,7 @@ typedef struct tdbuf {
     size_t limit; /* most bytes it may hold; 0 = 1 GiB */
 } tdbuf;
 
-enum { TDBUF_OK = 0, TDBUF_ENOMEM = -1, TDBUF_ETOOBIG = -2 };
+enum { TDBUF_OK = TD_OK, TDBUF_ENOMEM = TD_ENOMEM, TDBUF_ETOOBIG = TD_ETOOBIG };
 
 void tdbuf_init(tdbuf *b, size_t limit);
 void tdbuf_free(tdbuf *b);  /* frees data, keeps limit, len = 0 */

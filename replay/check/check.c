@@ -12,16 +12,12 @@
 
 #include "capset.h"
 #include "check_int.h"
+#include "httpmsg_facts.h"
 #include "report.h"
 #include "tdtime.h"
 
 static void start_next_groups(check_run *r);
 static void submit_copy(check_run *r, check_item *it, int which);
-
-static int safe_method(const char *m)
-{
-    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
-}
 
 /* Sends the group's current exchange, unless it is a write and an earlier recorded write has not
  * finished: then the group is parked (it does not count as active) until that write is done. */
@@ -29,7 +25,7 @@ static void group_send(check_run *r, check_group *g)
 {
     size_t i = g->idx[g->next];
     check_item *it = &r->items[i];
-    if (!safe_method(it->method) && r->write_next < r->n_writes && r->writes[r->write_next] != i) {
+    if (!httpmsg_method_is_safe(it->method) && r->write_next < r->n_writes && r->writes[r->write_next] != i) {
         g->parked = 1;
         r->active_groups--;
         return;
@@ -72,7 +68,7 @@ static void item_done(check_run *r, check_item *it)
     g->next++;
     if (r->fatal[0])
         return;
-    if (!safe_method(it->method))
+    if (!httpmsg_method_is_safe(it->method))
         writes_advance(r);
     /* The next exchange of this connection, skipping those not replayed. */
     while (g->next < g->n && r->items[g->idx[g->next]].skip)
@@ -141,7 +137,7 @@ static void on_response(void *user, const engine_response *resp)
     /* --learn-noise: the second copy goes out once the first is in, and at least NOISE_GAP_US after it
      * was sent, so that a clock with millisecond resolution has moved. Only safe methods are sent
      * twice: a second POST would create a second object and change every answer after it. */
-    if (which == COPY_TARGET && r->o->learn_noise && c->ok && safe_method(it->method)) {
+    if (which == COPY_TARGET && r->o->learn_noise && c->ok && httpmsg_method_is_safe(it->method)) {
         int64_t wait = resp->sent_us + NOISE_GAP_US - tdtime_mono_us();
         struct timeval tv = {0, wait > 0 ? (long)wait : 0};
         it->pending++; /* the second copy, from now on */
@@ -176,7 +172,7 @@ static void submit_copy(check_run *r, check_item *it, int which)
     if (g->known) {
         q.req.fresh_connection = !g->opened[dest];
         int last = g->next == g->last;
-        int second_follows = which == COPY_TARGET && r->o->learn_noise && safe_method(it->method);
+        int second_follows = which == COPY_TARGET && r->o->learn_noise && httpmsg_method_is_safe(it->method);
         q.req.close_connection = last && !second_follows;
     }
     g->opened[dest] = 1;
@@ -196,7 +192,8 @@ static int lane_open(check_run *r, check_lane *ln)
     const check_opts *o = r->o;
     char err[256];
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
-                      .insecure = o->insecure, .max_connections = 1};
+                      .insecure = o->insecure, .max_connections = 1,
+                      .kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO};
     if (!ln->target && !(ln->target = engine_new(r->base, &eo, err, sizeof err)))
         return -1;
     eo.target = o->baseline;
@@ -301,8 +298,9 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     (void)what;
     check_run *r = arg;
     fprintf(stderr, "\rcheck: %zu/%zu exchanges, %llu differ%s, %llu errors ", r->n_finished,
-            r->n_items - r->n_skipped, (unsigned long long)(r->diffs + r->unjudged),
-            r->o->baseline || r->o->learn_noise ? " (noise not yet set apart)" : "", (unsigned long long)r->errors);
+            r->n_items - r->n_skipped, (unsigned long long)(check_total(r, "diffs") + r->unjudged),
+            r->o->baseline || r->o->learn_noise ? " (noise not yet set apart)" : "",
+            (unsigned long long)check_total(r, "errors"));
 }
 
 static void run_free(check_run *r)
@@ -387,11 +385,12 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     r->lanes_used = 1; /* lane 0 is opened below */
     r->free_lanes[r->n_free++] = 0;
     for (size_t i = 0; i < r->n_items; i++)
-        if (!r->items[i].skip && !safe_method(r->items[i].method))
+        if (!r->items[i].skip && !httpmsg_method_is_safe(r->items[i].method))
             r->writes[r->n_writes++] = i;
     /* The first lane now: a target URL that cannot work is bad input, said before anything is sent. */
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
-                      .insecure = o->insecure, .max_connections = 1};
+                      .insecure = o->insecure, .max_connections = 1,
+                      .kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO};
     if (!(r->lanes[0].target = engine_new(r->base, &eo, err, errlen)))
         return -1;
     if (o->baseline) {
@@ -411,12 +410,8 @@ static void finish_report(check_run *r, int pass, double rate)
     json_t *rep = r->report;
     report_set_latency(rep, r->service, r->service);
     double secs = (double)(r->t1_us - r->t0_us) / 1e6;
-    json_t *rt = json_object_get(rep, "rate");
-    double rps = secs > 0 ? (double)r->requests / secs : 0;
-    if (rt) {
-        json_object_set_new(rt, "scheduled_rps", json_real(rps));
-        json_object_set_new(rt, "achieved_rps", json_real(rps));
-    }
+    double rps = secs > 0 ? (double)check_total(r, "requests") / secs : 0;
+    report_set_rate(rep, rps, rps);
     char expr[96], observed[64];
     snprintf(expr, sizeof expr, "max_diff_rate=%s", o->max_diff_rate_text);
     snprintf(observed, sizeof observed, "%.3g%%", rate * 100);
@@ -426,22 +421,33 @@ static void finish_report(check_run *r, int pass, double rate)
         json_array_append_new(nl, json_pack("{s:s,s:s,s:s,s:I}", "method", r->noise_list[i].method, "route",
                                             r->noise_list[i].route, "where", r->noise_list[i].where, "count",
                                             (json_int_t)r->noise_list[i].count));
-    if (nl)
-        json_object_set_new(rep, "noise", nl);
-    json_t *t = report_totals(rep);
-    json_object_set_new(t, "skipped", json_integer((json_int_t)r->n_skipped));
-    if (o->baseline)
-        json_object_set_new(t, "baseline_errors", json_integer((json_int_t)r->baseline_errors));
-    json_object_set_new(rep, "duration_s", json_real(secs));
-    json_object_set_new(rep, "noise_method", json_string(o->baseline ? (o->learn_noise ? "baseline+learn" : "baseline")
-                                                         : o->learn_noise ? "learn" : "none"));
+    report_check_extras x = {
+        .max_diff_rate = o->max_diff_rate_text,
+        .baseline = o->baseline,
+        .learn_noise = o->learn_noise,
+        .correlated = r->corr_target ? (long long)correlate_mappings(r->corr_target) : -1,
+        .show_diffs = o->show_diffs,
+        .skipped = r->n_skipped,
+        .baseline_errors = r->baseline_errors,
+        .duration_s = secs,
+        .noise_method = o->baseline ? (o->learn_noise ? "baseline+learn" : "baseline") : o->learn_noise ? "learn" : "none",
+        .noise = nl,
+    };
+    report_set_check_extras(rep, &x);
     report_set_verdict(rep, pass);
 }
 
 int check_main(int argc, char **argv)
 {
     check_opts o;
-    int prc = check_opts_parse(&o, argc, argv);
+    char err[512] = "";
+    int prc = check_opts_parse(&o, argc, argv, err, sizeof err);
+    if (prc == CHECK_OPTS_HELP)
+        check_usage(stdout);
+    else if (prc == CHECK_OPTS_VERSION)
+        printf("tapedeck-replay %s\n", TAPEDECK_VERSION);
+    else if (prc)
+        fprintf(stderr, "tapedeck-replay check: %s\n", err);
     if (prc) {
         check_opts_free(&o);
         return prc > 0 ? 0 : 2;
@@ -449,7 +455,6 @@ int check_main(int argc, char **argv)
     check_run r;
     memset(&r, 0, sizeof r);
     r.o = &o;
-    char err[512] = "";
     int status = 2;
     struct event *prog = NULL;
     if (run_setup(&r, err, sizeof err) < 0) {
@@ -482,10 +487,11 @@ int check_main(int argc, char **argv)
         fprintf(stderr, "tapedeck-replay check: %s\n", r.fatal);
         goto out;
     }
-    double rate = r.requests ? (double)(r.diffs + r.errors) / (double)r.requests : 0;
+    uint64_t requests = check_total(&r, "requests");
+    double rate = requests ? (double)(check_total(&r, "diffs") + check_total(&r, "errors")) / (double)requests : 0;
     int pass = rate <= o.max_diff_rate + 1e-12;
     finish_report(&r, pass, rate);
-    check_print_summary(&r, stdout);
+    report_print_text(r.report, stdout);
     if (report_write_files(r.report, o.report_json, o.junit, o.html, err, sizeof err) < 0) {
         fprintf(stderr, "tapedeck-replay check: %s\n", err);
         goto out;

@@ -1,5 +1,6 @@
-/* check_int: state shared by the modules of `check` (check_run schedules, check_item prepares and
- * judges one exchange, check_summary prints). Not a public interface. */
+/* check_int: the check module over several files (curl's _int.h): check.c schedules the groups and lanes,
+ * check_item.c prepares one exchange and judges it; the text summary is the report's (report_text.c).
+ * Not a public interface. */
 #ifndef TAPEDECK_CHECK_INT_H
 #define TAPEDECK_CHECK_INT_H
 
@@ -86,7 +87,7 @@ typedef struct check_run {
     size_t n_lanes, lanes_used;
     size_t *free_lanes;   /* lanes free again, a stack */
     size_t n_free;
-    /* Writes (methods other than GET/HEAD/OPTIONS) replay in global recorded order, whatever connection
+    /* Writes (methods that are not safe: httpmsg_method_is_safe) replay in global recorded order, whatever connection
      * they were recorded on: state changes happen in the order the recording saw them (two creations
      * on two connections get their ids in the recorded order). Reads run freely in parallel. */
     size_t *writes;       /* item indices of the replayed writes, in recorded order */
@@ -95,7 +96,9 @@ typedef struct check_run {
     cmp_cfg cfg;
     json_t *report;
     hist *service;
-    uint64_t requests, matched, diffs, noise, errors, baseline_errors, diffs_listed;
+    /* The exchange counters (requests, matched, diffs, noise, errors) live in the report's totals and
+     * endpoints only (check_count, check_total): one store, so the summary and the file agree. */
+    uint64_t baseline_errors, diffs_listed;
     uint64_t unjudged; /* exchanges with diffs waiting for the end to set noise apart */
     noise_agg *noise_list;
     size_t n_noise, cap_noise;
@@ -124,7 +127,10 @@ void check_classify(check_run *r);
 /* The correlation scan over every replayed item, in recorded order. */
 void check_scan_correlation(check_run *r, correlate *c);
 
-/* check_summary.c */
-void check_print_summary(const check_run *r, FILE *f);
+/* Adds one to counter key ("requests", "matched", "diffs", "noise", "errors") of the totals and of the
+ * endpoint ep (NULL: totals only). */
+void check_count(check_run *r, json_t *ep, const char *key);
+/* The totals' counter key so far. */
+uint64_t check_total(const check_run *r, const char *key);
 
 #endif

@@ -9,17 +9,12 @@
 #include "check_int.h"
 #include "decode.h"
 #include "httpmsg.h"
+#include "httpmsg_facts.h"
 #include "report.h"
 #include "route.h"
 
 #define CHECK_MAX_REPORTED_DIFFS 1000 /* diffs listed in the report; all are counted */
 #define CHECK_MAX_NOISE_KINDS 500
-
-static int header_is(const char *line, const char *name)
-{
-    size_t n = strlen(name);
-    return !strncasecmp(line, name, n) && line[n] == ':';
-}
 
 static int set_by_flag(const check_opts *o, const char *line)
 {
@@ -55,14 +50,12 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
     it->body_len = m.body_len;
     for (size_t i = 0; i < m.head.n_headers; i++) {
         const httpmsg_header *h = &m.head.headers[i];
-        char *line = malloc(h->name_len + h->value_len + 3);
+        if (httpmsg_header_is_replay_skipped(h->name, h->name_len))
+            continue;
+        char *line = httpmsg_header_line(h);
         if (!line)
             goto oom;
-        memcpy(line, h->name, h->name_len);
-        memcpy(line + h->name_len, ": ", 2);
-        memcpy(line + h->name_len + 2, h->value, h->value_len);
-        line[h->name_len + 2 + h->value_len] = '\0';
-        if (header_is(line, "Host") || set_by_flag(o, line)) {
+        if (set_by_flag(o, line)) {
             free(line);
             continue;
         }
@@ -88,7 +81,7 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
         keep = regexec(&o->path_re, it->target, 0, NULL, 0) == 0;
     if (!keep || !x->response || !x->response_len || !strcasecmp(it->method, "CONNECT"))
         it->skip = 1;
-    else if (x->response_len > 12 && !strncmp(x->response + 9, "101", 3))
+    else if (httpmsg_raw_status(x->response, x->response_len) == 101)
         it->skip = 1; /* an Upgrade: the tunnel that followed is not HTTP */
     return 0;
 oom:
@@ -170,11 +163,17 @@ void check_scan_correlation(check_run *r, correlate *c)
     correlate_scan_done(c);
 }
 
-static void count(check_run *r, json_t *ep, const char *key)
+void check_count(check_run *r, json_t *ep, const char *key)
 {
     report_count(report_totals(r->report), key, 1);
     if (ep)
         report_count(ep, key, 1);
+}
+
+uint64_t check_total(const check_run *r, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(report_totals(r->report), key));
+    return v > 0 ? (uint64_t)v : 0;
 }
 
 static void norm_where(const char *w, char *out, size_t outsz)
@@ -258,21 +257,18 @@ void check_item_finish(check_run *r, check_item *it)
     json_t *ep = report_endpoint(r->report, it->method, it->route);
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
-    r->requests++;
-    count(r, ep, "requests");
+    check_count(r, ep, "requests");
     if (t->ok)
         hist_record(r->service, t->service_us);
     if (!t->ok) {
-        r->errors++;
-        count(r, ep, "errors");
+        check_count(r, ep, "errors");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "transport", "a response",
                             t->error ? t->error : "no response");
         return;
     }
     if (o->no_diff) {
-        r->matched++;
-        count(r, ep, "matched");
+        check_count(r, ep, "matched");
         return;
     }
     char err[256];
@@ -283,15 +279,13 @@ void check_item_finish(check_run *r, check_item *it)
     memset(&noise, 0, sizeof noise);
     if (decode_response(&rec, it->x->response, it->x->response_len, 0, it->method, err, sizeof err)) {
         /* The recording itself cannot be read: nothing to compare with. */
-        r->errors++;
-        count(r, ep, "errors");
+        check_count(r, ep, "errors");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "recorded response", "readable", err);
         return;
     }
     if (decode_copy(it, t, &act, err, sizeof err) < 0) {
-        r->diffs++;
-        count(r, ep, "diffs");
+        check_count(r, ep, "diffs");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "response", "a decodable response", err);
         decode_msg_clear(&rec);
@@ -338,12 +332,10 @@ void check_item_finish(check_run *r, check_item *it)
             memset(&diffs, 0, sizeof diffs);
             r->unjudged++;
         } else {
-            r->diffs++; /* out of memory: count it as a diff rather than lose it */
-            count(r, ep, "diffs");
+            check_count(r, ep, "diffs"); /* out of memory: count it as a diff rather than lose it */
         }
     } else {
-        r->matched++;
-        count(r, ep, "matched");
+        check_count(r, ep, "matched");
     }
     cmp_list_clear(&diffs);
     cmp_list_clear(&noise);
@@ -365,20 +357,17 @@ void check_classify(check_run *r)
         cmp_list *d = it->diffs;
         cmp_split_noise(d, &rn, &moved);
         if (moved.total) {
-            r->noise++;
-            count(r, ep, "noise");
+            check_count(r, ep, "noise");
             note_noise(r, it, &moved);
         }
         if (d->total) {
-            r->diffs++;
-            count(r, ep, "diffs");
+            check_count(r, ep, "diffs");
             snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
             for (size_t k = 0; k < d->n && r->diffs_listed < CHECK_MAX_REPORTED_DIFFS; k++, r->diffs_listed++)
                 report_add_diff(r->report, idbuf, it->method, it->target, it->route, d->v[k].where,
                                 d->v[k].expected, d->v[k].actual);
         } else {
-            r->matched++;
-            count(r, ep, "matched");
+            check_count(r, ep, "matched");
         }
         cmp_list_clear(&moved);
         cmp_list_clear(d);

@@ -2,10 +2,13 @@
 #include "check_opts.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 void check_usage(FILE *f)
@@ -34,6 +37,8 @@ void check_usage(FILE *f)
             "  --timeout D             per-request timeout, e.g. 10s, 500ms (default 10s)\n"
             "  --http2                 speak HTTP/2 (prior knowledge on http://, ALPN on https://)\n"
             "  --insecure              do not verify TLS certificates\n"
+            "  --engine native|curl    HTTP/1.1 client for http:// targets: tapedeck's own (default) or\n"
+            "                          libcurl (https:// and --http2 always use libcurl)\n"
             "  --max-diff-rate R       fail only when (exchanges with diffs + errors) / exchanges > R;\n"
             "                          R is a percentage with '%%' (\"0.5%%\") or a fraction (\"0.005\");\n"
             "                          default 0: any diff fails\n"
@@ -46,28 +51,21 @@ void check_usage(FILE *f)
             "target unreachable).\n");
 }
 
-int check_parse_rate(const char *s, double *out)
+/* err = the formatted message; returns CHECK_OPTS_EBAD. */
+static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    if (*end == '%' && end[1] == '\0')
-        v /= 100.0;
-    else if (*end != '\0')
-        return -1;
-    if (v > 1.0)
-        return -1;
-    *out = v;
-    return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return CHECK_OPTS_EBAD;
 }
 
-static int add_list(const char **list, size_t *n, const char *v, const char *flag)
+static int add_list(const char **list, size_t *n, const char *v, const char *flag, char *err, size_t errlen)
 {
-    if (*n == CHECK_MAX_LIST) {
-        fprintf(stderr, "tapedeck-replay check: too many %s (at most %d)\n", flag, CHECK_MAX_LIST);
-        return -1;
-    }
+    if (*n == CHECK_MAX_LIST)
+        return bad(err, errlen, "too many %s (at most %d)", flag, CHECK_MAX_LIST);
     list[(*n)++] = v;
     return 0;
 }
@@ -75,10 +73,10 @@ static int add_list(const char **list, size_t *n, const char *v, const char *fla
 enum {
     O_TARGET = 256, O_BASELINE, O_LEARN, O_CONC, O_SEQ, O_TIMEOUT, O_HTTP2, O_INSECURE, O_NOCORR, O_NODIFF,
     O_MAXRATE, O_IGNORE, O_IGNHDR, O_CMPHDR, O_SETHDR, O_METHOD, O_PATH, O_RJSON, O_JUNIT, O_HTML, O_SHOW,
-    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION,
+    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION, O_ENGINE,
 };
 
-int check_opts_parse(check_opts *o, int argc, char **argv)
+int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
         {"target", required_argument, 0, O_TARGET},       {"baseline", required_argument, 0, O_BASELINE},
@@ -93,7 +91,8 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
         {"junit", required_argument, 0, O_JUNIT},          {"html", required_argument, 0, O_HTML},
         {"show-diffs", required_argument, 0, O_SHOW},      {"progress", no_argument, 0, O_PROGRESS},
         {"no-progress", no_argument, 0, O_NOPROGRESS},     {"help", no_argument, 0, O_HELP},
-        {"version", no_argument, 0, O_VERSION},            {0, 0, 0, 0},
+        {"version", no_argument, 0, O_VERSION},            {"engine", required_argument, 0, O_ENGINE},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->concurrency = 8;
@@ -103,12 +102,9 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
     o->progress = -1;
     o->max_diff_rate_text = "0";
     o->ignore = jsonpath_set_new();
-    if (!o->ignore) {
-        fprintf(stderr, "tapedeck-replay check: out of memory\n");
-        return -1;
-    }
-    const char *P = "tapedeck-replay check";
-    char err[256];
+    if (!o->ignore)
+        return bad(err, errlen, "out of memory");
+    char why[256];
     int c;
     optind = 1;
     opterr = 0;
@@ -121,8 +117,7 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
         case O_CONC: {
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 10000) {
-                fprintf(stderr, "%s: --concurrency wants a number from 1 to 10000, got '%s'\n", P, optarg);
-                return -1;
+                return bad(err, errlen, "--concurrency wants a number from 1 to 10000, got '%s'", optarg);
             }
             o->concurrency = (int)v;
             break;
@@ -131,53 +126,56 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
         case O_TIMEOUT: {
             int64_t us;
             if (tdtime_parse_duration(optarg, 1000000, &us) < 0 || us < 1000) {
-                fprintf(stderr, "%s: --timeout wants a duration such as 10s or 500ms, got '%s'\n", P, optarg);
-                return -1;
+                return bad(err, errlen, "--timeout wants a duration such as 10s or 500ms, got '%s'", optarg);
             }
             o->timeout_ms = (long)(us / 1000);
             break;
         }
         case O_HTTP2: o->http2 = 1; break;
+        case O_ENGINE: {
+            engine_kind k;
+            if (engine_kind_parse(optarg, &k) < 0)
+                return bad(err, errlen, "--engine wants native or curl, got '%s'", optarg);
+            o->engine_curl = k == ENGINE_CURL;
+            break;
+        }
         case O_INSECURE: o->insecure = 1; break;
         case O_NOCORR: o->correlate = 0; break;
         case O_NODIFF: o->no_diff = 1; break;
         case O_MAXRATE:
-            if (check_parse_rate(optarg, &o->max_diff_rate) < 0) {
-                fprintf(stderr, "%s: --max-diff-rate wants a percentage ('1%%') or a fraction ('0.01') "
-                                "between 0 and 1, got '%s'\n", P, optarg);
-                return -1;
+            if (tdnum_parse_percent(optarg, TDNUM_BARE_FRACTION, 1.0, &o->max_diff_rate) < 0) {
+                return bad(err, errlen, "--max-diff-rate wants a percentage ('1%%') or a fraction ('0.01') "
+                                        "between 0 and 1, got '%s'", optarg);
             }
             o->max_diff_rate_text = optarg;
             break;
         case O_IGNORE:
-            if (jsonpath_set_add(o->ignore, optarg, err, sizeof err) < 0) {
-                fprintf(stderr, "%s: --ignore: %s\n", P, err);
-                return -1;
+            if (jsonpath_set_add(o->ignore, optarg, why, sizeof why) < 0) {
+                return bad(err, errlen, "--ignore: %s", why);
             }
             break;
         case O_IGNHDR:
-            if (add_list(o->ignore_header, &o->n_ignore_header, optarg, "--ignore-header"))
-                return -1;
+            if (add_list(o->ignore_header, &o->n_ignore_header, optarg, "--ignore-header", err, errlen))
+                return CHECK_OPTS_EBAD;
             break;
         case O_CMPHDR:
-            if (add_list(o->compare_header, &o->n_compare_header, optarg, "--compare-header"))
-                return -1;
+            if (add_list(o->compare_header, &o->n_compare_header, optarg, "--compare-header", err, errlen))
+                return CHECK_OPTS_EBAD;
             break;
         case O_SETHDR: {
             const char *colon = strchr(optarg, ':');
             if (!colon || colon == optarg) {
-                fprintf(stderr, "%s: --set-header wants 'Name: value', got '%s'\n", P, optarg);
-                return -1;
+                return bad(err, errlen, "--set-header wants 'Name: value', got '%s'", optarg);
             }
-            if (add_list(o->set_header, &o->n_set_header, optarg, "--set-header"))
-                return -1;
+            if (add_list(o->set_header, &o->n_set_header, optarg, "--set-header", err, errlen))
+                return CHECK_OPTS_EBAD;
             break;
         }
         case O_METHOD: {
             char *s = optarg, *tok, *save;
             for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-                if (add_list(o->methods, &o->n_methods, tok, "--method"))
-                    return -1;
+                if (add_list(o->methods, &o->n_methods, tok, "--method", err, errlen))
+                    return CHECK_OPTS_EBAD;
             break;
         }
         case O_PATH: {
@@ -185,9 +183,8 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
                 regfree(&o->path_re);
             int rc = regcomp(&o->path_re, optarg, REG_EXTENDED | REG_NOSUB);
             if (rc) {
-                regerror(rc, &o->path_re, err, sizeof err);
-                fprintf(stderr, "%s: --path '%s': %s\n", P, optarg, err);
-                return -1;
+                regerror(rc, &o->path_re, why, sizeof why);
+                return bad(err, errlen, "--path '%s': %s", optarg, why);
             }
             o->has_path_re = 1;
             break;
@@ -198,8 +195,7 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
         case O_SHOW: {
             long v = strtol(optarg, &end, 10);
             if (*end || v < 0) {
-                fprintf(stderr, "%s: --show-diffs wants a number, got '%s'\n", P, optarg);
-                return -1;
+                return bad(err, errlen, "--show-diffs wants a number, got '%s'", optarg);
             }
             o->show_diffs = (size_t)v;
             break;
@@ -207,27 +203,23 @@ int check_opts_parse(check_opts *o, int argc, char **argv)
         case O_PROGRESS: o->progress = 1; break;
         case O_NOPROGRESS: o->progress = 0; break;
         case 'h':
-        case O_HELP: check_usage(stdout); return 1;
-        case O_VERSION: printf("tapedeck-replay %s\n", TAPEDECK_VERSION); return 1;
+        case O_HELP: return CHECK_OPTS_HELP;
+        case O_VERSION: return CHECK_OPTS_VERSION;
         case ':':
-            fprintf(stderr, "%s: %s needs a value\n", P, argv[optind - 1]);
-            return -1;
+            return bad(err, errlen, "%s needs a value", argv[optind - 1]);
         default:
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", P, argv[optind - 1]);
-            return -1;
+            return bad(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
         }
     }
     if (!o->target) {
-        fprintf(stderr, "%s: --target URL is required (see --help)\n", P);
-        return -1;
+        return bad(err, errlen, "--target URL is required (see --help)");
     }
     if (optind >= argc) {
-        fprintf(stderr, "%s: no CAPTURE given (a .warc.zst file or a folder)\n", P);
-        return -1;
+        return bad(err, errlen, "no CAPTURE given (a .warc.zst file or a folder)");
     }
     o->captures = argv + optind;
     o->n_captures = (size_t)(argc - optind);
-    return 0;
+    return CHECK_OPTS_OK;
 }
 
 void check_opts_free(check_opts *o)

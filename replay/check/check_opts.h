@@ -20,6 +20,7 @@ typedef struct check_opts {
     int sequential;
     long timeout_ms;        /* per request (default 10 s) */
     int http2, insecure;
+    int engine_curl;        /* --engine curl: libcurl for http:// too */
     int correlate;          /* default 1 */
     int no_diff;            /* hidden (benchmarks): replay and parse, compare nothing */
     double max_diff_rate;   /* fraction 0..1 */
@@ -40,12 +41,12 @@ typedef struct check_opts {
     int progress;           /* -1 auto (stderr is a terminal), 0 off, 1 on */
 } check_opts;
 
-/* 0: parsed; 1: --help or --version was handled (exit 0); -1: bad usage (message printed, exit 2). */
-int check_opts_parse(check_opts *o, int argc, char **argv);
+/* What check_opts_parse found. It never prints: on CHECK_OPTS_EBAD err says what is wrong (naming the
+ * flag and the value), and the caller prints it; on HELP/VERSION the caller prints check_usage or the
+ * version. The same shape as load_opts_parse and proxy_config_parse. */
+enum { CHECK_OPTS_OK = 0, CHECK_OPTS_HELP = 1, CHECK_OPTS_VERSION = 2, CHECK_OPTS_EBAD = -1 };
+int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t errlen);
 void check_opts_free(check_opts *o);
 void check_usage(FILE *f);
-
-/* "5%" -> 0.05, "0.05" -> 0.05, "0" -> 0. -1 when not a rate in [0, 100%]. */
-int check_parse_rate(const char *s, double *out);
 
 #endif

@@ -203,10 +203,9 @@ engine *engine_new(struct event_base *base, const engine_opts *opts, char *err, 
     e->opts.target = e->base_url;
     if (e->opts.http2 && strncasecmp(e->base_url, "https:", 6) && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
         e->h2c_no_reuse = 1;
-    /* libcurl is the replayer's client; the native HTTP/1.1 path is an opt-in for http:// targets
-     * (TAPEDECK_ENGINE=native), kept for measuring the client's own cost in the benchmarks. */
-    const char *force = getenv("TAPEDECK_ENGINE");
-    e->native = !strncasecmp(e->base_url, "http://", 7) && !e->opts.http2 && force && !strcmp(force, "native");
+    /* The native HTTP/1.1 client serves http:// (the default); libcurl does TLS and HTTP/2, and
+     * everything when asked (--engine curl). */
+    e->native = !strncasecmp(e->base_url, "http://", 7) && !e->opts.http2 && e->opts.kind != ENGINE_CURL;
     if (e->native)
         return engine_h1_init(e, err, errlen) < 0 ? (engine_free(e), NULL) : e;
     e->multi = curl_multi_init();
@@ -228,6 +227,19 @@ oom:
 fail:
     engine_free(e);
     return NULL;
+}
+
+int engine_kind_parse(const char *s, engine_kind *out)
+{
+    if (s && !strcmp(s, "native")) {
+        *out = ENGINE_AUTO;
+        return 0;
+    }
+    if (s && !strcmp(s, "curl")) {
+        *out = ENGINE_CURL;
+        return 0;
+    }
+    return -1;
 }
 
 void engine_free(engine *e)

@@ -1,8 +1,9 @@
 /* engine: the replayer's HTTP client on the caller's libevent event_base. Shared by `check` and `load`.
- * Requests go through libcurl's multi interface driven by that loop (socket and timer callbacks). A
- * second path behind the same interface speaks HTTP/1.1 natively for `http://` targets (plain
- * non-blocking sockets, responses framed by httpmsg); it is opt-in (TAPEDECK_ENGINE=native) and exists
- * so the benchmarks can show what the client itself costs.
+ * Two paths behind one interface: HTTP/1.1 to `http://` targets goes through a native client (plain
+ * non-blocking sockets, responses framed by httpmsg, the parser the proxy uses): the default, because
+ * libcurl's per-request cost is what the load gate cannot afford. `https://` and HTTP/2 go through
+ * libcurl's multi interface driven by that loop (socket and timer callbacks); ENGINE_CURL forces libcurl
+ * for everything (`--engine curl`). Both give the same responses and error kinds.
  *
  * The caller owns the event_base and runs it; the engine submits requests and calls back once per
  * request, on the loop thread, when it finished or failed. Connections are pooled and reused; requests
@@ -16,6 +17,14 @@
 struct event_base;
 typedef struct engine engine;
 
+typedef enum {
+    ENGINE_AUTO = 0, /* native for http:// without HTTP/2, libcurl otherwise */
+    ENGINE_CURL = 1, /* libcurl for everything */
+} engine_kind;
+
+/* "native" -> ENGINE_AUTO (native where it applies), "curl" -> ENGINE_CURL; -1 for anything else. */
+int engine_kind_parse(const char *s, engine_kind *out);
+
 typedef struct engine_opts {
     const char *target;       /* base URL: scheme://host:port[/prefix]; request targets are appended */
     long connect_timeout_ms;  /* 0 = 5000 */
@@ -24,6 +33,7 @@ typedef struct engine_opts {
     int http2;                /* ask for HTTP/2 (h2 over TLS, prior knowledge over cleartext) */
     int insecure;             /* do not verify TLS certificates */
     size_t max_response;      /* largest raw response kept (head + body); 0 = 64 MiB. Larger: error */
+    engine_kind kind;         /* --engine */
 } engine_opts;
 
 typedef struct engine_request {

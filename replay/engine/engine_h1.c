@@ -106,6 +106,9 @@ static int on_complete_mark(void *ctx)
 }
 
 static const httpmsg_callbacks h1_callbacks = {on_head, NULL, on_complete_mark};
+/* What libcurl accepts, the native client accepts too (the two must give the same verdicts): heads up to
+ * libcurl's 300 KiB, any number of fields, any transfer coding before a final chunked. */
+static const httpmsg_limits h1_limits = {.max_head = 300 * 1024, .max_headers = 100000, .accept_codings = true};
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
@@ -277,7 +280,7 @@ static int conn_start(h1conn *c, const char **why)
         conn_close(c); /* a new connection was asked for: the idle one goes */
     /* One parser per connection, reused from response to response (it is dropped with the
      * connection, so one that stopped on an error never sees another byte). */
-    if (!c->parser && !(c->parser = httpmsg_parser_new(HTTPMSG_RESPONSE, &h1_callbacks, c, NULL))) {
+    if (!c->parser && !(c->parser = httpmsg_parser_new(HTTPMSG_RESPONSE, &h1_callbacks, c, &h1_limits))) {
         *why = "out of memory";
         return -1;
     }

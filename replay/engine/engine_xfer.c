@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "engine_int.h"
+#include "httpmsg_facts.h"
 #include "tdtime.h"
 
 /* Grow xf->buf to hold extra more bytes, within max_response. 0 or -1. */
@@ -175,17 +176,8 @@ const char *engine_origin_path(const char *t)
 
 int engine_hop_header(const char *line)
 {
-    static const char *const names[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
-                                        "proxy-connection", "te", "upgrade", "expect", "trailer",
-                                        "http2-settings"};
     const char *colon = strchr(line, ':');
-    if (!colon)
-        return 1;
-    size_t n = (size_t)(colon - line);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && !strncasecmp(line, names[i], n))
-            return 1;
-    return 0;
+    return !colon || httpmsg_header_is_hop(line, (size_t)(colon - line));
 }
 
 static int grow_copy(char **dst, size_t *cap, const char *src, size_t n)

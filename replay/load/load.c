@@ -23,58 +23,55 @@ static double rate_of(uint64_t n, int64_t first_us, int64_t last_us, int64_t ela
     return elapsed_us > 0 ? (double)n * 1e6 / (double)elapsed_us : 0;
 }
 
-static json_t *lag_json(const hist *lag)
-{
-    json_t *l = report_latency_json(lag);
-    if (l)
-        json_object_set_new(l, "histogram", hist_to_json(lag));
-    return l;
-}
-
 static json_t *build_report(const load_opts *o, const load_set *set, const load_result *res)
 {
     json_t *r = report_new("load", o->target);
     if (!r)
         return NULL;
     char iso[40];
-    json_object_set_new(r, "started", json_string(tdtime_format_iso(res->started_wall_us, 0, iso, sizeof iso)));
+    report_set_started(r, tdtime_format_iso(res->started_wall_us, 0, iso, sizeof iso));
     json_t *caps = json_array();
     for (size_t i = 0; i < o->ncaptures; i++)
         json_array_append_new(caps, json_string(o->captures[i]));
     char shard[32] = "";
     if (o->shard_n > 1)
         snprintf(shard, sizeof shard, "%u/%u", o->shard_k, o->shard_n);
-    json_object_set_new(r, "config",
-                        json_pack("{sosfsfsfsssisiss*}", "captures", caps, "speed", o->rate > 0 ? 0.0 : o->speed,
-                                  "rate_per_s", o->rate, "duration_s", (double)o->duration_us / 1e6, "shard",
-                                  shard, "connections", o->connections, "max_inflight", o->max_inflight,
-                                  "compare", o->compare));
+    report_set_key(r, "config",
+                   json_pack("{sosfsfsfsssisiss*}", "captures", caps, "speed", o->rate > 0 ? 0.0 : o->speed,
+                             "rate_per_s", o->rate, "duration_s", (double)o->duration_us / 1e6, "shard",
+                             shard, "connections", o->connections, "max_inflight", o->max_inflight,
+                             "compare", o->compare));
     json_t *slos = json_array();
     for (size_t i = 0; i < o->nslo; i++)
         json_array_append_new(slos, json_string(o->slo[i]));
-    json_object_set_new(r, "gate_config",
-                        json_pack("{sosfsfsIss*}", "slo", slos, "max_regression", o->max_regression,
-                                  "regression_floor_ms", (double)o->regression_floor_us / 1000.0, "min_samples",
-                                  (json_int_t)o->min_samples, "baseline_report", o->baseline_report));
+    report_set_key(r, "gate_config",
+                   json_pack("{sosfsfsIss*}", "slo", slos, "max_regression", o->max_regression,
+                             "regression_floor_ms", (double)o->regression_floor_us / 1000.0, "min_samples",
+                             (json_int_t)o->min_samples, "baseline_report", o->baseline_report));
     if (load_stats_to_json(&res->cand, set, r, r, NULL)) {
         json_decref(r);
         return NULL;
     }
     double sched_rps = rate_of(res->scheduled, res->first_due_us, res->last_due_us, res->elapsed_us);
     double ach_rps = rate_of(res->sent, res->first_send_us, res->last_send_us, res->elapsed_us);
-    json_object_set_new(r, "rate",
-                        json_pack("{sfsfsIsIsfso}", "scheduled_rps", sched_rps, "achieved_rps", ach_rps,
-                                  "scheduled", (json_int_t)res->scheduled, "sent", (json_int_t)res->sent,
-                                  "duration_s", (double)res->elapsed_us / 1e6, "lag_ms", lag_json(res->lag)));
+    report_load_rate lr = {.scheduled_rps = sched_rps, .achieved_rps = ach_rps, .scheduled = res->scheduled,
+                           .sent = res->sent, .duration_s = (double)res->elapsed_us / 1e6, .lag = res->lag};
+    report_set_load_rate(r, &lr);
     if (res->has_base) {
-        json_t *b = json_pack("{ss}", "target", o->compare);
-        if (!b || json_object_set_new(r, "baseline", b) || load_stats_to_json(&res->base, set, b, r, "baseline")) {
+        json_t *b = report_set_baseline(r, o->compare);
+        if (!b || load_stats_to_json(&res->base, set, b, r, "baseline")) {
             json_decref(r);
             return NULL;
         }
     }
+    /* How late the first request went out against its scheduled instant: for --start-at across
+     * shards, the figure that says whether this machine kept to the common schedule. */
+    json_object_set_new(r, "start",
+                        json_pack("{sssbsf}", "at", tdtime_format_iso(res->started_wall_us, 1, iso, sizeof iso),
+                                  "pinned", o->start_at_us != 0, "first_send_late_ms",
+                                  res->sent ? (double)(res->first_send_us - res->first_due_us) / 1000.0 : 0.0));
     if (res->interrupted)
-        json_object_set_new(r, "interrupted", json_true());
+        report_set_interrupted(r);
     return r;
 }
 
@@ -90,9 +87,13 @@ int load_main(int argc, char **argv)
     memset(&res, 0, sizeof res);
 
     int p = load_opts_parse(&o, argc, argv, err, sizeof err);
+    if (p == LOAD_OPTS_HELP)
+        load_usage(stdout);
+    else if (p == LOAD_OPTS_VERSION)
+        printf("tapedeck-replay load %s\n", TAPEDECK_VERSION);
+    else if (p)
+        fprintf(stderr, "tapedeck-replay load: %s\n", err);
     if (p) {
-        if (p < 0)
-            fprintf(stderr, "tapedeck-replay load: %s\n", err);
         status = p > 0 ? 0 : 2;
         goto out;
     }

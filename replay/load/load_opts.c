@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "load_sched.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 void load_usage(FILE *f)
@@ -27,7 +29,11 @@ void load_usage(FILE *f)
             "                         100 per connection with --http2); a due request that finds no free\n"
             "                         slot waits, and the wait is reported as send lag and counted in\n"
             "                         its latency\n"
+            "  --start-at TIME        start the schedule at TIME (RFC 3339, or Unix seconds), so that\n"
+            "                         shards on many machines run one schedule (default: now)\n"
             "  --http2                speak HTTP/2 (h2 over TLS, prior knowledge over cleartext)\n"
+            "  --engine native|curl   HTTP/1.1 client for http:// targets: tapedeck's own (default) or\n"
+            "                         libcurl (https:// and --http2 always use libcurl)\n"
             "  --insecure             do not verify TLS certificates\n"
             "  --timeout D            per request (default 30s)\n"
             "  --set-header 'N: v'    send this header instead of the recorded one (repeatable)\n"
@@ -50,18 +56,50 @@ void load_usage(FILE *f)
             "capture, target unreachable).\n");
 }
 
-int load_parse_percent(const char *s, double *frac)
+/* Seconds east of UTC of a "+hh:mm"/"-hh:mm" suffix, or 0 for "Z". -1 when it is neither. */
+static int parse_tz(const char *s, long *off)
+{
+    if (!strcmp(s, "Z") || !strcmp(s, "z")) {
+        *off = 0;
+        return 0;
+    }
+    int hh, mm, n = 0;
+    if ((s[0] != '+' && s[0] != '-') || sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || s[1 + n] || n != 5 ||
+        hh > 23 || mm > 59)
+        return -1;
+    *off = (s[0] == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+    return 0;
+}
+
+int load_parse_start_at(const char *s, int64_t *us)
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v < 0)
+    if (strspn(s, "0123456789.") == strlen(s)) { /* Unix seconds */
+        double v = strtod(s, &end);
+        if (end == s || *end || errno || v <= 0 || v > 1e11)
+            return -1;
+        *us = (int64_t)(v * 1e6 + 0.5);
+        return 0;
+    }
+    /* RFC 3339: tdtime parses the UTC forms; an offset is applied here. */
+    char buf[64];
+    size_t n = strlen(s);
+    if (n < 20 || n >= sizeof buf)
         return -1;
-    if (!strcmp(end, "%"))
-        v /= 100.0;
-    else if (*end)
+    const char *tz = s + 19;
+    if (*tz == '.' || *tz == ',')
+        tz += 1 + strspn(tz + 1, "0123456789");
+    long off;
+    if (parse_tz(tz, &off) < 0)
         return -1;
-    *frac = v;
+    snprintf(buf, sizeof buf, "%.*sZ", (int)(tz - s), s);
+    if (buf[10] == 't' || buf[10] == ' ')
+        buf[10] = 'T';
+    int64_t v;
+    if (tdtime_parse_iso(buf, &v) < 0)
+        return -1;
+    *us = v - (int64_t)off * 1000000;
     return 0;
 }
 
@@ -102,14 +140,10 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
             only_args = 1;
             continue;
         }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            load_usage(stdout);
-            return 1;
-        }
-        if (!strcmp(a, "--version")) {
-            printf("tapedeck-replay load %s\n", TAPEDECK_VERSION);
-            return 1;
-        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return LOAD_OPTS_HELP;
+        if (!strcmp(a, "--version"))
+            return LOAD_OPTS_VERSION;
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
             continue;
@@ -126,7 +160,7 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         static const char *const WITH_VALUE[] = {
             "--target", "--compare", "--speed", "--rate", "--duration", "--shard", "--connections",
             "--max-inflight", "--timeout", "--slo", "--set-header", "--baseline-report", "--max-regression",
-            "--regression-floor", "--min-samples", "--report-json", "--junit", "--html"};
+            "--regression-floor", "--min-samples", "--report-json", "--junit", "--html", "--engine", "--start-at"};
         char name[40];
         const char *val;
         char *eq = strchr(a, '=');
@@ -162,6 +196,12 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
             bad = tdtime_parse_duration(val, 1000000, &o->duration_us) || o->duration_us <= 0;
         else if (!strcmp(name, "--shard"))
             bad = load_sched_parse_shard(val, &o->shard_k, &o->shard_n);
+        else if (!strcmp(name, "--engine")) {
+            engine_kind k;
+            bad = engine_kind_parse(val, &k) < 0;
+            o->engine_curl = k == ENGINE_CURL;
+        } else if (!strcmp(name, "--start-at"))
+            bad = load_parse_start_at(val, &o->start_at_us);
         else if (!strcmp(name, "--connections"))
             bad = parse_int(val, 1, 100000, &o->connections);
         else if (!strcmp(name, "--max-inflight"))
@@ -184,7 +224,7 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         } else if (!strcmp(name, "--baseline-report"))
             o->baseline_report = val;
         else if (!strcmp(name, "--max-regression"))
-            bad = load_parse_percent(val, &o->max_regression) || o->max_regression > 100;
+            bad = tdnum_parse_percent(val, TDNUM_BARE_FRACTION, 100.0, &o->max_regression);
         else if (!strcmp(name, "--regression-floor"))
             bad = tdtime_parse_duration(val, 1000, &o->regression_floor_us);
         else if (!strcmp(name, "--min-samples")) {

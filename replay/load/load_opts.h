@@ -23,6 +23,8 @@ typedef struct load_opts {
                            * HTTP/2; set from the defaults by load_opts_parse */
     int http2;            /* --http2 */
     int insecure;         /* --insecure */
+    int engine_curl;      /* --engine curl: libcurl for http:// too */
+    int64_t start_at_us;  /* --start-at: Unix µs the schedule starts at; 0 = now */
     int64_t timeout_us;   /* per request, default 30 s */
     const char *slo[LOAD_MAX_SLO];
     size_t nslo;
@@ -38,9 +40,12 @@ typedef struct load_opts {
 } load_opts;
 
 void load_usage(FILE *f);
-/* 0 ok, 1 --help/--version printed (exit 0), -1 bad arguments (err says what). */
+/* What load_opts_parse found. It never prints: on LOAD_OPTS_EBAD err says what is wrong, and on
+ * HELP/VERSION the caller prints load_usage or the version (as check_opts_parse). */
+enum { LOAD_OPTS_OK = 0, LOAD_OPTS_HELP = 1, LOAD_OPTS_VERSION = 2, LOAD_OPTS_EBAD = -1 };
 int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errlen);
-/* Parses "10%" or "0.1" into a fraction. 0 or -1. */
-int load_parse_percent(const char *s, double *frac);
+/* --start-at: RFC 3339 ("2026-12-02T10:00:00Z", "...T10:00:00.5+01:00") or Unix seconds ("1796205600",
+ * "1796205600.25") -> Unix µs. 0 or -1. */
+int load_parse_start_at(const char *s, int64_t *us);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "capset.h"
 #include "httpmsg.h"
+#include "httpmsg_facts.h"
 #include "route.h"
 
 #define MAX_ROUTES 2000 /* beyond this every further route is reported as "(other)" */
@@ -29,16 +30,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* Framing and connection headers are the engine's business; Host comes from --target (as in check),
  * unless --set-header gives one. */
-static int skip_header(const char *name, size_t len)
-{
-    static const char *const skip[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                       "content-length", "te", "trailer", "upgrade", "expect", "host"};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (strlen(skip[i]) == len && !strncasecmp(name, skip[i], len))
-            return 1;
-    return 0;
-}
-
 static int overridden(const char *name, size_t len, const char *const *set, size_t nset)
 {
     for (size_t i = 0; i < nset; i++) {
@@ -80,13 +71,11 @@ static int prepare(load_req *q, const httpmsg *m, const char *const *set, size_t
         return -1;
     for (size_t i = 0; i < h->n_headers; i++) {
         const httpmsg_header *hd = &h->headers[i];
-        if (skip_header(hd->name, hd->name_len) || overridden(hd->name, hd->name_len, set, nset))
+        if (httpmsg_header_is_replay_skipped(hd->name, hd->name_len) ||
+            overridden(hd->name, hd->name_len, set, nset))
             continue;
-        char *line = malloc(hd->name_len + hd->value_len + 3);
-        if (!line)
+        if (!(q->headers[q->n_headers++] = httpmsg_header_line(hd)))
             return -1;
-        sprintf(line, "%.*s: %.*s", (int)hd->name_len, hd->name, (int)hd->value_len, hd->value);
-        q->headers[q->n_headers++] = line;
     }
     for (size_t i = 0; i < nset; i++)
         if (!(q->headers[q->n_headers++] = strdup(set[i])))

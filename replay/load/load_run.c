@@ -304,6 +304,7 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         eo.max_connections = o->connections;
         eo.http2 = o->http2;
         eo.insecure = o->insecure;
+        eo.kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO;
         char e2[256];
         if (!(r.eng[i] = engine_new(r.base, &eo, e2, sizeof e2))) {
             snprintf(err, errlen, "%s: %s", urls[i], e2);
@@ -324,8 +325,13 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         struct timeval one = {1, 0};
         evtimer_add(r.tick, &one);
     }
-    res->started_wall_us = tdtime_now_us();
-    r.t0 = tdtime_mono_us();
+    /* The schedule's instant 0 on the monotonic clock. --start-at pins it to a wall-clock instant, so
+     * that shards on many machines (clocks kept by NTP) send one schedule: a start still to come is
+     * waited for by the first timer; one already past makes what fell due meanwhile late, and the lag
+     * says so (nothing is shifted). */
+    int64_t wall = tdtime_now_us(), mono = tdtime_mono_us();
+    res->started_wall_us = o->start_at_us ? o->start_at_us : wall;
+    r.t0 = mono + (res->started_wall_us - wall);
     fetch_next(&r);
     if (r.have_next) {
         arm_timer(&r);

@@ -105,19 +105,19 @@ int load_stats_to_json(const load_stats *s, const load_set *set, json_t *obj, js
         return -1;
     }
     counters(totals, s->requests, s->responses, s->errors, s->http_5xx);
-    json_object_set_new(obj, "totals", totals);
+    report_set_key(obj, "totals", totals);
     for (int c = 0; c < 600; c++)
         if (s->status[c]) {
             char k[8];
             snprintf(k, sizeof k, "%d", c);
             json_object_set_new(status, c ? k : "other", json_integer((json_int_t)s->status[c]));
         }
-    json_object_set_new(obj, "status", status);
+    report_set_key(obj, "status", status);
     report_set_latency(obj, s->lat, s->svc);
     set_blocks(obj, s->blk);
-    json_object_set_new(obj, "timeline", tline_to_json(s->tl));
+    report_set_key(obj, "timeline", tline_to_json(s->tl));
     if (s->first_error[0])
-        json_object_set_new(obj, "first_error", json_string(s->first_error));
+        report_set_key(obj, "first_error", json_string(s->first_error));
 
     for (size_t i = 0; i < s->nroutes; i++) {
         const load_route_stats *r = &s->routes[i];

@@ -1,5 +1,6 @@
-/* report: building the report object and writing it out (JSON file, text summary). The JUnit and HTML
- * renderers live in report_junit.c and report_html.c. */
+/* report: building the report object and writing it out (JSON file). Every top-level key is set here
+ * (report_set_key's table is the list); the text summary lives in report_text.c, the JUnit and HTML
+ * renderers in report_junit.c and report_html.c. */
 #include "report.h"
 #include "report_fmt.h"
 
@@ -41,6 +42,89 @@ json_t *report_new(const char *mode, const char *target)
 void report_set_verdict(json_t *report, int pass)
 {
     json_object_set_new(report, "verdict", json_string(pass ? "pass" : "fail"));
+}
+
+/* Every top-level key a report (or its baseline side, which has the same shape) may carry: design.md's,
+ * then the modes' extras (docs/tapedeck-replay.md). A key not here is refused. */
+static const char *const KEYS[] = {
+    "tool", "version", "mode", "target", "verdict", "totals", "latency_ms", "service_ms", "rate", "endpoints",
+    "gates", "diffs", "histogram",
+    /* load (and merged load) */
+    "started", "config", "gate_config", "status", "timeline", "first_error", "baseline", "interrupted",
+    "merged_from",
+    /* check, shadow */
+    "noise", "duration_s", "noise_method", "correlated_ids",
+};
+
+int report_set_key(json_t *obj, const char *key, json_t *value)
+{
+    for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++)
+        if (!strcmp(KEYS[i], key))
+            return set_new(obj, key, value);
+    json_decref(value);
+    return -1;
+}
+
+int report_set_rate(json_t *report, double scheduled_rps, double achieved_rps)
+{
+    json_t *rt = json_object_get(report, "rate");
+    if (!json_is_object(rt))
+        return report_set_key(report, "rate",
+                              json_pack("{sfsf}", "scheduled_rps", scheduled_rps, "achieved_rps", achieved_rps));
+    return set_new(rt, "scheduled_rps", json_real(scheduled_rps)) ||
+                   set_new(rt, "achieved_rps", json_real(achieved_rps))
+               ? -1
+               : 0;
+}
+
+int report_set_load_rate(json_t *report, const report_load_rate *lr)
+{
+    json_t *lag = lr->lag ? report_latency_json(lr->lag) : json_object();
+    if (lag && lr->lag)
+        set_new(lag, "histogram", hist_to_json(lr->lag));
+    return report_set_key(report, "rate",
+                          json_pack("{sfsfsIsIsfso}", "scheduled_rps", lr->scheduled_rps, "achieved_rps",
+                                    lr->achieved_rps, "scheduled", (json_int_t)lr->scheduled, "sent",
+                                    (json_int_t)lr->sent, "duration_s", lr->duration_s, "lag_ms", lag));
+}
+
+int report_set_started(json_t *report, const char *iso)
+{
+    return report_set_key(report, "started", json_string(iso));
+}
+
+int report_set_interrupted(json_t *report)
+{
+    return report_set_key(report, "interrupted", json_true());
+}
+
+json_t *report_set_baseline(json_t *report, const char *target)
+{
+    json_t *b = json_pack("{ss}", "target", target ? target : "");
+    if (!b || report_set_key(report, "baseline", b))
+        return NULL;
+    return b;
+}
+
+int report_set_check_extras(json_t *report, const report_check_extras *x)
+{
+    json_t *t = report_totals(report);
+    json_t *cfg = json_pack("{sssisbsb}", "max_diff_rate", x->max_diff_rate ? x->max_diff_rate : "0", "show_diffs",
+                            (json_int_t)x->show_diffs, "learn_noise", x->learn_noise, "correlate", x->correlated >= 0);
+    int rc = 0;
+    if (cfg && x->baseline)
+        rc |= set_new(cfg, "baseline", json_string(x->baseline));
+    rc |= report_set_key(report, "config", cfg);
+    if (x->noise)
+        rc |= report_set_key(report, "noise", x->noise);
+    rc |= set_new(t, "skipped", json_integer((json_int_t)x->skipped));
+    if (x->baseline)
+        rc |= set_new(t, "baseline_errors", json_integer((json_int_t)x->baseline_errors));
+    rc |= report_set_key(report, "duration_s", json_real(x->duration_s));
+    rc |= report_set_key(report, "noise_method", json_string(x->noise_method ? x->noise_method : "none"));
+    if (x->correlated >= 0)
+        rc |= report_set_key(report, "correlated_ids", json_integer((json_int_t)x->correlated));
+    return rc ? -1 : 0;
 }
 
 json_t *report_totals(json_t *report)
@@ -187,94 +271,4 @@ int report_write_files(json_t *report, const char *json_path, const char *junit_
         write_one(report, html_path, report_write_html, err, errlen))
         return -1;
     return 0;
-}
-
-/* ---- text summary ---- */
-
-static void print_latency_row(FILE *f, const char *label, json_t *l)
-{
-    if (!json_is_object(l))
-        return;
-    fprintf(f, "  %-10s p50 %9.3f  p90 %9.3f  p95 %9.3f  p99 %9.3f  max %9.3f  mean %9.3f ms\n", label,
-            rf_num(l, "p50"), rf_num(l, "p90"), rf_num(l, "p95"), rf_num(l, "p99"), rf_num(l, "max"),
-            rf_num(l, "mean"));
-}
-
-void report_print_text(json_t *report, FILE *f)
-{
-    const char *mode = rf_str(report, "mode", "?");
-    int load = !strcmp(mode, "load");
-    json_t *t = json_object_get(report, "totals");
-    fprintf(f, "tapedeck-replay %s against %s: %s\n", mode, rf_str(report, "target", "?"),
-            !strcmp(rf_str(report, "verdict", "fail"), "pass") ? "PASS" : "FAIL");
-    if (load)
-        fprintf(f, "  requests %lld, responses %lld, transport errors %lld, 5xx %lld\n",
-                (long long)rf_int(t, "requests"), (long long)rf_int(t, "matched"),
-                (long long)rf_int(t, "errors"), (long long)rf_int(t, "http_5xx"));
-    else
-        fprintf(f, "  requests %lld, matched %lld, with diffs %lld, noise %lld, errors %lld\n",
-                (long long)rf_int(t, "requests"), (long long)rf_int(t, "matched"),
-                (long long)rf_int(t, "diffs"), (long long)rf_int(t, "noise"), (long long)rf_int(t, "errors"));
-    json_t *rate = json_object_get(report, "rate");
-    if (load && json_is_object(rate)) {
-        fprintf(f, "  rate: scheduled %.1f/s, achieved %.1f/s over %.2fs", rf_num(rate, "scheduled_rps"),
-                rf_num(rate, "achieved_rps"), rf_num(rate, "duration_s"));
-        json_t *lag = json_object_get(rate, "lag_ms");
-        if (json_is_object(lag))
-            fprintf(f, "; send lag p99 %.3f ms, max %.3f ms", rf_num(lag, "p99"), rf_num(lag, "max"));
-        fputc('\n', f);
-    }
-    print_latency_row(f, load ? "latency" : "service", json_object_get(report, "latency_ms"));
-    if (load)
-        print_latency_row(f, "service", json_object_get(report, "service_ms"));
-    json_t *base = json_object_get(report, "baseline");
-    if (json_is_object(base)) {
-        fprintf(f, "  baseline %s:\n", rf_str(base, "target", "?"));
-        print_latency_row(f, "latency", json_object_get(base, "latency_ms"));
-        print_latency_row(f, "service", json_object_get(base, "service_ms"));
-    }
-
-    json_t *eps = json_object_get(report, "endpoints");
-    if (json_array_size(eps)) {
-        fprintf(f, "\n  %-7s %-40s %8s %8s %8s", "method", "route", "requests", load ? "errors" : "diffs",
-                load ? "5xx" : "errors");
-        if (load)
-            fprintf(f, " %9s %9s %9s", "p50 ms", "p95 ms", "p99 ms");
-        fputc('\n', f);
-        size_t i;
-        json_t *e;
-        json_array_foreach(eps, i, e) {
-            fprintf(f, "  %-7s %-40s %8lld %8lld %8lld", rf_str(e, "method", "?"), rf_str(e, "route", "?"),
-                    (long long)rf_int(e, "requests"), (long long)rf_int(e, load ? "errors" : "diffs"),
-                    (long long)rf_int(e, load ? "http_5xx" : "errors"));
-            json_t *l = json_object_get(e, "latency_ms");
-            if (load && json_is_object(l))
-                fprintf(f, " %9.3f %9.3f %9.3f", rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"));
-            fputc('\n', f);
-        }
-    }
-
-    json_t *gates = json_object_get(report, "gates");
-    if (json_array_size(gates)) {
-        fprintf(f, "\n  gates:\n");
-        size_t i;
-        json_t *g;
-        json_array_foreach(gates, i, g) {
-            const char *detail = rf_str(g, "detail", NULL);
-            fprintf(f, "    %s  %-36s observed %s%s%s\n", json_is_true(json_object_get(g, "pass")) ? "pass" : "FAIL",
-                    rf_str(g, "expr", "?"), rf_str(g, "observed", "?"), detail ? " — " : "", detail ? detail : "");
-        }
-    }
-
-    json_t *diffs = json_object_get(report, "diffs");
-    size_t nd = json_array_size(diffs);
-    if (nd) {
-        fprintf(f, "\n  diffs (%zu%s):\n", nd, nd > 20 ? ", first 20" : "");
-        for (size_t i = 0; i < nd && i < 20; i++) {
-            json_t *d = json_array_get(diffs, i);
-            fprintf(f, "    #%s %s %s  %s: expected %.120s, got %.120s\n", rf_str(d, "id", "?"),
-                    rf_str(d, "method", "?"), rf_str(d, "uri", "?"), rf_str(d, "where", "?"),
-                    rf_str(d, "expected", "(none)"), rf_str(d, "actual", "(none)"));
-        }
-    }
 }

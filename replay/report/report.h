@@ -14,12 +14,17 @@
  *   diffs    [ {id, method, uri, route, where, expected, actual}, ... ]
  *   histogram {latency: <hist json>, service: <hist json>}   (see hist.h; per endpoint too in load)
  *
+ * Every top-level key is set through this module (report_set_key holds the list of them), so the file a
+ * run writes and the one `report` re-renders share one writer; check, load and shadow add their extras
+ * through report_set_check_extras / report_set_load_rate / report_set_started ...
+ *
  * Ownership: every function taking a json_t *report borrows it; report_new's result is the caller's
  * (json_decref). Returned json_t pointers to parts of the report are borrowed, valid while the report is. */
 #ifndef TAPEDECK_REPORT_H
 #define TAPEDECK_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -31,6 +36,46 @@ json_t *report_new(const char *mode, const char *target);
 
 /* verdict: 1 pass, 0 fail. */
 void report_set_verdict(json_t *report, int pass);
+
+/* Sets the top-level key of obj (the report, or its baseline side, which has the same shape) to value,
+ * taking value (also on failure; NULL value = failure). -1 for a key that is not in the report's list
+ * (report.c's KEYS: design.md's keys and the modes' extras) or out of memory. */
+int report_set_key(json_t *obj, const char *key, json_t *value);
+
+/* rate.scheduled_rps / rate.achieved_rps (check: both the achieved rate). 0 or -1. */
+int report_set_rate(json_t *report, double scheduled_rps, double achieved_rps);
+
+/* load's rate block: the two rates, the counts scheduled and sent, the wall time of the run and the
+ * send lag (how late requests left against their schedule; NULL = none). 0 or -1. */
+typedef struct report_load_rate {
+    double scheduled_rps, achieved_rps;
+    uint64_t scheduled, sent;
+    double duration_s;
+    const hist *lag;
+} report_load_rate;
+int report_set_load_rate(json_t *report, const report_load_rate *lr);
+
+int report_set_started(json_t *report, const char *iso); /* "started": the run's wall-clock start */
+int report_set_interrupted(json_t *report);              /* "interrupted": true (SIGINT/SIGTERM) */
+/* "baseline": {target}, the baseline side of a load run; returned borrowed to fill (totals, latency,
+ * ...: the same keys as the report, through report_set_key). NULL when out of memory. */
+json_t *report_set_baseline(json_t *report, const char *target);
+
+/* What check (and shadow) add to the report; the text summary (report_print_text) needs all of it. */
+typedef struct report_check_extras {
+    const char *max_diff_rate; /* the limit as the user wrote it ("0.5%") */
+    const char *baseline;      /* --baseline URL, or NULL: then baseline_errors is not reported */
+    int learn_noise;
+    long long correlated;      /* ids correlated; -1 when correlation was off */
+    size_t show_diffs;         /* diffs the text summary lists */
+    uint64_t skipped, baseline_errors;
+    double duration_s;
+    const char *noise_method;  /* "none" | "learn" | "baseline" | "baseline+learn" */
+    json_t *noise;             /* taken: [{method, route, where, count}], or NULL */
+} report_check_extras;
+/* Sets config {max_diff_rate, show_diffs, learn_noise, correlate, baseline}, noise, duration_s,
+ * noise_method, correlated_ids and totals.skipped / totals.baseline_errors. 0 or -1. */
+int report_set_check_extras(json_t *report, const report_check_extras *x);
 
 /* The endpoint object for method + route (the normalised path, see route.h), created with zeroed
  * counters {method, route, requests, matched, diffs, noise, errors} the first time. NULL when out of
@@ -63,7 +108,9 @@ int report_write_files(json_t *report, const char *json_path, const char *junit_
 int report_write_json(json_t *report, FILE *f);
 int report_write_junit(json_t *report, FILE *f);  /* check: a testcase per route; load: per gate */
 int report_write_html(json_t *report, FILE *f);
-/* The human summary for stdout: totals, latency table, per-endpoint table, gates, first diffs. */
+/* The human summary for stdout (report_text.c), from the report alone: check and shadow get the gate's
+ * summary (counts, failing rate against the limit, per-route table, noise, first diffs); load gets
+ * totals, rate, latency table, per-endpoint table, gates, first diffs. */
 void report_print_text(json_t *report, FILE *f);
 
 #endif

@@ -195,9 +195,9 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     if (json_is_object(rb)) {
         json_t *mb = json_object_get(m, "baseline");
         if (!json_is_object(mb)) {
-            mb = json_pack("{ss}", "target", rf_str(rb, "target", ""));
-            json_object_set_new(m, "baseline", mb);
-            json_object_set_new(mb, "totals", fresh_side());
+            if (!(mb = report_set_baseline(m, rf_str(rb, "target", ""))) ||
+                report_set_key(mb, "totals", fresh_side()))
+                return -1;
         }
         add_counters(json_object_get(mb, "totals"), json_object_get(rb, "totals"));
         if (merge_hist(mb, rb, "latency", "latency_ms", err, errlen) ||
@@ -248,6 +248,30 @@ static int merge_check(json_t *m, const json_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* Shards of one schedule: the latest instant 0 and the latest first send speak for the run (the
+ * schedule is only as punctual as its last shard). Reports without `start` (older ones) add nothing. */
+static void merge_start(json_t *m, json_t *const *reports, size_t n)
+{
+    const char *at = NULL;
+    double late = 0;
+    int pinned = 0, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *st = json_object_get(reports[i], "start");
+        const char *a = json_string_value(json_object_get(st, "at"));
+        if (!a)
+            continue;
+        double l = json_number_value(json_object_get(st, "first_send_late_ms"));
+        if (!any || strcmp(a, at) > 0) /* RFC 3339 in UTC with fixed digits: text order is time order */
+            at = a;
+        if (!any || l > late)
+            late = l;
+        pinned |= json_is_true(json_object_get(st, "pinned"));
+        any = 1;
+    }
+    if (any)
+        json_object_set_new(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
+}
+
 json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,
                      char *err, size_t errlen)
 {
@@ -267,25 +291,30 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
     json_t *from = json_array();
     if (!m || !from)
         goto oom;
-    json_object_set_new(m, "merged_from", from);
-    if (load) {
-        json_t *cfg = json_deep_copy(json_object_get(reports[0], "config"));
-        if (cfg) {
+    if (report_set_key(m, "merged_from", from)) { /* took from, also on failure */
+        from = NULL;
+        goto oom;
+    } /* from stays borrowed from m */
+    json_t *cfg = json_deep_copy(json_object_get(reports[0], "config")); /* check: its flags, for the text */
+    if (cfg) {
+        if (load)
             json_object_set_new(cfg, "shard", json_string(""));
-            json_object_set_new(m, "config", cfg);
-        }
-        json_object_set(m, "gate_config", json_object_get(reports[0], "gate_config"));
+        report_set_key(m, "config", cfg);
+    }
+    if (load) {
+        if (json_object_get(reports[0], "gate_config"))
+            report_set_key(m, "gate_config", json_incref(json_object_get(reports[0], "gate_config")));
         report_count(json_object_get(m, "totals"), "http_5xx", 0);
         json_object_set_new(json_object_get(m, "rate"), "scheduled", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "sent", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "duration_s", json_real(0));
     }
     if (rf_str(reports[0], "started", NULL))
-        json_object_set(m, "started", json_object_get(reports[0], "started"));
+        report_set_key(m, "started", json_incref(json_object_get(reports[0], "started")));
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(from, json_string(names && names[i] ? names[i] : ""));
         if (strcmp(rf_str(reports[i], "target", ""), rf_str(m, "target", "")))
-            json_object_set_new(m, "target", json_string("(several targets)"));
+            report_set_key(m, "target", json_string("(several targets)"));
         if (load ? merge_load(m, reports[i], err, errlen) : merge_check(m, reports[i], err, errlen)) {
             if (!err[0])
                 snprintf(err, errlen, "out of memory");
@@ -296,6 +325,8 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
             return NULL;
         }
     }
+    if (load)
+        merge_start(m, reports, n);
     if (load && gates_eval_load(m, baseline_report, err, errlen)) {
         json_decref(m);
         return NULL;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdnum.h"
+
 static const char *skip_ws(const char *p)
 {
     while (*p == ' ' || *p == '\t')
@@ -85,22 +87,6 @@ static int parse_duration_us(const char *v, double *us)
     return 0;
 }
 
-static int parse_fraction(const char *v, double *frac)
-{
-    const char *end;
-    double x;
-    if (parse_number(v, &x, &end) != 0)
-        return -1;
-    if (*end == '%' && !*skip_ws(end + 1))
-        x /= 100.0;
-    else if (*end)
-        return -1;
-    if (x > 1) /* more than all requests: a typo, not a gate */
-        return -1;
-    *frac = x;
-    return 0;
-}
-
 int slo_parse(const char *s, slo *out, char *err, size_t errlen)
 {
     slo r;
@@ -165,7 +151,7 @@ int slo_parse(const char *s, slo *out, char *err, size_t errlen)
         return -1;
     }
     o = skip_ws(o);
-    int bad = (r.metric == SLO_ERROR_RATE || r.metric == SLO_RATE) ? parse_fraction(o, &r.threshold)
+    int bad = (r.metric == SLO_ERROR_RATE || r.metric == SLO_RATE) ? tdnum_parse_percent(o, TDNUM_BARE_FRACTION, 1.0, &r.threshold)
                                                                     : parse_duration_us(o, &r.threshold);
     if (bad) {
         snprintf(err, errlen, "--slo '%s': bad value '%s' (%s)", r.expr, o,

@@ -98,11 +98,11 @@ check() { # name args... (must pass)
 }
 
 start_origin "$T/curl.log"
-check curl --target "http://127.0.0.1:$ORIGIN_PORT" --concurrency 2
+check curl --target "http://127.0.0.1:$ORIGIN_PORT" --concurrency 2 --engine curl
 origin_saw "$T/curl.log" pinned || td_fail "libcurl: recorded connections not replayed one per connection"
 
 start_origin "$T/native.log"
-TAPEDECK_ENGINE=native check native --target "http://127.0.0.1:$ORIGIN_PORT" --concurrency 2
+check native --target "http://127.0.0.1:$ORIGIN_PORT" --concurrency 2 --engine native
 origin_saw "$T/native.log" pinned || td_fail "native engine: recorded connections not replayed one per connection"
 
 # More parallel slots than recorded connections changes nothing.

@@ -2,7 +2,8 @@
 # Noise: a capture recorded from the noisy service (random requestId, wall-clock serverTime in every JSON
 # answer) fails a plain check against the same version, passes with --learn-noise and with --baseline
 # (the Diffy method), lists the noise apart in the summary and the report, and still fails when a real
-# change (distance turned into a string) hides among the noise.
+# change (distance turned into a string) hides among the noise. `tapedeck-replay report` re-renders
+# each report to the summary the run printed.
 source "$(dirname "$0")/../lib/common.sh"
 td_tmpdir >/dev/null # sets TD_TMP in this shell, so helpers and cleanup share it
 T=$(td_tmpdir)
@@ -21,6 +22,11 @@ check() { # expected-exit name args...
         --report-json "$T/$name.json" "$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
     [ "$rc" = "$want" ] || { cat "$T/$name.out" "$T/$name.err" >&2; td_fail "$name: exit $rc, wanted $want"; }
 }
+same_text() { # name: `tapedeck-replay report NAME.json` prints what the run printed (one report writer)
+    "$BIN/tapedeck-replay" report "$T/$1.json" >"$T/$1.rendered" || true
+    cmp -s "$T/$1.out" "$T/$1.rendered" || { diff "$T/$1.out" "$T/$1.rendered" >&2 || true
+        td_fail "$1: tapedeck-replay report renders another summary than the run printed"; }
+}
 report_has() {
     python3 - "$T/$1.json" "$2" <<'PY' || td_fail "$1: report check failed: $2"
 import json, sys
@@ -37,11 +43,13 @@ python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$SVC_POR
 start_svc --variant noisy
 check 1 plain --target "http://127.0.0.1:$SVC_PORT"
 report_has plain '{d["where"] for d in r["diffs"]} == {"$.requestId", "$.serverTime"}'
+same_text plain
 
 # --learn-noise: each (safe) request twice; what changes is noise.
 start_svc --variant noisy
 check 0 learn --target "http://127.0.0.1:$SVC_PORT" --learn-noise
 grep -q 'noise set aside' "$T/learn.out" || td_fail "learn: noise not listed"
+same_text learn
 report_has learn 'r["totals"]["noise"] > 0 and r["totals"]["requests"] == 18 and not r["diffs"]'
 report_has learn '{n["where"] for n in r["noise"]} == {"$.requestId", "$.serverTime"}'
 
@@ -58,6 +66,7 @@ report_has learn-regressed '{d["where"] for d in r["diffs"]} == {"$.distance"}'
 start_svc --variant noisy-regressed; cand=$SVC_PORT
 start_svc --variant noisy; base=$SVC_PORT
 check 1 baseline-regressed --target "http://127.0.0.1:$cand" --baseline "http://127.0.0.1:$base"
+same_text baseline-regressed
 report_has baseline-regressed '{(d["route"], d["where"]) for d in r["diffs"]} == {("/api/trips/{id}", "$.distance")}'
 grep -q '\$.distance: expected 1.341, got "1.341 km"' "$T/baseline-regressed.out" || td_fail "regression not shown"
 

@@ -38,25 +38,22 @@ n=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
 for i in 1 2 3; do
   [ "$(curl -s "http://127.0.0.1:$PROXY_PORT/64k.bin" | px_sha)" = "$want" ] || td_fail "body changed with the disk full"
 done
-# The writer catches up: wait (bounded) until every served exchange is recorded or counted as dropped.
-dropped_sum() {
-  curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" |
-    awk '$1 ~ /^tapedeck_proxy_capture_dropped_total\{/ { s += $2 } END { print s + 0 }'
-}
-total=$(px_metric 'tapedeck_proxy_requests_total{code="2xx"}')
-for _ in $(seq 1 50); do
-  sleep 0.2
+# the writer catches up (each failed write still formats and compresses its batch, and it runs at nice
+# +10 on a busy machine, so some records may also be dropped as queue_full, counted all the same):
+# wait until every served request is accounted for, 30 s at most
+for _ in $(seq 300); do
+  werr=$(px_metric 'tapedeck_proxy_capture_dropped_total{reason="write_error"}')
+  dropped=$(curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '$1 ~ /^tapedeck_proxy_capture_dropped_total/ { s += $2 } END { print s + 0 }')
   recorded=$(px_metric tapedeck_proxy_capture_recorded_total)
-  # On a busy machine the writer also falls behind and drops for queue_full: every lost record counts.
-  dropped_all=$(dropped_sum)
-  ((recorded + dropped_all >= total)) && break
+  total=$(px_metric 'tapedeck_proxy_requests_total{code="2xx"}')
+  ((recorded + dropped >= total)) && break
+  sleep 0.1
 done
-dropped=$(px_metric 'tapedeck_proxy_capture_dropped_total{reason="write_error"}')
-echo "served $total, recorded $recorded, dropped(write_error) $dropped, dropped(all reasons) $dropped_all"
-((dropped > 0)) || td_fail "no write errors counted though the disk is full"
+echo "served $total, recorded $recorded, dropped $dropped (write_error $werr)"
+((werr > 0)) || td_fail "no write errors counted though the disk is full"
 # wrk stops with up to 8 requests in flight: those are recorded (as cut by the client) but not served
-((recorded + dropped_all >= total && recorded + dropped_all <= total + 8)) ||
-  td_fail "recorded + dropped ($recorded + $dropped_all) does not account for the $total served"
+((recorded + dropped >= total && recorded + dropped <= total + 8)) ||
+  td_fail "recorded + dropped ($recorded + $dropped) does not account for the $total served"
 ((total >= n + 3 && total <= n + 3 + 8)) || td_fail "proxy served $total, clients completed $((n + 3))"
 # every connection wrk closed (many in the middle of a 64 KiB response) is gone from the proxy
 for _ in $(seq 50); do [ "$(px_metric tapedeck_proxy_connections_open)" = 0 ] && break; sleep 0.1; done

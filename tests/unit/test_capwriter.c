@@ -96,6 +96,34 @@ static void roundtrip(int dict, unsigned n, int want_dict)
     fx_rmdir(dir);
 }
 
+/* defer_writes: frames reach the file only at capwriter_commit (one write), whole and readable. */
+static void deferred_writes_wait_for_commit(void **state)
+{
+    char *dir = fx_tmpdir(), path[4200], err[512];
+    snprintf(path, sizeof path, "%s/defer.warc.zst", dir);
+    capwriter_opts o = {.path = path, .no_dictionary = 1, .defer_writes = 1};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    if (!w)
+        fail_msg("%s", err);
+    struct stat sb;
+    write_n(w, 0, 10);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    assert_int_equal(capwriter_commit(w, err, sizeof err), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    off_t after_first = sb.st_size;
+    assert_true(after_first > 0);
+    capwriter_stats st;
+    capwriter_get_stats(w, &st);
+    assert_int_equal(st.records, 1 + 20 - 11 / 8);
+    write_n(w, 10, 5);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, after_first);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0); /* close commits the rest */
+    check_file(path, 15, 0);
+    fx_rmdir(dir);
+}
+
 static void roundtrip_plain(void **state)
 {
     roundtrip(0, 300, 0);
@@ -509,6 +537,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roundtrip_plain),
+        cmocka_unit_test(deferred_writes_wait_for_commit),
         cmocka_unit_test(roundtrip_dictionary),
         cmocka_unit_test(roundtrip_dictionary_too_few),
         cmocka_unit_test(zstd_cli_decodes_plain_file),

@@ -1,6 +1,6 @@
 /* engine against a real HTTP server (libevent's evhttp on 127.0.0.1, port 0) in the same event loop —
- * every case twice: through libcurl (the default), then through the native HTTP/1.1 path
- * (TAPEDECK_ENGINE=native):
+ * every case twice: through libcurl (ENGINE_CURL, `--engine curl`), then through the native HTTP/1.1
+ * path (the default for http://):
  * raw responses come back as sent (chunked stays chunked), methods and bodies go out as asked, a refused
  * connection is a transport error of the connect kind, and many requests share a few connections. */
 #include <stdarg.h>
@@ -24,6 +24,8 @@
 #include <event2/listener.h>
 
 #include "engine.h"
+
+static engine_kind test_kind; /* which client the group runs through */
 
 typedef struct fixture {
     struct event_base *base;
@@ -132,7 +134,7 @@ static void done_cb(void *user, const engine_response *r)
 static void run_one(fixture *f, const char *target_url, const engine_request *rq, result *res)
 {
     char err[256];
-    engine_opts o = {.target = target_url, .connect_timeout_ms = 2000, .timeout_ms = 5000};
+    engine_opts o = {.target = target_url, .connect_timeout_ms = 2000, .timeout_ms = 5000, .kind = test_kind};
     engine *e = engine_new(f->base, &o, err, sizeof err);
     assert_non_null(e);
     res->want = 1;
@@ -248,7 +250,7 @@ static void many_requests_complete(void **state)
 {
     fixture *f = *state;
     char err[256];
-    engine_opts o = {.target = f->url, .max_connections = 4};
+    engine_opts o = {.target = f->url, .max_connections = 4, .kind = test_kind};
     engine *e = engine_new(f->base, &o, err, sizeof err);
     assert_non_null(e);
     result res = {.want = 300, .base = f->base};
@@ -271,7 +273,7 @@ static void bad_target_is_refused(void **state)
 {
     fixture *f = *state;
     char err[256] = "";
-    engine_opts o = {.target = "ftp://x"};
+    engine_opts o = {.target = "ftp://x", .kind = test_kind};
     assert_null(engine_new(f->base, &o, err, sizeof err));
     assert_non_null(strstr(err, "ftp://x"));
     engine_free(NULL);
@@ -358,9 +360,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_target_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(interim_and_close_delimited, setup, teardown),
     };
-    unsetenv("TAPEDECK_ENGINE");
+    test_kind = ENGINE_CURL;
     int failed = cmocka_run_group_tests_name("libcurl", tests, NULL, NULL);
-    setenv("TAPEDECK_ENGINE", "native", 1);
+    test_kind = ENGINE_AUTO;
     failed += cmocka_run_group_tests_name("native HTTP/1.1", tests, NULL, NULL);
     return failed;
 }

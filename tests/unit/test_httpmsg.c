@@ -332,6 +332,32 @@ static void pause_and_resume(void **state)
     httpmsg_parser_free(p);
 }
 
+/* A client takes "gzip, chunked" (framed by the chunked, the gzip left to the reader) when asked; the
+ * default, the proxy's, refuses it with 501. */
+static void accept_codings_for_clients(void **state)
+{
+    (void)state;
+    const char *raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3;x=1\r\nabc\r\n0\r\n\r\n";
+    httpmsg_limits lim = {.accept_codings = true};
+    rec r = {0};
+    httpmsg_parser *p = httpmsg_parser_new(HTTPMSG_RESPONSE, &cbs, &r, &lim);
+    assert_int_equal(httpmsg_parser_execute(p, raw, strlen(raw)), (ssize_t)strlen(raw));
+    assert_int_equal(r.completed, 1);
+    assert_non_null(strstr(r.out, "chunked"));
+    assert_non_null(strstr(r.out, "abc|C"));
+    httpmsg_parser_free(p);
+    rec r2 = {0};
+    p = httpmsg_parser_new(HTTPMSG_RESPONSE, &cbs, &r2, NULL);
+    assert_int_equal(httpmsg_parser_execute(p, raw, strlen(raw)), HTTPMSG_EUNSUPPORTED);
+    httpmsg_parser_free(p);
+    /* a malformed list stays refused */
+    const char *twice = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip, chunked\r\n\r\n0\r\n\r\n";
+    rec r3 = {0};
+    p = httpmsg_parser_new(HTTPMSG_RESPONSE, &cbs, &r3, &lim);
+    assert_true(httpmsg_parser_execute(p, twice, strlen(twice)) < 0);
+    httpmsg_parser_free(p);
+}
+
 /* ---- one-shot ---- */
 static void oneshot_chunked(void **state)
 {
@@ -417,7 +443,7 @@ int main(void)
         cmocka_unit_test(case_table_whole_and_split), cmocka_unit_test(smuggling_vectors_refused),
         cmocka_unit_test(limits_give_431),           cmocka_unit_test(pause_and_resume),
         cmocka_unit_test(oneshot_chunked),           cmocka_unit_test(oneshot_cut_and_interim),
-        cmocka_unit_test(oneshot_errors),
+        cmocka_unit_test(oneshot_errors),            cmocka_unit_test(accept_codings_for_clients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ static const cfgcase cases[] = {
     {"redact colon", {"--upstream", "u", "--redact-header", "X:y"}, PROXY_CONFIG_EBAD, "--redact-header"},
     {"admin port 0", {"--upstream", "u", "--admin", "0"}, PROXY_CONFIG_EBAD, "--admin"},
     {"prefix slash", {"--upstream", "u", "--capture-prefix", "a/b"}, PROXY_CONFIG_EBAD, "--capture-prefix"},
-    {"help", {"--help"}, PROXY_CONFIG_EXIT, NULL},
+    {"help", {"--help"}, PROXY_CONFIG_HELP, NULL},
 };
 
 static int run(const cfgcase *c, proxy_config *cfg, char *err, size_t errlen)

@@ -224,12 +224,48 @@ static void load_text_and_junit(void **state)
     json_decref(r);
 }
 
+/* Every top-level key goes through report.c's list: a misspelt one is refused, not written. */
+static void refuses_keys_outside_the_contract(void **state)
+{
+    (void)state;
+    json_t *r = check_report();
+    assert_int_equal(report_set_key(r, "duration_s", json_real(1.5)), 0);
+    assert_int_equal(report_set_key(r, "durration_s", json_real(1.5)), -1);
+    assert_null(json_object_get(r, "durration_s"));
+    assert_int_equal(report_set_key(r, "noise", NULL), -1); /* a failed allocation is a failure */
+    json_decref(r);
+}
+
+/* check's summary comes from the report alone: counts, the limit, the routes, the noise, the diffs. */
+static void check_text_from_the_report(void **state)
+{
+    (void)state;
+    json_t *r = check_report();
+    report_check_extras x = {.max_diff_rate = "0.5%", .learn_noise = 1, .correlated = 2, .show_diffs = 1,
+                             .skipped = 3, .duration_s = 0.25, .noise_method = "learn",
+                             .noise = json_pack("[{s:s,s:s,s:s,s:i}]", "method", "GET", "route", "/a", "where",
+                                                "$.serverTime", "count", 4)};
+    assert_int_equal(report_set_check_extras(r, &x), 0);
+    char *t = render(r, print_text);
+    assert_non_null(strstr(t, "tapedeck-replay check against http://127.0.0.1:9000: FAIL\n"));
+    assert_non_null(strstr(t, "4 exchanges replayed: 0 matched, 1 with diffs, 0 transport errors, 0 with noise "
+                              "set aside; 3 not replayed"));
+    assert_non_null(strstr(t, "failing rate 25% (limit 0.5%); noise learned by sending each request twice; "
+                              "2 ids correlated"));
+    assert_non_null(strstr(t, "GET /api/trips/{id}        3        2        1        0        0  <-"));
+    assert_non_null(strstr(t, "$.serverTime                   4 exchanges, GET /a"));
+    assert_non_null(strstr(t, "#7 GET /api/trips/42?x=1\n      $.fare: expected 12.5"));
+    free(t);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(builds_the_contract_keys), cmocka_unit_test(junit_for_check),
         cmocka_unit_test(html_is_self_contained),   cmocka_unit_test(merged_shards_equal_one_run),
         cmocka_unit_test(merge_refuses_mixed_modes), cmocka_unit_test(load_text_and_junit),
+        cmocka_unit_test(refuses_keys_outside_the_contract), cmocka_unit_test(check_text_from_the_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,254 @@
+/* capreader_pair: request and response records into exchanges, whichever order they come in.
+ *
+ * tapedeck writes each request right before its response; warcio writes the response first; wget
+ * names the request in the response's WARC-Concurrent-To, other writers name the response in the
+ * request's. Records wait in a small queue (file order) until their partner arrives; the head of the
+ * queue goes out once it is paired, or alone once the queue is full or the file ends, so memory is
+ * bounded and exchanges keep the order of their first record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "capreader_int.h"
+
+void cr_pair_free(capreader *r)
+{
+    for (size_t i = 0; i < r->q_len; i++)
+        warc_record_clear(&r->q[i].rec);
+    free(r->q);
+    r->q = NULL;
+    r->q_len = 0;
+}
+
+
+static int has_prefix_ci(const char *s, const char *p)
+{
+    return s && !strncasecmp(s, p, strlen(p));
+}
+
+/* 1 = a request or response record carrying an HTTP message; 0 = skipped (and counted). */
+static int keep_record(capreader *r, const warc_record *rec, int *is_req)
+{
+    const char *t = warc_record_type(rec);
+    capreader_skips *k = &r->skips;
+    if (t && (!strcasecmp(t, "request") || !strcasecmp(t, "response"))) {
+        const char *ct = warc_record_get(rec, "Content-Type");
+        const char *uri = warc_record_get(rec, "WARC-Target-URI");
+        if (uri && *uri == '<')
+            uri++;
+        /* dns: and whois: responses (Heritrix), or a message that is not HTTP */
+        if ((ct && !has_prefix_ci(ct, "application/http")) ||
+            (uri && !has_prefix_ci(uri, "http:") && !has_prefix_ci(uri, "https:"))) {
+            k->not_http++;
+            return 0;
+        }
+        *is_req = !strcasecmp(t, "request");
+        return 1;
+    }
+    if (t && !strcasecmp(t, "warcinfo"))
+        k->warcinfo++;
+    else if (t && !strcasecmp(t, "metadata"))
+        k->metadata++;
+    else if (t && !strcasecmp(t, "resource"))
+        k->resource++;
+    else if (t && !strcasecmp(t, "revisit"))
+        k->revisit++;
+    else if (t && !strcasecmp(t, "conversion"))
+        k->conversion++;
+    else
+        k->other++;
+    return 0;
+}
+
+static int was_handed_out(const capreader *r, const char *req_id)
+{
+    if (!*req_id)
+        return 0;
+    for (size_t i = 0; i < CR_RECENT; i++)
+        if (!strcmp(r->recent[i], req_id))
+            return 1;
+    return 0;
+}
+
+/* Do records a and b (one request, one response) belong together? */
+static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
+{
+    if (a->is_req == b->is_req)
+        return 0;
+    const cr_pend *q = a->is_req ? a : b, *s = a->is_req ? b : a;
+    if ((s->to[0] && !strcmp(s->to, q->id)) || (q->to[0] && !strcmp(q->to, s->id)))
+        return 1;
+    /* Neither names any record: the same URI right next to each other. */
+    return adjacent && !s->to[0] && !q->to[0] && q->uri && s->uri && !strcmp(q->uri, s->uri);
+}
+
+static void drop_at(capreader *r, size_t i)
+{
+    r->q_bytes -= r->q[i].rec.block_len;
+    warc_record_clear(&r->q[i].rec);
+    memmove(&r->q[i], &r->q[i + 1], (r->q_len - i - 1) * sizeof *r->q);
+    r->q_len--;
+}
+
+/* Steal the record's block instead of copying it a second time. */
+static void steal_block(warc_record *rec, char **dst, size_t *len)
+{
+    if (!rec->block)
+        return;
+    free(*dst);
+    *dst = rec->block;
+    *len = rec->block_len;
+    rec->block = NULL;
+    rec->block_len = 0;
+}
+
+/* Hand out q[0] (and its partner q[j], j > 0, or none when j == 0) as x. */
+static int emit(capreader *r, size_t j, exchange *x)
+{
+    cr_pend *req = r->q[0].is_req ? &r->q[0] : &r->q[j], *resp = j ? (r->q[0].is_req ? &r->q[j] : &r->q[0]) : NULL;
+    char err[160];
+    uint64_t off = req->off;
+    int wrc = warc_records_to_exchange(&req->rec, resp ? &resp->rec : NULL, x, err, sizeof err);
+    if (wrc == WARC_OK) {
+        steal_block(&req->rec, &x->request, &x->request_len);
+        if (resp)
+            steal_block(&resp->rec, &x->response, &x->response_len);
+        snprintf(r->recent[r->recent_pos], sizeof r->recent[0], "%s", req->id);
+        r->recent_pos = (r->recent_pos + 1) % CR_RECENT;
+    }
+    if (j)
+        drop_at(r, j);
+    drop_at(r, 0);
+    if (wrc == WARC_ENOMEM)
+        return cr_fail(r, CAPREADER_ENOMEM, off, "out of memory");
+    if (wrc != WARC_OK)
+        return cr_fail(r, CAPREADER_ECORRUPT, off, "%s", err);
+    return 1;
+}
+
+/* Read one more record into the queue. 0 = queued or skipped, 1 = end of input (or an error, kept
+ * in r->q_err until the queue is empty). */
+static int pull(capreader *r)
+{
+    warc_record rec;
+    int rc = capreader_next_record(r, &rec);
+    if (rc <= 0) {
+        r->q_eof = 1;
+        if (rc < 0) {
+            r->q_err = rc; /* the exchanges read before it go out first */
+            r->status = 0;
+        }
+        return 1;
+    }
+    int is_req = 0;
+    if (!keep_record(r, &rec, &is_req)) {
+        warc_record_clear(&rec);
+        return 0;
+    }
+    if (!r->q && !(r->q = calloc(CR_LOOKAHEAD, sizeof *r->q))) {
+        warc_record_clear(&rec);
+        cr_fail(r, CAPREADER_ENOMEM, r->offset, "out of memory");
+        r->q_eof = 1;
+        r->q_err = CAPREADER_ENOMEM;
+        r->status = 0;
+        return 1;
+    }
+    cr_pend *p = &r->q[r->q_len++];
+    memset(p, 0, sizeof *p);
+    p->rec = rec;
+    p->is_req = is_req;
+    p->off = r->last_off;
+    p->has_error = is_req && warc_record_get(&p->rec, "WARC-Tapedeck-Error") != NULL;
+    p->uri = warc_record_get(&p->rec, "WARC-Target-URI");
+    warc_strip_brackets(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
+    warc_strip_brackets(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
+    r->q_bytes += p->rec.block_len;
+    return 0;
+}
+
+int capreader_next(capreader *r, exchange *x)
+{
+    exchange_init(x);
+    if (r->status)
+        return r->status;
+    for (;;) {
+        if (r->q_len) {
+            cr_pend *h = &r->q[0];
+            size_t j = 0;
+            for (size_t i = 1; i < r->q_len && !j; i++)
+                if (partners(h, &r->q[i], i == 1))
+                    j = i;
+            if (j)
+                return emit(r, j, x);
+            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= CR_LOOKAHEAD_BYTES;
+            /* A request that says its upstream failed needs no partner. */
+            if (h->is_req && (h->has_error || full || r->q_eof))
+                return emit(r, 0, x);
+            if (!h->is_req && was_handed_out(r, h->to)) {
+                r->skips.extras++;
+                drop_at(r, 0);
+                continue;
+            }
+            if (!h->is_req && (full || r->q_eof)) {
+                r->skips.orphans++;
+                drop_at(r, 0);
+                continue;
+            }
+        }
+        if (r->q_eof) {
+            if (r->q_len)
+                continue;
+            if (r->q_err) {
+                r->status = r->q_err;
+                return r->status;
+            }
+            return 0;
+        }
+        pull(r);
+    }
+}
+
+void capreader_skips_add(capreader_skips *to, const capreader_skips *from)
+{
+    to->warcinfo += from->warcinfo;
+    to->metadata += from->metadata;
+    to->resource += from->resource;
+    to->revisit += from->revisit;
+    to->conversion += from->conversion;
+    to->other += from->other;
+    to->not_http += from->not_http;
+    to->orphans += from->orphans;
+    to->extras += from->extras;
+}
+
+void capreader_skipped(const capreader *r, capreader_skips *out)
+{
+    capreader_skips_add(out, &r->skips);
+}
+
+char *capreader_skips_describe(const capreader_skips *k, char *buf, size_t bufsz)
+{
+    const struct {
+        uint64_t n;
+        const char *what;
+    } parts[] = {{k->metadata, "metadata"},
+                 {k->resource, "resource"},
+                 {k->revisit, "revisit"},
+                 {k->conversion, "conversion"},
+                 {k->other, "of other types"},
+                 {k->not_http, "not HTTP (dns:, whois:, ...)"},
+                 {k->orphans, "responses without their request"},
+                 {k->extras, "more responses to a request already paired"}};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i].n)
+            continue;
+        int w = snprintf(buf + o, bufsz - o, "%s%llu %s", o ? ", " : "", (unsigned long long)parts[i].n, parts[i].what);
+        if (w < 0 || (size_t)w >= bufsz - o)
+            break;
+        o += (size_t)w;
+    }
+    return buf;
+}

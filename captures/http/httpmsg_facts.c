@@ -1,0 +1,153 @@
+/* httpmsg_facts: see httpmsg_facts.h. */
+#include "httpmsg_facts.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int in_list(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, list[i]))
+            return 1;
+    return 0;
+}
+
+static const char *const SAFE[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
+
+int httpmsg_method_is_safe(const char *method)
+{
+    return in_list(SAFE, sizeof SAFE / sizeof SAFE[0], method);
+}
+
+int httpmsg_method_is_idempotent(const char *method)
+{
+    return httpmsg_method_is_safe(method) || !strcmp(method, "PUT") || !strcmp(method, "DELETE");
+}
+
+static int name_in(const char *const *list, size_t n, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(list[i]) == len && !strncasecmp(name, list[i], len))
+            return 1;
+    return 0;
+}
+
+static const char *const HOP[] = {"connection", "keep-alive", "proxy-connection", "te",      "trailer",
+                                  "upgrade",    "transfer-encoding", "content-length", "expect", "http2-settings"};
+
+int httpmsg_header_is_hop(const char *name, size_t len)
+{
+    return name_in(HOP, sizeof HOP / sizeof HOP[0], name, len);
+}
+
+int httpmsg_header_is_replay_skipped(const char *name, size_t len)
+{
+    return httpmsg_header_is_hop(name, len) || (len == 4 && !strncasecmp(name, "host", 4));
+}
+
+int httpmsg_line_is(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncasecmp(line, name, n) && line[n] == ':';
+}
+
+char *httpmsg_header_line(const httpmsg_header *h)
+{
+    char *line = malloc(h->name_len + h->value_len + 3);
+    if (!line)
+        return NULL;
+    memcpy(line, h->name, h->name_len);
+    memcpy(line + h->name_len, ": ", 2);
+    memcpy(line + h->name_len + 2, h->value, h->value_len);
+    line[h->name_len + 2 + h->value_len] = '\0';
+    return line;
+}
+
+int httpmsg_raw_status(const char *raw, size_t len)
+{
+    if (len < 5 || strncmp(raw, "HTTP/", 5))
+        return -1;
+    const char *sp = memchr(raw + 5, ' ', len - 5);
+    if (!sp || sp == raw + 5)
+        return -1;
+    size_t i = (size_t)(sp - raw) + 1;
+    if (i + 3 > len)
+        return -1;
+    const char *d = raw + i;
+    for (int k = 0; k < 3; k++)
+        if (!isdigit((unsigned char)d[k]))
+            return -1;
+    if (i + 3 < len && d[3] != ' ' && d[3] != '\r' && d[3] != '\n')
+        return -1; /* four digits */
+    return (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+}
+
+size_t httpmsg_raw_head_len(const char *m, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (m[i] != '\n')
+            continue;
+        if (m[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')
+            return i + 3;
+    }
+    return len;
+}
+
+int httpmsg_raw_chunked(const char *m, size_t hl)
+{
+    const char *p = m, *end = m + hl;
+    int chunked = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t n = (size_t)(le - p);
+        if (n > 18 && !strncasecmp(p, "transfer-encoding:", 18)) {
+            const char *v = le;
+            while (v > p + 18 && (v[-1] == '\r' || v[-1] == ' ' || v[-1] == '\t'))
+                v--;
+            /* The last coding in the list is the one that frames the body. */
+            const char *s = v;
+            while (s > p + 18 && s[-1] != ',' && s[-1] != ' ' && s[-1] != '\t' && s[-1] != ':')
+                s--;
+            chunked = (size_t)(v - s) == 7 && !strncasecmp(s, "chunked", 7);
+        }
+        p = le + 1;
+    }
+    return chunked;
+}
+
+int httpmsg_dechunk(const char *b, size_t n, httpmsg_dechunk_sink sink, void *ctx)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint64_t sz = 0;
+        int nd = 0;
+        while (i < n && isxdigit((unsigned char)b[i]) && nd < 16) {
+            int d = isdigit((unsigned char)b[i]) ? b[i] - '0' : (tolower((unsigned char)b[i]) - 'a' + 10);
+            sz = sz * 16 + (uint64_t)d;
+            i++;
+            nd++;
+        }
+        if (nd == 0)
+            return 0;
+        const char *nl = memchr(b + i, '\n', n - i); /* skip extensions */
+        if (!nl)
+            return 0;
+        i = (size_t)(nl - b) + 1;
+        if (sz == 0)
+            return 1;
+        size_t take = sz < n - i ? (size_t)sz : n - i;
+        sink(ctx, b + i, take);
+        i += take;
+        if (i + 2 <= n && b[i] == '\r' && b[i + 1] == '\n')
+            i += 2;
+        else if (i < n && b[i] == '\n')
+            i += 1;
+    }
+    return 0;
+}

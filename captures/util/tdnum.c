@@ -1,0 +1,35 @@
+/* tdnum: see tdnum.h. */
+#include "tdnum.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+static const char *skip_blanks(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+int tdnum_parse_percent(const char *s, tdnum_bare bare, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !isfinite(v) || v < 0)
+        return -1;
+    const char *p = skip_blanks(end);
+    int pct = *p == '%';
+    if (pct)
+        p = skip_blanks(p + 1);
+    if (*p)
+        return -1;
+    /* Divide only when the units differ, so "0.05" stays exactly the double the user wrote. */
+    if (pct && bare == TDNUM_BARE_FRACTION)
+        v /= 100.0;
+    if (max >= 0 && v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
