@@ -15,12 +15,12 @@
 
 #define PH2_MAX_STREAMS 100          /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define PH2_CONN_WINDOW (1 << 20)    /* connection receive window: caps request bytes held per connection */
-#define PH2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block (CVE-2024-27316 class) */
+#define PH2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block (the 2024 floods) */
 #define PH2_CTRL_PER_SEC 1000        /* SETTINGS, PING, PRIORITY, empty DATA frames per second */
 #define PH2_RESET_BURST 400          /* client stream resets: a burst of ... */
-#define PH2_RESET_PER_SEC 100
+#define PH2_RESET_PER_SEC 100        /* ... then this many per second (CVE-2023-44487) */
 #define PH2S_REPLAY_MAX (64 * 1024)  /* as PCONN_REPLAY_MAX: requests up to this size get one retry */
-#define PH2_SPARE 16                 /* streams kept for reuse per connection: no malloc per request */        /* ... then this many per second (CVE-2023-44487) */
+#define PH2_SPARE 16                 /* streams kept for reuse per connection: no malloc per request */
 
 typedef struct ph2s ph2s;
 
