@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "proxy_io.h"
+#include "proxy_xrec.h"
 #include "tdtime.h"
 
 ph2s *ph2s_new(ph2 *s, int32_t id)
@@ -72,24 +73,14 @@ void ph2s_free_spares(ph2 *s)
 
 /* ---- recording ---- */
 
-/* Head bytes always, body bytes up to --max-body (the rest marks the record truncated). */
 void ph2s_rec_append(ph2s *st, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
-                       unsigned trunc_flag)
+                     unsigned trunc_flag)
 {
-    if (!st->x)
-        return;
-    size_t h = head_len < n ? head_len : n;
-    uint64_t room = st->s->w->cfg->max_body - *body_rec;
-    size_t body = n - h, take = body < room ? body : (size_t)room;
-    if (tdbuf_append(b, p, h + take) != 0) {
+    if (st->x && proxy_xrec_append(st->x, st->s->w->cfg->max_body, b, body_rec, head_len, p, n, trunc_flag) != 0) {
         pm_dropped(st->s->w->m, PM_DROP_NOMEM);
         proxy_exchange_free(st->x);
         st->x = NULL;
-        return;
     }
-    *body_rec += take;
-    if (take < body)
-        st->x->truncated |= trunc_flag;
 }
 
 /* uri: the target URI being built; taken over (stolen) when the exchange is recorded. */
@@ -123,27 +114,14 @@ static void rec_begin(ph2s *st, tdbuf *uri)
 
 void ph2s_rec_finish(ph2s *st, const char *error)
 {
-    exchange *x = st->x;
-    if (!x)
+    if (!st->x)
         return;
+    exchange *x = proxy_xrec_finish(st->x, &st->rqbuf, &st->rsbuf, error);
     st->x = NULL;
-    x->request = tdbuf_steal(&st->rqbuf, &x->request_len);
-    if (error) {
-        tdbuf_free(&st->rsbuf);
-        if (exchange_set_str(&x->error, error) != 0) {
-            pm_dropped(st->s->w->m, PM_DROP_NOMEM);
-            proxy_exchange_free(x);
-            return;
-        }
-    } else {
-        x->response = tdbuf_steal(&st->rsbuf, &x->response_len);
-    }
-    if (!x->request || (!error && !x->response)) {
+    if (x)
+        proxy_recorder_push(st->s->w->rec, x);
+    else
         pm_dropped(st->s->w->m, PM_DROP_NOMEM);
-        proxy_exchange_free(x);
-        return;
-    }
-    proxy_recorder_push(st->s->w->rec, x);
 }
 
 /* ---- the request ---- */
