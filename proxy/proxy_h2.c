@@ -79,7 +79,9 @@ int ph2_flush(ph2 *s)
         return 0; /* called back from inside nghttp2: the outer call flushes */
     struct evbuffer *out = bufferevent_get_output(s->bev);
     size_t high = s->w->cfg->buffer_high;
-    if (!s->closing) {
+    /* send; streams that made room in their body buffers read their upstreams again, which may give
+     * more to send (bounded: the client's output watermark stops it) */
+    for (int round = 0; round < 8 && !s->closing; round++) {
         s->in_ng = 1;
         while (evbuffer_get_length(out) < high) {
             const uint8_t *data = NULL;
@@ -97,6 +99,8 @@ int ph2_flush(ph2 *s)
             }
         }
         s->in_ng = 0;
+        if (s->closing || ph2s_resume_all(s) == 0)
+            break;
     }
     int over = s->closing || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)) ||
                (s->draining && s->n_streams == 0 && !nghttp2_session_want_write(s->ng));
@@ -351,7 +355,6 @@ static void conn_write(struct bufferevent *bev, void *ctx)
             session_linger(s);
         return;
     }
-    ph2s_resume_all(s);
     ph2_flush(s);
 }
 

@@ -66,7 +66,7 @@ struct ph2s {
     httpmsg_parser *rs;
     struct evbuffer *sent;  /* the whole request as sent, for one retry (NULL once over the cap) */
     struct evbuffer *body;  /* response body bytes waiting for DATA frames */
-    int submitted, body_eof, read_paused;
+    int submitted, body_eof, read_paused, resume_up;
 
     /* the record (x == NULL: not recorded) */
     exchange *x;
@@ -104,7 +104,9 @@ void ph2s_up_release(ph2s *st, int reusable); /* back to the pool, or closed */
 void ph2s_fail(ph2s *st, pm_uperr_kind kind, int status, const char *msg);
 void ph2s_local_response(ph2s *st, int status, const char *msg); /* a short text answer made here */
 void ph2s_give_window(ph2s *st); /* request bytes the upstream took go back to the client's window */
-/* The client drained its output: streams waiting on flow control get another look. */
-void ph2s_resume_all(ph2 *s);
+/* Streams whose response body drained below half the watermark parse their upstream's input again
+ * (outside nghttp2's callbacks). Returns how many did. */
+int ph2s_resume_all(ph2 *s);
+
 
 #endif

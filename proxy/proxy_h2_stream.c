@@ -235,11 +235,6 @@ void ph2s_request_end(ph2s *st)
     }
 }
 
-void ph2s_resume_all(ph2 *s)
-{
-    (void)s; /* DATA is pulled by nghttp2 from each stream's body buffer as the windows allow */
-}
-
 void ph2s_free(ph2s *st, uint32_t error_code)
 {
     ph2 *s = st->s;

@@ -40,7 +40,10 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     if (st->body_eof && evbuffer_get_length(st->body) == 0)
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (st->read_paused && st->up && evbuffer_get_length(st->body) < st->s->w->cfg->buffer_high / 2) {
+        /* the upstream's input may be full (its read watermark): no read callback would come, so
+         * ph2_flush parses it once nghttp2 is done (ph2s_resume_all) */
         st->read_paused = 0;
+        st->resume_up = 1;
         bufferevent_enable(st->up->bev, EV_READ);
     }
     return n;
@@ -403,4 +406,16 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
         up_fail(st, st->up_connected ? PM_UPERR_RESET : PM_UPERR_CONNECT, 502, msg);
     }
     ph2_flush(s);
+}
+
+int ph2s_resume_all(ph2 *s)
+{
+    int n = 0;
+    for (ph2s *st = s->streams; st; st = st->next)
+        if (st->resume_up) {
+            st->resume_up = 0;
+            up_process(st);
+            n++;
+        }
+    return n;
 }
