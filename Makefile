@@ -45,6 +45,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The instrumented build also checks the state machines' invariants (TD_ASSERT, captures/util/td_assert.h).
+ALL_CFLAGS += -DTD_DEBUG
 LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
@@ -197,14 +199,14 @@ install: all
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # `make deb`: build/deb/tapedeck_VERSION_ARCH.deb with debhelper (debian/), checked by lintian. It builds in
 # build/deb/ (its own objects, with Debian's hardening flags), so it leaves the developer's build alone.
 deb:
 	@scripts/install-deps deb
 	rm -rf build/deb && mkdir -p build/deb
-	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
+	TAPEDECK_DEB_DIR=build/deb DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" $(if $(filter 0,$(shell id -u)),,fakeroot) debian/rules binary
 	lintian --fail-on error --display-info build/deb/tapedeck_$(VERSION)_*.deb
 
 format:

@@ -50,6 +50,7 @@ capreader *capreader_open(const char *path, const capreader_opts *opts, char *er
         return NULL;
     }
     r->max_record = opts && opts->max_record ? opts->max_record : CR_DEFAULT_MAX_RECORD;
+    r->q_bytes_max = opts && opts->lookahead_bytes ? opts->lookahead_bytes : CR_LOOKAHEAD_BYTES;
     /* A frame of max_record bytes compresses to at most compressBound(max_record); a little more for
      * the frame header, checksum and skippable frames. */
     r->in_limit = ZSTD_compressBound(r->max_record) + (1 << 20);
@@ -167,6 +168,10 @@ static int cr_cut_record(capreader *r, warc_record *rec, const char **raw, size_
     size_t total = 0;
     const char *p = r->rec.data + r->rec_pos;
     int m = warc_record_measure(p, avail, NULL, &total);
+    if (m < 0 && r->records == 0 && avail >= 11 && !memcmp(p, "filedesc://", 11))
+        return cr_fail(r, CAPREADER_ECORRUPT, at, "an ARC file, not WARC (ARC is not read; convert it to WARC first)");
+    if (m < 0 && r->records == 0)
+        return cr_fail(r, CAPREADER_ECORRUPT, at, "not a WARC file (it does not start with a WARC/ record head)");
     if (m < 0)
         return cr_fail(r, CAPREADER_ECORRUPT, at, "not a WARC record (bad record head)");
     if (m == 1 && total > r->max_record)
@@ -215,6 +220,17 @@ static int cr_next(capreader *r, warc_record *rec, const char **raw, size_t *raw
         if (rc < 0)
             return rc;
         if (rc == 0) {
+            /* The last record's trailing CRLF CRLF left out (some writers): complete it and cut it. */
+            const char *tail = NULL;
+            size_t pad = r->rec.len > r->rec_pos && !r->truncated
+                             ? warc_record_missing_trailer(r->rec.data + r->rec_pos, r->rec.len - r->rec_pos, &tail)
+                             : 0;
+            if (pad && cr_rec_room(r, pad) == 0) {
+                memcpy(r->rec.data + r->rec.len, tail, pad);
+                r->rec.len += pad;
+                r->rec.data[r->rec.len] = '\0';
+                continue;
+            }
             /* End of input. Bytes of a record begun but never finished are a cut-off tail. */
             if (r->rec.len > r->rec_pos && !r->truncated) {
                 /* Plain files: the leftover bytes are file bytes. Frames: the frames that began it. */

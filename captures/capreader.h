@@ -33,10 +33,12 @@ typedef struct capreader_skips {
     uint64_t warcinfo, metadata, resource, revisit, conversion, other; /* by WARC-Type */
     uint64_t not_http;                                                 /* request/response not application/http */
     uint64_t orphans, extras;
+    uint64_t rebuilt; /* not skipped: responses without request, given a GET of their URI */
 } capreader_skips;
 
 typedef struct capreader_opts {
     size_t max_record; /* largest decompressed record accepted; 0 = 256 MiB */
+    size_t lookahead_bytes; /* capreader_next: blocks held while pairing; 0 = 64 MiB */
 } capreader_opts;
 
 /* NULL on failure (err names the file and the reason). opts may be NULL. */
@@ -53,7 +55,8 @@ int capreader_next_raw(capreader *r, const char **data, size_t *len, uint64_t *o
  * same WARC-Target-URI. Records wait for their partner in a look-ahead of at most 64 records (and
  * 64 MiB): memory stays bounded however the file is ordered. Exchanges come out in the order of their
  * first record. A request without a partner becomes an exchange without response (its error is
- * WARC-Tapedeck-Error or "no response recorded"). Other records are skipped and counted
+ * WARC-Tapedeck-Error or "no response recorded"); a response without one (crawlers that write only
+ * responses) gets a GET request rebuilt from its WARC-Target-URI (counted in capreader_skips.rebuilt). Other records are skipped and counted
  * (capreader_skipped). 1 = got one (x initialised, caller clears), 0 = end, < 0 = error (after the
  * exchanges read before it). x->id is left 0 (capset numbers exchanges). Do not mix with
  * capreader_next_record or capreader_next_raw on the same reader. */

@@ -5,9 +5,9 @@
 #include <zstd_errors.h>
 
 #include "capreader_int.h"
+#include "warc.h"
 
 #define CR_ZSTD_MAGIC 0xFD2FB528u
-#define CR_DICT_MAGIC 0x184D2A5Du
 #define CR_ZDICT_MAGIC 0xEC30A437u
 #define CR_MAX_DICT ((size_t)16 << 20)
 
@@ -186,7 +186,7 @@ static int cr_more_zstd(capreader *r)
                 return 0;
             }
             /* The dictionary frame counts only at the start of the file (warc-zstd). */
-            if (magic == CR_DICT_MAGIC && r->offset == 0 && (rc = cr_load_dict(r, r->in + r->in_start + 8, size)) < 0)
+            if (magic == WARC_ZSTD_DICT_MAGIC && r->offset == 0 && (rc = cr_load_dict(r, r->in + r->in_start + 8, size)) < 0)
                 return rc;
             r->in_start += (size_t)size + 8;
             r->offset += (size_t)size + 8;

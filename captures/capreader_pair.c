@@ -74,7 +74,7 @@ static int was_handed_out(const capreader *r, const char *req_id)
 /* Do records a and b (one request, one response) belong together? */
 static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 {
-    if (a->is_req == b->is_req)
+    if (a->is_req == b->is_req || a->shadow || b->shadow)
         return 0;
     const cr_pend *q = a->is_req ? a : b, *s = a->is_req ? b : a;
     if ((s->to[0] && !strcmp(s->to, q->id)) || (q->to[0] && !strcmp(q->to, s->id)))
@@ -85,7 +85,7 @@ static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 
 static void drop_at(capreader *r, size_t i)
 {
-    r->q_bytes -= r->q[i].rec.block_len;
+    r->q_bytes -= r->q[i].bytes;
     warc_record_clear(&r->q[i].rec);
     memmove(&r->q[i], &r->q[i + 1], (r->q_len - i - 1) * sizeof *r->q);
     r->q_len--;
@@ -127,6 +127,48 @@ static int emit(capreader *r, size_t j, exchange *x)
     return 1;
 }
 
+/* q[0], a response without its request, as an exchange with a GET request made from its
+ * WARC-Target-URI: 1 = done (x set, q[0] taken), 0 = no usable URI (q[0] left to drop), < 0 = error. */
+static int rebuild_request(capreader *r, exchange *x)
+{
+    cr_pend *h = &r->q[0];
+    char uri[2048];
+    warc_strip_brackets(h->uri, uri, sizeof uri);
+    const char *auth = strstr(uri, "://");
+    if (!auth || !auth[3] || strpbrk(uri, " \t\r\n"))
+        return 0;
+    auth += 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *path = auth + alen;
+    size_t plen = strcspn(path, "#");
+    if (alen == 0)
+        return 0;
+    warc_record req = {0};
+    char *block = NULL;
+    int n = asprintf(&block, "GET %s%.*s HTTP/1.1\r\nHost: %.*s\r\n\r\n", *path == '/' ? "" : "/", (int)plen, path,
+                     (int)alen, auth);
+    if (n < 0)
+        return cr_fail(r, CAPREADER_ENOMEM, h->off, "out of memory");
+    /* the fields the exchange needs, borrowed from the response */
+    warc_field f[3] = {{"WARC-Type", "request"}, {"WARC-Target-URI", uri}, {"WARC-Date", ""}};
+    const char *date = warc_record_get(&h->rec, "WARC-Date");
+    f[2].value = (char *)(date ? date : "");
+    req.fields = f;
+    req.n_fields = date ? 3 : 2;
+    req.block = block;
+    req.block_len = (size_t)n;
+    char err[160];
+    int wrc = warc_records_to_exchange(&req, &h->rec, x, err, sizeof err);
+    free(block);
+    if (wrc == WARC_ENOMEM)
+        return cr_fail(r, CAPREADER_ENOMEM, h->off, "out of memory");
+    if (wrc != WARC_OK)
+        return cr_fail(r, CAPREADER_ECORRUPT, h->off, "%s", err);
+    r->skips.rebuilt++;
+    drop_at(r, 0);
+    return 1;
+}
+
 /* Read one more record into the queue. 0 = queued or skipped, 1 = end of input (or an error, kept
  * in r->q_err until the queue is empty). */
 static int pull(capreader *r)
@@ -161,9 +203,12 @@ static int pull(capreader *r)
     p->off = r->last_off;
     p->has_error = is_req && warc_record_get(&p->rec, "WARC-Tapedeck-Error") != NULL;
     p->uri = warc_record_get(&p->rec, "WARC-Target-URI");
+    const char *role = is_req ? NULL : warc_record_get(&p->rec, "WARC-Tapedeck-Role");
+    p->shadow = role && strcasecmp(role, "primary") != 0;
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
-    r->q_bytes += p->rec.block_len;
+    p->bytes = p->rec.block_len;
+    r->q_bytes += p->bytes;
     return 0;
 }
 
@@ -181,16 +226,22 @@ int capreader_next(capreader *r, exchange *x)
                     j = i;
             if (j)
                 return emit(r, j, x);
-            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= CR_LOOKAHEAD_BYTES;
+            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= r->q_bytes_max;
             /* A request that says its upstream failed needs no partner. */
             if (h->is_req && (h->has_error || full || r->q_eof))
                 return emit(r, 0, x);
-            if (!h->is_req && was_handed_out(r, h->to)) {
+            if (!h->is_req && (h->shadow || was_handed_out(r, h->to))) {
                 r->skips.extras++;
                 drop_at(r, 0);
                 continue;
             }
             if (!h->is_req && (full || r->q_eof)) {
+                /* A response whose request is not in the file (crawlers that write responses only):
+                 * the request is rebuilt as a GET of WARC-Target-URI, so the exchange can be listed
+                 * and replayed. Without a URI it is dropped. */
+                int rc = rebuild_request(r, x);
+                if (rc != 0)
+                    return rc;
                 r->skips.orphans++;
                 drop_at(r, 0);
                 continue;
@@ -219,6 +270,7 @@ void capreader_skips_add(capreader_skips *to, const capreader_skips *from)
     to->other += from->other;
     to->not_http += from->not_http;
     to->orphans += from->orphans;
+    to->rebuilt += from->rebuilt;
     to->extras += from->extras;
 }
 
@@ -238,7 +290,7 @@ char *capreader_skips_describe(const capreader_skips *k, char *buf, size_t bufsz
                  {k->conversion, "conversion"},
                  {k->other, "of other types"},
                  {k->not_http, "not HTTP (dns:, whois:, ...)"},
-                 {k->orphans, "responses without their request"},
+                 {k->orphans, "responses without their request and without a URI"},
                  {k->extras, "more responses to a request already paired"}};
     size_t o = 0;
     buf[0] = '\0';

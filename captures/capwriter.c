@@ -292,6 +292,7 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
     w->rotate_age_us = opts->rotate_age_us;
     w->level = opts->level ? opts->level : 3;
     w->no_dict = opts->no_dictionary;
+    w->no_digest = opts->no_payload_digest;
     w->dict_records = opts->dict_records ? opts->dict_records : 2000;
     w->dict_size = opts->dict_size ? opts->dict_size : (size_t)1 << 20;
     w->software = dup_or(opts->software, "tapedeck/" TAPEDECK_VERSION);
@@ -399,6 +400,28 @@ static int cw_maybe_rotate(capwriter *w, char *err, size_t errlen)
     return capwriter_rotate(w, err, errlen);
 }
 
+int cw_write_direct(capwriter *w, char *err, size_t errlen)
+{
+    size_t nrec = w->resp.len ? 2 : 1;
+    w->frames.len = 0;
+    int rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
+    if (!rc && nrec == 2)
+        rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
+    if (rc) {
+        cw_err(err, errlen, "capture writer: compression failed (out of memory)");
+        return rc;
+    }
+    rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
+    if (!rc) {
+        w->st.exchanges++;
+        w->seg_exchanges++;
+        cw_sample(w, w->req.data, w->req.len);
+        if (nrec == 2)
+            cw_sample(w, w->resp.data, w->resp.len);
+    }
+    return rc;
+}
+
 int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
 {
     if (w->fd < 0 && !w->path) {
@@ -411,31 +434,11 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
     }
     w->req.len = 0;
     w->resp.len = 0;
-    if (warc_format_exchange(x, &w->req, &w->resp) != WARC_OK) {
+    if (warc_format_exchange_opts(x, &w->req, &w->resp, w->no_digest ? WARC_FMT_NO_DIGEST : 0) != WARC_OK) {
         cw_err(err, errlen, "capture writer: record too large or out of memory");
         return CAPWRITER_EINVAL;
     }
-    size_t nrec = w->resp.len ? 2 : 1;
-    int rc;
-    if (w->holding) {
-        rc = cw_hold_exchange(w, err, errlen);
-    } else {
-        w->frames.len = 0;
-        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
-        if (!rc && nrec == 2)
-            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
-        if (!rc)
-            rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
-        else
-            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
-        if (!rc) {
-            w->st.exchanges++;
-            w->seg_exchanges++;
-            cw_sample(w, w->req.data, w->req.len);
-            if (nrec == 2)
-                cw_sample(w, w->resp.data, w->resp.len);
-        }
-    }
+    int rc = w->holding ? cw_hold_exchange(w, err, errlen) : cw_write_direct(w, err, errlen);
     if (rc || w->defer)
         return rc; /* deferred: capwriter_commit rotates, once the frames are in the file */
     return cw_maybe_rotate(w, err, errlen);

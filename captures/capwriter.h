@@ -32,6 +32,7 @@ typedef struct capwriter_opts {
     int64_t rotate_age_us; /* rotate when a segment is this old; 0 = never */
     int level;             /* zstd level; 0 = 3 */
     int no_dictionary;     /* 1 = write plain frames that zstdcat reads without help */
+    int no_payload_digest; /* 1 = records without WARC-Payload-Digest (optional in WARC 1.1) */
     size_t dict_records;   /* records to hold and build from; 0 = 2000 */
     size_t dict_size;      /* dictionary bytes at most; 0 = 1 MiB */
     /* warcinfo content: NULL fields are left out. */

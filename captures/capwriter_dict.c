@@ -10,8 +10,9 @@
 #include <zstd.h>
 
 #include "capwriter_int.h"
+#include "td_assert.h"
+#include "warc.h"
 
-#define CW_DICT_MAGIC 0x184D2A5Du
 #define CW_MIN_SAMPLES 8
 #define CW_MAX_SAMPLE ((size_t)16 << 10) /* bytes of one record used for training */
 #define CW_MAX_TRAIN ((size_t)2 << 20)   /* bytes of samples in all */
@@ -32,8 +33,23 @@ int cw_hold_add_size(capwriter *w, size_t size)
     return 1;
 }
 
+#ifdef TD_DEBUG
+/* The held records' sizes add up to the held bytes: record i is at the sum of the sizes before it. */
+static int hold_consistent(const capwriter *w)
+{
+    size_t sum = 0;
+    for (size_t i = 0; i < w->n_held; i++)
+        sum += w->held_sizes[i];
+    return sum == w->hold.len && w->held_exchanges <= (w->n_held ? w->n_held - 1 : 0);
+}
+#endif
+
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
 {
+    TD_ASSERT(w->holding && w->n_held >= 1); /* record 0, the warcinfo, opens every hold */
+#ifdef TD_DEBUG
+    TD_ASSERT(hold_consistent(w));
+#endif
     size_t before = w->hold.len, n_before = w->n_held;
     int ok = tdbuf_append(&w->hold, w->req.data, w->req.len) == TDBUF_OK && cw_hold_add_size(w, w->req.len);
     if (ok && w->resp.len)
@@ -43,22 +59,7 @@ int cw_hold_exchange(capwriter *w, char *err, size_t errlen)
         w->hold.len = before;
         w->n_held = n_before;
         int rc = cw_release_hold(w, err, errlen);
-        if (rc)
-            return rc;
-        w->frames.len = 0;
-        rc = cw_compress_record(w, w->req.data, w->req.len, &w->frames);
-        if (!rc && w->resp.len)
-            rc = cw_compress_record(w, w->resp.data, w->resp.len, &w->frames);
-        if (!rc)
-            rc = cw_emit_frames(w, &w->frames, w->resp.len ? 2 : 1, err, errlen);
-        if (!rc) {
-            cw_sample(w, w->req.data, w->req.len);
-            if (w->resp.len)
-                cw_sample(w, w->resp.data, w->resp.len);
-            w->st.exchanges++;
-            w->seg_exchanges++;
-        }
-        return rc;
+        return rc ? rc : cw_write_direct(w, err, errlen);
     }
     w->held_exchanges++;
     if (w->n_held - 1 >= w->dict_records || w->hold.len >= CW_HOLD_BYTES)
@@ -171,6 +172,11 @@ static void cw_train(capwriter *w)
         ZDICT_params_t zp;
         memset(&zp, 0, sizeof zp);
         zp.compressionLevel = w->level;
+        /* An id below 65536 takes 2 bytes in every frame header instead of 4 (4 bytes an exchange, ~1 %
+         * of a small one); ids below 32768 are reserved, and any id works as long as the frames carry
+         * the one in the segment's dictionary. Varied per dictionary so that frames from different
+         * segments are not mistaken for each other. */
+        zp.dictID = 32768 + (unsigned)((w->seq * 2654435761u + (uint64_t)w->seg_open_us) % 32768);
         len = ZDICT_finalizeDictionary(buf, limit, samples.data + samples.len - content, content,
                                        samples.data, sizes, (unsigned)used, zp);
     }
@@ -200,7 +206,7 @@ static int cw_dict_frame(capwriter *w, tdbuf *out)
     size_t n = ZSTD_compress(p + 8, bound, w->dict, w->dict_len, 9);
     if (ZSTD_isError(n))
         return CAPWRITER_ENOMEM;
-    uint32_t m = CW_DICT_MAGIC, s = (uint32_t)n;
+    uint32_t m = WARC_ZSTD_DICT_MAGIC, s = (uint32_t)n;
     for (int i = 0; i < 4; i++) {
         p[i] = (unsigned char)(m >> (8 * i));
         p[4 + i] = (unsigned char)(s >> (8 * i));
@@ -211,6 +217,9 @@ static int cw_dict_frame(capwriter *w, tdbuf *out)
 
 int cw_release_hold(capwriter *w, char *err, size_t errlen)
 {
+#ifdef TD_DEBUG
+    TD_ASSERT(hold_consistent(w));
+#endif
     int rc = CAPWRITER_OK;
     w->holding = 0;
     if (w->n_held == 0)

@@ -17,7 +17,7 @@ struct capwriter {
     char *dir, *prefix, *path;
     uint64_t rotate_bytes;
     int64_t rotate_age_us;
-    int level, no_dict;
+    int level, no_dict, no_digest;
     size_t dict_records, dict_size;
     char *software, *upstream, *info;
     char hostname[256];
@@ -73,6 +73,8 @@ struct capwriter {
 
 int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out);
 /* capwriter_dict.c */
+/* Compresses and emits the formatted exchange in w->req / w->resp (not held), counts and samples it. */
+int cw_write_direct(capwriter *w, char *err, size_t errlen);
 int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
 int cw_release_hold(capwriter *w, char *err, size_t errlen);

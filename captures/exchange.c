@@ -69,3 +69,30 @@ int exchange_copy(exchange *dst, const exchange *src)
     *dst = t;
     return 0;
 }
+
+exchange *exchange_new(void)
+{
+    return calloc(1, sizeof(exchange));
+}
+
+void exchange_free(exchange *x)
+{
+    if (!x)
+        return;
+    exchange_clear(x);
+    free(x);
+}
+
+void exchange_release_request(exchange *x)
+{
+    free(x->request);
+    x->request = NULL;
+    x->request_len = 0;
+}
+
+void exchange_release_response(exchange *x)
+{
+    free(x->response);
+    x->response = NULL;
+    x->response_len = 0;
+}

@@ -48,6 +48,15 @@ typedef struct exchange {
 void exchange_init(exchange *x);
 /* Free every owned string and buffer, then zero. Safe on an initialised or zeroed exchange. */
 void exchange_clear(exchange *x);
+/* A zeroed exchange on the heap, NULL when out of memory; exchange_free clears and frees it (NULL is a
+ * no-op). */
+exchange *exchange_new(void);
+void exchange_free(exchange *x);
+/* For a reader done with one message before the rest (check keeps the parts of a request it sends, and
+ * drops a recorded response once judged): frees the raw request / response and leaves it NULL with
+ * length 0. The exchange stays valid; exchange_clear frees the rest. */
+void exchange_release_request(exchange *x);
+void exchange_release_response(exchange *x);
 /* Deep copy; returns 0 on success, -1 on allocation failure (dst is left zeroed). */
 int exchange_copy(exchange *dst, const exchange *src);
 /* Setters that copy their argument; return 0 or -1 (out of memory). */

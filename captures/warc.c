@@ -28,18 +28,25 @@ static void seterr(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
-static const char *find_head_end(const char *buf, size_t len)
+/* Where the head ends: the blank line after the fields, "\r\n\r\n" as WARC has it, or "\n\n" from
+ * writers that end lines with LF alone. NULL when not within the head cap yet. *blank gets the length
+ * of the line end + blank line (4 or 2; 3 for "\n\r\n"). */
+static const char *find_head_end(const char *buf, size_t len, size_t *blank)
 {
     size_t lim = len < WARC_MAX_HEAD ? len : WARC_MAX_HEAD;
-    if (lim < 4)
-        return NULL;
     const char *p = buf;
-    while ((p = memchr(p, '\r', lim - (size_t)(p - buf))) != NULL) {
+    while ((p = memchr(p, '\n', lim - (size_t)(p - buf))) != NULL) {
         size_t off = (size_t)(p - buf);
-        if (off + 4 > lim)
-            return NULL;
-        if (p[1] == '\n' && p[2] == '\r' && p[3] == '\n')
-            return p;
+        if (off + 1 < lim && p[1] == '\n') {
+            int cr = off > 0 && p[-1] == '\r';
+            *blank = cr ? 3 : 2;
+            return cr ? p - 1 : p;
+        }
+        if (off + 2 < lim && p[1] == '\r' && p[2] == '\n') {
+            int cr = off > 0 && p[-1] == '\r';
+            *blank = cr ? 4 : 3;
+            return cr ? p - 1 : p;
+        }
         p++;
     }
     return NULL;
@@ -58,16 +65,19 @@ static int line_is_field(const char *line, size_t n, const char *name, const cha
     return 1;
 }
 
-int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total)
+static int measure(const char *buf, size_t len, size_t *head_len, size_t *total, size_t *trailer_len)
 {
     if (len >= 5 && memcmp(buf, "WARC/", 5) != 0)
         return -1;
     if (len < 5 && memcmp(buf, "WARC/", len) != 0)
         return -1;
-    const char *end = find_head_end(buf, len);
+    size_t blank = 4;
+    const char *end = find_head_end(buf, len, &blank);
     if (!end)
         return len >= WARC_MAX_HEAD ? -1 : 0;
-    size_t hl = (size_t)(end - buf) + 4;
+    size_t hl = (size_t)(end - buf) + blank;
+    /* the block is followed by two line ends, CRLF CRLF (or LF LF in a file whose lines end in LF) */
+    size_t trailer = blank == 2 ? 2 : 4;
     /* Find Content-Length among the lines. */
     const char *p = memchr(buf, '\n', hl);
     long long cl = -1;
@@ -93,8 +103,32 @@ int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *t
     if (head_len)
         *head_len = hl;
     if (total)
-        *total = hl + (size_t)cl + 4;
+        *total = hl + (size_t)cl + trailer;
+    if (trailer_len)
+        *trailer_len = trailer;
     return 1;
+}
+
+int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total)
+{
+    return measure(buf, len, head_len, total, NULL);
+}
+
+static const char *trailer_of(size_t n)
+{
+    return n == 2 ? "\n\n" : WARC_TRAILER;
+}
+
+size_t warc_record_missing_trailer(const char *buf, size_t len, const char **bytes)
+{
+    size_t hl, total, tl;
+    if (measure(buf, len, &hl, &total, &tl) != 1 || total <= len || total - len > tl)
+        return 0;
+    size_t have = len - (total - tl); /* trailer bytes present */
+    if (memcmp(buf + total - tl, trailer_of(tl), have) != 0)
+        return 0;
+    *bytes = trailer_of(tl) + have;
+    return total - len;
 }
 
 void warc_record_clear(warc_record *r)
@@ -123,9 +157,9 @@ static char *dupn(const char *s, size_t n)
 
 int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen)
 {
-    size_t hl, total;
+    size_t hl, total, tl = 4;
     warc_record t = {0};
-    int rc = warc_record_measure(buf, len, &hl, &total);
+    int rc = measure(buf, len, &hl, &total, &tl);
     if (rc <= 0) {
         seterr(err, errlen, rc == 0 ? "record head incomplete" : "not a WARC record head (no WARC/ line, no Content-Length, or head too large)");
         memset(r, 0, sizeof *r);
@@ -136,7 +170,7 @@ int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, si
         memset(r, 0, sizeof *r);
         return WARC_EPARSE;
     }
-    if (memcmp(buf + total - 4, "\r\n\r\n", 4) != 0) {
+    if (memcmp(buf + total - tl, trailer_of(tl), tl) != 0) {
         seterr(err, errlen, "record block not followed by CRLF CRLF");
         memset(r, 0, sizeof *r);
         return WARC_EPARSE;
@@ -210,7 +244,7 @@ int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, si
         }
         line = e + 1;
     }
-    t.block_len = total - hl - 4;
+    t.block_len = total - hl - tl;
     t.block = dupn(buf + hl, t.block_len);
     if (!t.block)
         goto fail;
@@ -356,9 +390,24 @@ void warc_new_record_id(char *buf, size_t bufsz)
         u[10 + i] = (unsigned char)(c >> (40 - 8 * i));
     u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
     u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(buf, bufsz,
-             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-             u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+    /* hex by hand: the writer makes two ids per exchange */
+    static const char hex[] = "0123456789abcdef";
+    char id[46] = "urn:uuid:";
+    char *p = id + 9;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[u[i] >> 4];
+        *p++ = hex[u[i] & 15];
+    }
+    *p = '\0';
+    size_t n = (size_t)(p - id);
+    if (bufsz == 0)
+        return;
+    if (n >= bufsz)
+        n = bufsz - 1;
+    memcpy(buf, id, n);
+    buf[n] = '\0';
 }
 
 int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info)

@@ -22,9 +22,15 @@ typedef struct warc_record {
     size_t block_len;
 } warc_record;
 
+/* The skippable zstd frame that carries a capture segment's dictionary (the warc-zstd convention): its
+ * magic, little-endian, then the frame size, then a zstd frame holding the dictionary. capwriter writes
+ * it, capreader and tapedeck-capture read it. */
+#define WARC_ZSTD_DICT_MAGIC 0x184D2A5Du
+
 enum { WARC_OK = TD_OK, WARC_EPARSE = TD_ECORRUPT, WARC_ENOMEM = TD_ENOMEM };
 
-/* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. */
+/* Parse exactly one record (header, block, and the trailing CRLFCRLF) from buf. Lines may end in LF
+ * alone (some writers): the record then ends with LF LF. */
 int warc_record_parse(warc_record *r, const char *buf, size_t len, char *err, size_t errlen);
 void warc_record_clear(warc_record *r);
 /* How long the record at the start of buf is: 1 = known (*head_len: bytes through the blank line after
@@ -32,6 +38,11 @@ void warc_record_clear(warc_record *r);
  * WARC record head (no "WARC/" start, no valid Content-Length, or a head over 64 KiB). Either out-pointer
  * may be NULL. */
 int warc_record_measure(const char *buf, size_t len, size_t *head_len, size_t *total);
+/* A record at the end of a file whose block is whole but whose trailing CRLF CRLF is missing or cut
+ * (some writers leave it out of the last record): how many bytes complete it (1..4; *bytes points to
+ * them), or 0 when buf is not such a record. */
+size_t warc_record_missing_trailer(const char *buf, size_t len, const char **bytes);
+#define WARC_TRAILER "\r\n\r\n" /* after every record's block */
 /* Case-insensitive field lookup; NULL when absent. */
 const char *warc_record_get(const warc_record *r, const char *name);
 /* "<urn:uuid:x>" -> "urn:uuid:x" into buf (a value without brackets is copied; NULL gives ""; cut to
@@ -54,6 +65,10 @@ int warc_format_warcinfo(tdbuf *out, const char *filename, const char *info);
  * the writer compresses each into its own frame). An exchange without a response gives a request
  * record only (resp_out untouched) carrying WARC-Tapedeck-Error. */
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out);
+/* The same with flags: WARC_FMT_NO_DIGEST leaves out WARC-Payload-Digest (an optional field; its sha256
+ * over every body is the writer's largest cost on large bodies). */
+#define WARC_FMT_NO_DIGEST 1u
+int warc_format_exchange_opts(const exchange *x, tdbuf *req_out, tdbuf *resp_out, unsigned flags);
 
 /* Build an exchange from a request record and its response record (resp may be NULL). x is
  * initialised by the call; on error it is left cleared. */

@@ -33,6 +33,7 @@ typedef struct proxy_config {
     uint64_t rotate_size;
     int64_t rotate_age_us;
     int no_dictionary;
+    int no_payload_digest; /* --no-payload-digest */
     const char *mirror_url; /* --mirror (argv storage); NULL = mirroring off */
     double mirror_pct;      /* 0..100 */
     int mirror_writes;      /* mirror every method, not only the safe ones */

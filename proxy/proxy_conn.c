@@ -15,27 +15,10 @@
 
 #include "httpmsg_facts.h"
 #include "proxy_log.h"
+#include "td_assert.h"
 #include "tdtime.h"
 
 static _Atomic uint64_t pconn_next_id = 1;
-
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
-
-up_target *pconn_current_target(proxy_wctx *w)
-{
-    if (up_holder_gen(w->targets) != w->target->gen) {
-        up_target_unref(w->target);
-        w->target = up_holder_get(w->targets);
-        up_pool_retire(w->pool, w->target);
-        plog(PLOG_INFO, "worker now sends new requests to %s", w->target->url);
-    }
-    return w->target;
-}
-
 
 /* ---- parser callbacks: note what happened, act after execute returns ---- */
 
@@ -44,7 +27,10 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     pconn *c = ctx;
     c->ev_head = 1;
     c->head_len = h->head_len;
-    snprintf(c->method, sizeof c->method, "%s", h->method ? h->method : "");
+    /* per request, so no printf: the method's bytes, cut to fit */
+    size_t ml = h->method ? strnlen(h->method, sizeof c->method - 1) : 0;
+    memcpy(c->method, h->method ? h->method : "", ml);
+    c->method[ml] = '\0';
     c->req_keepalive = h->keep_alive;
     c->req_upgrade = h->upgrade;
     c->q_cl = h->content_length;
@@ -67,7 +53,10 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
     } else {
         if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
             snprintf(host, sizeof host, "%s", c->w->target->hostport);
-        if (tdbuf_printf(&b, "%s://%s%s", c->proto ? "https" : "http", host, c->url) != 0) {
+        int rc = tdbuf_puts(&b, c->proto ? "https://" : "http://");
+        rc = rc ? rc : tdbuf_puts(&b, host);
+        rc = rc ? rc : tdbuf_puts(&b, c->url);
+        if (rc != 0) {
             tdbuf_free(&b);
             return -1;
         }
@@ -115,6 +104,7 @@ void pconn_free(pconn *c, const char *why)
         evbuffer_free(c->replay);
     if (c->hdr_timer)
         event_free(c->hdr_timer);
+    proxy_sock_free(c->io); /* before the bufferevent closes the socket */
     if (c->bev)
         bufferevent_free(c->bev);
     tdbuf_free(&c->rqbuf);
@@ -146,22 +136,22 @@ static void conn_linger(pconn *c)
     }
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    struct timeval tv = us_tv(PCONN_LINGER_US);
-    bufferevent_set_timeouts(c->bev, &tv, NULL);
-    bufferevent_enable(c->bev, EV_READ);
+    struct timeval tv = tdtime_tv(PCONN_LINGER_US);
+    proxy_sock_set_timeouts(c->io, &tv, NULL);
+    proxy_sock_read(c->io, 1);
 }
 
 void pconn_finish_close(pconn *c)
 {
     c->closing = 1;
     evtimer_del(c->hdr_timer);
-    bufferevent_disable(c->bev, EV_READ);
+    proxy_sock_read(c->io, 0);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         conn_linger(c);
         return;
     }
-    struct timeval tv = us_tv(c->w->cfg->idle_timeout_us);
-    bufferevent_set_timeouts(c->bev, NULL, &tv); /* a client that stops reading is dropped */
+    struct timeval tv = tdtime_tv(c->w->cfg->idle_timeout_us);
+    proxy_sock_set_timeouts(c->io, NULL, &tv); /* a client that stops reading is dropped */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     /* deferred callbacks can fold a write error into an EOF report; writing again is what makes
      * sure the connection ends (flushed, or a fresh error) rather than waiting for nothing */
@@ -197,10 +187,11 @@ static int request_start(pconn *c)
         if (!c->rq)
             return -1;
     }
+    TD_ASSERT(c->rstate == RQ_IDLE && c->sstate == RS_NONE);
     c->rstate = RQ_HEAD;
     c->t0_mono = tdtime_mono_us();
     c->t0_wall = tdtime_now_us();
-    struct timeval tv = us_tv(c->w->cfg->header_timeout_us);
+    struct timeval tv = tdtime_tv(c->w->cfg->header_timeout_us);
     evtimer_add(c->hdr_timer, &tv);
     return 0;
 }
@@ -210,6 +201,7 @@ static int request_start(pconn *c)
 static int request_head_done(pconn *c)
 {
     evtimer_del(c->hdr_timer);
+    TD_ASSERT(c->rstate == RQ_HEAD);
     c->rstate = RQ_BODY;
     if (!strcmp(c->method, "CONNECT")) {
         pconn_send_error(c, 405, "CONNECT is not proxied");
@@ -237,7 +229,8 @@ static int request_head_done(pconn *c)
     return 0;
 }
 
-int pconn_parse(pconn *c)
+/* Parses and forwards buffered request bytes. Returns 1 when c is closing or gone: touch nothing after. */
+static int pconn_parse(pconn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t high = c->w->cfg->buffer_high;
@@ -286,6 +279,7 @@ int pconn_parse(pconn *c)
             relay_send(c, in, (size_t)n);
         }
         if (c->ev_done || (c->req_upgrade && (size_t)n < v.iov_len)) {
+            TD_ASSERT(c->rstate == RQ_BODY);
             c->rstate = RQ_DONE;
             pconn_mirror_end(c, c->ev_done);
             break;
@@ -296,7 +290,9 @@ int pconn_parse(pconn *c)
     return 0;
 }
 
-void pconn_exchange_done(pconn *c)
+/* The response is complete (relay said RELAY_DONE): reset for the next request, start it when it is
+ * already buffered (pipelining), or close. */
+static void pconn_exchange_done(pconn *c)
 {
     c->x = NULL;
     pconn_mirror_end(c, 0); /* answered before the request was complete */
@@ -307,6 +303,7 @@ void pconn_exchange_done(pconn *c)
     evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
     c->to_client = c->from_up = 0;
     c->retried = c->up_dirty = c->up_eof = 0;
+    TD_ASSERT(c->sstate == RS_DONE); /* only response_done ends an exchange */
     c->sstate = RS_NONE;
     c->rstate = RQ_IDLE;
     c->seq++;
@@ -335,8 +332,6 @@ static void conn_read(struct bufferevent *bev, void *ctx)
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
-    if (c->rstate == RQ_BODY || c->tunnel)
-        proxy_read_more(bev, c->w->cfg->buffer_high);
     if (c->tunnel) {
         relay_tunnel_from_client(c);
         return;
@@ -352,8 +347,8 @@ static void conn_write(struct bufferevent *bev, void *ctx)
             conn_linger(c);
         return;
     }
-    if (c->up)
-        relay_process(c); /* the client drained: take more from the upstream */
+    if (c->up && relay_process(c) == RELAY_DONE) /* the client drained: take more from the upstream */
+        pconn_exchange_done(c);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *ctx)
@@ -367,7 +362,7 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
         if (c->tunnel) {
             pconn_free(c, "tunnel idle timeout");
         } else if (c->rstate == RQ_DONE) {
-            bufferevent_enable(bev, EV_READ); /* the upstream is slow; its own timeout applies */
+            proxy_sock_read(c->io, 1); /* the upstream is slow; its own timeout applies */
         } else if (c->rstate == RQ_IDLE) {
             pconn_free(c, NULL); /* idle keep-alive connection */
         } else if (c->rstate == RQ_HEAD) {
@@ -382,7 +377,7 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
     if (c->tunnel) {
         if (c->up && evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0 && !(what & BEV_EVENT_ERROR)) {
             c->tunnel_flush_up = 1; /* freed from the upstream's write callback */
-            bufferevent_disable(bev, EV_READ);
+            proxy_sock_read(c->io, 0);
             return;
         }
         pconn_free(c, NULL);
@@ -391,7 +386,7 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->rstate == RQ_DONE && c->up) {
         c->client_eof = 1; /* half-close after a complete request: still answer it */
         c->close_after = 1;
-        bufferevent_disable(bev, EV_READ);
+        proxy_sock_read(c->io, 0);
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->rstate == RQ_IDLE &&
@@ -403,6 +398,42 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
                   : (what & BEV_EVENT_ERROR)                 ? "client connection error"
                                                              : NULL);
 }
+
+/* ---- the upstream socket's callbacks (attached by proxy_relay.c to the exchange's connection) ---- */
+
+static void up_read(struct bufferevent *bev, void *ctx)
+{
+    pconn *c = ctx;
+    if (relay_process(c) == RELAY_DONE)
+        pconn_exchange_done(c);
+}
+
+static void up_write(struct bufferevent *bev, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->tunnel) {
+        if (c->tunnel_flush_up && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            pconn_free(c, NULL);
+        else
+            relay_tunnel_from_client(c);
+        return;
+    }
+    pconn_parse(c); /* the upstream drained: take more of the request body */
+}
+
+static void up_event(struct bufferevent *bev, short what, void *ctx)
+{
+    pconn *c = ctx;
+    if (c->tunnel && !(what & BEV_EVENT_CONNECTED)) {
+        relay_release(c, 0);
+        pconn_finish_close(c); /* flush what the upstream sent, then close */
+        return;
+    }
+    if (relay_up_event(c, what) == RELAY_DONE)
+        pconn_exchange_done(c);
+}
+
+static const pconn_upcbs up_callbacks = {up_read, up_write, up_event};
 
 static void hdr_timeout(evutil_socket_t fd, short what, void *ctx)
 {
@@ -452,18 +483,22 @@ int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const 
     w->conns = c;
     w->n_conns++;
     pm_conn_open(w->m);
-    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer) {
+    c->upcb = &up_callbacks;
+    c->io = proxy_sock_new(bev);
+    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->io) {
         plog(PLOG_ERROR, "out of memory accepting a connection");
         pconn_free(c, NULL);
         return -1;
     }
-    bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->buffer_high);
+    proxy_sock_setcb(c->io, conn_read, conn_write, conn_event, c);
+    proxy_sock_read_limit(c->io, cfg->buffer_high);
     proxy_tune_bev(c->bev, cfg->buffer_high);
     bufferevent_setwatermark(c->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval tv = us_tv(cfg->idle_timeout_us);
-    bufferevent_set_timeouts(c->bev, &tv, NULL);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
+    proxy_sock_set_timeouts(c->io, &tv, NULL);
+    proxy_sock_read(c->io, 1);
+    if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+        bufferevent_enable(c->bev, EV_WRITE);
     plog(PLOG_DEBUG, "conn %llu %s: accepted%s%s", (unsigned long long)c->id, c->peer, proto ? " over " : "",
          proto ? proto : "");
     if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)

@@ -47,11 +47,6 @@ typedef struct proxy_wctx {
     size_t n_conns;
     /* Called after a connection is freed (the worker checks whether a drain is complete). */
     void (*on_conn_closed)(struct proxy_wctx *w);
-    void *owner;
-    /* Called with each finished recorded exchange before it is queued for recording; NULL unless an
-     * observer wants them. (Mirroring does not use it: it needs every request, recorded or not, as soon
-     * as the request is complete, and builds its copy in proxy_conn.c.) */
-    void (*on_exchange)(struct proxy_wctx *w, const void *exchange);
 } proxy_wctx;
 
 /* Takes over fd (an accepted client socket). Returns 0, or -1 (fd closed). */

@@ -1,5 +1,10 @@
 /* proxy_conn_int: the client connection's state, shared by proxy_conn.c (client side) and
- * proxy_relay.c (upstream side) only. Nothing else includes this. */
+ * proxy_relay.c (upstream side) only. Nothing else includes this.
+ *
+ * The flow is one-way: every socket event, the client's and the upstream's, enters through
+ * proxy_conn.c's callbacks, which call down into proxy_relay.c; relay returns what happened
+ * (RELAY_*) and never calls back up into parsing or the next request. Its only calls into the client
+ * side are terminal: an error response (proxy_conn_err.c) or closing, after which it says RELAY_GONE. */
 #ifndef TAPEDECK_PROXY_CONN_INT_H
 #define TAPEDECK_PROXY_CONN_INT_H
 
@@ -10,6 +15,7 @@
 #include "httpmsg.h"
 #include "proxy_conn.h"
 #include "proxy_io.h"
+#include "proxy_sock.h"
 #include "tdbuf.h"
 
 enum { RQ_IDLE = 0, RQ_HEAD, RQ_BODY, RQ_DONE };  /* request side */
@@ -17,10 +23,19 @@ enum { RS_NONE = 0, RS_HEAD, RS_BODY, RS_DONE };  /* response side */
 
 #define PCONN_REPLAY_MAX (64 * 1024) /* requests up to this size can be retried on a fresh connection */
 
+/* The upstream socket's callbacks: proxy_conn.c's, handed to proxy_relay.c (through c->upcb) to attach
+ * to whichever upstream connection the exchange gets. */
+typedef struct pconn_upcbs {
+    bufferevent_data_cb rd, wr;
+    bufferevent_event_cb ev;
+} pconn_upcbs;
+
 typedef struct pconn {
     proxy_wctx *w;
     struct pconn *prev, *next;
-    struct bufferevent *bev;
+    struct bufferevent *bev; /* writing; reading goes through io */
+    proxy_sock *io;
+    const pconn_upcbs *upcb;
     struct event *hdr_timer; /* --header-timeout, from the first byte of a head */
     uint64_t id, seq;
     char peer[64];
@@ -71,11 +86,8 @@ typedef struct pconn {
 
 /* proxy_conn.c */
 void pconn_free(pconn *c, const char *why);           /* aborts whatever is in flight */
-/* Parse and forward buffered request bytes. Returns 1 when c is closing or gone: touch nothing after. */
-int pconn_parse(pconn *c);
 void pconn_finish_close(pconn *c);                    /* flush the output, then free */
 void pconn_send_error(pconn *c, int status, const char *detail); /* short response, then close */
-void pconn_exchange_done(pconn *c);                   /* next request, or close */
 
 /* proxy_conn_rec.c */
 void pconn_record_begin(pconn *c);  /* start c->x when this exchange is to be recorded */
@@ -91,13 +103,21 @@ void pconn_mirror_begin(pconn *c);                      /* the head is accepted:
 void pconn_mirror_body(pconn *c, const void *p, size_t n); /* request body bytes as received */
 void pconn_mirror_end(pconn *c, int complete); /* submit (complete) or abort (counted) the copy */
 
-/* proxy_relay.c */
-int relay_start(pconn *c);       /* pick or open an upstream connection for the request in c */
-/* Parse and forward buffered response bytes. Returns 1 when the exchange ended (c may be gone). */
+/* proxy_relay.c: what the upstream side tells the client side */
+enum {
+    RELAY_MORE = 0, /* the exchange goes on (or nothing happened) */
+    RELAY_GONE = 1, /* c is closing or gone: touch nothing */
+    RELAY_DONE = 2, /* the response is complete and the upstream connection released: next request */
+};
+/* Picks or opens an upstream connection for the request in c. 0, or -1 when that failed (the error
+ * response is on its way: c is closing or gone). */
+int relay_start(pconn *c);
+/* Parses and forwards buffered response bytes (or tunnel bytes). RELAY_*. */
 int relay_process(pconn *c);
+/* An event on the upstream socket (not in a tunnel). RELAY_*. */
+int relay_up_event(pconn *c, short what);
 void relay_release(pconn *c, int reusable); /* give the upstream connection back or close it */
 void relay_send(pconn *c, struct evbuffer *src, size_t n); /* n bytes of src to the upstream */
-void relay_tunnel_start(pconn *c);
 void relay_tunnel_from_client(pconn *c);
 
 #endif

@@ -39,8 +39,6 @@ void pconn_record_finish(pconn *c, const char *error)
         pm_dropped(c->w->m, PM_DROP_NOMEM);
         return;
     }
-    if (c->w->on_exchange)
-        c->w->on_exchange(c->w, x);
     proxy_recorder_push(c->w->rec, x);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "httpmsg_facts.h"
 #include "proxy_io.h"
 #include "proxy_xrec.h"
 #include "tdtime.h"
@@ -147,9 +148,7 @@ static void send_up(ph2s *st, const struct iovec *parts, int n_parts)
             return;
         }
     }
-    proxy_send(st->up->bev, st->up_connected, b, n);
-    if (evbuffer_get_length(bufferevent_get_output(st->up->bev)) > 0)
-        bufferevent_enable(st->up->bev, EV_WRITE);
+    proxy_send(st->up->bev, st->up_connected, b, n); /* upconn_attach left writing enabled for the rest */
 }
 
 void ph2s_request_head(ph2s *st, int end_stream)
@@ -188,10 +187,8 @@ void ph2s_request_head(ph2s *st, int end_stream)
     }
     st->rq_head_len = hb->len;
     ph2s_rec_append(st, &st->rqbuf, &st->rq_body_rec, hb->len, hb->data, hb->len, EXCHANGE_TRUNC_REQUEST);
-    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
-    for (size_t i = 0; i < sizeof idem / sizeof idem[0] && !st->sent; i++)
-        if (!strcmp(st->method, idem[i]))
-            st->sent = evbuffer_new();
+    if (!st->sent && httpmsg_method_is_idempotent(st->method))
+        st->sent = evbuffer_new();
     char err[256];
     upconn *u = ph2s_new_parser(st) == 0 ? up_pool_take(w->pool, t) : NULL;
     if (!u && st->rs)

@@ -11,15 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httpmsg_facts.h"
 #include "proxy_io.h"
 #include "proxy_log.h"
 #include "tdtime.h"
 
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
 
 static void up_read(struct bufferevent *bev, void *ctx);
 static void up_write(struct bufferevent *bev, void *ctx);
@@ -44,7 +40,7 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
          * ph2_flush parses it once nghttp2 is done (ph2s_resume_all) */
         st->read_paused = 0;
         st->resume_up = 1;
-        bufferevent_enable(st->up->bev, EV_READ);
+        proxy_sock_read(st->up->io, 1);
     }
     return n;
 }
@@ -77,11 +73,8 @@ void ph2s_local_response(ph2s *st, int status, const char *msg)
  * Connection field names. */
 static int hop_by_hop(const httpmsg_head *h, const char *name, size_t nl)
 {
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                      "upgrade", "te", "trailer"};
-    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-        if (nl == strlen(hop[i]) && !strncasecmp(name, hop[i], nl))
-            return 1;
+    if (httpmsg_header_is_conn_specific(name, nl))
+        return 1;
     const httpmsg_header *c = httpmsg_find_header(h, "Connection");
     for (const char *p = c ? c->value : NULL, *e = p ? p + c->value_len : NULL; p && p < e;) {
         while (p < e && (*p == ' ' || *p == ',' || *p == '\t'))
@@ -174,7 +167,7 @@ void ph2s_up_release(ph2s *st, int reusable)
         return;
     st->up = NULL;
     if (reusable) {
-        bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
+        proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
         up_pool_put(st->s->w->pool, u, pconn_current_target(st->s->w));
     } else {
         upconn_free(u);
@@ -186,16 +179,8 @@ void ph2s_attach(ph2s *st, upconn *u)
     const proxy_config *cfg = st->s->w->cfg;
     st->up = u;
     st->up_connected = u->reused;
-    bufferevent_setcb(u->bev, up_read, up_write, up_event, st);
-    bufferevent_setwatermark(u->bev, EV_READ, 0, cfg->buffer_high);
-    proxy_tune_bev(u->bev, cfg->buffer_high);
-    bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = us_tv(cfg->upstream_timeout_us);
-    struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
-    bufferevent_set_timeouts(u->bev, &rd, &wr);
-    /* a reused connection is written straight into (send_up); write interest is only taken when bytes
-     * are left queued, which saves an epoll_ctl pair per request. A new one needs it to connect. */
-    bufferevent_enable(u->bev, u->reused ? EV_READ : EV_READ | EV_WRITE);
+    upconn_attach(u, up_read, up_write, up_event, st, cfg->buffer_high, cfg->upstream_timeout_us,
+                  cfg->connect_timeout_us);
 }
 
 int ph2s_new_parser(ph2s *st)
@@ -296,7 +281,7 @@ static int up_process(ph2s *st)
     while (evbuffer_get_length(in) > 0) {
         if (evbuffer_get_length(st->body) >= st->s->w->cfg->buffer_high) {
             st->read_paused = 1; /* the client's flow control or its reading holds us back */
-            bufferevent_disable(st->up->bev, EV_READ);
+            proxy_sock_read(st->up->io, 0);
             break;
         }
         struct evbuffer_iovec v;
@@ -348,7 +333,6 @@ static void up_read(struct bufferevent *bev, void *ctx)
 {
     ph2s *st = ctx;
     ph2 *s = st->s;
-    proxy_read_more(bev, s->w->cfg->buffer_high);
     up_process(st);
     ph2_flush(s);
 }
@@ -379,8 +363,9 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
     char msg[640];
     if (what & BEV_EVENT_CONNECTED) {
         st->up_connected = 1;
-        struct timeval rd = us_tv(cfg->upstream_timeout_us), wr = rd;
-        bufferevent_set_timeouts(bev, &rd, &wr);
+        struct timeval rd = tdtime_tv(cfg->upstream_timeout_us), wr = rd;
+        if (st->up)
+            proxy_sock_set_timeouts(st->up->io, &rd, &wr);
         return;
     }
     const char *hp = st->up ? st->up->t->hostport : "?";

@@ -1,5 +1,5 @@
-/* proxy_io: socket-level helpers around libevent bufferevents, for throughput: bigger reads than
- * libevent 2.1 makes on its own, direct writes when nothing is queued, larger write batches. */
+/* proxy_io: socket-level helpers around libevent bufferevents, for throughput: direct writes when
+ * nothing is queued, larger write batches (reading is proxy_sock's). */
 #include "proxy_io.h"
 
 #include <arpa/inet.h>
@@ -11,64 +11,10 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/ssl.h>
 
-static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit);
-
 /* Is bev's socket ours to read and write around libevent? Not under TLS. */
 static int io_raw(struct bufferevent *bev)
 {
     return bufferevent_openssl_get_ssl(bev) == NULL;
-}
-
-void proxy_read_more(struct bufferevent *bev, size_t limit)
-{
-    struct evbuffer *in = bufferevent_get_input(bev);
-    evutil_socket_t fd = bufferevent_getfd(bev);
-    size_t have = evbuffer_get_length(in);
-    /* libevent read less than its 4 KiB: the socket had no more, so skip the syscall (and do not
-     * reserve a large chain for a small message) */
-    if (fd < 0 || have >= limit || have < 4096 || !io_raw(bev))
-        return;
-    /* a socket bufferevent keeps the end of its input frozen so that only its own reads append;
-     * this is such a read, so open it for the duration */
-    evbuffer_unfreeze(in, 0);
-    read_into(in, fd, have, limit);
-    evbuffer_freeze(in, 0);
-}
-
-static void read_into(struct evbuffer *in, evutil_socket_t fd, size_t have, size_t limit)
-{
-    for (int rounds = 0; have < limit && rounds < 4; rounds++) {
-        size_t want = limit - have;
-        if (want > 256 * 1024)
-            want = 256 * 1024;
-        struct evbuffer_iovec v[2];
-        int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
-        if (nv <= 0)
-            return;
-        struct iovec iov[2];
-        size_t room = 0;
-        for (int i = 0; i < nv; i++) {
-            iov[i].iov_base = v[i].iov_base;
-            iov[i].iov_len = v[i].iov_len;
-            room += v[i].iov_len;
-        }
-        ssize_t n = readv(fd, iov, nv);
-        if (n <= 0) {
-            evbuffer_commit_space(in, v, 0);
-            return; /* EAGAIN, EOF or an error: the bufferevent reports the last two */
-        }
-        size_t left = (size_t)n;
-        int used = 0;
-        for (int i = 0; i < nv && left > 0; i++, used++) {
-            if (v[i].iov_len > left)
-                v[i].iov_len = left;
-            left -= v[i].iov_len;
-        }
-        evbuffer_commit_space(in, v, used);
-        have += (size_t)n;
-        if ((size_t)n < room)
-            return; /* the socket is empty for now */
-    }
 }
 
 void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n)

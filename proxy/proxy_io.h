@@ -10,9 +10,6 @@
 
 #include <event2/bufferevent.h>
 
-/* libevent 2.1 reads at most 4 KiB per wakeup; this tops the input of bev up from its socket in
- * larger reads, up to limit bytes buffered. EOF and errors are left for the bufferevent to see. */
-void proxy_read_more(struct bufferevent *bev, size_t limit);
 /* Moves n bytes from the front of src to bev's peer: straight into the socket when nothing is queued
  * (saves a loop turn and the epoll_ctl pair of enabling writes), the rest through bev's output so
  * order and backpressure stay the bufferevent's. connected = 0 while a connect is in progress. */

@@ -38,12 +38,6 @@ static void mirror_warn(const pmirror *mi, const char *what)
          mi->shadow->hostport, what);
 }
 
-static struct timeval us_tv(int64_t us)
-{
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
-}
-
 /* ---- shadow connections ---- */
 
 static void mc_free(mconn *mc)
@@ -119,7 +113,7 @@ static int mc_send(mconn *mc, pmirror_req *r)
     /* move, don't copy (straight into the socket when the connection is up and idle, saving a loop
      * turn); the bytes stay accounted in r->held until the exchange ends */
     proxy_send(mc->bev, mc->state == MC_BUSY, r->buf, evbuffer_get_length(r->buf));
-    struct timeval tv = us_tv(mc->state == MC_CONNECTING ? PMIRROR_CONNECT_US : PMIRROR_RESPONSE_US);
+    struct timeval tv = tdtime_tv(mc->state == MC_CONNECTING ? PMIRROR_CONNECT_US : PMIRROR_RESPONSE_US);
     evtimer_add(mc->timer, &tv);
     bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
     return 0;
@@ -159,7 +153,7 @@ static void mc_done(mconn *mc)
     }
     httpmsg_parser_free(mc->rs); /* idle connections hold no parser */
     mc->rs = NULL;
-    struct timeval tv = us_tv(PMIRROR_IDLE_US);
+    struct timeval tv = tdtime_tv(PMIRROR_IDLE_US);
     evtimer_add(mc->timer, &tv);
 }
 
@@ -205,7 +199,7 @@ static void mc_event(struct bufferevent *bev, short what, void *ctx)
         int one = 1;
         if (fd >= 0)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct timeval tv = us_tv(PMIRROR_RESPONSE_US);
+        struct timeval tv = tdtime_tv(PMIRROR_RESPONSE_US);
         evtimer_add(mc->timer, &tv);
         return;
     }

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 
 #include "httpmsg_facts.h"
+#include "tdnum.h"
 #include "tdtime.h"
 
 void pmirror_req_free(pmirror_req *r)
@@ -38,12 +39,7 @@ pmirror_req *pmirror_begin(pmirror *mi, const char *method, int upgrade, int kee
     } else if (!mi->writes && !httpmsg_method_is_safe(method)) {
         why = PM_MSKIP_METHOD;
     } else {
-        /* xorshift64: cheap, and independent of --sample's state */
-        mi->rnd ^= mi->rnd << 13;
-        mi->rnd ^= mi->rnd >> 7;
-        mi->rnd ^= mi->rnd << 17;
-        double u = (double)(mi->rnd >> 11) * 0x1p-53 * 100.0;
-        if (!(u < mi->percent))
+        if (!(tdnum_draw_percent(&mi->rnd) < mi->percent)) /* its own state, independent of --sample's */
             why = PM_MSKIP_SAMPLED_OUT;
         else if (content_length > PMIRROR_MAX_BODY)
             why = PM_MSKIP_TOO_LARGE;

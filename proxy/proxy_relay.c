@@ -10,12 +10,19 @@
 #include <string.h>
 
 #include "proxy_log.h"
+#include "td_assert.h"
 #include "tdtime.h"
 
-static struct timeval us_tv(int64_t us)
+/* Upstream selection: the target for new requests (refreshed when a cut-over happened). */
+up_target *pconn_current_target(proxy_wctx *w)
 {
-    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
-    return tv;
+    if (up_holder_gen(w->targets) != w->target->gen) {
+        up_target_unref(w->target);
+        w->target = up_holder_get(w->targets);
+        up_pool_retire(w->pool, w->target);
+        plog(PLOG_INFO, "worker now sends new requests to %s", w->target->url);
+    }
+    return w->target;
 }
 
 static int rs_on_head(void *ctx, const httpmsg_head *h)
@@ -38,28 +45,15 @@ static int rs_on_complete(void *ctx)
 
 static const httpmsg_callbacks rs_callbacks = {rs_on_head, NULL, rs_on_complete};
 
-static void relay_read(struct bufferevent *bev, void *ctx);
-static void relay_write(struct bufferevent *bev, void *ctx);
-static void relay_event(struct bufferevent *bev, short what, void *ctx);
+static void relay_tunnel_start(pconn *c);
 
 static void attach(pconn *c, upconn *u)
 {
     const proxy_config *cfg = c->w->cfg;
     c->up = u;
     c->up_connected = u->reused;
-    bufferevent_setcb(u->bev, relay_read, relay_write, relay_event, c);
-    bufferevent_setwatermark(u->bev, EV_READ, 0, cfg->buffer_high);
-    proxy_tune_bev(u->bev, cfg->buffer_high);
-    bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = us_tv(cfg->upstream_timeout_us);
-    struct timeval wr = us_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
-    bufferevent_set_timeouts(u->bev, &rd, &wr);
-    /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
-     * epoll_ctl to add it, one more when the empty output removes it again. A pooled connection keeps
-     * both directions enabled, so only a new connection needs this. */
-    short want = EV_READ | EV_WRITE, have = bufferevent_get_enabled(u->bev);
-    if ((have & want) != want)
-        bufferevent_enable(u->bev, want & ~have);
+    upconn_attach(u, c->upcb->rd, c->upcb->wr, c->upcb->ev, c, cfg->buffer_high, cfg->upstream_timeout_us,
+                  cfg->connect_timeout_us);
 }
 
 static int new_response_parser(pconn *c)
@@ -113,6 +107,7 @@ int relay_start(pconn *c)
         }
     }
     pm_upstream_connect(w->m, u->reused);
+    TD_ASSERT(c->sstate == RS_NONE && c->rstate == RQ_BODY);
     c->sstate = RS_HEAD;
     c->replay_ok = u->reused && c->idempotent;
     attach(c, u);
@@ -150,7 +145,7 @@ void relay_release(pconn *c, int reusable)
         return;
     c->up = NULL;
     if (reusable) {
-        bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
+        proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
         up_pool_put(c->w->pool, u, pconn_current_target(c->w));
     } else {
         upconn_free(u);
@@ -182,17 +177,21 @@ static int try_retry(pconn *c)
     return 1;
 }
 
-static void relay_fail(pconn *c, pm_uperr_kind kind, int status, const char *msg)
+static int relay_fail(pconn *c, pm_uperr_kind kind, int status, const char *msg)
 {
     if (try_retry(c))
-        return;
+        return RELAY_MORE;
     pm_upstream_error(c->w->m, kind);
     fail_exchange(c, status, msg);
+    return RELAY_GONE;
 }
 
-static void response_done(pconn *c, int by_eof)
+/* The response is complete: account and record it, release the upstream connection (or start the
+ * tunnel after a 101). RELAY_DONE tells the client side to move on to the next request. */
+static int response_done(pconn *c, int by_eof)
 {
     proxy_wctx *w = c->w;
+    TD_ASSERT(c->sstate == RS_HEAD || c->sstate == RS_BODY);
     c->sstate = RS_DONE;
     if (c->x)
         c->x->resp_end_us = tdtime_now_us();
@@ -208,31 +207,28 @@ static void response_done(pconn *c, int by_eof)
     pconn_record_finish(c, NULL);
     if (upgraded) {
         relay_tunnel_start(c);
-        return;
+        return RELAY_MORE;
     }
     httpmsg_parser_free(c->rs); /* a fresh one for the next exchange; idle connections hold none */
     c->rs = NULL;
     relay_release(c, reusable);
-    pconn_exchange_done(c);
+    return RELAY_DONE;
 }
 
 static int relay_eof(pconn *c)
 {
     c->ev_rdone = 0;
-    if (c->sstate == RS_BODY && httpmsg_parser_eof(c->rs) == 0 && c->ev_rdone) {
-        response_done(c, 1); /* a response delimited by the connection's close */
-        return 1;
-    }
-    relay_fail(c, PM_UPERR_RESET, 502,
-               c->from_up ? "upstream closed the connection inside the response"
-                          : "upstream closed the connection without a response");
-    return 1;
+    if (c->sstate == RS_BODY && httpmsg_parser_eof(c->rs) == 0 && c->ev_rdone)
+        return response_done(c, 1); /* a response delimited by the connection's close */
+    return relay_fail(c, PM_UPERR_RESET, 502,
+                      c->from_up ? "upstream closed the connection inside the response"
+                                 : "upstream closed the connection without a response");
 }
 
 int relay_process(pconn *c)
 {
     if (!c->up)
-        return 0;
+        return RELAY_MORE;
     struct evbuffer *in = bufferevent_get_input(c->up->bev), *out = bufferevent_get_output(c->bev);
     size_t high = c->w->cfg->buffer_high;
     if (c->tunnel) {
@@ -241,14 +237,14 @@ int relay_process(pconn *c)
             pm_bytes(c->w->m, 0, n);
             evbuffer_add_buffer(out, in);
         }
-        return 0;
+        return RELAY_MORE;
     }
     while (c->sstate == RS_HEAD || c->sstate == RS_BODY) {
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
             break;
         if (evbuffer_get_length(out) >= high)
-            return 0; /* resumed from the client's write callback */
+            return RELAY_MORE; /* resumed from the client's write callback */
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
@@ -259,8 +255,7 @@ int relay_process(pconn *c)
         if (n < 0) {
             char msg[300];
             snprintf(msg, sizeof msg, "bad response from upstream: %s", httpmsg_parser_error(c->rs));
-            relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, msg);
-            return 1;
+            return relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, msg);
         }
         c->from_up += (uint64_t)n;
         if (c->sstate == RS_HEAD) {
@@ -275,10 +270,8 @@ int relay_process(pconn *c)
             if (interim) {
                 if (c->x && c->x->n_interim < EXCHANGE_MAX_INTERIM)
                     c->x->interim[c->x->n_interim++] = c->rstatus;
-                if (c->rstatus == 101 || !c->ev_rdone) {
-                    relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, "unexpected 101 from upstream");
-                    return 1;
-                }
+                if (c->rstatus == 101 || !c->ev_rdone)
+                    return relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, "unexpected 101 from upstream");
             } else if (c->x) {
                 /* one allocation for the recorded copy instead of a doubling series */
                 if (c->r_cl > 0 && !c->is_head)
@@ -306,27 +299,26 @@ int relay_process(pconn *c)
             pm_bytes(c->w->m, 0, (uint64_t)n);
             proxy_send(c->bev, 1, in, (size_t)n);
         }
-        if (c->ev_rdone) {
-            response_done(c, 0);
-            return 1;
-        }
+        if (c->ev_rdone)
+            return response_done(c, 0);
         if (n == 0)
             break;
     }
     if (c->up && c->up_eof && evbuffer_get_length(in) == 0)
         return relay_eof(c);
-    return 0;
+    return RELAY_MORE;
 }
 
+static
 void relay_tunnel_start(pconn *c)
 {
     const proxy_config *cfg = c->w->cfg;
     c->tunnel = 1;
     c->close_after = 1;
-    struct timeval tv = us_tv(cfg->idle_timeout_us);
-    bufferevent_set_timeouts(c->bev, &tv, NULL);
-    bufferevent_set_timeouts(c->up->bev, &tv, NULL);
-    bufferevent_enable(c->bev, EV_READ);
+    struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
+    proxy_sock_set_timeouts(c->io, &tv, NULL);
+    proxy_sock_set_timeouts(c->up->io, &tv, NULL);
+    proxy_sock_read(c->io, 1);
     relay_tunnel_from_client(c); /* bytes the client sent right after its upgrade request */
     relay_process(c);            /* bytes the upstream sent right after its 101 */
 }
@@ -343,56 +335,31 @@ void relay_tunnel_from_client(pconn *c)
     }
 }
 
-static void relay_read(struct bufferevent *bev, void *ctx)
+int relay_up_event(pconn *c, short what)
 {
-    pconn *c = ctx;
-    proxy_read_more(bev, c->w->cfg->buffer_high);
-    relay_process(c);
-}
-
-static void relay_write(struct bufferevent *bev, void *ctx)
-{
-    pconn *c = ctx;
-    if (c->tunnel) {
-        if (c->tunnel_flush_up && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            pconn_free(c, NULL);
-        else
-            relay_tunnel_from_client(c);
-        return;
-    }
-    pconn_parse(c); /* the upstream drained: take more of the request body */
-}
-
-static void relay_event(struct bufferevent *bev, short what, void *ctx)
-{
-    pconn *c = ctx;
     const proxy_config *cfg = c->w->cfg;
     char msg[640];
     if (what & BEV_EVENT_CONNECTED) {
         c->up_connected = 1;
-        struct timeval rd = us_tv(cfg->upstream_timeout_us), wr = rd;
-        bufferevent_set_timeouts(bev, &rd, &wr);
-        return;
-    }
-    if (c->tunnel) {
-        relay_release(c, 0);
-        pconn_finish_close(c); /* flush what the upstream sent, then close */
-        return;
+        struct timeval rd = tdtime_tv(cfg->upstream_timeout_us), wr = rd;
+        if (c->up)
+            proxy_sock_set_timeouts(c->up->io, &rd, &wr);
+        return RELAY_MORE;
     }
     if (what & BEV_EVENT_TIMEOUT) {
         int connecting = !c->up_connected;
         snprintf(msg, sizeof msg, "%s %s: timed out", connecting ? "connect" : "upstream",
                  c->up ? c->up->t->hostport : "?");
-        relay_fail(c, connecting ? PM_UPERR_CONNECT_TIMEOUT : PM_UPERR_TIMEOUT, 504, msg);
-        return;
+        return relay_fail(c, connecting ? PM_UPERR_CONNECT_TIMEOUT : PM_UPERR_TIMEOUT, 504, msg);
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         c->up_eof = 1;
-        if (relay_process(c))
-            return;
+        int r = relay_process(c);
+        if (r != RELAY_MORE)
+            return r;
         if (c->up && evbuffer_get_length(bufferevent_get_input(c->up->bev)) == 0)
-            relay_eof(c);
-        return; /* the rest waits for the client to drain; relay_process finishes it */
+            return relay_eof(c);
+        return RELAY_MORE; /* the rest waits for the client to drain; relay_process finishes it */
     }
     int e = EVUTIL_SOCKET_ERROR();
     if (!c->up_connected) {
@@ -400,13 +367,13 @@ static void relay_event(struct bufferevent *bev, short what, void *ctx)
         snprintf(msg, sizeof msg, "connect %s: %s", c->up ? c->up->t->hostport : "?",
                  upconn_error(c->up, e, why, sizeof why));
         if (try_retry(c))
-            return;
+            return RELAY_MORE;
         pm_upstream_error(c->w->m, PM_UPERR_CONNECT);
         fail_exchange(c, 502, msg);
-        return;
+        return RELAY_GONE;
     }
     char why[300];
     snprintf(msg, sizeof msg, "upstream %s: %s", c->up ? c->up->t->hostport : "?",
              upconn_error(c->up, e, why, sizeof why));
-    relay_fail(c, PM_UPERR_RESET, 502, msg);
+    return relay_fail(c, PM_UPERR_RESET, 502, msg);
 }

@@ -19,6 +19,9 @@
 
 #include "proxy_tls.h"
 
+#include "proxy_io.h"
+#include "tdtime.h"
+
 up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen)
 {
     up_target *t = NULL, *result = NULL;
@@ -243,6 +246,7 @@ void upconn_free(upconn *u)
 {
     if (!u)
         return;
+    proxy_sock_free(u->io); /* before the bufferevent closes the socket */
     if (u->bev)
         bufferevent_free(u->bev);
     up_target_unref(u->t);
@@ -299,8 +303,8 @@ upconn *up_pool_take(up_pool *p, up_target *t)
             upconn_free(u);
         } else if (evbuffer_get_length(bufferevent_get_input(u->bev)) == 0) {
             pool_unlink(p, u);
-            bufferevent_setcb(u->bev, NULL, NULL, NULL, NULL);
-            bufferevent_set_timeouts(u->bev, NULL, NULL);
+            proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
+            proxy_sock_set_timeouts(u->io, NULL, NULL);
             return u;
         }
         u = next;
@@ -344,12 +348,37 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
         upconn_free(u);
         return NULL;
     }
+    u->io = proxy_sock_new(u->bev);
+    if (!u->io) {
+        snprintf(err, errlen, "connect %s: out of memory", t->hostport);
+        upconn_free(u);
+        return NULL;
+    }
+    proxy_sock_read(u->io, 1); /* an upstream connection is always read: EOF, or the response */
     evutil_socket_t fd = bufferevent_getfd(u->bev);
     if (fd >= 0) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     return u;
+}
+
+void upconn_attach(upconn *u, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev, void *ctx,
+                   size_t buffer_high, int64_t upstream_timeout_us, int64_t connect_timeout_us)
+{
+    proxy_sock_setcb(u->io, rd, wr, ev, ctx);
+    proxy_sock_read_limit(u->io, buffer_high);
+    proxy_tune_bev(u->bev, buffer_high);
+    bufferevent_setwatermark(u->bev, EV_WRITE, buffer_high / 2, 0);
+    struct timeval rt = tdtime_tv(upstream_timeout_us);
+    struct timeval wt = tdtime_tv(u->reused ? upstream_timeout_us : connect_timeout_us);
+    proxy_sock_set_timeouts(u->io, &rt, &wt);
+    proxy_sock_read(u->io, 1);
+    /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
+     * epoll_ctl to add it, one more when the empty output removes it again. A pooled connection keeps
+     * writing enabled, so only a new connection needs this. */
+    if (!(bufferevent_get_enabled(u->bev) & EV_WRITE))
+        bufferevent_enable(u->bev, EV_WRITE);
 }
 
 void up_pool_put(up_pool *p, upconn *u, const up_target *current)
@@ -362,10 +391,10 @@ void up_pool_put(up_pool *p, upconn *u, const up_target *current)
     u->reused = 1;
     u->pool = p;
     struct timeval tv = {(time_t)(p->idle_us / 1000000), (suseconds_t)(p->idle_us % 1000000)};
-    bufferevent_set_timeouts(u->bev, &tv, NULL);
-    bufferevent_setwatermark(u->bev, EV_READ, 0, 0);
-    bufferevent_setcb(u->bev, pool_idle_read, NULL, pool_idle_event, u);
-    bufferevent_enable(u->bev, EV_READ);
+    proxy_sock_set_timeouts(u->io, &tv, NULL);
+    proxy_sock_read_limit(u->io, 0);
+    proxy_sock_setcb(u->io, pool_idle_read, NULL, pool_idle_event, u);
+    proxy_sock_read(u->io, 1);
     u->prev = NULL;
     u->next = p->idle;
     if (p->idle)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy_sock.h"
+
 typedef struct up_target {
     int refs; /* atomic */
     uint64_t gen;
@@ -38,10 +40,11 @@ void up_holder_set(up_holder *h, up_target *t); /* takes over the reference */
 up_target *up_holder_get(up_holder *h);          /* a new reference */
 uint64_t up_holder_gen(up_holder *h);            /* cheap: one atomic load */
 
-/* One upstream connection. bev callbacks belong to whoever holds it (the client connection while a
- * request uses it, the pool while idle). */
+/* One upstream connection. io's callbacks belong to whoever holds it (the client connection while a
+ * request uses it, the pool while idle); reading goes through io (proxy_sock), writing through bev. */
 typedef struct upconn {
     struct bufferevent *bev;
+    proxy_sock *io;
     up_target *t; /* a reference */
     int reused;   /* served a request before */
     struct upconn *prev, *next;
@@ -70,5 +73,10 @@ void upconn_free(upconn *u); /* NULL is a no-op */
 /* Why u failed (after a bufferevent error): the TLS error when there is one (certificate not verified,
  * handshake failure), else sock_err's text. Into buf; returns buf. */
 const char *upconn_error(const upconn *u, int sock_err, char *buf, size_t bufsz);
+/* Hands u (taken or just connecting) to the exchange that will use it: rd/wr/ev with ctx on its socket,
+ * reading on and capped at buffer_high, the write watermark at half of it, and the upstream timeout
+ * for reads and writes (the connect timeout for writes while it connects). */
+void upconn_attach(upconn *u, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev, void *ctx,
+                   size_t buffer_high, int64_t upstream_timeout_us, int64_t connect_timeout_us);
 
 #endif

@@ -35,10 +35,8 @@ struct proxy_worker {
 
 static void worker_check_done(proxy_wctx *ctx)
 {
-    proxy_worker *w = ctx->owner;
     if (ctx->draining && ctx->n_conns == 0)
         event_base_loopbreak(ctx->base);
-    (void)w;
 }
 
 static void worker_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -153,7 +151,6 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->ctx.tls = tls;
     w->ctx.target = up_holder_get(targets);
     w->ctx.rnd = (uint64_t)tdtime_now_us() ^ ((uint64_t)(idx + 1) << 40) ^ 0x2545F4914F6CDD1Dull;
-    w->ctx.owner = w;
     w->ctx.on_conn_closed = worker_check_done;
     /* The changelist folds the enable/disable pairs bufferevents make within one loop turn (write
      * interest on every forwarded chunk) into at most one epoll_ctl. */

@@ -18,7 +18,6 @@
 
 enum { DEFAULT_MAX_RECORD = 256 * 1024 * 1024, MAX_DICT = 16 * 1024 * 1024 };
 #define ZSTD_MAGIC 0xFD2FB528u
-#define DICT_MAGIC 0x184D2A5Du
 
 struct cliframes {
     char *path;
@@ -127,12 +126,18 @@ cliframes *cliframes_open(const char *path, size_t max_record, char *err, size_t
         w->zs_init = w->gz = true;
         return w;
     }
+    bool zstd_name = strstr(path, ".zst") != NULL;
+    if (w->size >= 4 && !zstd_name && le32(w->map) != ZSTD_MAGIC && !is_skippable(le32(w->map))) {
+        /* neither WARC, gzip nor zstd, and not named as a zstd capture: not damage, another kind of file */
+        snprintf(err, errlen, "%s: not a capture file (neither WARC, gzip nor zstd)", path);
+        goto fail;
+    }
     w->dctx = ZSTD_createDCtx();
     if (!w->dctx) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }
-    if (w->size >= 8 && le32(w->map) == DICT_MAGIC) {
+    if (w->size >= 8 && le32(w->map) == WARC_ZSTD_DICT_MAGIC) {
         size_t n = le32(w->map + 4);
         if (n > w->size - 8) {
             snprintf(err, errlen, "%s: offset 0: dictionary frame runs past the end of the file", path);
@@ -228,6 +233,36 @@ static int truncated(cliframes *w, cliframe *f, const char *what)
     return CLIFRAMES_TRUNCATED;
 }
 
+/* Room in the buffer for at least 64 KiB more after len bytes, up to the record limit: 0, or the
+ * reason there is none. */
+static const char *room(cliframes *w, size_t len)
+{
+    if (len + 65536 + 1 <= w->cap)
+        return NULL;
+    size_t ncap = w->cap ? w->cap * 2 : 1 << 20;
+    if (ncap > w->max_record + 1)
+        ncap = w->max_record + 1;
+    if (ncap <= len + 1)
+        return "record larger than the limit";
+    char *nb = realloc(w->buf, ncap);
+    if (!nb)
+        return "out of memory for the record";
+    w->buf = nb;
+    w->cap = ncap;
+    return NULL;
+}
+
+/* The frame of csize bytes decoded into len bytes of the buffer: handed out. */
+static int frame_out(cliframes *w, cliframe *f, size_t len, size_t csize)
+{
+    w->buf[len] = '\0';
+    f->data = w->buf;
+    f->len = len;
+    f->csize = csize;
+    w->off += csize;
+    return CLIFRAMES_RECORD;
+}
+
 /* One gzip member: its whole content (one record by the convention; a whole file in one member is
  * allowed too, up to the record limit). */
 static int next_gzip(cliframes *w, cliframe *f)
@@ -244,18 +279,9 @@ static int next_gzip(cliframes *w, cliframe *f)
     w->zs.avail_in = (uInt)(rest < UINT32_MAX ? rest : UINT32_MAX);
     size_t len = 0;
     for (;;) {
-        if (len + 65536 + 1 > w->cap) {
-            size_t ncap = w->cap ? w->cap * 2 : 1 << 20;
-            if (ncap > w->max_record + 1)
-                ncap = w->max_record + 1;
-            if (ncap <= len + 1)
-                return corrupt(w, f, resync_gz(w, w->off + 1), "gzip member larger than the record limit", NULL);
-            char *nb = realloc(w->buf, ncap);
-            if (!nb)
-                return corrupt(w, f, resync_gz(w, w->off + 1), "out of memory for the record", NULL);
-            w->buf = nb;
-            w->cap = ncap;
-        }
+        const char *why = room(w, len);
+        if (why)
+            return corrupt(w, f, resync_gz(w, w->off + 1), "gzip member", why);
         w->zs.next_out = (Bytef *)w->buf + len;
         w->zs.avail_out = (uInt)(w->cap - len - 1);
         uInt before = w->zs.avail_out;
@@ -270,13 +296,7 @@ static int next_gzip(cliframes *w, cliframe *f)
         if (zr == Z_OK && w->zs.avail_in == 0 && w->zs.avail_out != 0)
             return truncated(w, f, "the file ends inside a gzip member");
     }
-    size_t csize = rest - w->zs.avail_in;
-    w->buf[len] = '\0';
-    f->data = w->buf;
-    f->len = len;
-    f->csize = csize;
-    w->off += csize;
-    return CLIFRAMES_RECORD;
+    return frame_out(w, f, len, rest - w->zs.avail_in);
 }
 
 static int next_plain(cliframes *w, cliframe *f)
@@ -288,6 +308,25 @@ static int next_plain(cliframes *w, cliframe *f)
         return CLIFRAMES_END;
     size_t total = 0, rest = w->size - w->off;
     int m = warc_record_measure((const char *)w->map + w->off, rest, NULL, &total);
+    const char *tail = NULL;
+    size_t pad = m == 1 && total > rest ? warc_record_missing_trailer((const char *)w->map + w->off, rest, &tail) : 0;
+    if (pad) { /* the last record without its trailing CRLF CRLF: readers complete it */
+        if (rest + pad + 1 > w->cap) {
+            char *nb = realloc(w->buf, rest + pad + 1);
+            if (!nb)
+                return corrupt(w, f, w->size, "out of memory for the record", NULL);
+            w->buf = nb;
+            w->cap = rest + pad + 1;
+        }
+        memcpy(w->buf, w->map + w->off, rest);
+        memcpy(w->buf + rest, tail, pad);
+        w->buf[rest + pad] = '\0';
+        f->data = w->buf;
+        f->len = rest + pad;
+        f->csize = rest;
+        w->off = w->size;
+        return CLIFRAMES_RECORD;
+    }
     if (m == 0 || (m == 1 && total > rest)) {
         snprintf(f->msg, sizeof f->msg, "the file ends inside a record (%zu bytes)", rest);
         f->csize = rest;
@@ -303,6 +342,30 @@ static int next_plain(cliframes *w, cliframe *f)
     f->csize = total;
     w->off += total;
     return CLIFRAMES_RECORD;
+}
+
+/* A zstd frame that does not say its content size: streamed into the buffer, up to the record limit. */
+static int next_unsized(cliframes *w, cliframe *f, const unsigned char *p, size_t csize)
+{
+    size_t next = w->off + csize, len = 0;
+    ZSTD_DCtx_reset(w->dctx, ZSTD_reset_session_only);
+    if (ZSTD_isError(ZSTD_DCtx_refDDict(w->dctx, w->ddict)))
+        return corrupt(w, f, next, "cannot use the dictionary", NULL);
+    ZSTD_inBuffer in = {p, csize, 0};
+    size_t ret = 1;
+    while (ret != 0) {
+        const char *why = room(w, len);
+        if (why)
+            return corrupt(w, f, next, why, NULL);
+        ZSTD_outBuffer out = {w->buf + len, w->cap - len - 1, 0};
+        ret = ZSTD_decompressStream(w->dctx, &out, &in);
+        if (ZSTD_isError(ret))
+            return corrupt(w, f, next, "frame does not decompress", ZSTD_getErrorName(ret));
+        len += out.pos;
+        if (ret != 0 && in.pos == in.size && out.pos == 0)
+            return corrupt(w, f, next, "frame does not decompress", "it ends early");
+    }
+    return frame_out(w, f, len, csize);
 }
 
 int cliframes_next(cliframes *w, cliframe *f)
@@ -331,7 +394,7 @@ int cliframes_next(cliframes *w, cliframe *f)
             w->off = w->size;
             return CLIFRAMES_TRUNCATED;
         }
-        if (magic == DICT_MAGIC)
+        if (magic == WARC_ZSTD_DICT_MAGIC)
             return corrupt(w, f, w->off + 8 + le32(p + 4), "a dictionary frame after the start of the file",
                            NULL);
         w->off += 8 + le32(p + 4);
@@ -360,12 +423,13 @@ int cliframes_next(cliframes *w, cliframe *f)
         return corrupt(w, f, resync(w, w->off + 1), "bad frame", ZSTD_getErrorName(csize));
     }
     size_t next = w->off + csize;
-    if (zfh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN)
-        return corrupt(w, f, next, "frame without its content size", NULL);
-    if (!zfh.checksumFlag)
-        return corrupt(w, f, next, "frame without a checksum", NULL);
+    f->no_checksum = !zfh.checksumFlag;
     if (zfh.dictID && !w->dict)
         return corrupt(w, f, next, "frame needs a dictionary the file does not carry", NULL);
+    if (zfh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN) {
+        f->no_size = true;
+        return next_unsized(w, f, p, csize);
+    }
     if (zfh.frameContentSize > w->max_record)
         return corrupt(w, f, next, "record larger than the limit", NULL);
     size_t want = (size_t)zfh.frameContentSize;
@@ -382,10 +446,5 @@ int cliframes_next(cliframes *w, cliframe *f)
         return corrupt(w, f, next, "frame does not decompress", ZSTD_getErrorName(got));
     if (got != want)
         return corrupt(w, f, next, "frame content shorter than its declared size", NULL);
-    w->buf[got] = '\0';
-    f->data = w->buf;
-    f->len = got;
-    f->csize = csize;
-    w->off = next;
-    return CLIFRAMES_RECORD;
+    return frame_out(w, f, got, csize);
 }

@@ -24,6 +24,8 @@ typedef struct cliframe {
     uint64_t csize;  /* its compressed size (bytes skipped for a damaged frame) */
     const char *data; /* decompressed content, valid until the next call */
     size_t len;
+    bool no_size, no_checksum; /* a zstd frame without its content size or checksum (other writers;
+                                * against tapedeck's convention): decoded all the same */
     char msg[256];
 } cliframe;
 

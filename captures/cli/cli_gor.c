@@ -126,7 +126,8 @@ static int to_exchange(const gor_item *it, size_t i, exchange *x)
         hn++;
     if (!(x->target_uri = malloc(hn + tn + 16)))
         return -1;
-    if (tn > 7 && (!strncasecmp(tgt, "http://", 7) || !strncasecmp(tgt, "https://", 8))) /* absolute form */
+    size_t scheme = tn > 7 && !strncasecmp(tgt, "http://", 7) ? 7 : tn > 8 && !strncasecmp(tgt, "https://", 8) ? 8 : 0;
+    if (scheme && tgt[scheme] != '/') /* absolute form, with a host */
         snprintf(x->target_uri, hn + tn + 16, "%.*s", (int)tn, tgt);
     else /* no Host (HTTP/1.0): never "http:///" */
         snprintf(x->target_uri, hn + tn + 16, "http://%.*s%.*s", hn ? (int)hn : 9, hn ? h : "localhost", (int)tn, tgt);

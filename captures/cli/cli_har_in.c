@@ -214,7 +214,8 @@ static int build_request(const har_ctx *c, json_t *req, exchange *x, const char 
     tdbuf_init(&b, HAR_MAX_MESSAGE);
     tdbuf_init(&start, 1 << 16);
     bool want = blen || !strcasecmp(*method, "POST") || !strcasecmp(*method, "PUT") || !strcasecmp(*method, "PATCH");
-    int rc = tdbuf_printf(&start, "%s %s %s", *method, target, version_of(req)) ||
+    /* a fragment is the browser's, never sent */
+    int rc = tdbuf_printf(&start, "%s %.*s %s", *method, (int)strcspn(target, "#"), target, version_of(req)) ||
                      cli_http_build(&b, start.data, h, nh, NULL, body, blen, want,
                                     x->truncated & EXCHANGE_TRUNC_REQUEST)
                  ? bad(c, "request too large")
@@ -225,7 +226,7 @@ static int build_request(const har_ctx *c, json_t *req, exchange *x, const char 
         if (x->target_uri)
             ; /* from "_tapedeck" */
         else if (strstr(url, "://"))
-            rc = exchange_set_str(&x->target_uri, url);
+            rc = exchange_set_buf(&x->target_uri, &(size_t){0}, url, strcspn(url, "#"));
         else if (!(x->target_uri = malloc(strlen(url) + 16 + (host ? strlen(host) : 9))))
             rc = -1;
         else
@@ -324,6 +325,9 @@ static const char *skip_reason(json_t *req)
     if (url && (!strncasecmp(url, "data:", 5) || !strncasecmp(url, "blob:", 5) || !strncasecmp(url, "about:", 6) ||
                 !strncasecmp(url, "chrome-extension:", 17)))
         return "a data:, blob: or about: URL (the browser made no request)";
+    const char *method = str_at(req, "method");
+    if (method && !strcasecmp(method, "CONNECT"))
+        return "a CONNECT tunnel (what went through it is not recorded as HTTP here)";
     if (url && (!strncasecmp(url, "ws:", 3) || !strncasecmp(url, "wss:", 4)))
         return NULL;
     if (has_nul(json_object_get(req, "url")))
@@ -348,6 +352,11 @@ static int entry_to_exchange(const har_ctx *c, json_t *e, exchange *x)
     if (!json_is_object(resp))
         return bad(c, "no response object");
     const char *when = str_at(e, "startedDateTime");
+    char utc[64];
+    /* a time without its zone (some writers leave it out, against the spec): taken as UTC */
+    if (when && cli_parse_time(when, &x->req_start_us) < 0 && strlen(when) < sizeof utc - 1 &&
+        !strpbrk(when + (strlen(when) > 10 ? 10 : 0), "Z+-") && snprintf(utc, sizeof utc, "%sZ", when) > 0)
+        when = utc;
     if (!when || cli_parse_time(when, &x->req_start_us) < 0)
         return bad(c, "startedDateTime missing or not an ISO 8601 time");
     x->conn_id = c->idx + 1;
@@ -423,8 +432,9 @@ long cli_har_import(const char *cmd, const char *path, int (*each)(const exchang
         n++;
     }
     if (skipped)
-        cli_errorf(cmd, "warning: %s: skipped %zu entr%s that %s not HTTP exchanges (the first, entries[%zu]: %s)",
-                   path, skipped, skipped == 1 ? "y" : "ies", skipped == 1 ? "is" : "are", first_skip, why);
+        cli_errorf(cmd, "warning: %s: skipped %zu %s (the first, entries[%zu]: %s)", path, skipped,
+                   skipped == 1 ? "entry that is not an HTTP exchange" : "entries that are not HTTP exchanges",
+                   first_skip, why);
 done:
     json_decref(root);
     return n;

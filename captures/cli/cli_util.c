@@ -67,6 +67,9 @@ void cli_capset_skips(const char *cmd, const capset *s)
     capset_skipped(s, &k);
     if (*capreader_skips_describe(&k, what, sizeof what))
         cli_errorf(cmd, "skipped records that are not exchanges: %s", what);
+    if (k.rebuilt)
+        cli_errorf(cmd, "%" PRIu64 " response%s without a request record: listed with a GET request made from "
+                   "WARC-Target-URI", k.rebuilt, k.rebuilt == 1 ? "" : "s");
 }
 
 int cli_capset_end(const char *cmd, capset *s, int r)

@@ -160,6 +160,10 @@ static int digest_matches(const warc_record *rec, bool is_request, const char *r
                       rec->block_len, req_method, err, sizeof err) != 0)
         return -1;
     int rc = m.complete ? digest_value_matches(want, m.body, m.body_len) : -1;
+    /* Many writers (warcio, wpull, wget, Heritrix before 2026) digest the body as sent, chunk framing
+     * included, where WARC says the payload is the de-chunked entity body: either is accepted. */
+    if (rc == 0 && m.head.chunked && m.head.head_len <= rec->block_len)
+        rc = digest_value_matches(want, rec->block + m.head.head_len, rec->block_len - m.head.head_len);
     httpmsg_clear(&m);
     return rc;
 }
@@ -182,14 +186,21 @@ static const char *repeated_field(const warc_record *rec)
 static void unpaired(vstate *v, size_t i, uint64_t off)
 {
     vpend *p = &v->pend[i];
-    if (p->is_req && !p->has_error)
+    /* Other writers may write a request without a response (a failed fetch) or responses only: not
+     * damage, and readers list them (a response with a GET request made from its URI). tapedeck
+     * always writes both, or says why not. */
+    if (p->is_req && !p->has_error && v->tapedeck)
         problem(v, p->off, "request %s has no response and no WARC-Tapedeck-Error%s", p->id, NULL);
+    else if (p->is_req && !v->tapedeck)
+        v->exchanges++;
     else if (!p->is_req) {
         bool shadow = false;
         for (size_t k = 0; k < VPEND && !shadow; k++)
             shadow = p->to[0] && !strcmp(v->paired[k], p->to);
-        if (!shadow)
+        if (!shadow && v->tapedeck)
             problem(v, p->off, "response %s: its request (WARC-Concurrent-To '%s') is not in the file", p->id, p->to);
+        else if (!shadow)
+            v->exchanges++;
     }
     memmove(&v->pend[i], &v->pend[i + 1], (v->npend - i - 1) * sizeof *v->pend);
     v->npend--;
@@ -323,6 +334,31 @@ static void check_record(vstate *v, const cliframe *f, char *req_method, size_t 
     warc_record_clear(&rec);
 }
 
+/* Does the first record (a warcinfo) say tapedeck wrote the file? Its conventions (one record per frame, content
+ * size and checksum, warcinfo first, every request answered or explained) are held only to its own
+ * files; a .warc.zst of another writer is held to WARC and zstd. */
+static bool tapedeck_warcinfo(const char *d, size_t n)
+{
+    warc_record rec;
+    size_t total = 0;
+    if (warc_record_measure(d, n, NULL, &total) != 1 || total > n || warc_record_parse(&rec, d, total, NULL, 0) != 0)
+        return true;
+    const char *t = warc_record_type(&rec);
+    bool ours = t && !strcasecmp(t, "warcinfo") && rec.block &&
+                memmem(rec.block, rec.block_len, "software: tapedeck", 18) != NULL;
+    warc_record_clear(&rec);
+    return ours;
+}
+
+static bool looks_like_warc(const char *d, size_t n)
+{
+    while (n && (*d == '\r' || *d == '\n')) {
+        d++;
+        n--;
+    }
+    return n >= 5 && !memcmp(d, "WARC/", 5);
+}
+
 /* A gzip member may hold several records (a whole file in one member is allowed). */
 static void check_member(vstate *v, const cliframe *f, char *req_method, size_t req_method_sz)
 {
@@ -333,6 +369,23 @@ static void check_member(vstate *v, const cliframe *f, char *req_method, size_t 
         int m = warc_record_measure(f->data + pos, f->len - pos, NULL, &total);
         one.data = f->data + pos;
         one.len = m == 1 && total <= f->len - pos ? total : f->len - pos;
+        const char *tail = NULL;
+        size_t pad = m == 1 && total > f->len - pos ? warc_record_missing_trailer(one.data, one.len, &tail) : 0;
+        if (pad) { /* the member's last record without its trailing CRLF CRLF: readers complete it */
+            char *c = malloc(one.len + pad + 1);
+            if (c) {
+                memcpy(c, one.data, one.len);
+                memcpy(c + one.len, tail, pad);
+                c[one.len + pad] = '\0';
+                cliframe padded = one;
+                padded.data = c;
+                padded.len = one.len + pad;
+                check_record(v, &padded, req_method, req_method_sz);
+                free(c);
+                pos += one.len;
+                continue;
+            }
+        }
         check_record(v, &one, req_method, req_method_sz);
         pos += one.len;
         while (pos < f->len && (f->data[pos] == '\r' || f->data[pos] == '\n'))
@@ -367,8 +420,25 @@ static int verify_file(const char *path, bool quiet, uint64_t totals[3])
     cliframe f;
     int r;
     while ((r = cliframes_next(w, &f)) != CLIFRAMES_END) {
+        if (r == CLIFRAMES_RECORD && v.records == 0 && !v.damaged && !looks_like_warc(f.data, f.len)) {
+            /* not damage: another kind of file that happens to be gzip or zstd (an ARC file, ...) */
+            printf("%s: cannot be read: offset %" PRIu64 ": %s\n", path, f.offset,
+                   f.len >= 11 && !memcmp(f.data, "filedesc://", 11) ? "an ARC file, not WARC (ARC is not read)"
+                                                                    : "not a WARC file (no WARC/ record head)");
+            cliframes_free(w);
+            return CLI_EXIT_TROUBLE;
+        }
+        if (r == CLIFRAMES_RECORD && v.records == 0 && v.tapedeck && !v.damaged) /* (a lost warcinfo: ours) */
+            v.tapedeck = tapedeck_warcinfo(f.data, f.len);
+        if (r == CLIFRAMES_RECORD && v.tapedeck && (f.no_size || f.no_checksum)) {
+            problem(&v, f.offset, "%s (the convention: every frame with its content size and checksum)%s",
+                    f.no_size ? "frame without its content size" : "frame without a checksum", NULL);
+            v.damaged++;
+            v.damaged_bytes += f.csize;
+            continue;
+        }
         if (r == CLIFRAMES_RECORD) {
-            if (cliframes_is_gzip(w))
+            if (cliframes_is_gzip(w) || !v.tapedeck)
                 check_member(&v, &f, req_method, sizeof req_method);
             else
                 check_record(&v, &f, req_method, sizeof req_method);

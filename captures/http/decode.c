@@ -100,7 +100,6 @@ void decode_msg_clear(decode_msg *m)
     httpmsg_clear(&m->msg);
     free(m->owned);
     free(m->head_copy);
-    json_decref(m->json);
     memset(m, 0, sizeof *m);
 }
 
@@ -108,23 +107,4 @@ int decode_is_json_type(const char *mt)
 {
     size_t n = strlen(mt);
     return !strcmp(mt, "application/json") || (n > 5 && !strcmp(mt + n - 5, "+json"));
-}
-
-json_t *decode_json(decode_msg *m)
-{
-    if (m->json_tried)
-        return m->json;
-    m->json_tried = 1;
-    if (!m->body_len)
-        return NULL;
-    if (!decode_is_json_type(m->media_type)) {
-        /* no JSON media type: only documents that look like an object or an array */
-        size_t i = 0;
-        while (i < m->body_len && strchr(" \t\r\n", m->body[i]))
-            i++;
-        if (i == m->body_len || (m->body[i] != '{' && m->body[i] != '['))
-            return NULL;
-    }
-    m->json = json_loadb(m->body, m->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    return m->json;
 }

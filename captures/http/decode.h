@@ -5,7 +5,6 @@
 #ifndef TAPEDECK_DECODE_H
 #define TAPEDECK_DECODE_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include "content.h"
 #include "httpmsg.h"
@@ -29,8 +28,6 @@ typedef struct decode_msg {
     int truncated;        /* the raw body was cut short (recording limit): body is what there is */
     char *owned;
     char *head_copy; /* HTTP/2 heads, relabelled HTTP/1.1 for the HTTP/1 parser */
-    json_t *json;    /* the body parsed as JSON, once, by decode_json */
-    int json_tried;
 } decode_msg;
 
 /* Parses raw (a whole response) and decodes its body. head_only_len != 0 means raw[0..head_only_len) is
@@ -40,9 +37,6 @@ int decode_response(decode_msg *m, const char *raw, size_t len, size_t head_only
                     char *err, size_t errlen);
 void decode_msg_clear(decode_msg *m); /* safe on a zeroed or failed msg */
 
-/* The body as JSON (an object or array, or any value when the media type says JSON), parsed on the
- * first call and kept; NULL when it is not JSON. Borrowed: freed by decode_msg_clear. */
-json_t *decode_json(decode_msg *m);
 /* 1 when the media type is JSON (application/json or any +json). */
 int decode_is_json_type(const char *media_type);
 

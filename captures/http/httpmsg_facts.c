@@ -35,12 +35,19 @@ static int name_in(const char *const *list, size_t n, const char *name, size_t l
     return 0;
 }
 
-static const char *const HOP[] = {"connection", "keep-alive", "proxy-connection", "te",      "trailer",
-                                  "upgrade",    "transfer-encoding", "content-length", "expect", "http2-settings"};
+static const char *const CONN_SPECIFIC[] = {"connection", "keep-alive", "proxy-connection", "te",
+                                            "trailer",    "upgrade",    "transfer-encoding"};
+static const char *const FRAMING[] = {"content-length", "expect", "http2-settings"};
+
+int httpmsg_header_is_conn_specific(const char *name, size_t len)
+{
+    return name_in(CONN_SPECIFIC, sizeof CONN_SPECIFIC / sizeof CONN_SPECIFIC[0], name, len);
+}
 
 int httpmsg_header_is_hop(const char *name, size_t len)
 {
-    return name_in(HOP, sizeof HOP / sizeof HOP[0], name, len);
+    return httpmsg_header_is_conn_specific(name, len) ||
+           name_in(FRAMING, sizeof FRAMING / sizeof FRAMING[0], name, len);
 }
 
 int httpmsg_header_is_replay_skipped(const char *name, size_t len)

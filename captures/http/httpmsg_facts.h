@@ -16,6 +16,9 @@ int httpmsg_method_is_safe(const char *method);
 /* The safe methods plus PUT and DELETE (RFC 9110 9.2.2): a retry after a lost answer is harmless. */
 int httpmsg_method_is_idempotent(const char *method);
 
+/* A connection-specific field (RFC 9110 7.6.1, RFC 9113 8.2.2): Connection, Keep-Alive, Proxy-Connection,
+ * TE, Trailer, Upgrade, Transfer-Encoding. It never crosses from HTTP/1.1 into HTTP/2. */
+int httpmsg_header_is_conn_specific(const char *name, size_t len);
 /* A header field that belongs to one hop or to the message's framing (Connection, Keep-Alive,
  * Proxy-Connection, TE, Trailer, Upgrade, Transfer-Encoding, Content-Length, Expect, HTTP2-Settings):
  * whoever re-sends a recorded request lets its HTTP client set these. name is len bytes, any case. */

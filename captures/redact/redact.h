@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "exchange.h"
+#include "td_status.h"
 
 typedef enum {
     REDACT_HEADER = 0, /* a header name, case-insensitive */
@@ -37,9 +38,9 @@ typedef enum {
 } redact_kind;
 
 typedef enum {
-    REDACT_OK = 0,
-    REDACT_EBAD = -1,   /* a bad rule or key file (message in err) */
-    REDACT_ENOMEM = -2,
+    REDACT_OK = TD_OK,
+    REDACT_EBAD = TD_EINVAL, /* a bad rule or key file (message in err) */
+    REDACT_ENOMEM = TD_ENOMEM,
 } redact_status;
 
 #define REDACT_MAX_RULES 64 /* per kind */

@@ -52,11 +52,13 @@ long redact_rule_find(const redact *r, redact_kind kind, const char *name, size_
 
 /* Rewrites s[0..n), pairs separated by '&' (REDACT_QUERY, REDACT_FORM; percent-decoded names and values)
  * or ';' (REDACT_COOKIE; optional spaces, quoted values), appending the result to out. 1 something was
- * replaced, 0 nothing (out still gets the text), -1 no memory. */
+ * replaced, 0 nothing (out still gets the text), REDACT_ENOMEM. */
 int redact_pairs(redact *r, redact_kind kind, const char *s, size_t n, tdbuf *out, redact_acc *a);
 
-/* Rewrites a JSON document into out (appended). 1 replaced, 0 nothing (out holds a copy), -2 not JSON,
- * -1 no memory. */
+#define REDACT_ENOTJSON TD_EOWN /* redact_json_body: the body is not JSON */
+
+/* Rewrites a JSON document into out (appended). 1 replaced, 0 nothing (out holds a copy), REDACT_ENOTJSON,
+ * or REDACT_ENOMEM. */
 int redact_json_body(redact *r, const char *s, size_t n, tdbuf *out, redact_acc *a);
 
 #endif

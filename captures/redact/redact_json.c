@@ -104,13 +104,13 @@ static int visit(walk *w, uint32_t i, size_t d)
 int redact_json_body(redact *r, const char *s, size_t n, tdbuf *out, redact_acc *a)
 {
     if (jsontok_parse(&r->tok, s, n) != 0)
-        return -2;
+        return REDACT_ENOTJSON; /* (or too deep, or no memory for tokens: not inspectable either way) */
     /* the walk state (6 KiB of path) and the key copy are kept in r between bodies */
     if (!r->walk && !(r->walk = calloc(1, sizeof *r->walk)))
-        return -1;
+        return REDACT_ENOMEM;
     tdbuf_reset(&r->keys);
     if (tdbuf_append(&r->keys, s, n) != 0)
-        return -1;
+        return REDACT_ENOMEM;
     walk *w = r->walk;
     w->r = r;
     w->s = s;
@@ -120,7 +120,7 @@ int redact_json_body(redact *r, const char *s, size_t n, tdbuf *out, redact_acc 
     w->copied = 0;
     w->a = a;
     w->changed = 0;
-    int rc = -1;
+    int rc = REDACT_ENOMEM;
     if (visit(w, 0, 0) == 0 && tdbuf_append(out, s + w->copied, n - w->copied) == 0)
         rc = w->changed;
     for (size_t d = 0; d < w->max_owned; d++) {

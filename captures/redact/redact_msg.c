@@ -6,6 +6,7 @@
  * framing. A body a rule should inspect but cannot is replaced whole. */
 #include "redact_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include "content.h"
 #include "decode.h"
 #include "httpmsg.h"
+#include "httpmsg_facts.h"
 
 #define REDACT_MAX_DECODED (64u * 1024 * 1024)
 
@@ -58,6 +60,8 @@ static void scan_head(const char *m, size_t len, head_scan *h)
         if (eol == p || (eol == p + 1 && *p == '\r')) {
             h->head_len = (size_t)(eol + 1 - m);
             h->complete = 1;
+            /* the same reading of the framing as the writer's payload digest */
+            h->chunked = httpmsg_raw_chunked(m, h->head_len);
             return;
         }
         const char *colon = memchr(p, ':', (size_t)(eol - p));
@@ -74,12 +78,6 @@ static void scan_head(const char *m, size_t len, head_scan *h)
                 } else {
                     snprintf(h->coding, sizeof h->coding, "?");
                 }
-            } else if (name_is(p, nl, "transfer-encoding")) {
-                /* the last coding frames the body (httpmsg refused anything but a final chunked) */
-                const char *s = ve;
-                while (s > v && s[-1] != ',' && s[-1] != ' ' && s[-1] != '\t')
-                    s--;
-                h->chunked = (ve - s) == 7 && !strncasecmp(s, "chunked", 7);
             }
         }
         p = eol + 1;
@@ -154,7 +152,7 @@ static int redact_body(redact *r, int is_request, const char *m, size_t len, con
     tdbuf_reset(&r->body);
     if (kind == REDACT_JSON) {
         rc = redact_json_body(r, b, n, &r->body, a);
-        if (rc == -2) { /* declared JSON but is not: it may hold anything */
+        if (rc == REDACT_ENOTJSON) { /* declared JSON but is not: it may hold anything */
             *whole = 1;
             rc = whole_body(r, b, n, a);
         }
@@ -226,6 +224,19 @@ static int header_line(redact *r, int is_request, const char *line, size_t n, in
     return tdbuf_append(o, line, n) ? -1 : 0;
 }
 
+/* Scratch is kept between messages, but not what one huge body grew it to: a writer thread that met a
+ * 64 MiB JSON body once must not hold its tokens (up to 80 MiB) for the rest of its life. */
+static void trim_scratch(redact *r)
+{
+    const size_t keep = 1u << 20;
+    if (r->tok.cap > keep / sizeof(jt_token))
+        jsontok_free(&r->tok);
+    tdbuf *bufs[] = {&r->msg, &r->body, &r->tmp, &r->keys};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i]->cap > keep)
+            tdbuf_free(bufs[i]);
+}
+
 int redact_message(redact *r, int is_request, const char *msg, size_t len, char **out, size_t *outlen,
                    char **list, int *body_replaced)
 {
@@ -292,5 +303,6 @@ int redact_message(redact *r, int is_request, const char *msg, size_t len, char 
     rc = 1;
 done:
     tdbuf_free(&a.list);
+    trim_scratch(r);
     return rc;
 }

@@ -90,12 +90,12 @@ int redact_pairs(redact *r, redact_kind kind, const char *s, size_t n, tdbuf *ou
         size_t end = e ? (size_t)(e - s) : n;
         int rc = one_pair(r, kind, s + i, end - i, out, a);
         if (rc < 0)
-            return -1;
+            return REDACT_ENOMEM;
         changed |= rc;
         if (!e)
             break;
         if (tdbuf_append(out, &sep, 1))
-            return -1;
+            return REDACT_ENOMEM;
         i = end + 1;
     }
     return changed;

@@ -74,6 +74,25 @@ int tdbuf_puts(tdbuf *b, const char *s)
     return tdbuf_append(b, s, strlen(s));
 }
 
+int tdbuf_put_u64(tdbuf *b, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return tdbuf_append(b, d + i, sizeof d - i);
+}
+
+int tdbuf_put_i64(tdbuf *b, int64_t v)
+{
+    if (v >= 0)
+        return tdbuf_put_u64(b, (uint64_t)v);
+    int rc = tdbuf_append(b, "-", 1);
+    return rc ? rc : tdbuf_put_u64(b, 0 - (uint64_t)v);
+}
+
 int tdbuf_vprintf(tdbuf *b, const char *fmt, va_list ap)
 {
     char small[256];

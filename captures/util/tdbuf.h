@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "td_status.h"
 
@@ -22,6 +23,9 @@ void tdbuf_reset(tdbuf *b); /* len = 0, keeps memory */
 int tdbuf_reserve(tdbuf *b, size_t extra);
 int tdbuf_append(tdbuf *b, const void *p, size_t n);
 int tdbuf_puts(tdbuf *b, const char *s);
+/* Decimal digits of v (the hot paths' alternative to tdbuf_printf("%llu")). */
+int tdbuf_put_u64(tdbuf *b, uint64_t v);
+int tdbuf_put_i64(tdbuf *b, int64_t v);
 int tdbuf_printf(tdbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int tdbuf_vprintf(tdbuf *b, const char *fmt, va_list ap);
 /* Hand the bytes over: returns data (caller frees), leaves b empty. */

@@ -33,3 +33,13 @@ int tdnum_parse_percent(const char *s, tdnum_bare bare, double max, double *out)
     *out = v;
     return 0;
 }
+
+double tdnum_draw_percent(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return (double)((x * 2685821657736338717ull) >> 11) / 9007199254740992.0 * 100.0;
+}

@@ -50,18 +50,60 @@ static int utc_tm(int64_t us, struct tm *tm, long *frac, char *buf, size_t bufsz
     return 0;
 }
 
+/* n decimal digits of v at p (zero-padded) */
+static char *put_digits(char *p, long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* The capture writer stamps every record: digits by hand rather than snprintf, and the calendar
+ * fields of the last second asked for are kept (per thread), so gmtime runs once a second. */
 char *tdtime_format_iso(int64_t us, int micro, char *buf, size_t bufsz)
 {
+    static __thread time_t last_sec = (time_t)-1;
+    static __thread struct tm last_tm;
     long frac;
+    time_t sec;
+    split_us(us, &sec, &frac);
     struct tm tm;
-    if (utc_tm(us, &tm, &frac, buf, bufsz) != 0)
+    if (sec == last_sec) {
+        tm = last_tm;
+    } else {
+        if (utc_tm(us, &tm, &frac, buf, bufsz) != 0)
+            return buf;
+        last_sec = sec;
+        last_tm = tm;
+    }
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999 || bufsz < 28) {
+        if (micro)
+            snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+        else
+            snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         return buf;
-    if (micro)
-        snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-    else
-        snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+    }
+    char *p = put_digits(buf, tm.tm_year + 1900, 4);
+    *p++ = '-';
+    p = put_digits(p, tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, tm.tm_sec, 2);
+    if (micro) {
+        *p++ = '.';
+        p = put_digits(p, frac, 6);
+    }
+    *p++ = 'Z';
+    *p = '\0';
     return buf;
 }
 
@@ -164,4 +206,10 @@ int tdtime_parse_duration(const char *s, int64_t unit_us, int64_t *us)
         return -1;
     *us = (int64_t)llround(r);
     return 0;
+}
+
+struct timeval tdtime_tv(int64_t us)
+{
+    struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+    return tv;
 }

@@ -4,9 +4,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 int64_t tdtime_now_us(void);  /* wall clock, Unix epoch microseconds */
 int64_t tdtime_mono_us(void); /* monotonic clock, microseconds */
+/* A duration in microseconds as a struct timeval (for libevent timers). */
+struct timeval tdtime_tv(int64_t us);
 /* "2026-11-24T23:56:30.123456Z" (micro=1) or "2026-11-24T23:56:30Z" (micro=0). Returns buf. */
 char *tdtime_format_iso(int64_t us, int micro, char *buf, size_t bufsz);
 /* "20261124T235630Z", as in segment names. */

@@ -13,6 +13,7 @@
 #include "capset.h"
 #include "check_int.h"
 #include "httpmsg_facts.h"
+#include "td_assert.h"
 #include "report.h"
 #include "tdtime.h"
 
@@ -26,10 +27,13 @@ static void group_send(check_run *r, check_group *g)
     size_t i = g->idx[g->next];
     check_item *it = &r->items[i];
     if (!httpmsg_method_is_safe(it->method) && r->write_next < r->n_writes && r->writes[r->write_next] != i) {
+        TD_ASSERT(!g->parked && r->active_groups > 0);
         g->parked = 1;
         r->active_groups--;
         return;
     }
+    /* A write goes only as the earliest unfinished one in recorded order. */
+    TD_ASSERT(httpmsg_method_is_safe(it->method) || (r->write_next < r->n_writes && r->writes[r->write_next] == i));
     submit_copy(r, it, COPY_TARGET);
     if (r->o->baseline && !r->fatal[0])
         submit_copy(r, it, COPY_BASELINE);
@@ -44,6 +48,7 @@ static void writes_advance(check_run *r)
         return;
     check_item *w = &r->items[r->writes[r->write_next]];
     check_group *g = w->group;
+    TD_ASSERT(r->write_next < r->n_writes);
     if (g->parked && g->idx[g->next] == r->writes[r->write_next]) {
         g->parked = 0;
         r->active_groups++;
@@ -53,16 +58,12 @@ static void writes_advance(check_run *r)
 
 static void item_done(check_run *r, check_item *it)
 {
+    TD_ASSERT(!it->finished && it->pending == 0 && !it->group->parked);
     check_item_finish(r, it);
     r->n_finished++;
-    /* Judged: the recorded response is not needed any more. */
-    free(it->x->response);
-    it->x->response = NULL;
-    it->x->response_len = 0;
-    for (int c = 0; c < COPY_N; c++) {
-        free(it->copy[c].raw);
-        it->copy[c].raw = NULL;
-    }
+    /* Judged: the recorded response and the answers are not needed any more. */
+    exchange_release_response(it->x);
+    check_item_release_copies(it);
     it->finished = 1;
     check_group *g = it->group;
     g->next++;
@@ -78,6 +79,8 @@ static void item_done(check_run *r, check_item *it)
         if (!g->parked)
             return;
     } else {
+        /* The group is done: its lane goes back to the free stack, its slot to the next group. */
+        TD_ASSERT(r->lanes[g->lane].busy && r->n_free < r->n_lanes && r->active_groups > 0);
         r->lanes[g->lane].busy = 0;
         r->free_lanes[r->n_free++] = (size_t)g->lane;
         r->active_groups--;
@@ -218,6 +221,7 @@ static void start_next_groups(check_run *r)
             event_base_loopbreak(r->base);
             return;
         }
+        TD_ASSERT(!r->lanes[l].busy);
         r->lanes[l].busy = 1;
         g->lane = (int)l;
         r->active_groups++;
@@ -480,6 +484,9 @@ int check_main(int argc, char **argv)
     if (r.active_groups && !r.fatal[0])
         event_base_dispatch(r.base);
     r.t1_us = tdtime_mono_us();
+    /* A run that was not stopped judged every exchange it selected, and every write in order. */
+    TD_ASSERT(r.fatal[0] || (r.active_groups == 0 && r.n_finished + r.n_skipped == r.n_items &&
+                             r.write_next == r.n_writes));
     check_classify(&r);
     if (progress)
         fprintf(stderr, "\r%60s\r", "");

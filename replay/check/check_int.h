@@ -110,7 +110,10 @@ typedef struct check_run {
 
 /* check_item.c */
 int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, size_t errlen);
+/* Frees what the item owns (never its exchange: the capture set's, freed by capset_free_all). */
 void check_item_free(check_item *it);
+/* Frees the answers' raw bytes once judged (check_item_free frees what is left). */
+void check_item_release_copies(check_item *it);
 /* Builds the engine request for one destination (correlation applied); frees with check_req_free. */
 typedef struct check_req {
     engine_request req;

@@ -69,9 +69,7 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
     httpmsg_clear(&m);
     /* The raw request is not needed any more (the parts above are what is sent): free it now, so a
      * large capture costs its responses and one copy of its requests, not two. */
-    free(x->request);
-    x->request = NULL;
-    x->request_len = 0;
+    exchange_release_request(x);
 
     /* Filters, then what cannot be compared. */
     int keep = o->n_methods == 0;
@@ -97,15 +95,23 @@ void check_item_free(check_item *it)
     for (size_t i = 0; i < it->n_headers; i++)
         free(it->headers[i]);
     free(it->headers);
-    for (int c = 0; c < COPY_N; c++) {
-        free(it->copy[c].raw);
+    check_item_release_copies(it);
+    for (int c = 0; c < COPY_N; c++)
         free(it->copy[c].error);
-    }
     if (it->diffs) {
         cmp_list_clear(it->diffs);
         free(it->diffs);
     }
     memset(it, 0, sizeof *it);
+}
+
+void check_item_release_copies(check_item *it)
+{
+    for (int c = 0; c < COPY_N; c++) {
+        free(it->copy[c].raw);
+        it->copy[c].raw = NULL;
+        it->copy[c].raw_len = 0;
+    }
 }
 
 int check_req_build(const check_item *it, correlate *corr, check_req *q)
@@ -244,7 +250,8 @@ static void note_noise(check_run *r, const check_item *it, const cmp_list *moved
     }
 }
 
-/* Decode one copy; on failure a diff-like entry explains it. 0 or -1. */
+/* Decode one copy; 0, or -1 with the reason in err (the caller reports it as a diff, or counts the copy
+ * as a baseline error). */
 static int decode_copy(const check_item *it, const check_copy *c, decode_msg *m, char *err, size_t errlen)
 {
     return decode_response(m, c->raw, c->raw_len, c->head_only, it->method, err, errlen) ? -1 : 0;

@@ -66,10 +66,10 @@ static json_t *build_report(const load_opts *o, const load_set *set, const load_
     }
     /* How late the first request went out against its scheduled instant: for --start-at across
      * shards, the figure that says whether this machine kept to the common schedule. */
-    json_object_set_new(r, "start",
-                        json_pack("{sssbsf}", "at", tdtime_format_iso(res->started_wall_us, 1, iso, sizeof iso),
-                                  "pinned", o->start_at_us != 0, "first_send_late_ms",
-                                  res->sent ? (double)(res->first_send_us - res->first_due_us) / 1000.0 : 0.0));
+    report_set_key(r, "start",
+                   json_pack("{sssbsf}", "at", tdtime_format_iso(res->started_wall_us, 1, iso, sizeof iso),
+                             "pinned", o->start_at_us != 0, "first_send_late_ms",
+                             res->sent ? (double)(res->first_send_us - res->first_due_us) / 1000.0 : 0.0));
     if (res->interrupted)
         report_set_interrupted(r);
     return r;
@@ -113,7 +113,7 @@ int load_main(int argc, char **argv)
                 o.baseline_report, json_string_value(json_object_get(baseline, "mode")));
         goto out;
     }
-    if (load_set_read(&set, o.captures, o.ncaptures, o.set_header, o.nset_header, err, sizeof err)) {
+    if (load_prep_read(&set, o.captures, o.ncaptures, o.set_header, o.nset_header, err, sizeof err)) {
         fprintf(stderr, "tapedeck-replay load: %s\n", err);
         goto out;
     }
@@ -156,7 +156,7 @@ out:
     json_decref(report);
     json_decref(baseline);
     load_result_free(&res);
-    load_set_free(&set);
+    load_prep_free(&set);
     free(o.captures);
     return status;
 }

@@ -99,7 +99,7 @@ static void req_free(load_req *q)
     free(q->body);
 }
 
-int load_set_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
+int load_prep_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
                   size_t nset, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -131,7 +131,7 @@ int load_set_read(load_set *s, char *const *captures, size_t ncaptures, const ch
         }
         load_req *q = &s->reqs[s->n];
         memset(q, 0, sizeof *q);
-        s->n++; /* counted now so load_set_free releases a half-prepared request too */
+        s->n++; /* counted now so load_prep_free releases a half-prepared request too */
         char rbuf[1024];
         if (route_normalise(m.head.url, rbuf, sizeof rbuf) < 0)
             snprintf(rbuf, sizeof rbuf, "(long path)");
@@ -163,11 +163,11 @@ out:
         exchange_clear(&x);
     capset_free(cs);
     if (rc)
-        load_set_free(s);
+        load_prep_free(s);
     return rc;
 }
 
-void load_set_free(load_set *s)
+void load_prep_free(load_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
         req_free(&s->reqs[i]);

@@ -33,8 +33,8 @@ typedef struct load_set {
 
 /* Reads every exchange of the capture set. set_headers ("Name: value") replace recorded headers of the
  * same name or are added. 0, or -1 with the reason in err (s is left empty). */
-int load_set_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
+int load_prep_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
                   size_t nset, char *err, size_t errlen);
-void load_set_free(load_set *s);
+void load_prep_free(load_set *s);
 
 #endif

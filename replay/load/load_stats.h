@@ -14,7 +14,7 @@
 /* Latency is also kept per time block (the run cut into LOAD_BLOCKS equal parts by intended send time):
  * the regression gates measure how much a percentile moves from block to block, which captures noise
  * that comes in bursts (a descheduled process, a GC pause) and that per-request statistics would take
- * for signal. See compare.h. */
+ * for signal. See latency_cmp.h. */
 #define LOAD_BLOCKS 10
 
 typedef struct load_route_stats {

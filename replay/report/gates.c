@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "compare.h"
+#include "latency_cmp.h"
 #include "hist.h"
 #include "report.h"
 #include "report_fmt.h"
@@ -21,9 +21,9 @@ static int add_hist(hist *h, const json_t *obj, char *err, size_t errlen)
 
 static int endpoint_matches(const json_t *e, const slo *s)
 {
-    if (s->method[0] && strcmp(rf_str(e, "method", ""), s->method))
+    if (s->method[0] && strcmp(report_fmt_str(e, "method", ""), s->method))
         return 0;
-    return !strcmp(rf_str(e, "route", ""), s->route);
+    return !strcmp(report_fmt_str(e, "route", ""), s->route);
 }
 
 static int eval_slo(json_t *report, const char *expr, char *err, size_t errlen)
@@ -40,8 +40,8 @@ static int eval_slo(json_t *report, const char *expr, char *err, size_t errlen)
     json_int_t req = 0, bad = 0;
     if (!s.route[0]) {
         const json_t *t = json_object_get(report, "totals");
-        req = rf_int(t, "requests");
-        bad = rf_int(t, "errors") + rf_int(t, "http_5xx");
+        req = report_fmt_int(t, "requests");
+        bad = report_fmt_int(t, "errors") + report_fmt_int(t, "http_5xx");
         if (add_hist(h, report, err, errlen))
             goto out;
     } else {
@@ -50,8 +50,8 @@ static int eval_slo(json_t *report, const char *expr, char *err, size_t errlen)
         json_array_foreach(json_object_get(report, "endpoints"), i, e) {
             if (!endpoint_matches(e, &s))
                 continue;
-            req += rf_int(e, "requests");
-            bad += rf_int(e, "errors") + rf_int(e, "http_5xx");
+            req += report_fmt_int(e, "requests");
+            bad += report_fmt_int(e, "errors") + report_fmt_int(e, "http_5xx");
             if (add_hist(h, e, err, errlen))
                 goto out;
         }
@@ -65,8 +65,8 @@ static int eval_slo(json_t *report, const char *expr, char *err, size_t errlen)
     case SLO_ERROR_RATE: v = req ? (double)bad / (double)req : 0; judged = req > 0; break;
     case SLO_RATE: {
         const json_t *rate = json_object_get(report, "rate");
-        double sch = rf_num(rate, "scheduled_rps");
-        v = sch > 0 ? rf_num(rate, "achieved_rps") / sch : 0;
+        double sch = report_fmt_num(rate, "scheduled_rps");
+        v = sch > 0 ? report_fmt_num(rate, "achieved_rps") / sch : 0;
         judged = sch > 0;
         break;
     }
@@ -132,8 +132,8 @@ static int judge_scope(json_t *report, const regress_cfg *c, const char *scope, 
         goto out;
     static const double ps[] = {50, 95};
     for (size_t i = 0; i < 2; i++) {
-        compare_result cr;
-        compare_quantile(hc, hb, (const hist *const *)cb, (const hist *const *)bb, ncb < nbb ? ncb : nbb, ps[i],
+        latency_cmp_result cr;
+        latency_cmp_quantile(hc, hb, (const hist *const *)cb, (const hist *const *)bb, ncb < nbb ? ncb : nbb, ps[i],
                          c->max_regression, c->floor_us, c->min_samples, &cr);
         if (!cr.enough)
             continue;
@@ -167,7 +167,8 @@ static const json_t *find_endpoint(const json_t *report, const char *method, con
     size_t i;
     const json_t *e;
     json_array_foreach(json_object_get(report, "endpoints"), i, e) {
-        if (!strcmp(rf_str(e, "method", ""), method) && !strcmp(rf_str(e, "route", ""), route))
+        if (!strcmp(report_fmt_str(e, "method", ""), method) &&
+            !strcmp(report_fmt_str(e, "route", ""), route))
             return e;
     }
     return NULL;
@@ -183,12 +184,14 @@ static int judge_regressions(json_t *report, const regress_cfg *c, const json_t 
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(report, "endpoints"), i, e) {
-        const json_t *be = base_report ? find_endpoint(base_report, rf_str(e, "method", ""), rf_str(e, "route", ""))
+        const json_t *be = base_report ? find_endpoint(base_report, report_fmt_str(e, "method", ""),
+                                                       report_fmt_str(e, "route", ""))
                                        : json_object_get(e, "baseline");
         if (!be)
             continue;
         char scope[600];
-        snprintf(scope, sizeof scope, "%s %s:", rf_str(e, "method", "?"), rf_str(e, "route", "?"));
+        snprintf(scope, sizeof scope, "%s %s:", report_fmt_str(e, "method", "?"),
+                 report_fmt_str(e, "route", "?"));
         if (judge_scope(report, c, scope, e, be, err, errlen))
             return -1;
     }
@@ -198,7 +201,7 @@ static int judge_regressions(json_t *report, const regress_cfg *c, const json_t 
 int gates_eval_load(json_t *report, const json_t *baseline_report, char *err, size_t errlen)
 {
     const json_t *gc = json_object_get(report, "gate_config");
-    if (json_object_set_new(report, "gates", json_array())) {
+    if (report_set_key(report, "gates", json_array())) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -210,16 +213,16 @@ int gates_eval_load(json_t *report, const json_t *baseline_report, char *err, si
     }
     regress_cfg c = {0.10, 1000, 100, "baseline"};
     if (json_is_number(json_object_get(gc, "max_regression")))
-        c.max_regression = rf_num(gc, "max_regression");
+        c.max_regression = report_fmt_num(gc, "max_regression");
     if (json_is_number(json_object_get(gc, "regression_floor_ms")))
-        c.floor_us = (int64_t)(rf_num(gc, "regression_floor_ms") * 1000.0 + 0.5);
+        c.floor_us = (int64_t)(report_fmt_num(gc, "regression_floor_ms") * 1000.0 + 0.5);
     if (json_is_integer(json_object_get(gc, "min_samples")))
-        c.min_samples = (uint64_t)rf_int(gc, "min_samples");
+        c.min_samples = (uint64_t)report_fmt_int(gc, "min_samples");
     if (json_is_object(json_object_get(report, "baseline")) &&
         judge_regressions(report, &c, NULL, err, errlen))
         return -1;
     if (baseline_report) {
-        if (strcmp(rf_str(baseline_report, "mode", ""), "load") ||
+        if (strcmp(report_fmt_str(baseline_report, "mode", ""), "load") ||
             !json_is_object(json_object_get(json_object_get(baseline_report, "histogram"), "latency"))) {
             snprintf(err, errlen, "the baseline report is not a load report with latency histograms");
             return -1;

@@ -7,7 +7,7 @@
  * Gates:
  *   each --slo expression (overall, or on the endpoints of its method + route);
  *   with a "baseline" object in the report (--compare): p50 and p95 of the target against the baseline,
- *     overall and per endpoint with min_samples on both sides (compare.h has the statistics);
+ *     overall and per endpoint with min_samples on both sides (latency_cmp.h has the statistics);
  *   with a baseline report: the same test against its histograms, overall and per endpoint. */
 #ifndef TAPEDECK_GATES_H
 #define TAPEDECK_GATES_H

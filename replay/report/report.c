@@ -50,7 +50,7 @@ static const char *const KEYS[] = {
     "tool", "version", "mode", "target", "verdict", "totals", "latency_ms", "service_ms", "rate", "endpoints",
     "gates", "diffs", "histogram",
     /* load (and merged load) */
-    "started", "config", "gate_config", "status", "timeline", "first_error", "baseline", "interrupted",
+    "started", "start", "config", "gate_config", "status", "timeline", "first_error", "baseline", "interrupted",
     "merged_from",
     /* check, shadow */
     "noise", "duration_s", "noise_method", "correlated_ids",
@@ -109,7 +109,7 @@ json_t *report_set_baseline(json_t *report, const char *target)
 int report_set_check_extras(json_t *report, const report_check_extras *x)
 {
     json_t *t = report_totals(report);
-    json_t *cfg = json_pack("{sssisbsb}", "max_diff_rate", x->max_diff_rate ? x->max_diff_rate : "0", "show_diffs",
+    json_t *cfg = json_pack("{sssIsbsb}", "max_diff_rate", x->max_diff_rate ? x->max_diff_rate : "0", "show_diffs",
                             (json_int_t)x->show_diffs, "learn_noise", x->learn_noise, "correlate", x->correlated >= 0);
     int rc = 0;
     if (cfg && x->baseline)

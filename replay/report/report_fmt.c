@@ -3,19 +3,19 @@
 
 #include <string.h>
 
-const char *rf_str(const json_t *obj, const char *key, const char *dflt)
+const char *report_fmt_str(const json_t *obj, const char *key, const char *dflt)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : dflt;
 }
 
-double rf_num(const json_t *obj, const char *key)
+double report_fmt_num(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
     return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
-json_int_t rf_int(const json_t *obj, const char *key)
+json_int_t report_fmt_int(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
     if (json_is_integer(v))
@@ -23,7 +23,7 @@ json_int_t rf_int(const json_t *obj, const char *key)
     return json_is_real(v) ? (json_int_t)json_real_value(v) : 0;
 }
 
-void rf_escape(FILE *f, const char *s, size_t max)
+void report_fmt_escape(FILE *f, const char *s, size_t max)
 {
     if (!s)
         return;

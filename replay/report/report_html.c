@@ -61,7 +61,7 @@ static void verdict_banner(FILE *f, json_t *report, int load, int pass)
     json_t *t = json_object_get(report, "totals"), *gates = json_object_get(report, "gates"), *g;
     size_t i, ngates = json_array_size(gates), nbad = 0, listed = 0;
     json_array_foreach(gates, i, g) nbad += !gate_ok(g);
-    long long req = (long long)rf_int(t, "requests"), nerr = (long long)rf_int(t, "errors");
+    long long req = (long long)report_fmt_int(t, "requests"), nerr = (long long)report_fmt_int(t, "errors");
     fprintf(f, "<section id=\"verdict\" class=\"verdict %s\"><b>%s</b><span>", pass ? "pass" : "fail",
             pass ? "PASS" : "FAIL");
     if (load) {
@@ -73,14 +73,14 @@ static void verdict_banner(FILE *f, json_t *report, int load, int pass)
             fputs("no gates given", f);
         fprintf(f, " · %lld requests, %lld transport errors", req, nerr);
     } else {
-        if (rf_int(t, "diffs") || nerr)
-            fprintf(f, "%lld of %lld exchanges differ", (long long)rf_int(t, "diffs"), req);
+        if (report_fmt_int(t, "diffs") || nerr)
+            fprintf(f, "%lld of %lld exchanges differ", (long long)report_fmt_int(t, "diffs"), req);
         else
             fprintf(f, "all %lld exchanges matched", req);
         if (nerr)
             fprintf(f, ", %lld transport errors", nerr);
-        if (rf_int(t, "noise"))
-            fprintf(f, " · %lld with noise set aside", (long long)rf_int(t, "noise"));
+        if (report_fmt_int(t, "noise"))
+            fprintf(f, " · %lld with noise set aside", (long long)report_fmt_int(t, "noise"));
     }
     fputs("</span>", f);
     if (nbad) {
@@ -89,9 +89,9 @@ static void verdict_banner(FILE *f, json_t *report, int load, int pass)
             if (gate_ok(g) || listed++ >= 8)
                 continue;
             fputs("<li><code>", f);
-            rf_escape(f, rf_str(g, "expr", "?"), 200);
+            report_fmt_escape(f, report_fmt_str(g, "expr", "?"), 200);
             fputs("</code> broken: observed ", f);
-            rf_escape(f, rf_str(g, "observed", "?"), 200);
+            report_fmt_escape(f, report_fmt_str(g, "observed", "?"), 200);
             fputs("</li>", f);
         }
         if (listed > 8)
@@ -113,11 +113,11 @@ static void gates_table(FILE *f, json_t *report)
     json_array_foreach(gates, i, g) {
         int ok = gate_ok(g);
         fprintf(f, "<tr%s><td><code>", ok ? "" : " class=\"bad\"");
-        rf_escape(f, rf_str(g, "expr", "?"), 0);
+        report_fmt_escape(f, report_fmt_str(g, "expr", "?"), 0);
         fputs("</code></td><td>", f);
-        rf_escape(f, rf_str(g, "observed", ""), 0);
+        report_fmt_escape(f, report_fmt_str(g, "observed", ""), 0);
         fprintf(f, "</td><td class=\"%s\">%s</td><td>", ok ? "ok" : "no", ok ? "pass" : "FAIL");
-        rf_escape(f, rf_str(g, "detail", ""), 0);
+        report_fmt_escape(f, report_fmt_str(g, "detail", ""), 0);
         fputs("</td></tr>\n", f);
     }
     fputs("</table></div>\n", f);
@@ -129,7 +129,7 @@ static int gate_failed_on(json_t *report, const char *method, const char *route)
     size_t i, rl = strlen(route), ml = strlen(method);
     json_t *g;
     json_array_foreach(json_object_get(report, "gates"), i, g) {
-        const char *e = rf_str(g, "expr", "");
+        const char *e = report_fmt_str(g, "expr", "");
         if (gate_ok(g))
             continue;
         if (!strncmp(e, method, ml) && e[ml] == ' ')
@@ -146,8 +146,9 @@ static const char *first_diff_id(json_t *report, const char *method, const char 
     json_t *diffs = json_object_get(report, "diffs");
     for (size_t i = 0; i < json_array_size(diffs) && i < MAX_DIFFS_SHOWN; i++) {
         json_t *d = json_array_get(diffs, i);
-        if (!strcmp(rf_str(d, "method", ""), method) && !strcmp(rf_str(d, "route", ""), route))
-            return rf_str(d, "id", NULL);
+        if (!strcmp(report_fmt_str(d, "method", ""), method) &&
+            !strcmp(report_fmt_str(d, "route", ""), route))
+            return report_fmt_str(d, "id", NULL);
     }
     return NULL;
 }
@@ -155,34 +156,41 @@ static const char *first_diff_id(json_t *report, const char *method, const char 
 static void endpoint_row(FILE *f, json_t *report, json_t *e, int load, int has_base, int bad, int failed_run)
 {
     fprintf(f, "<tr%s><td>", bad ? " class=\"bad\"" : "");
-    rf_escape(f, rf_str(e, "method", "?"), 0);
+    report_fmt_escape(f, report_fmt_str(e, "method", "?"), 0);
     fputs("</td><td><code>", f);
-    rf_escape(f, rf_str(e, "route", "?"), 0);
+    report_fmt_escape(f, report_fmt_str(e, "route", "?"), 0);
     fputs("</code></td>", f);
     if (load) {
         json_t *l = json_object_get(e, "latency_ms");
         json_t *bl = json_object_get(json_object_get(e, "baseline"), "latency_ms");
         fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>",
-                (long long)rf_int(e, "requests"), (long long)rf_int(e, "errors"), (long long)rf_int(e, "http_5xx"));
+                (long long)report_fmt_int(e, "requests"), (long long)report_fmt_int(e, "errors"),
+                (long long)report_fmt_int(e, "http_5xx"));
         if (has_base)
             fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
-                    rf_num(l, "p50"), rf_num(bl, "p50"), rf_num(l, "p95"), rf_num(bl, "p95"));
+                    report_fmt_num(l, "p50"), report_fmt_num(bl, "p50"), report_fmt_num(l, "p95"),
+                    report_fmt_num(bl, "p95"));
         else
             fprintf(f, "<td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td><td class=n>%.2f</td>",
-                    rf_num(l, "p50"), rf_num(l, "p95"), rf_num(l, "p99"), rf_num(l, "max"));
+                    report_fmt_num(l, "p50"), report_fmt_num(l, "p95"), report_fmt_num(l, "p99"),
+                    report_fmt_num(l, "max"));
         fprintf(f, "<td class=\"%s\">%s</td>", bad ? "no" : "ok", bad ? "FAIL" : "ok");
     } else {
-        fprintf(f, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
-                   "<td class=n>%lld</td>",
-                (long long)rf_int(e, "requests"), (long long)rf_int(e, "matched"), (long long)rf_int(e, "diffs"),
-                (long long)rf_int(e, "noise"), (long long)rf_int(e, "errors"));
+        fprintf(f,
+                "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
+                "<td class=n>%lld</td>",
+                (long long)report_fmt_int(e, "requests"), (long long)report_fmt_int(e, "matched"),
+                (long long)report_fmt_int(e, "diffs"), (long long)report_fmt_int(e, "noise"),
+                (long long)report_fmt_int(e, "errors"));
         /* diffs within --max-diff-rate do not fail the run: say so rather than shout FAIL. A route that
          * differs links to its first diff below. */
-        const char *first = bad ? first_diff_id(report, rf_str(e, "method", ""), rf_str(e, "route", "")) : NULL;
+        const char *first =
+            bad ? first_diff_id(report, report_fmt_str(e, "method", ""), report_fmt_str(e, "route", ""))
+                : NULL;
         fprintf(f, "<td class=\"%s\">", !bad ? "ok" : failed_run ? "no" : "warn");
         if (first) {
             fputs("<a href=\"#diff-", f);
-            rf_escape(f, first, 64);
+            report_fmt_escape(f, first, 64);
             fputs("\">", f);
         }
         fputs(!bad ? "ok" : failed_run ? "FAIL" : "differs", f);
@@ -213,8 +221,9 @@ static void endpoints_table(FILE *f, json_t *report, int load, int failed_run)
         size_t i;
         json_t *e;
         json_array_foreach(eps, i, e) {
-            int bad = rf_int(e, "errors") > 0 || (!load && rf_int(e, "diffs") > 0) ||
-                      (load && gate_failed_on(report, rf_str(e, "method", ""), rf_str(e, "route", "")));
+            int bad = report_fmt_int(e, "errors") > 0 || (!load && report_fmt_int(e, "diffs") > 0) ||
+                      (load && gate_failed_on(report, report_fmt_str(e, "method", ""),
+                                              report_fmt_str(e, "route", "")));
             if (bad == want_bad)
                 endpoint_row(f, report, e, load, has_base, bad, failed_run);
         }
@@ -227,7 +236,7 @@ static void endpoints_table(FILE *f, json_t *report, int load, int failed_run)
 static void diff_value(FILE *f, const char *cls, const char *v)
 {
     fprintf(f, "<td><code class=\"v %s\">", cls);
-    rf_escape(f, v, 600);
+    report_fmt_escape(f, v, 600);
     fputs("</code></td>", f);
 }
 
@@ -238,8 +247,8 @@ static void diffs_list(FILE *f, json_t *report)
     if (!n)
         return;
     fprintf(f, "<h2>Diffs (%zu in %lld exchanges)</h2>\n", n,
-            (long long)rf_int(json_object_get(report, "totals"), "diffs") +
-                (long long)rf_int(json_object_get(report, "totals"), "errors"));
+            (long long)report_fmt_int(json_object_get(report, "totals"), "diffs") +
+                (long long)report_fmt_int(json_object_get(report, "totals"), "errors"));
     if (n > MAX_DIFFS_SHOWN)
         fprintf(f, "<p class=\"note\">The first %d are shown; the JSON report has them all.</p>\n",
                 MAX_DIFFS_SHOWN);
@@ -249,27 +258,27 @@ static void diffs_list(FILE *f, json_t *report)
     const char *prev = NULL;
     for (size_t i = 0; i < n && i < MAX_DIFFS_SHOWN; i++) {
         json_t *d = json_array_get(diffs, i);
-        const char *id = rf_str(d, "id", "");
+        const char *id = report_fmt_str(d, "id", "");
         if (prev && !strcmp(prev, id)) { /* another diff of the same request: one block per request */
             fputs("<tr class=\"more\"><td></td><td></td><td><code>", f);
         } else {
             fputs("<tr class=\"first\" id=\"diff-", f);
-            rf_escape(f, id, 64);
+            report_fmt_escape(f, id, 64);
             fputs("\"><td>", f);
-            rf_escape(f, id, 0);
+            report_fmt_escape(f, id, 0);
             fputs("</td><td title=\"", f);
-            rf_escape(f, rf_str(d, "uri", ""), 2000);
+            report_fmt_escape(f, report_fmt_str(d, "uri", ""), 2000);
             fputs("\"><code>", f);
-            rf_escape(f, rf_str(d, "method", ""), 0);
+            report_fmt_escape(f, report_fmt_str(d, "method", ""), 0);
             fputs(" ", f);
-            rf_escape(f, rf_str(d, "uri", ""), 160); /* the whole target (capped) on hover */
+            report_fmt_escape(f, report_fmt_str(d, "uri", ""), 160); /* the whole target (capped) on hover */
             fputs("</code></td><td><code>", f);
         }
         prev = id;
-        rf_escape(f, rf_str(d, "where", ""), 300);
+        report_fmt_escape(f, report_fmt_str(d, "where", ""), 300);
         fputs("</code></td>", f);
-        diff_value(f, "exp", rf_str(d, "expected", "(none)"));
-        diff_value(f, "act", rf_str(d, "actual", "(none)"));
+        diff_value(f, "exp", report_fmt_str(d, "expected", "(none)"));
+        diff_value(f, "act", report_fmt_str(d, "actual", "(none)"));
         fputs("</tr>\n", f);
     }
     fputs("</table></div>\n", f);
@@ -282,9 +291,9 @@ static void noise_list(FILE *f, json_t *report)
     size_t n = json_array_size(noise);
     if (!n)
         return;
-    const char *how = rf_str(report, "noise_method", "");
+    const char *how = report_fmt_str(report, "noise_method", "");
     fprintf(f, "<h2>Noise set aside (%lld exchanges)</h2>\n<p class=\"note\">",
-            (long long)rf_int(json_object_get(report, "totals"), "noise"));
+            (long long)report_fmt_int(json_object_get(report, "totals"), "noise"));
     if (!strcmp(how, "learn"))
         fputs("Fields whose value changed between two answers of the target to the same request "
               "(<code>--learn-noise</code>)", f);
@@ -298,29 +307,30 @@ static void noise_list(FILE *f, json_t *report)
           "<th>fields</th></tr>\n", f);
     for (size_t i = 0; i < n; i++) {
         json_t *z = json_array_get(noise, i), *prev = i ? json_array_get(noise, i - 1) : NULL;
-        const char *m = rf_str(z, "method", ""), *r = rf_str(z, "route", "");
-        int same = prev && !strcmp(m, rf_str(prev, "method", "")) && !strcmp(r, rf_str(prev, "route", ""));
+        const char *m = report_fmt_str(z, "method", ""), *r = report_fmt_str(z, "route", "");
+        int same = prev && !strcmp(m, report_fmt_str(prev, "method", "")) &&
+                   !strcmp(r, report_fmt_str(prev, "route", ""));
         if (!same) {
             fputs(i ? "</td></tr>\n<tr><td>" : "<tr><td>", f);
-            rf_escape(f, m, 0);
+            report_fmt_escape(f, m, 0);
             fputs("</td><td><code>", f);
-            rf_escape(f, r, 0);
+            report_fmt_escape(f, r, 0);
             fputs("</code></td><td>", f);
         } else {
             fputs(", ", f);
         }
         fputs("<code>", f);
-        rf_escape(f, rf_str(z, "where", ""), 300);
-        fprintf(f, "</code> (%lld)", (long long)rf_int(z, "count"));
+        report_fmt_escape(f, report_fmt_str(z, "where", ""), 300);
+        fprintf(f, "</code> (%lld)", (long long)report_fmt_int(z, "count"));
     }
     fputs("</td></tr>\n</table></div>\n", f);
 }
 
 int report_write_html(json_t *report, FILE *f)
 {
-    const char *mode = rf_str(report, "mode", "check");
+    const char *mode = report_fmt_str(report, "mode", "check");
     int load = !strcmp(mode, "load");
-    int pass = !strcmp(rf_str(report, "verdict", "fail"), "pass");
+    int pass = !strcmp(report_fmt_str(report, "verdict", "fail"), "pass");
     json_t *t = json_object_get(report, "totals");
 
     /* The policy makes the browser hold the page to its promise: no script runs, nothing is fetched. */
@@ -331,58 +341,60 @@ int report_write_html(json_t *report, FILE *f)
     fprintf(f, "%s: %s</title>\n<style>%s</style></head><body><main>\n", mode, pass ? "pass" : "FAIL", CSS);
     fprintf(f, "<h1>tapedeck-replay %s</h1>\n", mode);
     fputs("<div class=\"sub\">target <code>", f);
-    rf_escape(f, rf_str(report, "target", "?"), 0);
+    report_fmt_escape(f, report_fmt_str(report, "target", "?"), 0);
     fputs("</code>", f);
     json_t *base = json_object_get(report, "baseline");
     if (json_is_object(base)) {
         fputs(" · baseline <code>", f);
-        rf_escape(f, rf_str(base, "target", "?"), 0);
+        report_fmt_escape(f, report_fmt_str(base, "target", "?"), 0);
         fputs("</code>", f);
     }
-    if (rf_str(report, "started", NULL)) {
+    if (report_fmt_str(report, "started", NULL)) {
         fputs(" · started ", f);
-        rf_escape(f, rf_str(report, "started", ""), 0);
+        report_fmt_escape(f, report_fmt_str(report, "started", ""), 0);
     }
     if (json_is_array(json_object_get(report, "merged_from")))
         fprintf(f, " · merged from %zu reports", json_array_size(json_object_get(report, "merged_from")));
-    fprintf(f, " · %s %s</div>\n", rf_str(report, "tool", "tapedeck-replay"), rf_str(report, "version", ""));
+    fprintf(f, " · %s %s</div>\n", report_fmt_str(report, "tool", "tapedeck-replay"),
+            report_fmt_str(report, "version", ""));
     json_t *cfg = json_object_get(report, "config");
     if (load && json_is_object(cfg)) {
         fputs("<div class=\"sub\">", f);
-        if (rf_num(cfg, "rate_per_s") > 0)
-            fprintf(f, "fixed rate %.1f/s", rf_num(cfg, "rate_per_s"));
+        if (report_fmt_num(cfg, "rate_per_s") > 0)
+            fprintf(f, "fixed rate %.1f/s", report_fmt_num(cfg, "rate_per_s"));
         else
-            fprintf(f, "recorded timing × %g", rf_num(cfg, "speed"));
-        if (rf_num(cfg, "duration_s") > 0)
-            fprintf(f, " for %gs", rf_num(cfg, "duration_s"));
-        fprintf(f, " · %lld connections · at most %lld in flight", (long long)rf_int(cfg, "connections"),
-                (long long)rf_int(cfg, "max_inflight"));
-        if (rf_str(cfg, "shard", "")[0]) {
+            fprintf(f, "recorded timing × %g", report_fmt_num(cfg, "speed"));
+        if (report_fmt_num(cfg, "duration_s") > 0)
+            fprintf(f, " for %gs", report_fmt_num(cfg, "duration_s"));
+        fprintf(f, " · %lld connections · at most %lld in flight",
+                (long long)report_fmt_int(cfg, "connections"),
+                (long long)report_fmt_int(cfg, "max_inflight"));
+        if (report_fmt_str(cfg, "shard", "")[0]) {
             fputs(" · shard ", f);
-            rf_escape(f, rf_str(cfg, "shard", ""), 0);
+            report_fmt_escape(f, report_fmt_str(cfg, "shard", ""), 0);
         }
         fputs("</div>\n", f);
     }
 
     verdict_banner(f, report, load, pass);
     fputs("<div class=\"cards\">\n", f);
-    card(f, "requests", "%.0f", (double)rf_int(t, "requests"));
+    card(f, "requests", "%.0f", (double)report_fmt_int(t, "requests"));
     if (load) {
         json_t *rate = json_object_get(report, "rate");
         json_t *l = json_object_get(report, "latency_ms");
-        card(f, "transport errors", "%.0f", (double)rf_int(t, "errors"));
-        card(f, "5xx responses", "%.0f", (double)rf_int(t, "http_5xx"));
-        card(f, "achieved req/s", "%.1f", rf_num(rate, "achieved_rps"));
-        card(f, "scheduled req/s", "%.1f", rf_num(rate, "scheduled_rps"));
-        card(f, "p50 ms", "%.2f", rf_num(l, "p50"));
-        card(f, "p99 ms", "%.2f", rf_num(l, "p99"));
-        card(f, "max ms", "%.2f", rf_num(l, "max"));
-        card(f, "send lag p99 ms", "%.2f", rf_num(json_object_get(rate, "lag_ms"), "p99"));
+        card(f, "transport errors", "%.0f", (double)report_fmt_int(t, "errors"));
+        card(f, "5xx responses", "%.0f", (double)report_fmt_int(t, "http_5xx"));
+        card(f, "achieved req/s", "%.1f", report_fmt_num(rate, "achieved_rps"));
+        card(f, "scheduled req/s", "%.1f", report_fmt_num(rate, "scheduled_rps"));
+        card(f, "p50 ms", "%.2f", report_fmt_num(l, "p50"));
+        card(f, "p99 ms", "%.2f", report_fmt_num(l, "p99"));
+        card(f, "max ms", "%.2f", report_fmt_num(l, "max"));
+        card(f, "send lag p99 ms", "%.2f", report_fmt_num(json_object_get(rate, "lag_ms"), "p99"));
     } else {
-        card(f, "matched", "%.0f", (double)rf_int(t, "matched"));
-        card(f, "with diffs", "%.0f", (double)rf_int(t, "diffs"));
-        card(f, "noise set aside", "%.0f", (double)rf_int(t, "noise"));
-        card(f, "transport errors", "%.0f", (double)rf_int(t, "errors"));
+        card(f, "matched", "%.0f", (double)report_fmt_int(t, "matched"));
+        card(f, "with diffs", "%.0f", (double)report_fmt_int(t, "diffs"));
+        card(f, "noise set aside", "%.0f", (double)report_fmt_int(t, "noise"));
+        card(f, "transport errors", "%.0f", (double)report_fmt_int(t, "errors"));
     }
     fputs("</div>\n", f);
 

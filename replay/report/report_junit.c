@@ -16,24 +16,24 @@ static void diff_lines(FILE *f, json_t *report, const char *method, const char *
     size_t i, shown = 0, total = 0;
     json_t *d;
     json_array_foreach(diffs, i, d) {
-        if (strcmp(rf_str(d, "method", ""), method) || strcmp(rf_str(d, "route", ""), route))
+        if (strcmp(report_fmt_str(d, "method", ""), method) || strcmp(report_fmt_str(d, "route", ""), route))
             continue;
         total++;
         if (shown >= MAX_DIFFS_PER_CASE)
             continue;
         shown++;
         fputs("#", f);
-        rf_escape(f, rf_str(d, "id", "?"), 0);
+        report_fmt_escape(f, report_fmt_str(d, "id", "?"), 0);
         fputs(" ", f);
-        rf_escape(f, rf_str(d, "method", ""), 0);
+        report_fmt_escape(f, report_fmt_str(d, "method", ""), 0);
         fputs(" ", f);
-        rf_escape(f, rf_str(d, "uri", ""), 2000);
+        report_fmt_escape(f, report_fmt_str(d, "uri", ""), 2000);
         fputs("\n  at ", f);
-        rf_escape(f, rf_str(d, "where", ""), 2000);
+        report_fmt_escape(f, report_fmt_str(d, "where", ""), 2000);
         fputs("\n  expected: ", f);
-        rf_escape(f, rf_str(d, "expected", "(none)"), 2000);
+        report_fmt_escape(f, report_fmt_str(d, "expected", "(none)"), 2000);
         fputs("\n  actual:   ", f);
-        rf_escape(f, rf_str(d, "actual", "(none)"), 2000);
+        report_fmt_escape(f, report_fmt_str(d, "actual", "(none)"), 2000);
         fputs("\n", f);
     }
     if (total > shown)
@@ -46,22 +46,22 @@ static void gate_cases(FILE *f, json_t *report, const char *classname)
     json_t *g;
     json_array_foreach(json_object_get(report, "gates"), i, g) {
         fprintf(f, "    <testcase classname=\"%s\" name=\"", classname);
-        rf_escape(f, rf_str(g, "expr", "?"), 0);
+        report_fmt_escape(f, report_fmt_str(g, "expr", "?"), 0);
         fputs("\">\n", f);
         fputs("      <system-out>observed ", f);
-        rf_escape(f, rf_str(g, "observed", "?"), 0);
-        if (rf_str(g, "detail", NULL)) {
+        report_fmt_escape(f, report_fmt_str(g, "observed", "?"), 0);
+        if (report_fmt_str(g, "detail", NULL)) {
             fputs(": ", f);
-            rf_escape(f, rf_str(g, "detail", ""), 0);
+            report_fmt_escape(f, report_fmt_str(g, "detail", ""), 0);
         }
         fputs("</system-out>\n", f);
         if (!json_is_true(json_object_get(g, "pass"))) {
             fputs("      <failure message=\"", f);
-            rf_escape(f, rf_str(g, "expr", "?"), 0);
+            report_fmt_escape(f, report_fmt_str(g, "expr", "?"), 0);
             fputs(" broken: observed ", f);
-            rf_escape(f, rf_str(g, "observed", "?"), 0);
+            report_fmt_escape(f, report_fmt_str(g, "observed", "?"), 0);
             fputs("\" type=\"gate\">", f);
-            rf_escape(f, rf_str(g, "detail", ""), 0);
+            report_fmt_escape(f, report_fmt_str(g, "detail", ""), 0);
             fputs("</failure>\n", f);
         }
         fputs("    </testcase>\n", f);
@@ -75,13 +75,13 @@ static size_t noise_lines(FILE *f, json_t *report, const char *method, const cha
     size_t i, n = 0;
     json_t *z;
     json_array_foreach(json_object_get(report, "noise"), i, z) {
-        if (strcmp(rf_str(z, "method", ""), method) || strcmp(rf_str(z, "route", ""), route))
+        if (strcmp(report_fmt_str(z, "method", ""), method) || strcmp(report_fmt_str(z, "route", ""), route))
             continue;
         if (n++ == 0)
             fputs("noise set aside (not diffs):\n", f);
         fputs("  ", f);
-        rf_escape(f, rf_str(z, "where", "?"), 2000);
-        long long c = (long long)rf_int(z, "count");
+        report_fmt_escape(f, report_fmt_str(z, "where", "?"), 2000);
+        long long c = (long long)report_fmt_int(z, "count");
         fprintf(f, " (%lld exchange%s)\n", c, c == 1 ? "" : "s");
     }
     return n;
@@ -91,21 +91,21 @@ static size_t noise_lines(FILE *f, json_t *report, const char *method, const cha
  * system-out with the noise. */
 static void route_case(FILE *f, json_t *report, json_t *e, const char *classname, int failed_run)
 {
-    const char *m = rf_str(e, "method", "?"), *r = rf_str(e, "route", "?");
-    long long nd = (long long)rf_int(e, "diffs"), ne = (long long)rf_int(e, "errors");
+    const char *m = report_fmt_str(e, "method", "?"), *r = report_fmt_str(e, "route", "?");
+    long long nd = (long long)report_fmt_int(e, "diffs"), ne = (long long)report_fmt_int(e, "errors");
     int differs = nd > 0 || ne > 0;
     fprintf(f, "    <testcase classname=\"%s\" name=\"", classname);
-    rf_escape(f, m, 0);
+    report_fmt_escape(f, m, 0);
     fputs(" ", f);
-    rf_escape(f, r, 0);
+    report_fmt_escape(f, r, 0);
     fputs("\">\n", f);
     if (differs && failed_run) {
         fprintf(f, "      <failure message=\"%lld of %lld requests differ, %lld transport errors\" type=\"diff\">",
-                nd, (long long)rf_int(e, "requests"), ne);
+                nd, (long long)report_fmt_int(e, "requests"), ne);
         diff_lines(f, report, m, r);
         fputs("</failure>\n", f);
     }
-    if ((differs && !failed_run) || rf_int(e, "noise") > 0) {
+    if ((differs && !failed_run) || report_fmt_int(e, "noise") > 0) {
         fputs("      <system-out>", f);
         if (differs && !failed_run)
             diff_lines(f, report, m, r);
@@ -117,9 +117,9 @@ static void route_case(FILE *f, json_t *report, json_t *e, const char *classname
 
 int report_write_junit(json_t *report, FILE *f)
 {
-    const char *mode = rf_str(report, "mode", "check");
+    const char *mode = report_fmt_str(report, "mode", "check");
     int load = !strcmp(mode, "load");
-    int failed_run = strcmp(rf_str(report, "verdict", "fail"), "pass") != 0;
+    int failed_run = strcmp(report_fmt_str(report, "verdict", "fail"), "pass") != 0;
     json_t *eps = json_object_get(report, "endpoints");
     json_t *gates = json_object_get(report, "gates");
     size_t tests = 0, failures = 0, i;
@@ -132,7 +132,7 @@ int report_write_junit(json_t *report, FILE *f)
     if (!load) {
         json_array_foreach(eps, i, e) {
             tests++;
-            failures += failed_run && (rf_int(e, "diffs") > 0 || rf_int(e, "errors") > 0);
+            failures += failed_run && (report_fmt_int(e, "diffs") > 0 || report_fmt_int(e, "errors") > 0);
         }
     }
     if (tests == 0)
@@ -142,15 +142,16 @@ int report_write_junit(json_t *report, FILE *f)
     fprintf(f, "<testsuites name=\"tapedeck-replay %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", mode,
             tests, failures);
     fprintf(f, "  <testsuite name=\"tapedeck-replay %s ", mode);
-    rf_escape(f, rf_str(report, "target", ""), 0);
+    report_fmt_escape(f, report_fmt_str(report, "target", ""), 0);
     fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"", tests, failures);
     /* how long the gate took and when it ran, for the CI's test view (load keeps the run's length in rate) */
-    double secs = load ? rf_num(json_object_get(report, "rate"), "duration_s") : rf_num(report, "duration_s");
+    double secs = load ? report_fmt_num(json_object_get(report, "rate"), "duration_s")
+                       : report_fmt_num(report, "duration_s");
     if (secs > 0)
         fprintf(f, " time=\"%.3f\"", secs);
-    if (rf_str(report, "started", NULL)) {
+    if (report_fmt_str(report, "started", NULL)) {
         fputs(" timestamp=\"", f);
-        rf_escape(f, rf_str(report, "started", ""), 64);
+        report_fmt_escape(f, report_fmt_str(report, "started", ""), 64);
         fputs("\"", f);
     }
     fputs(">\n", f);

@@ -89,7 +89,7 @@ static int merge_timeline(json_t *dst, const json_t *src)
     json_t *dt = json_object_get(dst, "timeline");
     if (!json_is_object(st))
         return 0;
-    double slice = json_is_object(dt) ? rf_num(dt, "slice_s") : rf_num(st, "slice_s");
+    double slice = json_is_object(dt) ? report_fmt_num(dt, "slice_s") : report_fmt_num(st, "slice_s");
     tline *t = tline_new((int64_t)(slice * 1e6 + 0.5));
     if (!t)
         return -1;
@@ -167,7 +167,8 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
         json_t *ds = json_object_get(m, "status");
         if (!json_is_object(ds)) {
             ds = json_object();
-            json_object_set_new(m, "status", ds);
+            if (report_set_key(m, "status", ds))
+                return -1;
         }
         const char *k;
         json_t *v;
@@ -181,12 +182,14 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     /* rates add up: the shards ran side by side */
     json_t *mr = json_object_get(m, "rate");
     const json_t *rr = json_object_get(r, "rate");
-    json_object_set_new(mr, "scheduled_rps", json_real(rf_num(mr, "scheduled_rps") + rf_num(rr, "scheduled_rps")));
-    json_object_set_new(mr, "achieved_rps", json_real(rf_num(mr, "achieved_rps") + rf_num(rr, "achieved_rps")));
-    report_count(mr, "scheduled", rf_int(rr, "scheduled"));
-    report_count(mr, "sent", rf_int(rr, "sent"));
-    if (rf_num(rr, "duration_s") > rf_num(mr, "duration_s"))
-        json_object_set_new(mr, "duration_s", json_real(rf_num(rr, "duration_s")));
+    json_object_set_new(mr, "scheduled_rps",
+                        json_real(report_fmt_num(mr, "scheduled_rps") + report_fmt_num(rr, "scheduled_rps")));
+    json_object_set_new(mr, "achieved_rps",
+                        json_real(report_fmt_num(mr, "achieved_rps") + report_fmt_num(rr, "achieved_rps")));
+    report_count(mr, "scheduled", report_fmt_int(rr, "scheduled"));
+    report_count(mr, "sent", report_fmt_int(rr, "sent"));
+    if (report_fmt_num(rr, "duration_s") > report_fmt_num(mr, "duration_s"))
+        json_object_set_new(mr, "duration_s", json_real(report_fmt_num(rr, "duration_s")));
     if (merge_lag(mr, rr, err, errlen))
         return -1;
 
@@ -195,7 +198,7 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     if (json_is_object(rb)) {
         json_t *mb = json_object_get(m, "baseline");
         if (!json_is_object(mb)) {
-            if (!(mb = report_set_baseline(m, rf_str(rb, "target", ""))) ||
+            if (!(mb = report_set_baseline(m, report_fmt_str(rb, "target", ""))) ||
                 report_set_key(mb, "totals", fresh_side()))
                 return -1;
         }
@@ -210,7 +213,7 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(r, "endpoints"), i, e) {
-        json_t *me = report_endpoint(m, rf_str(e, "method", "?"), rf_str(e, "route", "?"));
+        json_t *me = report_endpoint(m, report_fmt_str(e, "method", "?"), report_fmt_str(e, "route", "?"));
         if (!me || merge_side(me, e, err, errlen))
             return -1;
         const json_t *eb = json_object_get(e, "baseline");
@@ -236,14 +239,14 @@ static int merge_check(json_t *m, const json_t *r, char *err, size_t errlen)
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(r, "endpoints"), i, e) {
-        json_t *me = report_endpoint(m, rf_str(e, "method", "?"), rf_str(e, "route", "?"));
+        json_t *me = report_endpoint(m, report_fmt_str(e, "method", "?"), report_fmt_str(e, "route", "?"));
         if (!me)
             return -1;
         add_counters(me, e);
     }
     json_array_foreach(json_object_get(r, "diffs"), i, e) json_array_append(json_object_get(m, "diffs"), e);
     json_array_foreach(json_object_get(r, "gates"), i, e) json_array_append(json_object_get(m, "gates"), e);
-    if (strcmp(rf_str(r, "verdict", "fail"), "pass"))
+    if (strcmp(report_fmt_str(r, "verdict", "fail"), "pass"))
         report_set_verdict(m, 0);
     return 0;
 }
@@ -269,25 +272,25 @@ static void merge_start(json_t *m, json_t *const *reports, size_t n)
         any = 1;
     }
     if (any)
-        json_object_set_new(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
+        report_set_key(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
 }
 
 json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,
                      char *err, size_t errlen)
 {
-    const char *mode = rf_str(reports[0], "mode", "");
+    const char *mode = report_fmt_str(reports[0], "mode", "");
     int load = !strcmp(mode, "load");
     if (!load && strcmp(mode, "check")) {
         snprintf(err, errlen, "%s: unknown report mode '%s'", names && names[0] ? names[0] : "report 1", mode);
         return NULL;
     }
     for (size_t i = 1; i < n; i++)
-        if (strcmp(rf_str(reports[i], "mode", ""), mode)) {
+        if (strcmp(report_fmt_str(reports[i], "mode", ""), mode)) {
             snprintf(err, errlen, "cannot merge a %s report with a %s report (%s)", mode,
-                     rf_str(reports[i], "mode", "?"), names && names[i] ? names[i] : "");
+                     report_fmt_str(reports[i], "mode", "?"), names && names[i] ? names[i] : "");
             return NULL;
         }
-    json_t *m = report_new(mode, rf_str(reports[0], "target", ""));
+    json_t *m = report_new(mode, report_fmt_str(reports[0], "target", ""));
     json_t *from = json_array();
     if (!m || !from)
         goto oom;
@@ -309,11 +312,11 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
         json_object_set_new(json_object_get(m, "rate"), "sent", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "duration_s", json_real(0));
     }
-    if (rf_str(reports[0], "started", NULL))
+    if (report_fmt_str(reports[0], "started", NULL))
         report_set_key(m, "started", json_incref(json_object_get(reports[0], "started")));
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(from, json_string(names && names[i] ? names[i] : ""));
-        if (strcmp(rf_str(reports[i], "target", ""), rf_str(m, "target", "")))
+        if (strcmp(report_fmt_str(reports[i], "target", ""), report_fmt_str(m, "target", "")))
             report_set_key(m, "target", json_string("(several targets)"));
         if (load ? merge_load(m, reports[i], err, errlen) : merge_check(m, reports[i], err, errlen)) {
             if (!err[0])

@@ -89,10 +89,10 @@ void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel
     fprintf(f, "<svg class=\"plot\" viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n",
             W, H);
     fputs("<title>", f);
-    rf_escape(f, title, 0);
+    report_fmt_escape(f, title, 0);
     fputs("</title>\n", f);
     fprintf(f, "<text x=\"%d\" y=\"20\" class=\"pt\">", ML);
-    rf_escape(f, title, 0);
+    report_fmt_escape(f, title, 0);
     fputs("</text>\n", f);
     /* y grid and labels */
     char lbl[32];
@@ -124,9 +124,9 @@ void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel
     }
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n", ML, MT, pw, ph);
     fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"axl\">", ML + pw / 2, H - 8);
-    rf_escape(f, xlabel, 0);
+    report_fmt_escape(f, xlabel, 0);
     fprintf(f, "</text><text transform=\"translate(14 %.1f) rotate(-90)\" class=\"axl\">", MT + ph / 2);
-    rf_escape(f, ylabel, 0);
+    report_fmt_escape(f, ylabel, 0);
     fputs("</text>\n", f);
 
     for (size_t s = 0; s < nseries; s++) {
@@ -152,7 +152,7 @@ void svg_plot(FILE *f, const char *title, const char *xlabel, const char *ylabel
         fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>",
                 lx, lx + 22, MT - 14, MT - 14, se->color, se->dashed ? " stroke-dasharray=\"6 4\"" : "");
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"lg\">", lx + 27, MT - 10);
-        rf_escape(f, se->name, 0);
+        report_fmt_escape(f, se->name, 0);
         fputs("</text>\n", f);
     }
     fputs("</svg>\n", f);
@@ -200,10 +200,10 @@ static size_t timeline(const json_t *tlo, const char *key, double **x, double **
     size_t i, m = 0;
     json_t *p;
     json_array_foreach(tl, i, p) {
-        if (rf_int(p, "sent") <= 0)
+        if (report_fmt_int(p, "sent") <= 0)
             continue;
-        (*x)[m] = rf_num(p, "t_s");
-        (*y)[m] = rf_num(p, key);
+        (*x)[m] = report_fmt_num(p, "t_s");
+        (*y)[m] = report_fmt_num(p, key);
         m++;
     }
     return m;

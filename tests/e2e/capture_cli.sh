@@ -128,10 +128,10 @@ want=$(awk '{print $3, $4}' <<<"$want_ls" | awk '{print NR, $0}')
 expect_eq "ls of a folder" "$got" "$want"
 
 # ---- help, version, bad arguments ----
-"$TC" --help | grep -q 'Usage: tapedeck-capture COMMAND' || td_fail "--help"
+grep -q 'Usage: tapedeck-capture COMMAND' <<<"$("$TC" --help)" || td_fail "--help"
 "$TC" --version | grep -qE '^tapedeck-capture [0-9]+\.[0-9]+\.[0-9]+$' || td_fail "--version"
 for sub in cat ls show stats verify; do
-    "$TC" "$sub" --help | grep -q "Usage: tapedeck-capture $sub" || td_fail "$sub --help"
+    grep -q "Usage: tapedeck-capture $sub" <<<"$("$TC" "$sub" --help)" || td_fail "$sub --help"
 done
 check_rc() { # want_rc, args...
     local want=$1 rc; shift

@@ -229,6 +229,6 @@ check_rc 2 "the output is also an input" merge -o "$T/p1.warc.zst" "$T/p1.warc.z
 check_rc 2 "the output is also an input" export --format har -o "$T/a.warc.zst" "$T/a.warc.zst"
 expect_eq "export onto an input damaged it" "$("$TC" ls "$T/a.warc.zst")" "$ls_a"
 for sub in filter merge import export; do
-    "$TC" "$sub" --help | grep -q "Usage: tapedeck-capture $sub" || td_fail "$sub --help"
+    grep -q "Usage: tapedeck-capture $sub" <<<"$("$TC" "$sub" --help)" || td_fail "$sub --help"
 done
 echo "ok: filter, merge, HAR and GoReplay round trips, export --curl against nginx, bad input"

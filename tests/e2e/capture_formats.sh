@@ -44,6 +44,13 @@ recs = []
 for i, (algo, kind) in enumerate([(a, k) for a in ("sha1", "sha256") for k in ("b16", "B16", "b32", "b64", "b64np")]):
     recs.append(rec("request", f"q{i}", "<http://a.test/d>", req))
     recs.append(rec("response", f"r{i}", "<http://a.test/d>", resp, to=f"q{i}", digest=enc(algo, kind)))
+# chunked: WARC digests the de-chunked body; many writers digest the bytes as sent, framing included
+chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+framed = b"5\r\n" + body[:5] + b"\r\n6\r\n" + body[5:] + b"\r\n0\r\n\r\n"
+for i, payload in enumerate((body, framed)):
+    d = "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode()
+    recs.append(rec("request", f"cq{i}", "<http://a.test/d>", req))
+    recs.append(rec("response", f"cr{i}", "<http://a.test/d>", chunked + framed, to=f"cq{i}", digest=d))
 open(f"{T}/digests.warc", "wb").write(b"".join(recs))
 bad = rec("request", "q", "<http://a.test/d>", req) + rec("response", "r", "<http://a.test/d>", resp, to="q",
           digest="sha1:" + hashlib.sha1(b"other").hexdigest())
@@ -68,9 +75,46 @@ g += gor(2, 3, 1795996592001000000, 1000, b"HTTP/1.1 200 OK\r\nTransfer-Encoding
 open(f"{T}/a.gor.gz", "wb").write(gzip.compress(g))
 PY
 
+# ---- shapes of other writers: no trailer after the last record, responses only, a whole-file zstd
+# frame; and files that are not WARC at all (unsupported: exit 2, not damage) ----
+python3 - "$T" <<'PY'
+import gzip, sys
+T = sys.argv[1]
+resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+def r(rid, path):
+    return (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{rid}>\r\n"
+            f"WARC-Date: 2017-03-06T16:54:09Z\r\nWARC-Target-URI: http://a.test{path}\r\n"
+            f"Content-Type: application/http;msgtype=response\r\nContent-Length: {len(resp)}\r\n\r\n").encode() + resp
+open(f"{T}/responses.warc", "wb").write(r("1", "/x?q=1") + b"\r\n\r\n" + r("2", "/y"))  # last without trailer
+open(f"{T}/responses.warc.gz", "wb").write(gzip.compress(r("1", "/x?q=1") + b"\r\n\r\n") + gzip.compress(r("2", "/y")))
+open(f"{T}/junk.warc", "wb").write(b"this is not a WARC file\n")
+open(f"{T}/old.arc.gz", "wb").write(gzip.compress(b"filedesc://old.arc 0.0.0.0 20050614070159 text/plain 76\n"))
+PY
+for f in responses.warc responses.warc.gz; do
+    run 0 ls "$T/$f"
+    has "1 2017-03-06T16:54:09.000000Z GET /x?q=1 200 -"
+    has "2 2017-03-06T16:54:09.000000Z GET /y 200 -"
+    has "2 responses without a request record: listed with a GET request made from WARC-Target-URI"
+    run 0 verify "$T/$f"
+    has "ok: 2 records (2 exchanges)"
+done
+run 0 cat "$T/responses.warc"
+[ "$(tail -c 4 "$T/out" | od -An -c | tr -d ' ')" == '\r\n\r\n' ] || td_fail "cat did not complete the last record"
+zstd -q -c "$T/responses.warc" >"$T/whole.warc.zst" # one zstd frame for the whole file
+run 0 verify "$T/whole.warc.zst"
+has "ok: 2 records (2 exchanges); zstd"
+for f in junk.warc old.arc.gz; do
+    run 2 verify "$T/$f"
+    has "cannot be read"
+    run 2 ls "$T/$f"
+    has "$f: offset 0: "
+done
+run 2 ls "$T/old.arc.gz"
+has "an ARC file, not WARC"
+
 # ---- digests: every encoding writers use is accepted; a wrong one is not ----
 run 0 verify "$T/digests.warc"
-has "ok: 20 records (10 exchanges); plain WARC"
+has "ok: 24 records (12 exchanges); plain WARC"
 run 1 verify "$T/baddigest.warc"
 has "WARC-Payload-Digest does not match the response body"
 
@@ -117,18 +161,25 @@ entries = [entry("GET", "http://a.test/one", ver="HTTP/1.0"),
            entry("GET", "data:image/png;base64,AAAA"),
            entry("GET", "http://b.test:8080/nul", text="a\u0000b"),
            entry("POST", "http://a.test/form", post={"mimeType": "application/x-www-form-urlencoded",
-                 "params": [{"name": "q", "value": "a b&c"}, {"name": "n", "value": "1"}]})]
+                 "params": [{"name": "q", "value": "a b&c"}, {"name": "n", "value": "1"}]}),
+           entry("CONNECT", "a.test:443"),  # a proxy's tunnel (Charles, Fiddler)
+           entry("GET", "https://a.test/frag?x=1#top")]
+entries[-1]["startedDateTime"] = "2026-01-01T00:00:01.1234567"  # no zone, 7 digits (Fiddler-like)
 doc = {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": entries}}
 open(f"{T}/a.har", "wb").write(b"\xef\xbb\xbf" + json.dumps(doc).encode())
 PY
 run 0 import -o "$T/har.warc.zst" "$T/a.har"
-has "skipped 1 entry that is not HTTP exchanges (the first, entries[1]: a data:"
-has "3 exchanges written"
+has "skipped 2 entries that are not HTTP exchanges (the first, entries[1]: a data:"
+has "4 exchanges written"
 lacks "JSON_"
 run 0 show --raw 1 "$T/har.warc.zst"
 has "GET /one HTTP/1.0"
 run 0 show --raw 3 "$T/har.warc.zst"
 has "q=a+b%26c&n=1"
+run 0 show --raw 4 "$T/har.warc.zst"
+has "GET /frag?x=1 HTTP/1.1" # the fragment is the browser's
+run 0 ls "$T/har.warc.zst"
+has "4 2026-01-01T00:00:01.123456Z GET /frag?x=1 200"
 run 0 export --curl "$T/har.warc.zst"
 has "http://b.test:8080/nul"
 lacks "http:///"
@@ -136,7 +187,7 @@ lacks "http:///"
 # ---- several inputs: connections kept apart ----
 run 0 import -o "$T/two.warc.zst" "$T/a.har" "$T/a.har"
 run 0 ls --json "$T/two.warc.zst"
-[ "$(grep -o '"conn":[0-9]*' "$T/out" | sort -u | wc -l)" -eq 6 ] || td_fail "connection ids reused across inputs:
+[ "$(grep -o '"conn":[0-9]*' "$T/out" | sort -u | wc -l)" -eq 8 ] || td_fail "connection ids reused across inputs:
 $(cat "$T/out")"
 
 # ---- the round-trip property: import -> export -> import keeps what replay needs ----

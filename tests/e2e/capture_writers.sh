@@ -59,6 +59,14 @@ run 0 "$TC" cat "$T/wget.warc.gz"
     td_fail "cat does not write every record of the wget file"
 run 0 "$TR" check "$T/wget.warc.gz" --target "$URL"
 has ": PASS"
+# redact and load read it through the same reader
+run 0 "$TC" redact -q -o "$T/wget-redacted.warc.zst" --redact-header User-Agent "$T/wget.warc.gz"
+run 0 "$TC" ls "$T/wget-redacted.warc.zst"
+has "GET /data.json 200"
+run 0 "$TC" show --raw 1 "$T/wget-redacted.warc.zst"
+grep -q "Wget/" "$T/out" && td_fail "redact left the User-Agent: $(head -5 "$T/out")"
+run 0 "$TR" load "$T/wget.warc.gz" --target "$URL" --rate 50/s --duration 1s
+has "requests"
 # a folder of .warc.gz files is a capture too
 mkdir -p "$T/dir" && cp "$T/wget.warc.gz" "$T/dir/"
 run 0 "$TC" stats "$T/dir"

@@ -38,8 +38,8 @@ n=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
 for i in 1 2 3; do
   [ "$(curl -s "http://127.0.0.1:$PROXY_PORT/64k.bin" | px_sha)" = "$want" ] || td_fail "body changed with the disk full"
 done
-# the writer catches up (each failed write still formats and compresses its batch, and it runs at nice
-# +10 on a busy machine, so some records may also be dropped as queue_full, counted all the same):
+# the writer catches up (each failed write still formats and compresses its batch, and on a busy
+# machine some records may also be dropped as queue_full, counted all the same):
 # wait until every served request is accounted for, 30 s at most
 for _ in $(seq 300); do
   werr=$(px_metric 'tapedeck_proxy_capture_dropped_total{reason="write_error"}')

@@ -67,7 +67,7 @@ cli "need --mirror URL" --mirror-percent 50
 cli "need --mirror URL" --mirror-writes
 cli "'101' is not a percentage" --mirror "http://127.0.0.1:$SHADOW_PORT" --mirror-percent 101
 cli "cannot resolve no-such-host.invalid" --mirror "http://no-such-host.invalid:8080"
-"$BIN/tapedeck-proxy" --help | grep -q -- '--mirror-percent PCT' || td_fail "--help does not list --mirror-percent"
+grep -q -- '--mirror-percent PCT' <<<"$("$BIN/tapedeck-proxy" --help)" || td_fail "--help does not list --mirror-percent"
 
 # ---- (1) safe methods only ----
 : >"$PRIMARY_LOG"

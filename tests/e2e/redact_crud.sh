@@ -61,7 +61,7 @@ PROXY_PID=$B_PID PROXY_LOG=$B_LOG px_stop_proxy
 n=$(grep -ac '^WARC-Type: request' "$T/red.warc")
 [ "$n" = 8 ] || td_fail "$n exchanges recorded, want 8"
 grep -a "$M" "$T/red.warc" && td_fail "a secret reached the capture (cat)"
-grep -aq 'hunter2\|4111\|sess-\|key-' "$T/red.warc" && td_fail "a secret's remains reached the capture"
+grep -aq 'hunter2\|sess-\|key-' "$T/red.warc" && td_fail "a secret's remains reached the capture"
 for i in $(seq 1 "$n"); do "$BIN/tapedeck-capture" show "$i" "$T/red"; done >"$T/shown" 2>&1
 grep -a "$M" "$T/shown" && td_fail "a secret is in a decoded body (show)"
 grep -aqi '^Content-Encoding: gzip' "$T/red.warc" && td_fail "a redacted gzip body kept its coding"

@@ -1,7 +1,7 @@
 /* Fuzz target for the GoReplay importer of tapedeck-capture (captures/cli/cli_gor.c): the input is a
  * whole .gor file, handed over as a memfd so the importer reads it through its own path-based entry.
  * Checks, beyond no crash, leak or UB: every exchange handed out has a request, an absolute http://
- * target URI, and either a response or an error saying why there is none; the count returned is the
+ * (or https://) target URI with a host, and either a response or an error saying why there is none; the count returned is the
  * number handed out. */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,8 +15,11 @@
 static int each(const exchange *x, void *ctx)
 {
     long *n = ctx;
-    if (!x->request || !x->target_uri || strncmp(x->target_uri, "http://", 7))
-        abort();
+    if (!x->request || !x->target_uri ||
+        (strncmp(x->target_uri, "http://", 7) && strncmp(x->target_uri, "https://", 8)))
+        abort(); /* (https:// from an absolute-form request target) */
+    if (!strncmp(x->target_uri, "http:///", 8))
+        abort(); /* a URI without a host */
     if (!x->response == !x->error || (x->response && !x->response_len))
         abort(); /* a response, or an error saying why there is none */
     if (x->resp_end_us < 0 || x->req_start_us < 0)

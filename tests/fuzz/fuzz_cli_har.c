@@ -21,8 +21,9 @@ static int each(const exchange *x, void *ctx)
         abort(); /* not an HTTP/1.1 head */
     if (!x->response == !x->error)
         abort(); /* a response, or an error saying why there is none */
-    if (x->response && (x->response_len < 12 || memcmp(x->response, "HTTP/1.1 ", 9)))
-        abort();
+    if (x->response && (x->response_len < 12 || (memcmp(x->response, "HTTP/1.1 ", 9) &&
+                                                  memcmp(x->response, "HTTP/1.0 ", 9))))
+        abort(); /* rebuilt as HTTP/1.1, or HTTP/1.0 when the HAR says so */
     (*n)++;
     return 0;
 }

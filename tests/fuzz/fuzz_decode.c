@@ -37,10 +37,7 @@ static void one_response(const char *raw, size_t len, size_t head_only_len, cons
     int rc = decode_response(&m, raw, len, head_only_len, method, err, sizeof err);
     if (rc == DECODE_OK) {
         check_decoded(&m);
-        json_t *j = decode_json(&m);
-        if (j != decode_json(&m)) /* parsed once, kept */
-            abort();
-    } else if (m.body || m.owned || m.json || !err[0]) {
+    } else if (m.body || m.owned || !err[0]) {
         abort(); /* a failed decode leaves a zeroed message and says why */
     }
     decode_msg_clear(&m);

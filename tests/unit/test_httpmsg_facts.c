@@ -34,6 +34,8 @@ static void replayed_headers(void **state)
         assert_true(httpmsg_header_is_replay_skipped(hop[i], strlen(hop[i])));
     }
     assert_false(httpmsg_header_is_hop("Host", 4));
+    assert_true(httpmsg_header_is_conn_specific("Trailer", 7));
+    assert_false(httpmsg_header_is_conn_specific("Content-Length", 14)); /* HTTP/2 keeps it */
     assert_true(httpmsg_header_is_replay_skipped("HOST", 4));
     assert_false(httpmsg_header_is_replay_skipped("Accept", 6));
     assert_false(httpmsg_header_is_hop("Content-Lengthy", 15));

@@ -1,4 +1,4 @@
-/* tdnum: the one percent parser. Both scales (a bare number as a fraction for the replay gates, as a
+/* tdnum: the one percent parser and the one sampler. Both scales (a bare number as a fraction for the replay gates, as a
  * percent for the proxy's --sample/--mirror-percent), the bound, and what is refused. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,8 +54,24 @@ static void parses_each_case(void **state)
     }
 }
 
+/* The sampler: draws in [0, 100), the same sequence from the same state, about p% under p. */
+static void draws_percentages(void **state)
+{
+    (void)state;
+    uint64_t a = 0, b = 0, c = 12345;
+    int under30 = 0;
+    for (int i = 0; i < 10000; i++) {
+        double x = tdnum_draw_percent(&a);
+        assert_true(x >= 0 && x < 100);
+        assert_true(x == tdnum_draw_percent(&b));
+        under30 += x < 30;
+    }
+    assert_true(under30 > 2700 && under30 < 3300); /* 30% of 10,000, far from chance failures */
+    assert_true(tdnum_draw_percent(&c) != tdnum_draw_percent(&a));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(parses_each_case)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(parses_each_case), cmocka_unit_test(draws_percentages)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

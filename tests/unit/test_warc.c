@@ -257,12 +257,37 @@ static void payload_digests(void **state)
     }
 }
 
+/* WARC_FMT_NO_DIGEST: both records parse, carry everything else, and no WARC-Payload-Digest. */
+static void no_digest_flag(void **state)
+{
+    exchange x;
+    fx_make(&x, 3);
+    tdbuf a, b;
+    char err[128];
+    tdbuf_init(&a, 0);
+    tdbuf_init(&b, 0);
+    assert_int_equal(warc_format_exchange_opts(&x, &a, &b, WARC_FMT_NO_DIGEST), WARC_OK);
+    warc_record req, resp;
+    assert_int_equal(warc_record_parse(&req, a.data, a.len, err, sizeof err), WARC_OK);
+    assert_int_equal(warc_record_parse(&resp, b.data, b.len, err, sizeof err), WARC_OK);
+    assert_null(warc_record_get(&req, "WARC-Payload-Digest"));
+    assert_null(warc_record_get(&resp, "WARC-Payload-Digest"));
+    assert_non_null(warc_record_get(&resp, "WARC-Concurrent-To"));
+    assert_non_null(warc_record_get(&req, "WARC-Target-URI"));
+    warc_record_clear(&req);
+    warc_record_clear(&resp);
+    tdbuf_free(&a);
+    tdbuf_free(&b);
+    exchange_clear(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_and_format), cmocka_unit_test(bad_records),      cmocka_unit_test(record_ids),
         cmocka_unit_test(record_ids_after_fork), cmocka_unit_test(warcinfo),         cmocka_unit_test(exchange_records), cmocka_unit_test(failed_and_truncated),
         cmocka_unit_test(payload_digests),
+        cmocka_unit_test(no_digest_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

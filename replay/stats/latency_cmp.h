@@ -1,4 +1,5 @@
-/* compare: is the candidate slower than the baseline at a percentile, with 95% confidence?
+/* latency_cmp: load's latency comparison (not check's response diff, which is check_compare) — is the
+ * candidate slower than the baseline at a percentile, with 95% confidence?
  *
  * Everything is computed from histograms, so merged shard reports reach the verdict one run would.
  * Two tests, and the candidate regresses only when both say so (each errs on its own side of noise):
@@ -17,26 +18,26 @@
  * allowed = max(max_regression · q_base, floor): the question is whether the candidate is worse by MORE
  * than the tolerance, so identical deployments pass however many samples there are; the floor (default
  * 1 ms) keeps sub-millisecond scheduling jitter of a shared machine from failing a fast route. */
-#ifndef TAPEDECK_COMPARE_H
-#define TAPEDECK_COMPARE_H
+#ifndef TAPEDECK_LATENCY_CMP_H
+#define TAPEDECK_LATENCY_CMP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "hist.h"
 
-typedef struct compare_result {
+typedef struct latency_cmp_result {
     int enough;        /* both sides had at least min_samples values (else nothing is judged) */
     int regressed;     /* the gate fails */
     double cand_ms, base_ms;
     double allowed_ms; /* the tolerated difference */
     double lower_ms;   /* one-sided 95% lower confidence bound of cand − base (the smaller of the tests) */
     int blocks;        /* time blocks used by test 2 (0: test 1 alone) */
-} compare_result;
+} latency_cmp_result;
 
 /* p in (0, 100); max_regression a fraction (0.10 = 10%); floor_us >= 0. cb/bb: per-block histograms
  * of the two sides (entries may be NULL; cb/bb NULL or nblocks 0 = no block test). Always fills out. */
-void compare_quantile(const hist *cand, const hist *base, const hist *const *cb, const hist *const *bb,
+void latency_cmp_quantile(const hist *cand, const hist *base, const hist *const *cb, const hist *const *bb,
                       size_t nblocks, double p, double max_regression, int64_t floor_us, uint64_t min_samples,
-                      compare_result *out);
+                      latency_cmp_result *out);
 
 #endif

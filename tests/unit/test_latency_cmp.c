@@ -1,4 +1,4 @@
-/* compare: the regression test of --compare / --baseline-report on synthetic latency samples with
+/* latency_cmp: the regression test of --compare / --baseline-report on synthetic latency samples with
  * noise: the same distribution passes (many seeds), a +40 ms shift fails, a shift inside the tolerance
  * passes, and too few samples are not judged. */
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-#include "compare.h"
+#include "latency_cmp.h"
 
 static uint64_t rng;
 static double uniform(void)
@@ -45,8 +45,8 @@ static void same_distribution_passes(void **state)
         fill(a, 2000, 5000, 0);
         fill(b, 2000, 5000, 0);
         for (int k = 0; k < 2; k++) {
-            compare_result r;
-            compare_quantile(a, b, NULL, NULL, 0, k ? 95 : 50, 0.10, 1000, 100, &r);
+            latency_cmp_result r;
+            latency_cmp_quantile(a, b, NULL, NULL, 0, k ? 95 : 50, 0.10, 1000, 100, &r);
             assert_true(r.enough);
             assert_false(r.regressed);
         }
@@ -63,9 +63,9 @@ static void forty_ms_slower_fails(void **state)
         hist *cand = hist_new(), *base = hist_new();
         fill(cand, 300, 5000, 40000);
         fill(base, 300, 5000, 0);
-        compare_result r50, r95;
-        compare_quantile(cand, base, NULL, NULL, 0, 50, 0.10, 1000, 100, &r50);
-        compare_quantile(cand, base, NULL, NULL, 0, 95, 0.10, 1000, 100, &r95);
+        latency_cmp_result r50, r95;
+        latency_cmp_quantile(cand, base, NULL, NULL, 0, 50, 0.10, 1000, 100, &r50);
+        latency_cmp_quantile(cand, base, NULL, NULL, 0, 95, 0.10, 1000, 100, &r95);
         assert_true(r50.regressed);
         assert_true(r95.regressed);
         assert_true(r50.lower_ms > 30);
@@ -81,11 +81,11 @@ static void inside_the_tolerance_passes(void **state)
     hist *cand = hist_new(), *base = hist_new();
     fill(cand, 5000, 50000, 2500); /* +5% of the median, tolerance 10% */
     fill(base, 5000, 50000, 0);
-    compare_result r;
-    compare_quantile(cand, base, NULL, NULL, 0, 50, 0.10, 1000, 100, &r);
+    latency_cmp_result r;
+    latency_cmp_quantile(cand, base, NULL, NULL, 0, 50, 0.10, 1000, 100, &r);
     assert_false(r.regressed);
     /* with a 1% tolerance the same shift is a regression */
-    compare_quantile(cand, base, NULL, NULL, 0, 50, 0.01, 0, 100, &r);
+    latency_cmp_quantile(cand, base, NULL, NULL, 0, 50, 0.01, 0, 100, &r);
     assert_true(r.regressed);
     hist_free(cand);
     hist_free(base);
@@ -98,12 +98,12 @@ static void too_few_samples_are_not_judged(void **state)
     hist *cand = hist_new(), *base = hist_new();
     fill(cand, 50, 5000, 40000);
     fill(base, 50, 5000, 0);
-    compare_result r;
-    compare_quantile(cand, base, NULL, NULL, 0, 95, 0.10, 1000, 100, &r);
+    latency_cmp_result r;
+    latency_cmp_quantile(cand, base, NULL, NULL, 0, 95, 0.10, 1000, 100, &r);
     assert_false(r.enough);
     assert_false(r.regressed);
     hist *empty = hist_new();
-    compare_quantile(cand, empty, NULL, NULL, 0, 50, 0.10, 1000, 1, &r);
+    latency_cmp_quantile(cand, empty, NULL, NULL, 0, 50, 0.10, 1000, 1, &r);
     assert_false(r.regressed);
     hist_free(empty);
     hist_free(cand);
@@ -133,9 +133,9 @@ static void a_burst_is_not_a_regression(void **state)
                 hist_record(bb[k], b);
             }
         }
-        compare_result whole, blocks;
-        compare_quantile(cand, base, NULL, NULL, 0, 99, 0.10, 1000, 100, &whole);
-        compare_quantile(cand, base, (const hist *const *)cb, (const hist *const *)bb, K, 99, 0.10, 1000, 100,
+        latency_cmp_result whole, blocks;
+        latency_cmp_quantile(cand, base, NULL, NULL, 0, 99, 0.10, 1000, 100, &whole);
+        latency_cmp_quantile(cand, base, (const hist *const *)cb, (const hist *const *)bb, K, 99, 0.10, 1000, 100,
                          &blocks);
         assert_int_equal(blocks.blocks, K);
         if (real) {

@@ -1,5 +1,5 @@
-/* compare: the regression test of --compare and --baseline-report (method in compare.h). */
-#include "compare.h"
+/* latency_cmp: the regression test of --compare and --baseline-report (method in latency_cmp.h). */
+#include "latency_cmp.h"
 
 #include <math.h>
 #include <string.h>
@@ -30,9 +30,9 @@ static void quantile_se(const hist *h, double p, double *q, double *se)
     *se = (hi - lo) / (2 * Z_CI);
 }
 
-void compare_quantile(const hist *cand, const hist *base, const hist *const *cb, const hist *const *bb,
+void latency_cmp_quantile(const hist *cand, const hist *base, const hist *const *cb, const hist *const *bb,
                       size_t nblocks, double p, double max_regression, int64_t floor_us, uint64_t min_samples,
-                      compare_result *out)
+                      latency_cmp_result *out)
 {
     memset(out, 0, sizeof *out);
     double qc, sc, qb, sb;

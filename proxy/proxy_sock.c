@@ -1,0 +1,213 @@
+/* proxy_sock: reads a plain TCP socket into its bufferevent's input without libevent's FIONREAD, or
+ * lets a TLS bufferevent read for itself; see proxy_sock.h. */
+#include "proxy_sock.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+/* A read's size: by default one 64 KiB evbuffer chain (libevent rounds a chain's allocation up to a
+ * power of two with its header inside, hence the 128 bytes off), enough for a small message or a
+ * 64 KiB body in one or two reads; after a read that filled its window, four times that (bodies
+ * streaming). Chains are freed as the bytes are forwarded, so an idle connection holds none. */
+#define SOCK_WINDOW_MIN (64 * 1024 - 128)
+#define SOCK_WINDOW_MAX (256 * 1024 - 128)
+
+struct proxy_sock {
+    struct bufferevent *bev;
+    struct event *rev; /* our read event; NULL: the bufferevent reads (TLS) */
+    struct evbuffer_cb_entry *drained;
+    bufferevent_data_cb rd;
+    bufferevent_event_cb ev;
+    void *ctx;
+    struct timeval rd_tv;
+    int has_rd_tv;
+    size_t high;
+    size_t window;
+    int on;      /* reading enabled */
+    int pending; /* rev added */
+};
+
+/* rev is pending exactly when reading is on and the input is under the limit. */
+static void sock_sync(proxy_sock *s)
+{
+    int want = s->on && !(s->high && evbuffer_get_length(bufferevent_get_input(s->bev)) >= s->high);
+    if (want && !s->pending) {
+        if (event_add(s->rev, s->has_rd_tv ? &s->rd_tv : NULL) == 0)
+            s->pending = 1;
+    } else if (!want && s->pending) {
+        event_del(s->rev);
+        s->pending = 0;
+    }
+}
+
+/* The input shrank below the limit: resume (an evbuffer callback, as libevent's watermarks are). */
+static void sock_drained(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+    proxy_sock *s = arg;
+    if (info->n_deleted && s->on && !s->pending)
+        sock_sync(s);
+}
+
+/* Reading stops on EOF, an error and a timeout (as a bufferevent's does), then the owner hears. */
+static void sock_event(proxy_sock *s, short what)
+{
+    s->on = 0;
+    sock_sync(s);
+    if (s->ev)
+        s->ev(s->bev, (short)(BEV_EVENT_READING | what), s->ctx);
+}
+
+static void sock_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_sock *s = arg;
+    if (what & EV_TIMEOUT) {
+        sock_event(s, BEV_EVENT_TIMEOUT);
+        return;
+    }
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    size_t have = evbuffer_get_length(in), want = s->window;
+    if (s->high) {
+        if (have >= s->high) {
+            sock_sync(s); /* resumed by sock_drained */
+            return;
+        }
+        if (want > s->high - have)
+            want = s->high - have;
+    }
+    struct evbuffer_iovec v[2];
+    /* a socket bufferevent keeps the end of its input frozen so that only its own reads append; this
+     * is such a read, so open it for the duration */
+    evbuffer_unfreeze(in, 0);
+    int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+    if (nv <= 0) {
+        evbuffer_freeze(in, 0);
+        errno = ENOMEM;
+        sock_event(s, BEV_EVENT_ERROR);
+        return;
+    }
+    struct iovec iov[2];
+    size_t room = 0;
+    for (int i = 0; i < nv; i++) {
+        iov[i].iov_base = v[i].iov_base;
+        iov[i].iov_len = v[i].iov_len;
+        room += v[i].iov_len;
+    }
+    ssize_t n = readv(fd, iov, nv);
+    int e = errno;
+    size_t left = n > 0 ? (size_t)n : 0;
+    int used = 0;
+    for (int i = 0; i < nv && left > 0; i++, used++) {
+        if (v[i].iov_len > left)
+            v[i].iov_len = left;
+        left -= v[i].iov_len;
+    }
+    evbuffer_commit_space(in, v, used);
+    evbuffer_freeze(in, 0);
+    if (n > 0) {
+        s->window = (size_t)n == room ? SOCK_WINDOW_MAX : SOCK_WINDOW_MIN;
+        if (s->rd)
+            s->rd(s->bev, s->ctx); /* last: it may free s */
+        return;
+    }
+    if (n == 0) {
+        sock_event(s, BEV_EVENT_EOF);
+        return;
+    }
+    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+        return;
+    errno = e; /* for EVUTIL_SOCKET_ERROR() in the owner's message */
+    sock_event(s, BEV_EVENT_ERROR);
+}
+
+proxy_sock *proxy_sock_new(struct bufferevent *bev)
+{
+    proxy_sock *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->bev = bev;
+    s->window = SOCK_WINDOW_MIN;
+    if (bufferevent_openssl_get_ssl(bev))
+        return s; /* TLS: the bufferevent reads */
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    s->rev = fd >= 0 ? event_new(bufferevent_get_base(bev), fd, EV_READ | EV_PERSIST, sock_on_read, s) : NULL;
+    s->drained = s->rev ? evbuffer_add_cb(bufferevent_get_input(bev), sock_drained, s) : NULL;
+    if (!s->drained) {
+        if (s->rev)
+            event_free(s->rev);
+        free(s);
+        return NULL;
+    }
+    bufferevent_disable(bev, EV_READ); /* never both readers on one socket */
+    return s;
+}
+
+void proxy_sock_free(proxy_sock *s)
+{
+    if (!s)
+        return;
+    if (s->rev) {
+        evbuffer_remove_cb_entry(bufferevent_get_input(s->bev), s->drained);
+        event_free(s->rev);
+    }
+    free(s);
+}
+
+void proxy_sock_setcb(proxy_sock *s, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev,
+                      void *ctx)
+{
+    if (!s->rev) {
+        bufferevent_setcb(s->bev, rd, wr, ev, ctx);
+        return;
+    }
+    s->rd = rd;
+    s->ev = ev;
+    s->ctx = ctx;
+    bufferevent_setcb(s->bev, NULL, wr, ev, ctx);
+}
+
+void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr)
+{
+    if (!s->rev) {
+        bufferevent_set_timeouts(s->bev, rd, wr);
+        return;
+    }
+    bufferevent_set_timeouts(s->bev, NULL, wr);
+    s->has_rd_tv = rd != NULL;
+    if (rd)
+        s->rd_tv = *rd;
+    if (!s->pending)
+        return;
+    /* re-adding a pending event only moves its timer: no epoll_ctl */
+    if (rd)
+        event_add(s->rev, rd);
+    else
+        event_remove_timer(s->rev);
+}
+
+void proxy_sock_read_limit(proxy_sock *s, size_t high)
+{
+    if (!s->rev) {
+        bufferevent_setwatermark(s->bev, EV_READ, 0, high);
+        return;
+    }
+    s->high = high;
+    sock_sync(s);
+}
+
+void proxy_sock_read(proxy_sock *s, int on)
+{
+    if (!s->rev) {
+        if (on)
+            bufferevent_enable(s->bev, EV_READ);
+        else
+            bufferevent_disable(s->bev, EV_READ);
+        return;
+    }
+    s->on = on;
+    sock_sync(s);
+}

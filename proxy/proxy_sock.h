@@ -1,0 +1,42 @@
+/* proxy_sock: the reading half of one connection's socket (a client's or an upstream's), behind one
+ * small interface whatever the transport.
+ *
+ * On a plain TCP bufferevent the proxy reads the socket itself: a persistent read event, one readv
+ * into the bufferevent's input per wakeup (64 KiB, more once a read filled its window, never past the
+ * read limit). libevent 2.1's own read asks ioctl(FIONREAD) before every readv: one syscall more per read,
+ * two per proxied request. On a TLS bufferevent (bufferevent_openssl) every byte must go through
+ * OpenSSL, so the bufferevent reads as usual; the calls below then map onto bufferevent_setcb,
+ * bufferevent_set_timeouts, bufferevent_setwatermark and bufferevent_enable/disable. A new transport
+ * slots in here.
+ *
+ * Writing stays the bufferevent's (proxy_send writes directly when nothing is queued). The callbacks
+ * keep libevent's shapes and meanings: the read callback after bytes were appended to the input; the
+ * event callback with BEV_EVENT_READING | EOF, ERROR (errno kept) or TIMEOUT, after which reading is
+ * disabled (as libevent does), and with the bufferevent's own write-side events (CONNECTED, write
+ * errors and timeouts). Both may free the connection: the sock touches nothing after calling them.
+ * One event loop; not thread-safe. */
+#ifndef TAPEDECK_PROXY_SOCK_H
+#define TAPEDECK_PROXY_SOCK_H
+
+#include <stddef.h>
+#include <sys/time.h>
+
+#include <event2/bufferevent.h>
+
+typedef struct proxy_sock proxy_sock;
+
+/* Takes over reading bev (which has its socket: after bufferevent_socket_connect for a connection
+ * being made). bev stays the caller's: free the sock first, then bev. NULL when out of memory. */
+proxy_sock *proxy_sock_new(struct bufferevent *bev);
+void proxy_sock_free(proxy_sock *s); /* NULL is a no-op */
+
+/* rd, wr, ev as bufferevent_setcb (any may be NULL); wr and the write-side events come from bev. */
+void proxy_sock_setcb(proxy_sock *s, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev,
+                      void *ctx);
+/* rd: reading idle timeout (restarts with every read); wr: bev's write timeout. NULL = none. */
+void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr);
+/* Stop reading while high bytes or more wait in the input; it resumes as they are drained. 0 = no limit. */
+void proxy_sock_read_limit(proxy_sock *s, size_t high);
+void proxy_sock_read(proxy_sock *s, int on); /* enable (1) or disable (0) reading */
+
+#endif
