@@ -16,6 +16,8 @@
 #define CHECK_MAX_REPORTED_DIFFS 1000 /* diffs listed in the report; all are counted */
 #define CHECK_MAX_NOISE_KINDS 500
 
+static int pend_add(check_run *r, const check_item *it, cmp_list *diffs);
+
 static int set_by_flag(const check_opts *o, const char *line)
 {
     const char *colon = strchr(line, ':');
@@ -26,11 +28,14 @@ static int set_by_flag(const check_opts *o, const char *line)
     return 0;
 }
 
-int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, size_t errlen)
+int check_item_prepare(check_run *r, check_item *it, exchange *xin, char *err, size_t errlen)
 {
     const check_opts *o = r->o;
     memset(it, 0, sizeof *it);
-    it->x = x;
+    it->xbuf = *xin; /* moved: the item owns the exchange from now on */
+    exchange_init(xin);
+    exchange *x = it->x = &it->xbuf;
+    it->index = x->id ? (size_t)(x->id - 1) : 0;
     it->run = r;
     httpmsg m;
     if (httpmsg_parse(&m, HTTPMSG_REQUEST, x->request ? x->request : "", x->request_len, NULL, err, errlen) !=
@@ -81,6 +86,9 @@ int check_item_prepare(check_run *r, check_item *it, exchange *x, char *err, siz
         it->skip = 1;
     else if (httpmsg_raw_status(x->response, x->response_len) == 101)
         it->skip = 1; /* an Upgrade: the tunnel that followed is not HTTP */
+    it->bytes = sizeof *it + strlen(it->target) + it->body_len + x->response_len;
+    for (size_t i = 0; i < it->n_headers; i++)
+        it->bytes += strlen(it->headers[i]) + sizeof(char *);
     return 0;
 oom:
     httpmsg_clear(&m);
@@ -102,6 +110,7 @@ void check_item_free(check_item *it)
         cmp_list_clear(it->diffs);
         free(it->diffs);
     }
+    exchange_clear(&it->xbuf);
     memset(it, 0, sizeof *it);
 }
 
@@ -158,15 +167,13 @@ void check_req_free(check_req *q)
 }
 
 
-void check_scan_correlation(check_run *r, correlate *c)
+void check_scan_item(check_run *r, const check_item *it)
 {
-    for (size_t i = 0; i < r->n_items; i++) {
-        check_item *it = &r->items[i];
-        if (it->target)
-            correlate_scan_request(c, i, it->target, (const char *const *)it->headers, it->n_headers, it->body,
-                                   it->body_len);
-    }
-    correlate_scan_done(c);
+    correlate *cs[2] = {r->corr_target, r->corr_baseline};
+    for (int k = 0; k < 2; k++)
+        if (cs[k] && it->target)
+            correlate_scan_request(cs[k], it->index, it->target, (const char *const *)it->headers, it->n_headers,
+                                   it->body, it->body_len);
 }
 
 void check_count(check_run *r, json_t *ep, const char *key)
@@ -219,7 +226,7 @@ static void route_noise_list(const check_run *r, const char *route, cmp_list *ou
     out->total = out->n;
 }
 
-static void note_noise(check_run *r, const check_item *it, const cmp_list *moved)
+static void note_noise(check_run *r, const check_pending *it, const cmp_list *moved)
 {
     for (size_t i = 0; i < moved->n; i++) {
         char nw[256];
@@ -302,7 +309,7 @@ void check_item_finish(check_run *r, check_item *it)
 
     /* Correlation: values the destination handed out are learned while the bodies are walked (a mapped
      * id is not a diff); Location values are learned here, before the headers are compared. */
-    size_t idx = (size_t)(it - r->items);
+    size_t idx = it->index;
     char rloc[1024], aloc[1024];
     int has_rloc = httpmsg_header_value(&rec.msg.head, "Location", rloc, sizeof rloc);
     correlate_ref tref = {r->corr_target, idx, 1}, bref = {r->corr_baseline, idx, 1};
@@ -333,13 +340,8 @@ void check_item_finish(check_run *r, check_item *it)
     for (size_t i = 0; i < noise.n; i++)
         add_route_noise(r, it->route, noise.v[i].where);
     if (diffs.total) {
-        it->diffs = malloc(sizeof *it->diffs);
-        if (it->diffs) {
-            *it->diffs = diffs; /* moved: judged at the end, against all the noise the route showed */
-            memset(&diffs, 0, sizeof diffs);
-            r->unjudged++;
-        } else {
-            check_count(r, ep, "diffs"); /* out of memory: count it as a diff rather than lose it */
+        if (pend_add(r, it, &diffs) < 0) {
+            check_count(r, ep, "diffs");
         }
     } else {
         check_count(r, ep, "matched");
@@ -350,35 +352,88 @@ void check_item_finish(check_run *r, check_item *it)
     decode_msg_clear(&act);
 }
 
-void check_classify(check_run *r)
+/* Sets the noise the route showed apart from p's diffs, counts and lists what is left; frees p's parts. */
+static void judge_pending(check_run *r, check_pending *p)
 {
     char idbuf[32];
-    for (size_t i = 0; i < r->n_items; i++) {
-        check_item *it = &r->items[i];
-        if (!it->diffs)
-            continue;
-        json_t *ep = report_endpoint(r->report, it->method, it->route);
-        cmp_list rn, moved;
-        memset(&moved, 0, sizeof moved);
-        route_noise_list(r, it->route, &rn);
-        cmp_list *d = it->diffs;
-        cmp_split_noise(d, &rn, &moved);
-        if (moved.total) {
-            check_count(r, ep, "noise");
-            note_noise(r, it, &moved);
-        }
-        if (d->total) {
-            check_count(r, ep, "diffs");
-            snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
-            for (size_t k = 0; k < d->n && r->diffs_listed < CHECK_MAX_REPORTED_DIFFS; k++, r->diffs_listed++)
-                report_add_diff(r->report, idbuf, it->method, it->target, it->route, d->v[k].where,
-                                d->v[k].expected, d->v[k].actual);
-        } else {
-            check_count(r, ep, "matched");
-        }
-        cmp_list_clear(&moved);
-        cmp_list_clear(d);
-        free(d);
-        it->diffs = NULL;
+    json_t *ep = report_endpoint(r->report, p->method, p->route);
+    cmp_list rn, moved;
+    memset(&moved, 0, sizeof moved);
+    route_noise_list(r, p->route, &rn);
+    cmp_list *d = p->diffs;
+    cmp_split_noise(d, &rn, &moved);
+    if (moved.total) {
+        check_count(r, ep, "noise");
+        note_noise(r, p, &moved);
     }
+    if (d->total) {
+        check_count(r, ep, "diffs");
+        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)p->id);
+        for (size_t k = 0; k < d->n && r->diffs_listed < CHECK_MAX_REPORTED_DIFFS; k++, r->diffs_listed++)
+            report_add_diff(r->report, idbuf, p->method, p->target, p->route, d->v[k].where, d->v[k].expected,
+                            d->v[k].actual);
+    } else {
+        check_count(r, ep, "matched");
+    }
+    cmp_list_clear(&moved);
+    cmp_list_clear(d);
+    free(d);
+    free(p->target);
+    memset(p, 0, sizeof *p);
+}
+
+/* Keeps it's diffs (moved out of *diffs) for the end. With the list full, judges them now against the
+ * noise found so far (what a route shows is mostly seen early). 0, or -1 when out of memory. */
+static int pend_add(check_run *r, const check_item *it, cmp_list *diffs)
+{
+    check_pending p;
+    memset(&p, 0, sizeof p);
+    p.index = it->index;
+    p.id = it->x->id;
+    snprintf(p.method, sizeof p.method, "%s", it->method);
+    snprintf(p.route, sizeof p.route, "%s", it->route);
+    p.target = strdup(it->target ? it->target : "");
+    p.diffs = malloc(sizeof *p.diffs);
+    if (!p.target || !p.diffs) {
+        free(p.target);
+        free(p.diffs);
+        return -1;
+    }
+    *p.diffs = *diffs;
+    memset(diffs, 0, sizeof *diffs);
+    /* Without a noise method no noise can turn up later: the verdict is final now. */
+    if (r->n_pend >= CHECK_MAX_PENDING || (!r->o->baseline && !r->o->learn_noise)) {
+        judge_pending(r, &p);
+        return 0;
+    }
+    if (r->n_pend == r->cap_pend) {
+        size_t ncap = r->cap_pend ? r->cap_pend * 2 : 64;
+        check_pending *np = realloc(r->pend, ncap * sizeof *np);
+        if (!np) {
+            judge_pending(r, &p);
+            return 0;
+        }
+        r->pend = np;
+        r->cap_pend = ncap;
+    }
+    r->pend[r->n_pend++] = p;
+    r->unjudged++;
+    return 0;
+}
+
+static int cmp_pend(const void *a, const void *b)
+{
+    const check_pending *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void check_classify(check_run *r)
+{
+    /* in recorded order, as the diffs are listed */
+    if (r->n_pend)
+        qsort(r->pend, r->n_pend, sizeof *r->pend, cmp_pend);
+    for (size_t i = 0; i < r->n_pend; i++)
+        judge_pending(r, &r->pend[i]);
+    r->n_pend = 0;
+    r->unjudged = 0;
 }

@@ -73,7 +73,7 @@ static int add_list(const char **list, size_t *n, const char *v, const char *fla
 enum {
     O_TARGET = 256, O_BASELINE, O_LEARN, O_CONC, O_SEQ, O_TIMEOUT, O_HTTP2, O_INSECURE, O_NOCORR, O_NODIFF,
     O_MAXRATE, O_IGNORE, O_IGNHDR, O_CMPHDR, O_SETHDR, O_METHOD, O_PATH, O_RJSON, O_JUNIT, O_HTML, O_SHOW,
-    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION, O_ENGINE,
+    O_PROGRESS, O_NOPROGRESS, O_HELP, O_VERSION, O_ENGINE, O_WINDOW,
 };
 
 int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t errlen)
@@ -92,7 +92,7 @@ int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t err
         {"show-diffs", required_argument, 0, O_SHOW},      {"progress", no_argument, 0, O_PROGRESS},
         {"no-progress", no_argument, 0, O_NOPROGRESS},     {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},            {"engine", required_argument, 0, O_ENGINE},
-        {0, 0, 0, 0},
+        {"read-window", required_argument, 0, O_WINDOW},    {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->concurrency = 8;
@@ -142,6 +142,11 @@ int check_opts_parse(check_opts *o, int argc, char **argv, char *err, size_t err
         case O_INSECURE: o->insecure = 1; break;
         case O_NOCORR: o->correlate = 0; break;
         case O_NODIFF: o->no_diff = 1; break;
+        case O_WINDOW: /* hidden (tests): a tiny window makes every capture a long one */
+            o->read_window = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || !o->read_window)
+                return bad(err, errlen, "--read-window wants a positive number, got '%s'", optarg);
+            break;
         case O_MAXRATE:
             if (tdnum_parse_percent(optarg, TDNUM_BARE_FRACTION, 1.0, &o->max_diff_rate) < 0) {
                 return bad(err, errlen, "--max-diff-rate wants a percentage ('1%%') or a fraction ('0.01') "

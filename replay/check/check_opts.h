@@ -23,6 +23,7 @@ typedef struct check_opts {
     int engine_curl;        /* --engine curl: libcurl for http:// too */
     int correlate;          /* default 1 */
     int no_diff;            /* hidden (benchmarks): replay and parse, compare nothing */
+    size_t read_window;     /* hidden (tests): exchanges read ahead at most; 0 = CHECK_WINDOW_ITEMS */
     double max_diff_rate;   /* fraction 0..1 */
     const char *max_diff_rate_text;
     jsonpath_set *ignore;

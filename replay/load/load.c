@@ -66,10 +66,8 @@ static json_t *build_report(const load_opts *o, const load_set *set, const load_
     }
     /* How late the first request went out against its scheduled instant: for --start-at across
      * shards, the figure that says whether this machine kept to the common schedule. */
-    report_set_key(r, "start",
-                   json_pack("{sssbsf}", "at", tdtime_format_iso(res->started_wall_us, 1, iso, sizeof iso),
-                             "pinned", o->start_at_us != 0, "first_send_late_ms",
-                             res->sent ? (double)(res->first_send_us - res->first_due_us) / 1000.0 : 0.0));
+    report_set_start(r, tdtime_format_iso(res->started_wall_us, 1, iso, sizeof iso), o->start_at_us != 0,
+                     res->sent ? (double)(res->first_send_us - res->first_due_us) / 1000.0 : 0.0);
     if (res->interrupted)
         report_set_interrupted(r);
     return r;

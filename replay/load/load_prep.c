@@ -9,6 +9,7 @@
 #include "capset.h"
 #include "httpmsg.h"
 #include "httpmsg_facts.h"
+#include "load_pool.h"
 #include "route.h"
 
 #define MAX_ROUTES 2000 /* beyond this every further route is reported as "(other)" */
@@ -60,43 +61,63 @@ static uint32_t route_index(load_set *s, size_t *cap, const char *method, const 
     return (uint32_t)s->nroutes++;
 }
 
-/* Fills q from a parsed request. 0 or -1 (out of memory). */
-static int prepare(load_req *q, const httpmsg *m, const char *const *set, size_t nset)
+/* Fills q from a parsed request, into the pool. 0 or -1 (out of memory, or a body over 4 GiB). */
+static int prepare(load_set *ls, load_req *q, const httpmsg *m, const char *const *set, size_t nset)
 {
+    load_pool *pool = ls->pool;
     const httpmsg_head *h = &m->head;
-    q->method = strdup(h->method);
-    q->target = strdup(h->url);
-    q->headers = calloc(h->n_headers + nset + 1, sizeof *q->headers);
-    if (!q->method || !q->target || !q->headers)
+    const char *lines[512];
+    size_t n = 0;
+    char buf[8192];
+    if (m->body_len > UINT32_MAX)
         return -1;
-    for (size_t i = 0; i < h->n_headers; i++) {
+    size_t mi = 0;
+    while (mi < ls->nmethods && strcmp(ls->methods[mi], h->method))
+        mi++;
+    if (mi == ls->nmethods) {
+        if (mi == LOAD_MAX_METHODS || !(ls->methods[mi] = load_pool_copy(pool, h->method, strlen(h->method))))
+            return -1;
+        ls->nmethods++;
+    }
+    q->method = (uint8_t)mi;
+    /* target, NUL, body: one piece */
+    size_t tl = strlen(h->url);
+    char *t = load_pool_copy(pool, NULL, tl + 1 + m->body_len);
+    if (!t)
+        return -1;
+    memcpy(t, h->url, tl + 1);
+    if (m->body_len)
+        memcpy(t + tl + 1, m->body, m->body_len);
+    q->target = t;
+    q->body_len = (uint32_t)m->body_len;
+    for (size_t i = 0; i < h->n_headers && n < 512 - nset; i++) {
         const httpmsg_header *hd = &h->headers[i];
         if (httpmsg_header_is_replay_skipped(hd->name, hd->name_len) ||
             overridden(hd->name, hd->name_len, set, nset))
             continue;
-        if (!(q->headers[q->n_headers++] = httpmsg_header_line(hd)))
+        const char *line;
+        if (hd->name_len + hd->value_len + 3 <= sizeof buf) {
+            int k = snprintf(buf, sizeof buf, "%.*s: %.*s", (int)hd->name_len, hd->name, (int)hd->value_len, hd->value);
+            line = load_pool_intern(pool, buf, (size_t)k);
+        } else { /* a huge line: not worth hashing */
+            char *l = load_pool_copy(pool, NULL, hd->name_len + hd->value_len + 2);
+            if (l)
+                sprintf(l, "%.*s: %.*s", (int)hd->name_len, hd->name, (int)hd->value_len, hd->value);
+            line = l;
+        }
+        if (!line)
             return -1;
+        lines[n++] = line;
     }
     for (size_t i = 0; i < nset; i++)
-        if (!(q->headers[q->n_headers++] = strdup(set[i])))
+        if (!(lines[n++] = load_pool_intern(pool, set[i], strlen(set[i]))))
             return -1;
-    if (m->body_len) {
-        if (!(q->body = malloc(m->body_len)))
-            return -1;
-        memcpy(q->body, m->body, m->body_len);
-        q->body_len = m->body_len;
-    }
+    /* the lines are interned: requests with the same header list have the same pointers, and share it */
+    q->headers = load_pool_intern(pool, lines, n * sizeof *lines);
+    q->n_headers = (uint32_t)n;
+    if (!q->headers)
+        return -1;
     return 0;
-}
-
-static void req_free(load_req *q)
-{
-    free(q->method);
-    free(q->target);
-    for (size_t i = 0; i < q->n_headers; i++)
-        free(q->headers[i]);
-    free(q->headers);
-    free(q->body);
 }
 
 int load_prep_read(load_set *s, char *const *captures, size_t ncaptures, const char *const *set_headers,
@@ -109,6 +130,11 @@ int load_prep_read(load_set *s, char *const *captures, size_t ncaptures, const c
     capset *cs = capset_open(captures, ncaptures, err, errlen);
     if (!cs)
         return -1;
+    if (!(s->pool = load_pool_new())) {
+        capset_free(cs);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     while ((r = capset_next(cs, &x)) == 1) {
         have_x = 1;
         httpmsg m;
@@ -136,7 +162,7 @@ int load_prep_read(load_set *s, char *const *captures, size_t ncaptures, const c
         if (route_normalise(m.head.url, rbuf, sizeof rbuf) < 0)
             snprintf(rbuf, sizeof rbuf, "(long path)");
         uint32_t ri = route_index(s, &rcap, m.head.method, rbuf);
-        if (ri == UINT32_MAX || prepare(q, &m, set_headers, nset)) {
+        if (ri == UINT32_MAX || prepare(s, q, &m, set_headers, nset)) {
             httpmsg_clear(&m);
             snprintf(err, errlen, "out of memory reading the capture");
             goto out;
@@ -169,8 +195,7 @@ out:
 
 void load_prep_free(load_set *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        req_free(&s->reqs[i]);
+    load_pool_free(s->pool);
     for (size_t i = 0; i < s->nroutes; i++) {
         free(s->routes[i].method);
         free(s->routes[i].path);

@@ -89,8 +89,8 @@ static void submit_side(run *r, size_t idx, int64_t due, int side)
     c->idx = idx;
     c->due = due;
     c->side = side;
-    engine_request er = {.method = q->method, .target = q->target, .headers = (const char *const *)q->headers,
-                         .n_headers = q->n_headers, .body = q->body, .body_len = q->body_len};
+    engine_request er = {.method = r->set->methods[q->method], .target = q->target, .headers = q->headers,
+                         .n_headers = q->n_headers, .body = load_req_body(q), .body_len = q->body_len};
     if (engine_submit(r->eng[side], &er, on_done, c) < 0) {
         c->next_free = r->free_ctx;
         r->free_ctx = c;

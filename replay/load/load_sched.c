@@ -56,15 +56,19 @@ load_sched *load_sched_new(const int64_t *start_us, const uint64_t *conn, size_t
         snprintf(err, errlen, "shard %u/%u: K must be below N (0-based)", o->shard_k, o->shard_n);
         return NULL;
     }
-    if (!(s = calloc(1, sizeof *s)) || !(s->order = calloc(n, sizeof *s->order)) ||
-        !(s->offset = calloc(n, sizeof *s->offset)) || !(s->mine = calloc(n, 1))) {
+    /* --rate replays in capture order: the time order and offsets are only --speed's (16 bytes per
+     * exchange that a long capture does not pay for nothing) */
+    int timed = o->rate <= 0;
+    if (!(s = calloc(1, sizeof *s)) || (timed && !(s->order = calloc(n, sizeof *s->order))) ||
+        (timed && !(s->offset = calloc(n, sizeof *s->offset))) || !(s->mine = calloc(n, 1))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     s->o = *o;
     s->n = n;
     for (size_t i = 0; i < n; i++) {
-        s->order[i] = i;
+        if (timed)
+            s->order[i] = i;
         s->mine[i] = o->shard_n <= 1 || load_sched_shard_of(conn[i], o->shard_n) == o->shard_k;
         s->nmine += s->mine[i];
     }

@@ -93,6 +93,12 @@ int report_set_started(json_t *report, const char *iso)
     return report_set_key(report, "started", json_string(iso));
 }
 
+int report_set_start(json_t *report, const char *at_iso, int pinned, double first_send_late_ms)
+{
+    return report_set_key(report, "start",
+                          json_pack("{sssbsf}", "at", at_iso, "pinned", pinned, "first_send_late_ms", first_send_late_ms));
+}
+
 int report_set_interrupted(json_t *report)
 {
     return report_set_key(report, "interrupted", json_true());

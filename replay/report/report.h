@@ -57,6 +57,8 @@ int report_set_load_rate(json_t *report, const report_load_rate *lr);
 
 int report_set_started(json_t *report, const char *iso); /* "started": the run's wall-clock start */
 int report_set_interrupted(json_t *report);              /* "interrupted": true (SIGINT/SIGTERM) */
+/* "start": {at (the schedule's instant 0, RFC 3339), pinned (--start-at), first_send_late_ms}. 0 or -1. */
+int report_set_start(json_t *report, const char *at_iso, int pinned, double first_send_late_ms);
 /* "baseline": {target}, the baseline side of a load run; returned borrowed to fill (totals, latency,
  * ...: the same keys as the report, through report_set_key). NULL when out of memory. */
 json_t *report_set_baseline(json_t *report, const char *target);

@@ -272,7 +272,7 @@ static void merge_start(json_t *m, json_t *const *reports, size_t n)
         any = 1;
     }
     if (any)
-        report_set_key(m, "start", json_pack("{sssbsf}", "at", at, "pinned", pinned, "first_send_late_ms", late));
+        report_set_start(m, at, pinned, late);
 }
 
 json_t *report_merge(json_t *const *reports, const char *const *names, size_t n, const json_t *baseline_report,

@@ -124,6 +124,20 @@ origin_saw "$T/learn.log" pinned 2 || td_fail "--learn-noise: the second copy le
 start_origin "$T/seq.log"
 check seq --target "http://127.0.0.1:$ORIGIN_PORT" --sequential
 origin_saw "$T/seq.log" global || td_fail "--sequential: not one connection in global recorded order"
+
+# check reads the capture as it replays it: with a read window of one or two exchanges (the hidden
+# --read-window; 4096 by default) every capture is a long one, and nothing above may change.
+for w in 1 2; do
+  start_origin "$T/win$w.log"
+  check "win$w" --target "http://127.0.0.1:$ORIGIN_PORT" --concurrency 2 --read-window "$w"
+  origin_saw "$T/win$w.log" pinned || td_fail "--read-window $w: recorded connections not pinned, in order"
+  start_origin "$T/winl$w.log"
+  check "winl$w" --target "http://127.0.0.1:$ORIGIN_PORT" --learn-noise --read-window "$w"
+  origin_saw "$T/winl$w.log" pinned 2 || td_fail "--read-window $w --learn-noise"
+  start_origin "$T/wins$w.log"
+  check "wins$w" --target "http://127.0.0.1:$ORIGIN_PORT" --sequential --read-window "$w"
+  origin_saw "$T/wins$w.log" global || td_fail "--read-window $w --sequential"
+done
 # Writes in recorded order across connections: a slow POST on connection 1, then a POST on connection 2
 # and a GET on connection 3 (recorded in that order).
 cat >"$T/writes.json" <<'JSON'
@@ -134,11 +148,13 @@ JSON
 start_origin "$T/wrec.log"
 python3 "$ROOT/tests/lib/mkcapture_check.py" --target "http://127.0.0.1:$ORIGIN_PORT" --out "$T/writes.warc.zst" \
     "$T/writes.json"
+for win in 4096 1; do
 start_origin "$T/writes.log"
 rc=0
 "$BIN/tapedeck-replay" check "$T/writes.warc.zst" --no-progress --target "http://127.0.0.1:$ORIGIN_PORT" \
-    --concurrency 4 >"$T/writes.out" 2>&1 || rc=$?
+    --concurrency 4 --read-window "$win" >"$T/writes.out" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { cat "$T/writes.out" >&2; td_fail "writes: exit $rc"; }
+[ "$win" = 1 ] && continue # the window holds one exchange: the read cannot be read before the writes end
 python3 - "$T/writes.log" <<'PY' || td_fail "writes: not replayed in recorded order (or a read waited for them)"
 import sys
 events = [line.split(None, 1)[1].strip() for line in open(sys.argv[1])]
@@ -147,5 +163,6 @@ at = {e: i for i, e in enumerate(events)}
 ok = at["done /w/1-slow"] < at["/w/2"] and at["/r/3"] < at["done /w/1-slow"]
 sys.exit(0 if ok else 1)
 PY
+done
 
 echo "ok: 4 recorded connections -> 4 connections, in order (libcurl, native, baseline, learn-noise); sequential"

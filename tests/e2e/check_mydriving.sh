@@ -79,6 +79,11 @@ grep -q "POST /api/trips" "$T/status-method.out" && td_fail "status-method: a PO
 start_svc --variant v1 --id-start 1000
 check 0 correlated --target "http://127.0.0.1:$SVC_PORT" --report-json "$T/correlated.json"
 grep -q "2 ids correlated" "$T/correlated.out" || td_fail "correlated: expected 2 ids mapped"
+# the same through a read window of one exchange (check streams: what a long capture sees)
+start_svc --variant v1 --id-start 1000
+check 0 correlated-window --target "http://127.0.0.1:$SVC_PORT" --read-window 1 --report-json "$T/correlated-window.json"
+grep -q "2 ids correlated" "$T/correlated-window.out" || td_fail "correlated, --read-window 1: expected 2 ids mapped"
+report_has correlated-window 'r["totals"]["matched"] == 18'
 start_svc --variant v1 --id-start 1000
 check 1 uncorrelated --target "http://127.0.0.1:$SVC_PORT" --no-correlate --report-json "$T/uncorrelated.json"
 report_has uncorrelated 'any(d["where"] == "$.id" and d["actual"] == "1000" for d in r["diffs"])'

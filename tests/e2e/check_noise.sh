@@ -52,6 +52,10 @@ grep -q 'noise set aside' "$T/learn.out" || td_fail "learn: noise not listed"
 same_text learn
 report_has learn 'r["totals"]["noise"] > 0 and r["totals"]["requests"] == 18 and not r["diffs"]'
 report_has learn '{n["where"] for n in r["noise"]} == {"$.requestId", "$.serverTime"}'
+# the same read through a window of one exchange: diffs wait for the end, when the noise is known
+start_svc --variant noisy
+check 0 learn-window --target "http://127.0.0.1:$SVC_PORT" --learn-noise --read-window 1
+report_has learn-window 'r["totals"]["noise"] > 0 and r["totals"]["requests"] == 18 and not r["diffs"]'
 
 # --baseline: a second deployment of the current version.
 start_svc --variant noisy; cand=$SVC_PORT
@@ -68,6 +72,10 @@ start_svc --variant noisy; base=$SVC_PORT
 check 1 baseline-regressed --target "http://127.0.0.1:$cand" --baseline "http://127.0.0.1:$base"
 same_text baseline-regressed
 report_has baseline-regressed '{(d["route"], d["where"]) for d in r["diffs"]} == {("/api/trips/{id}", "$.distance")}'
+start_svc --variant noisy-regressed; cand=$SVC_PORT
+start_svc --variant noisy; base=$SVC_PORT
+check 1 baseline-regressed-window --target "http://127.0.0.1:$cand" --baseline "http://127.0.0.1:$base" --read-window 2
+report_has baseline-regressed-window '{(d["route"], d["where"]) for d in r["diffs"]} == {("/api/trips/{id}", "$.distance")}'
 grep -q '\$.distance: expected 1.341, got "1.341 km"' "$T/baseline-regressed.out" || td_fail "regression not shown"
 
 # Noise inside lists: with wall-clock timestamps, every trip's createdAt/updatedAt differs from the
