@@ -110,6 +110,11 @@ $(BUILD)/tests/fuzz_cli_%-regress: $(BUILD)/tests/fuzz/fuzz_cli_%.o $(BUILD)/tes
   $(call obj,$(CAPCLI_OBJ_SRC)) $(LIBREPLAY) $(LIBCAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+# fuzz_h2 drives the proxy's HTTP/2 request checks (proxy_h2_req), pure code from the proxy's library.
+$(BUILD)/tests/fuzz_h2-regress: $(BUILD)/tests/fuzz/fuzz_h2.o $(BUILD)/tests/fuzz/regress_driver.o \
+  $(call obj,proxy/proxy_h2_req.c) $(LIBCAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -117,9 +122,11 @@ $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
 # The libraries get coverage instrumentation too (fuzzer-no-link), or libFuzzer would see only the target.
 fuzz:
 	$(MAKE) CC=clang SANITIZE=fuzzer-no-link,address,undefined BUILD=build/fuzz BIN=build/fuzz/bin \
-	  build/fuzz/libtdcapture.a build/fuzz/libtdreplay.a $(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))
+	  build/fuzz/libtdcapture.a build/fuzz/libtdreplay.a $(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC)) \
+	  build/fuzz/proxy/proxy_h2_req.o
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); x=; \
-	  case $$n in fuzz_cli_*) x="$(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))";; esac; \
+	  case $$n in fuzz_cli_*) x="$(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))";; \
+	    fuzz_h2) x="build/fuzz/proxy/proxy_h2_req.o";; esac; \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC) -fsanitize=fuzzer,address,undefined $$f $$x \
 	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done

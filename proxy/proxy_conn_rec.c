@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy_xrec.h"
+
 void pconn_record_drop(pconn *c, pm_drop_reason why)
 {
     pm_dropped(c->w->m, why);
@@ -20,39 +22,21 @@ int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len,
 {
     if (!c->x)
         return 0;
-    size_t h = head_len < n ? head_len : n;
-    uint64_t room = c->w->cfg->max_body - *body_rec;
-    size_t body = n - h, take = body < room ? body : (size_t)room;
-    if (tdbuf_append(b, p, h + take) != 0) {
+    if (proxy_xrec_append(c->x, c->w->cfg->max_body, b, body_rec, head_len, p, n, trunc_flag) != 0) {
         pconn_record_drop(c, PM_DROP_NOMEM);
         return -1;
     }
-    *body_rec += take;
-    if (take < body)
-        c->x->truncated |= trunc_flag;
     return 0;
 }
 
 void pconn_record_finish(pconn *c, const char *error)
 {
-    exchange *x = c->x;
-    if (!x)
+    if (!c->x)
         return;
+    exchange *x = proxy_xrec_finish(c->x, &c->rqbuf, &c->rsbuf, error);
     c->x = NULL;
-    x->request = tdbuf_steal(&c->rqbuf, &x->request_len);
-    if (error) {
-        tdbuf_free(&c->rsbuf);
-        if (exchange_set_str(&x->error, error) != 0) {
-            pm_dropped(c->w->m, PM_DROP_NOMEM);
-            proxy_exchange_free(x);
-            return;
-        }
-    } else {
-        x->response = tdbuf_steal(&c->rsbuf, &x->response_len);
-    }
-    if (!x->request || (!error && !x->response)) {
+    if (!x) {
         pm_dropped(c->w->m, PM_DROP_NOMEM);
-        proxy_exchange_free(x);
         return;
     }
     if (!pconn_mirror_take(c, x))

@@ -22,8 +22,13 @@ static _Atomic uint64_t ph2_next_id = 1ull << 40; /* apart from HTTP/1 connectio
 static void session_free(ph2 *s)
 {
     proxy_wctx *w = s->w;
+    s->closing = 1; /* streams freed now are not kept */
     while (s->streams)
         ph2s_free(s->streams, NGHTTP2_CANCEL);
+    ph2s_free_spares(s);
+    if (s->scratch)
+        evbuffer_free(s->scratch);
+    tdbuf_free(&s->headbuf);
     if (s->ng)
         nghttp2_session_del(s->ng);
     if (s->bev)
@@ -74,7 +79,9 @@ int ph2_flush(ph2 *s)
         return 0; /* called back from inside nghttp2: the outer call flushes */
     struct evbuffer *out = bufferevent_get_output(s->bev);
     size_t high = s->w->cfg->buffer_high;
-    if (!s->closing) {
+    /* send; streams that made room in their body buffers read their upstreams again, which may give
+     * more to send (bounded: the client's output watermark stops it) */
+    for (int round = 0; round < 8 && !s->closing; round++) {
         s->in_ng = 1;
         while (evbuffer_get_length(out) < high) {
             const uint8_t *data = NULL;
@@ -92,6 +99,8 @@ int ph2_flush(ph2 *s)
             }
         }
         s->in_ng = 0;
+        if (s->closing || ph2s_resume_all(s) == 0)
+            break;
     }
     int over = s->closing || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)) ||
                (s->draining && s->n_streams == 0 && !nghttp2_session_want_write(s->ng));
@@ -346,7 +355,6 @@ static void conn_write(struct bufferevent *bev, void *ctx)
             session_linger(s);
         return;
     }
-    ph2s_resume_all(s);
     ph2_flush(s);
 }
 
@@ -417,13 +425,15 @@ int ph2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const ch
     s->win_start_us = s->reset_at_us = tdtime_mono_us();
     s->reset_tokens = PH2_RESET_BURST;
     pfront_link(w, &s->side);
+    s->scratch = evbuffer_new();
+    tdbuf_init(&s->headbuf, 0);
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PH2_MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 65535},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_head},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
     };
-    if (nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
+    if (!s->scratch || nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
         nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, PH2_CONN_WINDOW) != 0) {
         plog(PLOG_ERROR, "out of memory starting an HTTP/2 session");

@@ -15,10 +15,12 @@
 
 #define PH2_MAX_STREAMS 100          /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define PH2_CONN_WINDOW (1 << 20)    /* connection receive window: caps request bytes held per connection */
-#define PH2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block (CVE-2024-27316 class) */
+#define PH2_MAX_CONTINUATIONS 8      /* CONTINUATION frames per header block (the 2024 floods) */
 #define PH2_CTRL_PER_SEC 1000        /* SETTINGS, PING, PRIORITY, empty DATA frames per second */
 #define PH2_RESET_BURST 400          /* client stream resets: a burst of ... */
 #define PH2_RESET_PER_SEC 100        /* ... then this many per second (CVE-2023-44487) */
+#define PH2S_REPLAY_MAX (64 * 1024)  /* as PCONN_REPLAY_MAX: requests up to this size get one retry */
+#define PH2_SPARE 16                 /* streams kept for reuse per connection: no malloc per request */
 
 typedef struct ph2s ph2s;
 
@@ -32,6 +34,10 @@ typedef struct ph2 {
     const char *proto;
     ph2s *streams;
     size_t n_streams;
+    ph2s *spare;     /* finished streams kept for reuse (their buffers and parser), at most PH2_SPARE */
+    size_t n_spare;
+    tdbuf headbuf;            /* the HTTP/1.1 head being built for a stream */
+    struct evbuffer *scratch; /* request bytes on their way to an upstream (proxy_send takes an evbuffer) */
     int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
     int fatal;                    /* a pm_h2_refusal + 1 when a limit ends the connection */
     int64_t win_start_us;
@@ -60,7 +66,7 @@ struct ph2s {
     httpmsg_parser *rs;
     struct evbuffer *sent;  /* the whole request as sent, for one retry (NULL once over the cap) */
     struct evbuffer *body;  /* response body bytes waiting for DATA frames */
-    int submitted, body_eof, read_paused;
+    int submitted, body_eof, read_paused, resume_up;
 
     /* the record (x == NULL: not recorded) */
     exchange *x;
@@ -83,7 +89,24 @@ void ph2s_request_end(ph2s *st);
 /* The stream closed (answered, or reset by the client): the record and the upstream connection end.
  * Frees st. */
 void ph2s_free(ph2s *st, uint32_t error_code);
-/* The client drained its output: streams waiting on flow control get another look. */
-void ph2s_resume_all(ph2 *s);
+void ph2s_free_spares(ph2 *s);
+/* The record: head bytes always, body bytes up to --max-body (then marked truncated); finish pushes it
+ * (error: the exchange failed, the response is not kept). */
+void ph2s_rec_append(ph2s *st, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
+                     unsigned trunc_flag);
+void ph2s_rec_finish(ph2s *st, const char *error);
+
+/* proxy_h2_up.c */
+void ph2s_attach(ph2s *st, upconn *u);      /* st sends on u now (its callbacks are st's) */
+int ph2s_new_parser(ph2s *st);              /* the response parser for st's request; -1 out of memory */
+void ph2s_up_release(ph2s *st, int reusable); /* back to the pool, or closed */
+/* The exchange failed upstream: a 502/504 when nothing was answered yet, else the stream is reset. */
+void ph2s_fail(ph2s *st, pm_uperr_kind kind, int status, const char *msg);
+void ph2s_local_response(ph2s *st, int status, const char *msg); /* a short text answer made here */
+void ph2s_give_window(ph2s *st); /* request bytes the upstream took go back to the client's window */
+/* Streams whose response body drained below half the watermark parse their upstream's input again
+ * (outside nghttp2's callbacks). Returns how many did. */
+int ph2s_resume_all(ph2 *s);
+
 
 #endif

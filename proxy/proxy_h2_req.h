@@ -41,6 +41,7 @@ enum { H2REQ_P_METHOD = 0, H2REQ_P_PATH, H2REQ_P_AUTHORITY, H2REQ_P_SCHEME };
  * field). */
 void h2req_init(h2req *r, size_t max_list);
 void h2req_clear(h2req *r); /* frees; r can be initialised again */
+void h2req_reset(h2req *r); /* empty for the next request, keeping its memory */
 /* One decoded field. Returns r->status: once an error is seen, later fields are only counted. */
 int h2req_header(h2req *r, const char *name, size_t nl, const char *value, size_t vl);
 /* After the last field: checks what must be there and appends the HTTP/1.1 head to out. end_stream:

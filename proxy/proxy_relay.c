@@ -363,15 +363,17 @@ int relay_up_event(pconn *c, short what)
     }
     int e = EVUTIL_SOCKET_ERROR();
     if (!c->up_connected) {
+        char why[300];
         snprintf(msg, sizeof msg, "connect %s: %s", c->up ? c->up->t->hostport : "?",
-                 e ? evutil_socket_error_to_string(e) : "failed");
+                 upconn_error(c->up, e, why, sizeof why));
         if (try_retry(c))
             return RELAY_MORE;
         pm_upstream_error(c->w->m, PM_UPERR_CONNECT);
         fail_exchange(c, 502, msg);
         return RELAY_GONE;
     }
+    char why[300];
     snprintf(msg, sizeof msg, "upstream %s: %s", c->up ? c->up->t->hostport : "?",
-             e ? evutil_socket_error_to_string(e) : "connection error");
+             upconn_error(c->up, e, why, sizeof why));
     return relay_fail(c, PM_UPERR_RESET, 502, msg);
 }

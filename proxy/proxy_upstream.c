@@ -14,6 +14,10 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "proxy_tls.h"
 
 #include "proxy_io.h"
 #include "tdtime.h"
@@ -22,8 +26,9 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
 {
     up_target *t = NULL, *result = NULL;
     struct addrinfo *ai = NULL;
-    if (strncasecmp(url, "http://", 7) != 0) {
-        snprintf(err, errlen, "'%s': only http://HOST[:PORT] URLs are supported", url);
+    int tls = strncasecmp(url, "https://", 8) == 0;
+    if (!tls && strncasecmp(url, "http://", 7) != 0) {
+        snprintf(err, errlen, "'%s': only http://HOST[:PORT] and https://HOST[:PORT] URLs are supported", url);
         goto out;
     }
     t = calloc(1, sizeof *t);
@@ -33,8 +38,9 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
     }
     t->refs = 1;
     t->gen = gen;
+    t->tls = tls;
     snprintf(t->url, sizeof t->url, "%s", url);
-    const char *h = url + 7, *he;
+    const char *h = url + (tls ? 8 : 7), *he;
     const char *slash = strchr(h, '/');
     const char *end = slash ? slash : h + strlen(h);
     if (slash && slash[1] != '\0') {
@@ -63,7 +69,7 @@ up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen
         goto out;
     }
     memcpy(t->host, h, (size_t)(he - h));
-    t->port = 80;
+    t->port = tls ? 443 : 80;
     if (portp) {
         char pb[8];
         size_t pl = (size_t)(end - portp);
@@ -197,6 +203,7 @@ uint64_t up_holder_gen(up_holder *h)
 /* ---- pool ---- */
 struct up_pool {
     struct event_base *base;
+    ptls *tls;
     int64_t idle_us;
     size_t max_idle, n_idle;
     upconn *idle; /* most recently parked first */
@@ -211,6 +218,28 @@ up_pool *up_pool_new(struct event_base *base, int64_t idle_us, size_t max_idle)
     p->idle_us = idle_us;
     p->max_idle = max_idle;
     return p;
+}
+
+void up_pool_set_tls(up_pool *p, ptls *tls)
+{
+    p->tls = tls;
+}
+
+const char *upconn_error(const upconn *u, int sock_err, char *buf, size_t bufsz)
+{
+    unsigned long e = u && u->bev && u->t->tls ? bufferevent_get_openssl_error(u->bev) : 0;
+    if (e) {
+        char s[200];
+        ERR_error_string_n(e, s, sizeof s);
+        /* the verify result says which check failed; the error queue only that one did */
+        SSL *ssl = bufferevent_openssl_get_ssl(u->bev);
+        long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+        snprintf(buf, bufsz, "TLS: %s%s%s", s, vr != X509_V_OK ? ": " : "",
+                 vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+    } else {
+        snprintf(buf, bufsz, "%s", sock_err ? evutil_socket_error_to_string(sock_err) : "connection error");
+    }
+    return buf;
 }
 
 void upconn_free(upconn *u)
@@ -291,7 +320,19 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
         return NULL;
     }
     u->pool = p;
-    u->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (t->tls) {
+        /* TLS to the upstream: the bufferevent connects, then handshakes; CONNECTED comes after both */
+        SSL *ssl = p->tls ? ptls_client_ssl(p->tls, t->host) : NULL;
+        if (ssl)
+            u->bev = bufferevent_openssl_socket_new(p->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                                    BEV_OPT_CLOSE_ON_FREE);
+        if (!u->bev)
+            SSL_free(ssl);
+        else
+            bufferevent_openssl_set_allow_dirty_shutdown(u->bev, 1); /* HTTP frames its own messages */
+    } else {
+        u->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    }
     if (!u->bev) {
         snprintf(err, errlen, "connect: cannot create a socket");
         free(u);

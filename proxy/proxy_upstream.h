@@ -19,13 +19,14 @@ typedef struct up_target {
     char host[256];
     int port;
     char hostport[300]; /* "host:port", the Host value when a request has none */
+    int tls;            /* https://: the pool speaks TLS to it (SNI and verified name: host) */
     struct sockaddr_storage addr;
     socklen_t addrlen;
 } up_target;
 
-/* Parses "http://HOST[:PORT][/]" and resolves HOST (blocking: startup and SIGHUP only). Returns a target
- * with one reference, or NULL with err set to "'URL': reason"; the caller says which URL it was
- * (upstream, --mirror). */
+/* Parses "http://HOST[:PORT][/]" or "https://HOST[:PORT][/]" and resolves HOST (blocking: startup and
+ * SIGHUP only). Returns a target with one reference, or NULL with err set to "'URL': reason"; the caller
+ * says which URL it was (upstream, --mirror). */
 up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen);
 void up_target_ref(up_target *t);
 void up_target_unref(up_target *t); /* NULL is a no-op */
@@ -51,9 +52,12 @@ typedef struct upconn {
 } upconn;
 
 typedef struct up_pool up_pool;
+struct ptls;
 /* idle_us: idle connections are closed after this long. max_idle: more are closed rather than kept. */
 up_pool *up_pool_new(struct event_base *base, int64_t idle_us, size_t max_idle);
 void up_pool_free(up_pool *p); /* closes idle connections; NULL is a no-op */
+/* The TLS contexts for https:// targets (borrowed; must outlive the pool). Without, they fail to connect. */
+void up_pool_set_tls(up_pool *p, struct ptls *tls);
 /* An idle connection to t, detached from the pool (callbacks cleared), or NULL. Idle connections to
  * other targets are closed on the way (retired after a cut-over). */
 upconn *up_pool_take(up_pool *p, up_target *t);
@@ -66,6 +70,9 @@ void up_pool_put(up_pool *p, upconn *u, const up_target *current);
 void up_pool_retire(up_pool *p, const up_target *current);
 size_t up_pool_idle_count(const up_pool *p);
 void upconn_free(upconn *u); /* NULL is a no-op */
+/* Why u failed (after a bufferevent error): the TLS error when there is one (certificate not verified,
+ * handshake failure), else sock_err's text. Into buf; returns buf. */
+const char *upconn_error(const upconn *u, int sock_err, char *buf, size_t bufsz);
 /* Hands u (taken or just connecting) to the exchange that will use it: rd/wr/ev with ctx on its socket,
  * reading on and capped at buffer_high, the write watermark at half of it, and the upstream timeout
  * for reads and writes (the connect timeout for writes while it connects). */

@@ -167,6 +167,8 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
         goto out;
     }
     w->ctx.pool = up_pool_new(w->ctx.base, WORKER_POOL_IDLE_US, WORKER_POOL_MAX);
+    if (w->ctx.pool)
+        up_pool_set_tls(w->ctx.pool, tls);
     if (shadow)
         w->ctx.mirror = pmirror_new(w->ctx.base, shadow, shadow_baseline, cfg, m, rec,
                                     w->ctx.rnd * 0x9E3779B97F4A7C15ull + 1);

@@ -213,6 +213,7 @@ def main():
         path = "/" + SCENARIO
         hdrs = {
             "bad-connection": request_block("GET", path, [("connection", "keep-alive")]),
+            "bad-method": request_block("GEZ", path),
             "bad-te": request_block("GET", path, [("te", "gzip")]),
             "bad-transfer-encoding": request_block("POST", path, [("transfer-encoding", "chunked")]),
             "bad-upper": request_block("GET", path, [("X-Upper", "1")]),
@@ -249,6 +250,15 @@ def main():
         answered = b"too large" in body_of(fs, 1)
         healthy = get_ok(c, 3)
         result(answered and healthy, "80 KB header list: 431 %s, connection then %s" % (answered, healthy))
+    elif SCENARIO == "slow-reader":  # a big response, never a WINDOW_UPDATE: at most the initial window comes
+        c = Conn()
+        c.frames(0.3)
+        c.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block("GET", sys.argv[3])))
+        fs = c.frames(float(sys.argv[4]))
+        got = len(body_of(fs, 1))
+        open(sys.argv[5], "w").write("held\n")  # the caller measures the proxy now, while we hold on
+        c.frames(float(sys.argv[4]))
+        result(0 < got <= 65535, "DATA bytes received without WINDOW_UPDATE: %d" % got)
     elif SCENARIO == "ok":
         c = Conn()
         c.frames(0.3)

@@ -1,0 +1,23 @@
+/* proxy_xrec: the recorded copy of one exchange while it is built, for HTTP/1 connections
+ * (proxy_conn_rec.c) and HTTP/2 streams (proxy_h2_stream.c) alike: what is kept of each message (head
+ * always, body up to --max-body), and turning the buffers into the exchange handed to the recorder. */
+#ifndef TAPEDECK_PROXY_XREC_H
+#define TAPEDECK_PROXY_XREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exchange.h"
+#include "tdbuf.h"
+
+/* Appends n bytes of a message to b: the first head_len always, body bytes while *body_rec is under
+ * max_body (setting trunc_flag in x->truncated when cut). Returns 0, or -1 out of memory (the caller
+ * drops the record). */
+int proxy_xrec_append(exchange *x, uint64_t max_body, tdbuf *b, uint64_t *body_rec, size_t head_len,
+                      const char *p, size_t n, unsigned trunc_flag);
+/* Moves the request bytes (and the response's, unless error: then error is the record's reason) into x.
+ * Returns x, ready for proxy_recorder_push, or NULL when out of memory (x and both buffers freed; the
+ * caller counts the drop). rq and rs are left empty either way. */
+exchange *proxy_xrec_finish(exchange *x, tdbuf *rq, tdbuf *rs, const char *error);
+
+#endif
