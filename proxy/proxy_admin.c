@@ -29,7 +29,7 @@ typedef struct admin_conn {
 struct proxy_admin {
     struct evconnlistener *lst;
     proxy_metrics *m;
-    proxy_recorder *rec;
+    proxy_record *rec;
     const int *draining;
     admin_conn *conns;
 };
@@ -70,9 +70,9 @@ static void admin_handle(admin_conn *ac, const httpmsg *msg)
     } else if (plen == 8 && !strncmp(url, "/metrics", 8)) {
         tdbuf b;
         tdbuf_init(&b, 4 * 1024 * 1024);
-        if (proxy_metrics_render(a->m, &b, proxy_recorder_depth(a->rec), proxy_recorder_capacity(a->rec),
+        if (proxy_metrics_render(a->m, &b, proxy_record_depth(a->rec), proxy_record_capacity(a->rec),
                                  a->rec != NULL) != 0 ||
-            pmirror_cmp_render(proxy_recorder_shadow_cmp(a->rec), &b) != 0)
+            proxy_mirror_cmp_render(proxy_record_shadow_cmp(a->rec), &b) != 0)
             admin_reply(ac, 500, "Internal Server Error", "text/plain", "out of memory\n", 14);
         else
             admin_reply(ac, 200, "OK", "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
@@ -149,7 +149,7 @@ static void admin_accept(struct evconnlistener *l, evutil_socket_t fd, struct so
 }
 
 proxy_admin *proxy_admin_new(struct event_base *base, const char *host, int port, proxy_metrics *m,
-                             proxy_recorder *rec, const int *draining, char *err, size_t errlen)
+                             proxy_record *rec, const int *draining, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     int sslen = sizeof ss;

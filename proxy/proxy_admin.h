@@ -14,7 +14,7 @@ typedef struct proxy_admin proxy_admin;
 /* Listens on host:port. draining points at a flag the server sets on SIGTERM. NULL with err set when
  * the address cannot be bound. */
 proxy_admin *proxy_admin_new(struct event_base *base, const char *host, int port, proxy_metrics *m,
-                             proxy_recorder *rec, const int *draining, char *err, size_t errlen);
+                             proxy_record *rec, const int *draining, char *err, size_t errlen);
 void proxy_admin_free(proxy_admin *a); /* closes the listener and open admin connections; NULL no-op */
 
 #endif

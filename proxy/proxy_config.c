@@ -81,7 +81,7 @@ void proxy_config_usage(FILE *f)
             "--upstream-file, --tls-cert and --tls-key. Exit status: 0 clean shutdown, 1 runtime failure, 2 bad arguments.\n");
 }
 
-int proxy_parse_size(const char *s, uint64_t *out)
+int proxy_config_parse_size(const char *s, uint64_t *out)
 {
     if (!s || !*s || !isdigit((unsigned char)*s))
         return -1;
@@ -112,7 +112,7 @@ int proxy_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-int proxy_parse_addr(const char *s, const char *any_host, char *host, size_t hostsz, int *port)
+int proxy_config_parse_addr(const char *s, const char *any_host, char *host, size_t hostsz, int *port)
 {
     const char *p = NULL;
     char h[256] = "";
@@ -210,7 +210,7 @@ static int cfg_duration(const char *flag, const char *arg, int64_t *out, char *e
 
 static int cfg_size(const char *flag, const char *arg, uint64_t *out, char *err, size_t errlen)
 {
-    if (proxy_parse_size(arg, out) != 0) {
+    if (proxy_config_parse_size(arg, out) != 0) {
         snprintf(err, errlen, "%s: '%s' is not a size (e.g. 65536, 64K, 1M)", flag, arg);
         return -1;
     }
@@ -296,8 +296,8 @@ static int cfg_option(proxy_config *cfg, int c, const char *flag, char *err, siz
     char *end = NULL;
     switch (c) {
     case OPT_LISTEN:
-        if (proxy_parse_addr(optarg, "0.0.0.0", cfg->listen_host, sizeof cfg->listen_host,
-                             &cfg->listen_port) != 0) {
+        if (proxy_config_parse_addr(optarg, "0.0.0.0", cfg->listen_host, sizeof cfg->listen_host,
+                                    &cfg->listen_port) != 0) {
             snprintf(err, errlen, "--listen: '%s' is not HOST:PORT", optarg);
             return -1;
         }
@@ -364,8 +364,8 @@ static int cfg_option(proxy_config *cfg, int c, const char *flag, char *err, siz
     case OPT_NODICT: cfg->no_dictionary = 1; return 0;
     case OPT_NODIGEST: cfg->no_payload_digest = 1; return 0;
     case OPT_ADMIN:
-        if (proxy_parse_addr(optarg, "127.0.0.1", cfg->admin_host, sizeof cfg->admin_host,
-                             &cfg->admin_port) != 0 || cfg->admin_port == 0) {
+        if (proxy_config_parse_addr(optarg, "127.0.0.1", cfg->admin_host, sizeof cfg->admin_host,
+                                    &cfg->admin_port) != 0 || cfg->admin_port == 0) {
             snprintf(err, errlen, "--admin: '%s' is not PORT or HOST:PORT", optarg);
             return -1;
         }

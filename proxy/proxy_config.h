@@ -64,8 +64,8 @@ void proxy_config_clear(proxy_config *cfg);
 void proxy_config_usage(FILE *f);
 
 /* "64K", "1M", "2G", "123" -> bytes. 0 or -1. */
-int proxy_parse_size(const char *s, uint64_t *out);
+int proxy_config_parse_size(const char *s, uint64_t *out);
 /* "host:port", "[v6]:port", ":port" (any_host), "port" (any_host). 0 or -1. */
-int proxy_parse_addr(const char *s, const char *any_host, char *host, size_t hostsz, int *port);
+int proxy_config_parse_addr(const char *s, const char *any_host, char *host, size_t hostsz, int *port);
 
 #endif

@@ -24,7 +24,7 @@ static _Atomic uint64_t pconn_next_id = 1;
 
 static int rq_on_head(void *ctx, const httpmsg_head *h)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     c->ev_head = 1;
     c->head_len = h->head_len;
     /* per request, so no printf: the method's bytes, cut to fit */
@@ -67,7 +67,7 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
 
 static int rq_on_complete(void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     c->ev_done = 1;
     return 1; /* pause: the next request waits until this exchange is answered */
 }
@@ -77,16 +77,16 @@ static const httpmsg_callbacks rq_callbacks = {rq_on_head, NULL, rq_on_complete}
 
 /* ---- closing ---- */
 
-void pconn_free(pconn *c, const char *why)
+void proxy_conn_free(proxy_conn *c, const char *why)
 {
     proxy_wctx *w = c->w;
     if (c->x)
-        pconn_record_finish(c, why ? why : "client closed the connection");
-    pconn_mirror_end(c, 0);
+        proxy_conn_rec_finish(c, why ? why : "client closed the connection");
+    proxy_conn_mirror_end(c, 0);
     if (c->up)
-        relay_release(c, 0);
-    plog(PLOG_DEBUG, "conn %llu %s: closed%s%s", (unsigned long long)c->id, c->peer, why ? ": " : "",
-         why ? why : "");
+        proxy_relay_release(c, 0);
+    proxy_log(PROXY_LOG_DEBUG, "conn %llu %s: closed%s%s", (unsigned long long)c->id, c->peer,
+              why ? ": " : "", why ? why : "");
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -112,7 +112,7 @@ void pconn_free(pconn *c, const char *why)
     free(c->target_uri);
     free(c->url);
     free(c);
-    pm_conn_close(w->m);
+    proxy_metrics_conn_close(w->m);
     if (w->on_conn_closed)
         w->on_conn_closed(w);
 }
@@ -121,17 +121,17 @@ void pconn_free(pconn *c, const char *why)
  * response the client has not read yet. So: shut down our side, discard what the client still sends for
  * a moment, and free on its EOF or after PCONN_LINGER_US. */
 #define PCONN_LINGER_US 1000000
-static void conn_linger(pconn *c)
+static void conn_linger(proxy_conn *c)
 {
     if (c->lingering)
         return;
     if (c->client_eof || c->up || c->tunnel) {
-        pconn_free(c, NULL);
+        proxy_conn_free(c, NULL);
         return;
     }
     c->lingering = 1;
-    if (proxy_shutdown_write(c->bev) != 0) {
-        pconn_free(c, NULL);
+    if (proxy_io_shutdown_write(c->bev) != 0) {
+        proxy_conn_free(c, NULL);
         return;
     }
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -141,7 +141,7 @@ static void conn_linger(pconn *c)
     proxy_sock_read(c->io, 1);
 }
 
-void pconn_finish_close(pconn *c)
+void proxy_conn_finish_close(proxy_conn *c)
 {
     c->closing = 1;
     evtimer_del(c->hdr_timer);
@@ -158,28 +158,30 @@ void pconn_finish_close(pconn *c)
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
-static void reject(pconn *c, int st)
+static void reject(proxy_conn *c, int st)
 {
     int status = -st;
-    pm_reject_kind k = status == 431 ? PM_REJ_431 : status == 501 ? PM_REJ_501 : PM_REJ_400;
+    proxy_metrics_reject_kind k = status == 431   ? PROXY_METRICS_REJ_431
+                                  : status == 501 ? PROXY_METRICS_REJ_501
+                                                  : PROXY_METRICS_REJ_400;
     if (status != 400 && status != 431 && status != 501)
         status = 400;
-    pm_reject(c->w->m, k);
+    proxy_metrics_reject(c->w->m, k);
     if (c->up)
-        relay_release(c, 0); /* it saw part of a message: never reuse it */
+        proxy_relay_release(c, 0); /* it saw part of a message: never reuse it */
     if (c->x) { /* a refused request is not an exchange */
-        proxy_exchange_free(c->x);
+        proxy_record_exchange_free(c->x);
         c->x = NULL;
     }
-    pconn_mirror_end(c, 0); /* nor does the shadow get it */
-    pconn_send_error(c, status, c->rq ? httpmsg_parser_error(c->rq) : "bad request");
+    proxy_conn_mirror_end(c, 0); /* nor does the shadow get it */
+    proxy_conn_err_send(c, status, c->rq ? httpmsg_parser_error(c->rq) : "bad request");
 }
 
 /* ---- request flow ---- */
 
 /* Parsers exist only while a connection has an exchange going: an idle keep-alive connection then
  * costs a few hundred bytes instead of a few KiB. Returns -1 out of memory. */
-static int request_start(pconn *c)
+static int request_start(proxy_conn *c)
 {
     if (!c->rq) {
         httpmsg_limits lim = {.max_head = c->w->cfg->max_head};
@@ -198,19 +200,19 @@ static int request_start(pconn *c)
 
 /* The head is accepted: decide recording, pick the upstream, forward the held bytes. Returns 1 when
  * the connection is closing or gone. */
-static int request_head_done(pconn *c)
+static int request_head_done(proxy_conn *c)
 {
     evtimer_del(c->hdr_timer);
     TD_ASSERT(c->rstate == RQ_HEAD);
     c->rstate = RQ_BODY;
     if (!strcmp(c->method, "CONNECT")) {
-        pconn_send_error(c, 405, "CONNECT is not proxied");
+        proxy_conn_err_send(c, 405, "CONNECT is not proxied");
         return 1;
     }
     if (c->w->draining)
         c->close_after = 1;
-    pconn_mirror_begin(c);
-    pconn_record_begin(c);
+    proxy_conn_mirror_begin(c);
+    proxy_conn_rec_begin(c);
     if (c->x) {
         size_t n = evbuffer_get_length(c->hold);
         if (c->q_cl > 0)
@@ -219,18 +221,18 @@ static int request_head_done(pconn *c)
                                                                 : (int64_t)c->w->cfg->max_body));
         const char *p = (const char *)evbuffer_pullup(c->hold, -1);
         if (p)
-            pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, c->head_len, p, n, EXCHANGE_TRUNC_REQUEST);
+            proxy_conn_rec_append(c, &c->rqbuf, &c->rq_body_rec, c->head_len, p, n, EXCHANGE_TRUNC_REQUEST);
         else
-            pconn_record_drop(c, PM_DROP_NOMEM);
+            proxy_conn_rec_drop(c, PROXY_METRICS_DROP_NOMEM);
     }
-    if (relay_start(c) != 0)
+    if (proxy_relay_start(c) != 0)
         return 1;
-    relay_send(c, c->hold, evbuffer_get_length(c->hold));
+    proxy_relay_send(c, c->hold, evbuffer_get_length(c->hold));
     return 0;
 }
 
 /* Parses and forwards buffered request bytes. Returns 1 when c is closing or gone: touch nothing after. */
-static int pconn_parse(pconn *c)
+static int pconn_parse(proxy_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t high = c->w->cfg->buffer_high;
@@ -248,7 +250,7 @@ static int pconn_parse(pconn *c)
                 continue;
             }
             if (request_start(c) != 0) {
-                pconn_free(c, "out of memory");
+                proxy_conn_free(c, "out of memory");
                 return 1;
             }
         }
@@ -261,7 +263,7 @@ static int pconn_parse(pconn *c)
             reject(c, (int)n);
             return 1;
         }
-        pm_bytes(c->w->m, (uint64_t)n, 0);
+        proxy_metrics_bytes(c->w->m, (uint64_t)n, 0);
         if (c->rstate == RQ_HEAD) {
             evbuffer_remove_buffer(in, c->hold, (size_t)n);
             if (!c->ev_head) {
@@ -273,15 +275,15 @@ static int pconn_parse(pconn *c)
                 return 1;
         } else {
             if (c->x)
-                pconn_record_append(c, &c->rqbuf, &c->rq_body_rec, 0, v.iov_base, (size_t)n,
-                                    EXCHANGE_TRUNC_REQUEST);
-            pconn_mirror_body(c, v.iov_base, (size_t)n);
-            relay_send(c, in, (size_t)n);
+                proxy_conn_rec_append(c, &c->rqbuf, &c->rq_body_rec, 0, v.iov_base, (size_t)n,
+                                      EXCHANGE_TRUNC_REQUEST);
+            proxy_conn_mirror_body(c, v.iov_base, (size_t)n);
+            proxy_relay_send(c, in, (size_t)n);
         }
         if (c->ev_done || (c->req_upgrade && (size_t)n < v.iov_len)) {
             TD_ASSERT(c->rstate == RQ_BODY);
             c->rstate = RQ_DONE;
-            pconn_mirror_end(c, c->ev_done);
+            proxy_conn_mirror_end(c, c->ev_done);
             break;
         }
         if (n == 0)
@@ -290,12 +292,12 @@ static int pconn_parse(pconn *c)
     return 0;
 }
 
-/* The response is complete (relay said RELAY_DONE): reset for the next request, start it when it is
+/* The response is complete (relay said PROXY_RELAY_DONE): reset for the next request, start it when it is
  * already buffered (pipelining), or close. */
-static void pconn_exchange_done(pconn *c)
+static void pconn_exchange_done(proxy_conn *c)
 {
     c->x = NULL;
-    pconn_mirror_end(c, 0); /* answered before the request was complete */
+    proxy_conn_mirror_end(c, 0); /* answered before the request was complete */
     tdbuf_free(&c->rqbuf);
     tdbuf_free(&c->rsbuf);
     evbuffer_drain(c->hold, evbuffer_get_length(c->hold));
@@ -308,7 +310,7 @@ static void pconn_exchange_done(pconn *c)
     c->rstate = RQ_IDLE;
     c->seq++;
     if (c->close_after || c->w->draining || c->req_upgrade) {
-        pconn_finish_close(c);
+        proxy_conn_finish_close(c);
         return;
     }
     httpmsg_parser_resume(c->rq);
@@ -318,7 +320,7 @@ static void pconn_exchange_done(pconn *c)
         httpmsg_parser_free(c->rq);
         c->rq = NULL;
         if (c->client_eof)
-            pconn_finish_close(c);
+            proxy_conn_finish_close(c);
     }
 }
 
@@ -326,14 +328,14 @@ static void pconn_exchange_done(pconn *c)
 
 static void conn_read(struct bufferevent *bev, void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     if (c->lingering) {
         struct evbuffer *in = bufferevent_get_input(bev);
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
     if (c->tunnel) {
-        relay_tunnel_from_client(c);
+        proxy_relay_tunnel_from_client(c);
         return;
     }
     pconn_parse(c);
@@ -341,35 +343,36 @@ static void conn_read(struct bufferevent *bev, void *ctx)
 
 static void conn_write(struct bufferevent *bev, void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     if (c->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             conn_linger(c);
         return;
     }
-    if (c->up && relay_process(c) == RELAY_DONE) /* the client drained: take more from the upstream */
+    /* the client drained: take more from the upstream */
+    if (c->up && proxy_relay_process(c) == PROXY_RELAY_DONE)
         pconn_exchange_done(c);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     if (c->closing) {
-        pconn_free(c, NULL);
+        proxy_conn_free(c, NULL);
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {
         if (c->tunnel) {
-            pconn_free(c, "tunnel idle timeout");
+            proxy_conn_free(c, "tunnel idle timeout");
         } else if (c->rstate == RQ_DONE) {
             proxy_sock_read(c->io, 1); /* the upstream is slow; its own timeout applies */
         } else if (c->rstate == RQ_IDLE) {
-            pconn_free(c, NULL); /* idle keep-alive connection */
+            proxy_conn_free(c, NULL); /* idle keep-alive connection */
         } else if (c->rstate == RQ_HEAD) {
-            pm_reject(c->w->m, PM_REJ_408);
-            pconn_send_error(c, 408, "no complete request head in time");
+            proxy_metrics_reject(c->w->m, PROXY_METRICS_REJ_408);
+            proxy_conn_err_send(c, 408, "no complete request head in time");
         } else {
-            pconn_free(c, "client stalled inside the request body");
+            proxy_conn_free(c, "client stalled inside the request body");
         }
         return;
     }
@@ -380,7 +383,7 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
             proxy_sock_read(c->io, 0);
             return;
         }
-        pconn_free(c, NULL);
+        proxy_conn_free(c, NULL);
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->rstate == RQ_DONE && c->up) {
@@ -391,31 +394,31 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->rstate == RQ_IDLE &&
         evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-        pconn_finish_close(c);
+        proxy_conn_finish_close(c);
         return;
     }
-    pconn_free(c, c->rstate == RQ_HEAD || c->rstate == RQ_BODY ? "client closed inside a request"
-                  : (what & BEV_EVENT_ERROR)                 ? "client connection error"
-                                                             : NULL);
+    proxy_conn_free(c, c->rstate == RQ_HEAD || c->rstate == RQ_BODY ? "client closed inside a request"
+                       : (what & BEV_EVENT_ERROR)                 ? "client connection error"
+                                                                  : NULL);
 }
 
 /* ---- the upstream socket's callbacks (attached by proxy_relay.c to the exchange's connection) ---- */
 
 static void up_read(struct bufferevent *bev, void *ctx)
 {
-    pconn *c = ctx;
-    if (relay_process(c) == RELAY_DONE)
+    proxy_conn *c = ctx;
+    if (proxy_relay_process(c) == PROXY_RELAY_DONE)
         pconn_exchange_done(c);
 }
 
 static void up_write(struct bufferevent *bev, void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     if (c->tunnel) {
         if (c->tunnel_flush_up && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            pconn_free(c, NULL);
+            proxy_conn_free(c, NULL);
         else
-            relay_tunnel_from_client(c);
+            proxy_relay_tunnel_from_client(c);
         return;
     }
     pconn_parse(c); /* the upstream drained: take more of the request body */
@@ -423,46 +426,46 @@ static void up_write(struct bufferevent *bev, void *ctx)
 
 static void up_event(struct bufferevent *bev, short what, void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     if (c->tunnel && !(what & BEV_EVENT_CONNECTED)) {
-        relay_release(c, 0);
-        pconn_finish_close(c); /* flush what the upstream sent, then close */
+        proxy_relay_release(c, 0);
+        proxy_conn_finish_close(c); /* flush what the upstream sent, then close */
         return;
     }
-    if (relay_up_event(c, what) == RELAY_DONE)
+    if (proxy_relay_up_event(c, what) == PROXY_RELAY_DONE)
         pconn_exchange_done(c);
 }
 
-static const pconn_upcbs up_callbacks = {up_read, up_write, up_event};
+static const proxy_conn_upcbs up_callbacks = {up_read, up_write, up_event};
 
 static void hdr_timeout(evutil_socket_t fd, short what, void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     if (c->rstate != RQ_HEAD || c->closing)
         return;
-    pm_reject(c->w->m, PM_REJ_408);
-    pconn_send_error(c, 408, "no complete request head in time");
+    proxy_metrics_reject(c->w->m, PROXY_METRICS_REJ_408);
+    proxy_conn_err_send(c, 408, "no complete request head in time");
 }
 
-int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+int proxy_conn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
     struct bufferevent *bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         evutil_closesocket(fd);
-        plog(PLOG_ERROR, "out of memory accepting a connection");
+        proxy_log(PROXY_LOG_ERROR, "out of memory accepting a connection");
         return -1;
     }
     char peer[64];
-    proxy_peer_name(sa, salen, peer, sizeof peer);
+    proxy_io_peer_name(sa, salen, peer, sizeof peer);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return pconn_adopt(w, bev, peer, NULL);
+    return proxy_conn_adopt(w, bev, peer, NULL);
 }
 
-int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto)
+int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto)
 {
     const proxy_config *cfg = w->cfg;
-    pconn *c = calloc(1, sizeof *c);
+    proxy_conn *c = calloc(1, sizeof *c);
     if (!c) {
         bufferevent_free(bev);
         return -1;
@@ -476,46 +479,46 @@ int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const 
     c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
     c->bev = bev;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    /* link first, so pconn_free can undo everything */
+    /* link first, so proxy_conn_free can undo everything */
     c->next = w->conns;
     if (w->conns)
         w->conns->prev = c;
     w->conns = c;
     w->n_conns++;
-    pm_conn_open(w->m);
+    proxy_metrics_conn_open(w->m);
     c->upcb = &up_callbacks;
     c->io = proxy_sock_new(bev);
     if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->io) {
-        plog(PLOG_ERROR, "out of memory accepting a connection");
-        pconn_free(c, NULL);
+        proxy_log(PROXY_LOG_ERROR, "out of memory accepting a connection");
+        proxy_conn_free(c, NULL);
         return -1;
     }
     proxy_sock_setcb(c->io, conn_read, conn_write, conn_event, c);
     proxy_sock_read_limit(c->io, cfg->buffer_high);
-    proxy_tune_bev(c->bev, cfg->buffer_high);
+    proxy_io_tune_bev(c->bev, cfg->buffer_high);
     bufferevent_setwatermark(c->bev, EV_WRITE, cfg->buffer_high / 2, 0);
     struct timeval tv = tdtime_tv(cfg->idle_timeout_us);
     proxy_sock_set_timeouts(c->io, &tv, NULL);
     proxy_sock_read(c->io, 1);
     if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
         bufferevent_enable(c->bev, EV_WRITE);
-    plog(PLOG_DEBUG, "conn %llu %s: accepted%s%s", (unsigned long long)c->id, c->peer, proto ? " over " : "",
-         proto ? proto : "");
+    proxy_log(PROXY_LOG_DEBUG, "conn %llu %s: accepted%s%s", (unsigned long long)c->id, c->peer,
+              proto ? " over " : "", proto ? proto : "");
     if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
         conn_read(c->bev, c); /* bytes read while the protocol was being found out */
     return 0;
 }
 
-void pconn_drain_all(proxy_wctx *w)
+void proxy_conn_drain_all(proxy_wctx *w)
 {
-    pconn *c = w->conns;
+    proxy_conn *c = w->conns;
     while (c) {
-        pconn *next = c->next;
+        proxy_conn *next = c->next;
         if (c->closing) {
             /* already on its way out */
         } else if (c->rstate == RQ_IDLE && !c->tunnel &&
                    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
-            pconn_finish_close(c); /* may free c */
+            proxy_conn_finish_close(c); /* may free c */
         } else {
             c->close_after = 1;
         }
@@ -523,8 +526,8 @@ void pconn_drain_all(proxy_wctx *w)
     }
 }
 
-void pconn_close_all(proxy_wctx *w)
+void proxy_conn_close_all(proxy_wctx *w)
 {
     while (w->conns)
-        pconn_free(w->conns, "shutting down");
+        proxy_conn_free(w->conns, "shutting down");
 }

@@ -15,14 +15,14 @@
 #include "proxy_record.h"
 #include "proxy_upstream.h"
 
-struct pconn;
+struct proxy_conn;
 struct proxy_wctx;
-struct ptls;
+struct proxy_tls;
 
-/* A client connection that is not an HTTP/1 pconn: a TLS handshake or --h2c sniff in progress
+/* A client connection that is not an HTTP/1 proxy_conn: a TLS handshake or --h2c sniff in progress
  * (proxy_front.c), an HTTP/2 session (proxy_h2.c). The worker counts it in n_conns; a drain or a
- * shutdown reaches it through these (close frees it). Linked with pfront_link, unlinked by its owner
- * with pfront_unlink when it is freed. */
+ * shutdown reaches it through these (close frees it). Linked with proxy_front_link, unlinked by its owner
+ * with proxy_front_unlink when it is freed. */
 typedef struct proxy_side {
     struct proxy_side *prev, *next;
     void (*drain)(struct proxy_side *s);
@@ -34,32 +34,32 @@ typedef struct proxy_wctx {
     struct event_base *base;
     const proxy_config *cfg;
     proxy_metrics *m;
-    proxy_recorder *rec; /* NULL: recording off */
-    pmirror *mirror;     /* NULL: mirroring off */
-    up_pool *pool;
-    up_holder *targets;
-    up_target *target; /* this worker's reference to the current target */
-    uint64_t rnd;      /* sampling state */
+    proxy_record *rec;    /* NULL: recording off */
+    proxy_mirror *mirror; /* NULL: mirroring off */
+    proxy_upstream_pool *pool;
+    proxy_upstream_holder *targets;
+    proxy_upstream_target *target; /* this worker's reference to the current target */
+    uint64_t rnd;                  /* sampling state */
     int draining;
-    struct pconn *conns; /* every open client connection */
-    proxy_side *sides;   /* and every other one (TLS handshakes, HTTP/2 sessions) */
-    struct ptls *tls;    /* TLS contexts (listener, https:// upstreams), NULL when neither is used */
+    struct proxy_conn *conns; /* every open client connection */
+    proxy_side *sides;        /* and every other one (TLS handshakes, HTTP/2 sessions) */
+    struct proxy_tls *tls;    /* TLS contexts (listener, https:// upstreams), NULL when neither is used */
     size_t n_conns;
     /* Called after a connection is freed (the worker checks whether a drain is complete). */
     void (*on_conn_closed)(struct proxy_wctx *w);
 } proxy_wctx;
 
 /* Takes over fd (an accepted client socket). Returns 0, or -1 (fd closed). */
-int pconn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen);
+int proxy_conn_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen);
 /* Takes over bev (a client connection past its TLS handshake or --h2c sniff; bytes already in its input
  * are parsed at once). proto: the WARC-Protocol tokens of the connection ("tls/1.3"; a static string),
  * NULL for cleartext. Returns 0, or -1 (bev freed). */
-int pconn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto);
+int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto);
 /* Drain: closes idle connections now; the others close after their current exchange. */
-void pconn_drain_all(proxy_wctx *w);
+void proxy_conn_drain_all(proxy_wctx *w);
 /* Closes every connection now (the drain deadline passed, or shutdown). */
-void pconn_close_all(proxy_wctx *w);
+void proxy_conn_close_all(proxy_wctx *w);
 /* The current target for new requests (refreshed when a cut-over happened). Borrowed. */
-up_target *pconn_current_target(proxy_wctx *w);
+proxy_upstream_target *proxy_relay_current_target(proxy_wctx *w);
 
 #endif

@@ -25,7 +25,7 @@ static const char *status_reason(int status)
     }
 }
 
-void pconn_send_error(pconn *c, int status, const char *detail)
+void proxy_conn_err_send(proxy_conn *c, int status, const char *detail)
 {
     char body[160], head[256];
     const char *reason = status_reason(status);
@@ -38,9 +38,9 @@ void pconn_send_error(pconn *c, int status, const char *detail)
     evbuffer_add(out, head, (size_t)hl);
     if (!c->is_head)
         evbuffer_add(out, body, (size_t)bl);
-    pm_bytes(c->w->m, 0, (uint64_t)hl + (c->is_head ? 0 : (uint64_t)bl));
-    pm_request(c->w->m, status, tdtime_mono_us() - c->t0_mono);
-    plog(PLOG_DEBUG, "conn %llu %s: %d %s %s: %s", (unsigned long long)c->id, c->peer, status, c->method,
-         c->url ? c->url : "-", detail ? detail : reason);
-    pconn_finish_close(c);
+    proxy_metrics_bytes(c->w->m, 0, (uint64_t)hl + (c->is_head ? 0 : (uint64_t)bl));
+    proxy_metrics_request(c->w->m, status, tdtime_mono_us() - c->t0_mono);
+    proxy_log(PROXY_LOG_DEBUG, "conn %llu %s: %d %s %s: %s", (unsigned long long)c->id, c->peer, status,
+              c->method, c->url ? c->url : "-", detail ? detail : reason);
+    proxy_conn_finish_close(c);
 }

@@ -3,8 +3,9 @@
  *
  * The flow is one-way: every socket event, the client's and the upstream's, enters through
  * proxy_conn.c's callbacks, which call down into proxy_relay.c; relay returns what happened
- * (RELAY_*) and never calls back up into parsing or the next request. Its only calls into the client
- * side are terminal: an error response (proxy_conn_err.c) or closing, after which it says RELAY_GONE. */
+ * (PROXY_RELAY_*) and never calls back up into parsing or the next request. Its only calls into the client
+ * side are terminal: an error response (proxy_conn_err.c) or closing, after which it says
+ * PROXY_RELAY_GONE. */
 #ifndef TAPEDECK_PROXY_CONN_INT_H
 #define TAPEDECK_PROXY_CONN_INT_H
 
@@ -21,21 +22,21 @@
 enum { RQ_IDLE = 0, RQ_HEAD, RQ_BODY, RQ_DONE };  /* request side */
 enum { RS_NONE = 0, RS_HEAD, RS_BODY, RS_DONE };  /* response side */
 
-#define PCONN_REPLAY_MAX (64 * 1024) /* requests up to this size can be retried on a fresh connection */
+#define PROXY_CONN_REPLAY_MAX (64 * 1024) /* requests up to this size can be retried on a fresh connection */
 
 /* The upstream socket's callbacks: proxy_conn.c's, handed to proxy_relay.c (through c->upcb) to attach
  * to whichever upstream connection the exchange gets. */
-typedef struct pconn_upcbs {
+typedef struct proxy_conn_upcbs {
     bufferevent_data_cb rd, wr;
     bufferevent_event_cb ev;
-} pconn_upcbs;
+} proxy_conn_upcbs;
 
-typedef struct pconn {
+typedef struct proxy_conn {
     proxy_wctx *w;
-    struct pconn *prev, *next;
+    struct proxy_conn *prev, *next;
     struct bufferevent *bev; /* writing; reading goes through io */
     proxy_sock *io;
-    const pconn_upcbs *upcb;
+    const proxy_conn_upcbs *upcb;
     struct event *hdr_timer; /* --header-timeout, from the first byte of a head */
     uint64_t id, seq;
     char peer[64];
@@ -54,7 +55,7 @@ typedef struct pconn {
     int64_t t0_mono, t0_wall;
 
     /* upstream side of the exchange in flight */
-    upconn *up;
+    proxy_upstream_conn *up;
     httpmsg_parser *rs;
     int sstate;
     int ev_rhead, ev_rdone, rstatus, r_keepalive, r_interim;
@@ -68,8 +69,9 @@ typedef struct pconn {
     int replay_ok;
 
     /* mirroring: the copy of the request being built for the shadow (NULL: not mirrored) */
-    pmirror_req *mir;
-    pmirror_join *mir_join; /* --mirror-record: the recorded exchange goes here, to wait for the answers */
+    proxy_mirror_req *mir;
+    /* --mirror-record: the recorded exchange goes here, to wait for the answers */
+    proxy_mirror_join *mir_join;
 
     /* recording (x == NULL: this exchange is not recorded) */
     exchange *x;
@@ -83,45 +85,47 @@ typedef struct pconn {
     int tunnel_flush_up; /* client gone: free once the upstream output is flushed */
     int client_eof;      /* the client half-closed after its request */
     int lingering;       /* our side shut down; discarding input until EOF or a short timeout */
-} pconn;
+} proxy_conn;
 
 /* proxy_conn.c */
-void pconn_free(pconn *c, const char *why);           /* aborts whatever is in flight */
-void pconn_finish_close(pconn *c);                    /* flush the output, then free */
-void pconn_send_error(pconn *c, int status, const char *detail); /* short response, then close */
+void proxy_conn_free(proxy_conn *c, const char *why); /* aborts whatever is in flight */
+void proxy_conn_finish_close(proxy_conn *c);          /* flush the output, then free */
+
+/* proxy_conn_err.c */
+void proxy_conn_err_send(proxy_conn *c, int status, const char *detail); /* short response, then close */
 
 /* proxy_conn_rec.c */
-void pconn_record_begin(pconn *c);  /* start c->x when this exchange is to be recorded */
-void pconn_record_drop(pconn *c, pm_drop_reason why); /* give up the record, counted */
-void pconn_record_finish(pconn *c, const char *error); /* push c->x (if any) to the recorder */
+void proxy_conn_rec_begin(proxy_conn *c); /* start c->x when this exchange is to be recorded */
+void proxy_conn_rec_drop(proxy_conn *c, proxy_metrics_drop_reason why); /* give up the record, counted */
+void proxy_conn_rec_finish(proxy_conn *c, const char *error); /* push c->x (if any) to the recorder */
 /* Appends n bytes of a message to b: the first head_len always, body bytes up to --max-body (setting
  * trunc_flag when cut). Returns -1 when out of memory (the record is dropped). */
-int pconn_record_append(pconn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
-                        unsigned trunc_flag);
+int proxy_conn_rec_append(proxy_conn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p,
+                          size_t n, unsigned trunc_flag);
 
 /* proxy_conn_mirror.c */
-void pconn_mirror_begin(pconn *c);                      /* the head is accepted: copy it if mirrored */
-void pconn_mirror_body(pconn *c, const void *p, size_t n); /* request body bytes as received */
-void pconn_mirror_end(pconn *c, int complete); /* submit (complete) or abort (counted) the copy */
+void proxy_conn_mirror_begin(proxy_conn *c);            /* the head is accepted: copy it if mirrored */
+void proxy_conn_mirror_body(proxy_conn *c, const void *p, size_t n); /* request body bytes as received */
+void proxy_conn_mirror_end(proxy_conn *c, int complete); /* submit (complete) or abort (counted) the copy */
 /* --mirror-record: takes the finished exchange x when it is to wait for its shadows' answers (1), else 0
  * (the caller queues x itself). */
-int pconn_mirror_take(pconn *c, exchange *x);
+int proxy_conn_mirror_take(proxy_conn *c, exchange *x);
 
 /* proxy_relay.c: what the upstream side tells the client side */
 enum {
-    RELAY_MORE = 0, /* the exchange goes on (or nothing happened) */
-    RELAY_GONE = 1, /* c is closing or gone: touch nothing */
-    RELAY_DONE = 2, /* the response is complete and the upstream connection released: next request */
+    PROXY_RELAY_MORE = 0, /* the exchange goes on (or nothing happened) */
+    PROXY_RELAY_GONE = 1, /* c is closing or gone: touch nothing */
+    PROXY_RELAY_DONE = 2, /* the response is complete and the upstream connection released: next request */
 };
 /* Picks or opens an upstream connection for the request in c. 0, or -1 when that failed (the error
  * response is on its way: c is closing or gone). */
-int relay_start(pconn *c);
-/* Parses and forwards buffered response bytes (or tunnel bytes). RELAY_*. */
-int relay_process(pconn *c);
-/* An event on the upstream socket (not in a tunnel). RELAY_*. */
-int relay_up_event(pconn *c, short what);
-void relay_release(pconn *c, int reusable); /* give the upstream connection back or close it */
-void relay_send(pconn *c, struct evbuffer *src, size_t n); /* n bytes of src to the upstream */
-void relay_tunnel_from_client(pconn *c);
+int proxy_relay_start(proxy_conn *c);
+/* Parses and forwards buffered response bytes (or tunnel bytes). PROXY_RELAY_*. */
+int proxy_relay_process(proxy_conn *c);
+/* An event on the upstream socket (not in a tunnel). PROXY_RELAY_*. */
+int proxy_relay_up_event(proxy_conn *c, short what);
+void proxy_relay_release(proxy_conn *c, int reusable); /* give the upstream connection back or close it */
+void proxy_relay_send(proxy_conn *c, struct evbuffer *src, size_t n); /* n bytes of src to the upstream */
+void proxy_relay_tunnel_from_client(proxy_conn *c);
 
 #endif

@@ -7,40 +7,41 @@
 
 #include <event2/buffer.h>
 
-void pconn_mirror_begin(pconn *c)
+void proxy_conn_mirror_begin(proxy_conn *c)
 {
     proxy_wctx *w = c->w;
     if (!w->mirror)
         return;
-    pconn_mirror_end(c, 0); /* a leftover copy (never expected) is not sent */
-    c->mir = pmirror_begin(w->mirror, c->method, c->req_upgrade, c->req_keepalive, c->q_cl, c->head_len);
+    proxy_conn_mirror_end(c, 0); /* a leftover copy (never expected) is not sent */
+    c->mir =
+        proxy_mirror_req_begin(w->mirror, c->method, c->req_upgrade, c->req_keepalive, c->q_cl, c->head_len);
     if (!c->mir)
         return;
     /* c->hold has the head and whatever body bytes the parser took in the same call */
     size_t n = evbuffer_get_length(c->hold);
     const unsigned char *p = evbuffer_pullup(c->hold, -1);
     if (!p && n) {
-        pmirror_req_abort(c->mir);
+        proxy_mirror_req_abort(c->mir);
         c->mir = NULL;
         return;
     }
-    if (pmirror_req_append(c->mir, p, n) != 0)
+    if (proxy_mirror_req_append(c->mir, p, n) != 0)
         c->mir = NULL; /* over a cap: freed and counted */
 }
 
-void pconn_mirror_body(pconn *c, const void *p, size_t n)
+void proxy_conn_mirror_body(proxy_conn *c, const void *p, size_t n)
 {
-    if (c->mir && pmirror_req_append(c->mir, p, n) != 0)
+    if (c->mir && proxy_mirror_req_append(c->mir, p, n) != 0)
         c->mir = NULL;
 }
 
-void pconn_mirror_end(pconn *c, int complete)
+void proxy_conn_mirror_end(proxy_conn *c, int complete)
 {
-    pmirror_req *r = c->mir;
+    proxy_mirror_req *r = c->mir;
     if (!complete && c->mir_join) {
         /* the exchange ended and its record was not handed over (dropped, refused): the join only
          * waits for the answers now, and records nothing */
-        pmirror_join_primary(c->mir_join, NULL);
+        proxy_mirror_join_primary(c->mir_join, NULL);
         c->mir_join = NULL;
     }
     if (!r)
@@ -48,19 +49,19 @@ void pconn_mirror_end(pconn *c, int complete)
     c->mir = NULL;
     if (complete) {
         if (c->x && !c->mir_join)
-            c->mir_join = pmirror_req_join(r);
-        pmirror_req_submit(r);
+            c->mir_join = proxy_mirror_join_req(r);
+        proxy_mirror_submit(r);
     } else {
-        pmirror_req_abort(r);
+        proxy_mirror_req_abort(r);
     }
 }
 
-int pconn_mirror_take(pconn *c, exchange *x)
+int proxy_conn_mirror_take(proxy_conn *c, exchange *x)
 {
-    pmirror_join *j = c->mir_join;
+    proxy_mirror_join *j = c->mir_join;
     if (!j)
         return 0;
     c->mir_join = NULL;
-    pmirror_join_primary(j, x);
+    proxy_mirror_join_primary(j, x);
     return 1;
 }

@@ -28,7 +28,7 @@ typedef struct pfront {
     char peer[64];
 } pfront;
 
-void pfront_link(proxy_wctx *w, proxy_side *s)
+void proxy_front_link(proxy_wctx *w, proxy_side *s)
 {
     s->prev = NULL;
     s->next = w->sides;
@@ -36,10 +36,10 @@ void pfront_link(proxy_wctx *w, proxy_side *s)
         w->sides->prev = s;
     w->sides = s;
     w->n_conns++;
-    pm_conn_open(w->m);
+    proxy_metrics_conn_open(w->m);
 }
 
-void pfront_unlink(proxy_wctx *w, proxy_side *s)
+void proxy_front_unlink(proxy_wctx *w, proxy_side *s)
 {
     if (s->prev)
         s->prev->next = s->next;
@@ -49,12 +49,12 @@ void pfront_unlink(proxy_wctx *w, proxy_side *s)
         s->next->prev = s->prev;
     s->prev = s->next = NULL;
     w->n_conns--;
-    pm_conn_close(w->m);
+    proxy_metrics_conn_close(w->m);
     if (w->on_conn_closed)
         w->on_conn_closed(w);
 }
 
-void pfront_drain_all(proxy_wctx *w)
+void proxy_front_drain_all(proxy_wctx *w)
 {
     proxy_side *s = w->sides;
     while (s) {
@@ -64,15 +64,15 @@ void pfront_drain_all(proxy_wctx *w)
     }
 }
 
-void pfront_close_all(proxy_wctx *w)
+void proxy_front_close_all(proxy_wctx *w)
 {
     while (w->sides)
         w->sides->close(w->sides);
 }
 
-int pfront_needed(const proxy_wctx *w)
+int proxy_front_needed(const proxy_wctx *w)
 {
-    return ptls_listening(w->tls) || w->cfg->h2c;
+    return proxy_tls_listening(w->tls) || w->cfg->h2c;
 }
 
 static void front_free(pfront *f)
@@ -80,7 +80,7 @@ static void front_free(pfront *f)
     proxy_wctx *w = f->w;
     if (f->bev)
         bufferevent_free(f->bev);
-    pfront_unlink(w, &f->side);
+    proxy_front_unlink(w, &f->side);
     free(f);
 }
 
@@ -106,9 +106,9 @@ static void front_dispatch(pfront *f, int h2, const char *proto)
     bufferevent_set_timeouts(bev, NULL, NULL);
     front_free(f);
     if (h2)
-        ph2_adopt(w, bev, peer, proto);
+        proxy_h2_adopt(w, bev, peer, proto);
     else
-        pconn_adopt(w, bev, peer, proto);
+        proxy_conn_adopt(w, bev, peer, proto);
 }
 
 static void front_sniff(struct bufferevent *bev, void *ctx)
@@ -131,30 +131,31 @@ static void front_event(struct bufferevent *bev, short what, void *ctx)
     pfront *f = ctx;
     if (f->tls && (what & BEV_EVENT_CONNECTED)) {
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
-        pm_tls_handshake(f->w->m, PM_TLS_OK);
-        int h2 = ptls_alpn_h2(ssl);
+        proxy_metrics_tls_handshake(f->w->m, PROXY_METRICS_TLS_OK);
+        int h2 = proxy_tls_alpn_h2(ssl);
         /* the token strings are static, so a record can point at them */
-        const char *v = ptls_version_token(ssl);
+        const char *v = proxy_tls_version_token(ssl);
         const char *proto = h2 ? (!strcmp(v, "tls/1.3") ? "h2 tls/1.3" : !strcmp(v, "tls/1.2") ? "h2 tls/1.2" : "h2 tls")
                                : v;
         front_dispatch(f, h2, proto);
         return;
     }
     if (f->tls) {
-        pm_tls_result r = (what & BEV_EVENT_TIMEOUT) ? PM_TLS_TIMEOUT
-                          : (what & BEV_EVENT_ERROR) ? PM_TLS_FAILED
-                                                     : PM_TLS_CLOSED;
-        if (r == PM_TLS_FAILED) {
+        proxy_metrics_tls_result r = (what & BEV_EVENT_TIMEOUT) ? PROXY_METRICS_TLS_TIMEOUT
+                                     : (what & BEV_EVENT_ERROR) ? PROXY_METRICS_TLS_FAILED
+                                                                : PROXY_METRICS_TLS_CLOSED;
+        if (r == PROXY_METRICS_TLS_FAILED) {
             char e[256];
-            plog(PLOG_DEBUG, "%s: TLS handshake failed: %s", f->peer, ptls_last_error(e, sizeof e));
+            proxy_log(PROXY_LOG_DEBUG, "%s: TLS handshake failed: %s", f->peer,
+                      proxy_tls_last_error(e, sizeof e));
         }
         ERR_clear_error();
-        pm_tls_handshake(f->w->m, r);
+        proxy_metrics_tls_handshake(f->w->m, r);
     }
     front_free(f);
 }
 
-void pfront_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+void proxy_front_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
     pfront *f = calloc(1, sizeof *f);
     SSL *ssl = NULL;
@@ -165,13 +166,13 @@ void pfront_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa,
     f->w = w;
     f->side.drain = front_side_drain;
     f->side.close = front_side_close;
-    proxy_peer_name(sa, salen, f->peer, sizeof f->peer);
-    pfront_link(w, &f->side);
+    proxy_io_peer_name(sa, salen, f->peer, sizeof f->peer);
+    proxy_front_link(w, &f->side);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (ptls_listening(w->tls)) {
+    if (proxy_tls_listening(w->tls)) {
         f->tls = 1;
-        ssl = ptls_server_ssl(w->tls);
+        ssl = proxy_tls_server_ssl(w->tls);
         if (ssl)
             f->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                     BEV_OPT_CLOSE_ON_FREE);
@@ -185,7 +186,7 @@ void pfront_accept(proxy_wctx *w, evutil_socket_t fd, const struct sockaddr *sa,
             evutil_closesocket(fd);
     }
     if (!f->bev) {
-        plog(PLOG_ERROR, "out of memory accepting a connection");
+        proxy_log(PROXY_LOG_ERROR, "out of memory accepting a connection");
         front_free(f);
         return;
     }

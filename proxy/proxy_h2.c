@@ -19,13 +19,13 @@
 
 static _Atomic uint64_t ph2_next_id = 1ull << 40; /* apart from HTTP/1 connection ids in the capture */
 
-static void session_free(ph2 *s)
+static void session_free(proxy_h2 *s)
 {
     proxy_wctx *w = s->w;
     s->closing = 1; /* streams freed now are not kept */
     while (s->streams)
-        ph2s_free(s->streams, NGHTTP2_CANCEL);
-    ph2s_free_spares(s);
+        proxy_h2_stream_free(s->streams, NGHTTP2_CANCEL);
+    proxy_h2_stream_free_spares(s);
     if (s->scratch)
         evbuffer_free(s->scratch);
     tdbuf_free(&s->headbuf);
@@ -33,35 +33,35 @@ static void session_free(ph2 *s)
         nghttp2_session_del(s->ng);
     if (s->bev)
         bufferevent_free(s->bev);
-    plog(PLOG_DEBUG, "h2 conn %llu %s: closed", (unsigned long long)s->id, s->peer);
-    pfront_unlink(w, &s->side);
+    proxy_log(PROXY_LOG_DEBUG, "h2 conn %llu %s: closed", (unsigned long long)s->id, s->peer);
+    proxy_front_unlink(w, &s->side);
     free(s);
 }
 
 /* Ends the connection for a broken limit (counted once): GOAWAY, then close once it is written. */
-static void session_refuse(ph2 *s, pm_h2_refusal why)
+static void session_refuse(proxy_h2 *s, proxy_metrics_h2_refusal why)
 {
     if (!s->fatal) {
         s->fatal = (int)why + 1;
-        pm_h2_refused(s->w->m, why);
-        plog(PLOG_WARN, "h2 conn %llu %s: ended: %s", (unsigned long long)s->id, s->peer,
-             why == PM_H2_CONTINUATION   ? "CONTINUATION flood"
-             : why == PM_H2_CONTROL_FLOOD ? "control frame flood"
-             : why == PM_H2_RAPID_RESET   ? "stream reset flood"
-                                          : "protocol error");
+        proxy_metrics_h2_refused(s->w->m, why);
+        proxy_log(PROXY_LOG_WARN, "h2 conn %llu %s: ended: %s", (unsigned long long)s->id, s->peer,
+                  why == PROXY_METRICS_H2_CONTINUATION   ? "CONTINUATION flood"
+                  : why == PROXY_METRICS_H2_CONTROL_FLOOD ? "control frame flood"
+                  : why == PROXY_METRICS_H2_RAPID_RESET   ? "stream reset flood"
+                                                          : "protocol error");
     }
-    nghttp2_session_terminate_session(s->ng, why == PM_H2_PROTOCOL ? NGHTTP2_PROTOCOL_ERROR
-                                                                    : NGHTTP2_ENHANCE_YOUR_CALM);
+    nghttp2_session_terminate_session(s->ng, why == PROXY_METRICS_H2_PROTOCOL ? NGHTTP2_PROTOCOL_ERROR
+                                                                               : NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
-/* As pconn's lingering close: a client still sending when we close would get a reset that can destroy
+/* As proxy_conn's lingering close: a client still sending when we close would get a reset that can destroy
  * the GOAWAY it has not read yet. Shut down our side, discard its input until EOF or a second passes. */
-static int session_linger(ph2 *s)
+static int session_linger(proxy_h2 *s)
 {
     if (s->lingering)
         return 0;
     s->lingering = 1;
-    if (proxy_shutdown_write(s->bev) != 0) {
+    if (proxy_io_shutdown_write(s->bev) != 0) {
         session_free(s);
         return 1;
     }
@@ -73,7 +73,7 @@ static int session_linger(ph2 *s)
     return 0;
 }
 
-int ph2_flush(ph2 *s)
+int proxy_h2_flush(proxy_h2 *s)
 {
     if (s->in_ng)
         return 0; /* called back from inside nghttp2: the outer call flushes */
@@ -92,14 +92,14 @@ int ph2_flush(ph2 *s)
             }
             if (n == 0)
                 break;
-            pm_bytes(s->w->m, 0, (uint64_t)n);
+            proxy_metrics_bytes(s->w->m, 0, (uint64_t)n);
             if (evbuffer_add(out, data, (size_t)n) != 0) {
                 s->closing = 1;
                 break;
             }
         }
         s->in_ng = 0;
-        if (s->closing || ph2s_resume_all(s) == 0)
+        if (s->closing || proxy_h2_up_resume_all(s) == 0)
             break;
     }
     int over = s->closing || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)) ||
@@ -118,37 +118,37 @@ int ph2_flush(ph2 *s)
 
 /* ---- nghttp2 callbacks ---- */
 
-static int control_frame(ph2 *s)
+static int control_frame(proxy_h2 *s)
 {
     int64_t now = tdtime_mono_us();
     if (now - s->win_start_us >= 1000000) {
         s->win_start_us = now;
         s->ctrl_in_win = 0;
     }
-    if (++s->ctrl_in_win > PH2_CTRL_PER_SEC)
-        session_refuse(s, PM_H2_CONTROL_FLOOD); /* the read loop stops at s->fatal */
+    if (++s->ctrl_in_win > PROXY_H2_CTRL_PER_SEC)
+        session_refuse(s, PROXY_METRICS_H2_CONTROL_FLOOD); /* the read loop stops at s->fatal */
     return 0;
 }
 
 /* CVE-2023-44487: each reset stream is work (a request started upstream) that the concurrency limit
- * does not count. A bucket of PH2_RESET_BURST resets refilled at PH2_RESET_PER_SEC; nghttp2's own
+ * does not count. A bucket of PROXY_H2_RESET_BURST resets refilled at PROXY_H2_RESET_PER_SEC; nghttp2's own
  * limit, set higher, is the backstop. */
-static void stream_reset(ph2 *s)
+static void stream_reset(proxy_h2 *s)
 {
     int64_t now = tdtime_mono_us();
-    double refill = (double)(now - s->reset_at_us) * PH2_RESET_PER_SEC / 1e6;
+    double refill = (double)(now - s->reset_at_us) * PROXY_H2_RESET_PER_SEC / 1e6;
     s->reset_at_us = now;
     s->reset_tokens += refill;
-    if (s->reset_tokens > PH2_RESET_BURST)
-        s->reset_tokens = PH2_RESET_BURST;
+    if (s->reset_tokens > PROXY_H2_RESET_BURST)
+        s->reset_tokens = PROXY_H2_RESET_BURST;
     s->reset_tokens -= 1.0;
     if (s->reset_tokens < 0)
-        session_refuse(s, PM_H2_RAPID_RESET);
+        session_refuse(s, PROXY_METRICS_H2_RAPID_RESET);
 }
 
 static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *ud)
 {
-    ph2 *s = ud;
+    proxy_h2 *s = ud;
     switch (hd->type) {
     case NGHTTP2_HEADERS:
         s->cont_frames = 0;
@@ -158,8 +158,8 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
         s->block_bytes += hd->length;
         /* a header block may not run on for ever: HPACK state is per connection, so its frames cannot
          * be skipped; the decoded size is checked per field, this caps frames and raw bytes */
-        if (++s->cont_frames > PH2_MAX_CONTINUATIONS || s->block_bytes > 2 * s->w->cfg->max_head + 16384)
-            session_refuse(s, PM_H2_CONTINUATION);
+        if (++s->cont_frames > PROXY_H2_MAX_CONTINUATIONS || s->block_bytes > 2 * s->w->cfg->max_head + 16384)
+            session_refuse(s, PROXY_METRICS_H2_CONTINUATION);
         break;
     case NGHTTP2_RST_STREAM:
         stream_reset(s);
@@ -182,16 +182,16 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
-    ph2 *s = ud;
+    proxy_h2 *s = ud;
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     if (s->draining)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    ph2s *st = ph2s_new(s, frame->hd.stream_id);
+    proxy_h2_stream *st = proxy_h2_stream_new(s, frame->hd.stream_id);
     if (!st)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* out of memory: this stream is reset */
     nghttp2_session_set_stream_user_data(ng, frame->hd.stream_id, st);
-    pm_h2_stream(s->w->m);
+    proxy_metrics_h2_stream(s->w->m);
     return 0;
 }
 
@@ -200,28 +200,29 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0; /* trailers: not forwarded (the upstream side is HTTP/1.1 without TE: trailers) */
-    ph2s *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+    proxy_h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
     if (st)
-        (void)h2req_header(&st->rq, (const char *)name, namelen, (const char *)value, valuelen);
+        (void)proxy_h2_req_header(&st->rq, (const char *)name, namelen, (const char *)value, valuelen);
     return 0; /* errors stick in st->rq and are answered at the end of the block */
 }
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
-    ph2s *st = frame->hd.stream_id ? nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id) : NULL;
+    proxy_h2_stream *st =
+        frame->hd.stream_id ? nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id) : NULL;
     int end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     switch (frame->hd.type) {
     case NGHTTP2_HEADERS:
         if (!st)
             break;
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
-            ph2s_request_head(st, end);
+            proxy_h2_stream_request_head(st, end);
         else if (end)
-            ph2s_request_end(st);
+            proxy_h2_stream_request_end(st);
         break;
     case NGHTTP2_DATA:
         if (st && end)
-            ph2s_request_end(st);
+            proxy_h2_stream_request_end(st);
         break;
     default:
         break;
@@ -232,9 +233,9 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t len,
                          void *ud)
 {
-    ph2s *st = nghttp2_session_get_stream_user_data(ng, stream_id);
+    proxy_h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
     if (st)
-        ph2s_request_data(st, data, len);
+        proxy_h2_stream_request_data(st, data, len);
     else
         nghttp2_session_consume(ng, stream_id, len); /* keep the connection window open */
     return 0;
@@ -242,38 +243,40 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
 
 static int on_stream_close(nghttp2_session *ng, int32_t stream_id, uint32_t error_code, void *ud)
 {
-    ph2s *st = nghttp2_session_get_stream_user_data(ng, stream_id);
+    proxy_h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
     if (st)
-        ph2s_free(st, error_code);
+        proxy_h2_stream_free(st, error_code);
     return 0;
 }
 
 static int on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *frame, int lib_error, void *ud)
 {
-    ph2 *s = ud;
+    proxy_h2 *s = ud;
     /* a malformed request (content-length against DATA, a bad field): nghttp2 resets the stream */
     if (lib_error == NGHTTP2_ERR_HTTP_MESSAGING || lib_error == NGHTTP2_ERR_HTTP_HEADER)
-        pm_h2_refused(s->w->m, PM_H2_MESSAGING);
+        proxy_metrics_h2_refused(s->w->m, PROXY_METRICS_H2_MESSAGING);
     else if (lib_error == NGHTTP2_ERR_REFUSED_STREAM)
-        pm_h2_refused(s->w->m, PM_H2_STREAMS);
+        proxy_metrics_h2_refused(s->w->m, PROXY_METRICS_H2_STREAMS);
     return 0;
 }
 
 static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
-    ph2 *s = ud;
+    proxy_h2 *s = ud;
     /* nghttp2's own limits (stream reset rate, its CONTINUATION cap) end the session with GOAWAY: count
      * those by what the client was doing */
     if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR && !s->fatal) {
-        pm_h2_refusal why = s->n_streams >= PH2_MAX_STREAMS ? PM_H2_STREAMS
-                            : s->reset_tokens < PH2_RESET_BURST / 2 ? PM_H2_RAPID_RESET
-                                                                     : PM_H2_PROTOCOL;
+        proxy_metrics_h2_refusal why = s->n_streams >= PROXY_H2_MAX_STREAMS ? PROXY_METRICS_H2_STREAMS
+                                       : s->reset_tokens < PROXY_H2_RESET_BURST / 2
+                                           ? PROXY_METRICS_H2_RAPID_RESET
+                                           : PROXY_METRICS_H2_PROTOCOL;
         s->fatal = (int)why + 1;
-        pm_h2_refused(s->w->m, why);
-        plog(PLOG_WARN, "h2 conn %llu %s: ended by GOAWAY %u%s", (unsigned long long)s->id, s->peer,
-             frame->goaway.error_code, why == PM_H2_RAPID_RESET ? " (stream reset flood)"
-                                       : why == PM_H2_STREAMS   ? " (over the concurrent stream limit)"
-                                                                : "");
+        proxy_metrics_h2_refused(s->w->m, why);
+        proxy_log(PROXY_LOG_WARN, "h2 conn %llu %s: ended by GOAWAY %u%s", (unsigned long long)s->id, s->peer,
+                  frame->goaway.error_code,
+                  why == PROXY_METRICS_H2_RAPID_RESET ? " (stream reset flood)"
+                  : why == PROXY_METRICS_H2_STREAMS   ? " (over the concurrent stream limit)"
+                                                      : "");
     }
     return 0;
 }
@@ -301,8 +304,9 @@ static void ph2_init_once(void)
     /* request bodies are acknowledged (WINDOW_UPDATE) only once the upstream took them: flow control
      * is the backpressure */
     nghttp2_option_set_no_auto_window_update(o, 1);
-    nghttp2_option_set_stream_reset_rate_limit(o, 2 * PH2_RESET_BURST, 2 * PH2_RESET_PER_SEC);
-    nghttp2_option_set_max_continuations(o, 4 * PH2_MAX_CONTINUATIONS); /* ours (on_begin_frame) comes first */
+    nghttp2_option_set_stream_reset_rate_limit(o, 2 * PROXY_H2_RESET_BURST, 2 * PROXY_H2_RESET_PER_SEC);
+    /* ours (on_begin_frame) comes first */
+    nghttp2_option_set_max_continuations(o, 4 * PROXY_H2_MAX_CONTINUATIONS);
     nghttp2_option_set_max_settings(o, 32);
     nghttp2_option_set_max_outbound_ack(o, 1000); /* a client that sends PINGs but never reads */
     ph2_cbs = c;
@@ -313,7 +317,7 @@ static void ph2_init_once(void)
 
 static void conn_read(struct bufferevent *bev, void *ctx)
 {
-    ph2 *s = ctx;
+    proxy_h2 *s = ctx;
     struct evbuffer *in = bufferevent_get_input(bev);
     if (s->lingering) {
         evbuffer_drain(in, evbuffer_get_length(in));
@@ -328,15 +332,15 @@ static void conn_read(struct bufferevent *bev, void *ctx)
         if (n < 0) {
             if (n == NGHTTP2_ERR_FLOODED) {
                 if (!s->fatal)
-                    pm_h2_refused(s->w->m, PM_H2_CONTROL_FLOOD);
+                    proxy_metrics_h2_refused(s->w->m, PROXY_METRICS_H2_CONTROL_FLOOD);
                 s->closing = 1;
             } else if (!s->fatal) {
-                session_refuse(s, PM_H2_PROTOCOL);
+                session_refuse(s, PROXY_METRICS_H2_PROTOCOL);
             }
             evbuffer_drain(in, evbuffer_get_length(in));
             break;
         }
-        pm_bytes(s->w->m, (uint64_t)n, 0);
+        proxy_metrics_bytes(s->w->m, (uint64_t)n, 0);
         evbuffer_drain(in, (size_t)n);
         if (s->fatal) { /* a limit was broken: read nothing more */
             evbuffer_drain(in, evbuffer_get_length(in));
@@ -344,45 +348,45 @@ static void conn_read(struct bufferevent *bev, void *ctx)
         }
     }
     s->in_ng = 0;
-    ph2_flush(s);
+    proxy_h2_flush(s);
 }
 
 static void conn_write(struct bufferevent *bev, void *ctx)
 {
-    ph2 *s = ctx;
+    proxy_h2 *s = ctx;
     if (s->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             session_linger(s);
         return;
     }
-    ph2_flush(s);
+    proxy_h2_flush(s);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *ctx)
 {
-    ph2 *s = ctx;
+    proxy_h2 *s = ctx;
     if ((what & BEV_EVENT_TIMEOUT) && !s->closing && (what & BEV_EVENT_READING)) {
         /* silent for --idle-timeout: streams whose requests are not complete are stalled by the client
          * (each may hold an upstream connection), as an HTTP/1 client stalled inside a body; streams
          * that wait on their upstreams go on, under the upstream's own timeout */
         int stalled = 0;
-        for (ph2s *st = s->streams; st; st = st->next)
+        for (proxy_h2_stream *st = s->streams; st; st = st->next)
             if (!st->req_done && !st->refused) {
                 nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
                 stalled++;
             }
         if (stalled)
-            plog(PLOG_DEBUG, "h2 conn %llu %s: %d stream(s) stalled inside their request: reset",
-                 (unsigned long long)s->id, s->peer, stalled);
+            proxy_log(PROXY_LOG_DEBUG, "h2 conn %llu %s: %d stream(s) stalled inside their request: reset",
+                      (unsigned long long)s->id, s->peer, stalled);
         if (s->n_streams > 0) {
             bufferevent_enable(bev, EV_READ);
-            ph2_flush(s);
+            proxy_h2_flush(s);
             return;
         }
         nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
                               NGHTTP2_NO_ERROR, NULL, 0);
         s->draining = 1;
-        ph2_flush(s);
+        proxy_h2_flush(s);
         return;
     }
     session_free(s); /* EOF, error, or a client that does not take its last bytes */
@@ -390,26 +394,26 @@ static void conn_event(struct bufferevent *bev, short what, void *ctx)
 
 static void side_drain(proxy_side *side)
 {
-    ph2 *s = (ph2 *)side;
+    proxy_h2 *s = (proxy_h2 *)side;
     if (s->draining || s->closing)
         return;
     s->draining = 1;
     /* graceful GOAWAY: streams already opened finish, new ones are refused */
     nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
                           NGHTTP2_NO_ERROR, NULL, 0);
-    ph2_flush(s);
+    proxy_h2_flush(s);
 }
 
 static void side_close(proxy_side *side)
 {
-    session_free((ph2 *)side);
+    session_free((proxy_h2 *)side);
 }
 
-int ph2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto)
+int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto)
 {
     const proxy_config *cfg = w->cfg;
     pthread_once(&ph2_once, ph2_init_once);
-    ph2 *s = calloc(1, sizeof *s);
+    proxy_h2 *s = calloc(1, sizeof *s);
     if (!s || !ph2_cbs) {
         free(s);
         bufferevent_free(bev);
@@ -423,33 +427,33 @@ int ph2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const ch
     s->side.drain = side_drain;
     s->side.close = side_close;
     s->win_start_us = s->reset_at_us = tdtime_mono_us();
-    s->reset_tokens = PH2_RESET_BURST;
-    pfront_link(w, &s->side);
+    s->reset_tokens = PROXY_H2_RESET_BURST;
+    proxy_front_link(w, &s->side);
     s->scratch = evbuffer_new();
     tdbuf_init(&s->headbuf, 0);
     nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PH2_MAX_STREAMS},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PROXY_H2_MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 65535},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_head},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
     };
     if (!s->scratch || nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
         nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
-        nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, PH2_CONN_WINDOW) != 0) {
-        plog(PLOG_ERROR, "out of memory starting an HTTP/2 session");
+        nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, PROXY_H2_CONN_WINDOW) != 0) {
+        proxy_log(PROXY_LOG_ERROR, "out of memory starting an HTTP/2 session");
         session_free(s);
         return -1;
     }
     bufferevent_setcb(bev, conn_read, conn_write, conn_event, s);
-    proxy_tune_bev(bev, cfg->buffer_high);
+    proxy_io_tune_bev(bev, cfg->buffer_high);
     bufferevent_setwatermark(bev, EV_WRITE, cfg->buffer_high / 2, 0);
     struct timeval tv = {(time_t)(cfg->idle_timeout_us / 1000000), (suseconds_t)(cfg->idle_timeout_us % 1000000)};
     bufferevent_set_timeouts(bev, &tv, NULL);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
-    plog(PLOG_DEBUG, "h2 conn %llu %s: accepted (%s)", (unsigned long long)s->id, s->peer, proto);
+    proxy_log(PROXY_LOG_DEBUG, "h2 conn %llu %s: accepted (%s)", (unsigned long long)s->id, s->peer, proto);
     if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
         conn_read(bev, s); /* the preface (and maybe more) read while sniffing */
     else
-        ph2_flush(s); /* our SETTINGS */
+        proxy_h2_flush(s); /* our SETTINGS */
     return 0;
 }

@@ -10,6 +10,6 @@
 
 /* Takes over bev (past the TLS handshake, or holding the cleartext preface in its input). proto: the
  * WARC-Protocol tokens ("h2 tls/1.3", "h2"; static). Returns 0, or -1 (bev freed). */
-int ph2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto);
+int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, const char *proto);
 
 #endif

@@ -9,7 +9,7 @@
 
 static const char *const pseudo_names[4] = {":method", ":path", ":authority", ":scheme"};
 
-void h2req_init(h2req *r, size_t max_list)
+void proxy_h2_req_init(proxy_h2_req *r, size_t max_list)
 {
     memset(r, 0, sizeof *r);
     tdbuf_init(&r->fields, 0);
@@ -19,14 +19,14 @@ void h2req_init(h2req *r, size_t max_list)
     r->content_length = -1;
 }
 
-void h2req_clear(h2req *r)
+void proxy_h2_req_clear(proxy_h2_req *r)
 {
     tdbuf_free(&r->fields);
     tdbuf_free(&r->cookie);
     tdbuf_free(&r->pseudo);
 }
 
-void h2req_reset(h2req *r)
+void proxy_h2_req_reset(proxy_h2_req *r)
 {
     tdbuf_reset(&r->fields);
     tdbuf_reset(&r->cookie);
@@ -35,7 +35,7 @@ void h2req_reset(h2req *r)
     r->has_host = r->regular_seen = 0;
     r->list_size = 0;
     r->content_length = -1;
-    r->status = H2REQ_OK;
+    r->status = PROXY_H2_REQ_OK;
 }
 
 /* RFC 9110 5.6.2 tchar, lowercase only (RFC 9113 8.2.1: uppercase in a field name is malformed). */
@@ -100,9 +100,9 @@ static int known_method(const char *m)
     return 0;
 }
 
-static int fail(h2req *r, int st)
+static int fail(proxy_h2_req *r, int st)
 {
-    if (r->status == H2REQ_OK)
+    if (r->status == PROXY_H2_REQ_OK)
         r->status = st;
     return r->status;
 }
@@ -126,101 +126,103 @@ static int parse_cl(const char *v, size_t n, int64_t *out)
     return 0;
 }
 
-static int add_pseudo(h2req *r, const char *name, size_t nl, const char *value, size_t vl)
+static int add_pseudo(proxy_h2_req *r, const char *name, size_t nl, const char *value, size_t vl)
 {
     int which = -1;
     for (int i = 0; i < 4; i++)
         if (is_name(name, nl, pseudo_names[i]))
             which = i;
     if (which < 0 || r->regular_seen || r->have[which]) /* unknown, after a field, or repeated */
-        return fail(r, H2REQ_EBAD);
-    int ok = which == H2REQ_P_METHOD ? token_any(value, vl) : which == H2REQ_P_SCHEME ? token_any(value, vl)
-                                                                                      : visible(value, vl);
-    if (!ok || (which != H2REQ_P_AUTHORITY && vl == 0))
-        return fail(r, H2REQ_EBAD);
+        return fail(r, PROXY_H2_REQ_EBAD);
+    int ok = which == PROXY_H2_REQ_P_METHOD   ? token_any(value, vl)
+             : which == PROXY_H2_REQ_P_SCHEME ? token_any(value, vl)
+                                              : visible(value, vl);
+    if (!ok || (which != PROXY_H2_REQ_P_AUTHORITY && vl == 0))
+        return fail(r, PROXY_H2_REQ_EBAD);
     r->have[which] = 1;
     r->off[which] = r->pseudo.len;
     if (tdbuf_append(&r->pseudo, value, vl) != 0 || tdbuf_append(&r->pseudo, "", 1) != 0)
-        return fail(r, H2REQ_ENOMEM);
-    return H2REQ_OK;
+        return fail(r, PROXY_H2_REQ_ENOMEM);
+    return PROXY_H2_REQ_OK;
 }
 
-int h2req_header(h2req *r, const char *name, size_t nl, const char *value, size_t vl)
+int proxy_h2_req_header(proxy_h2_req *r, const char *name, size_t nl, const char *value, size_t vl)
 {
     r->list_size += nl + vl + 32;
     if (r->list_size > r->max_list)
-        return fail(r, H2REQ_ETOOLARGE);
-    if (r->status != H2REQ_OK)
+        return fail(r, PROXY_H2_REQ_ETOOLARGE);
+    if (r->status != PROXY_H2_REQ_OK)
         return r->status;
     if (nl > 0 && name[0] == ':')
         return add_pseudo(r, name, nl, value, vl);
     r->regular_seen = 1;
     if (!token_lower(name, nl) || !value_ok(value, vl))
-        return fail(r, H2REQ_EBAD);
+        return fail(r, PROXY_H2_REQ_EBAD);
     /* RFC 9113 8.2.2: connection-specific fields make a request malformed; TE may only say trailers */
     if (is_name(name, nl, "connection") || is_name(name, nl, "keep-alive") ||
         is_name(name, nl, "proxy-connection") || is_name(name, nl, "transfer-encoding") ||
         is_name(name, nl, "upgrade"))
-        return fail(r, H2REQ_EBAD);
+        return fail(r, PROXY_H2_REQ_EBAD);
     if (is_name(name, nl, "te")) {
         if (vl != 8 || strncasecmp(value, "trailers", 8) != 0)
-            return fail(r, H2REQ_EBAD);
-        return H2REQ_OK; /* trailers are not forwarded to the HTTP/1.1 upstream, so neither is TE */
+            return fail(r, PROXY_H2_REQ_EBAD);
+        return PROXY_H2_REQ_OK; /* trailers are not forwarded to the HTTP/1.1 upstream, so neither is TE */
     }
     if (is_name(name, nl, "content-length")) {
         int64_t cl;
         if (parse_cl(value, vl, &cl) != 0 || (r->content_length >= 0 && r->content_length != cl))
-            return fail(r, H2REQ_EBAD);
+            return fail(r, PROXY_H2_REQ_EBAD);
         if (r->content_length >= 0)
-            return H2REQ_OK; /* the same value twice: forwarded once */
+            return PROXY_H2_REQ_OK; /* the same value twice: forwarded once */
         r->content_length = cl;
     }
     if (is_name(name, nl, "host")) {
         if (r->has_host || !visible(value, vl) || vl >= sizeof r->host)
-            return fail(r, H2REQ_EBAD);
+            return fail(r, PROXY_H2_REQ_EBAD);
         memcpy(r->host, value, vl);
         r->host[vl] = '\0';
         r->has_host = 1;
-        return H2REQ_OK; /* written first, from :authority or from here */
+        return PROXY_H2_REQ_OK; /* written first, from :authority or from here */
     }
     if (is_name(name, nl, "cookie")) {
         int rc = r->cookie.len ? tdbuf_append(&r->cookie, "; ", 2) : 0;
         if (rc || tdbuf_append(&r->cookie, value, vl) != 0)
-            return fail(r, H2REQ_ENOMEM);
-        return H2REQ_OK;
+            return fail(r, PROXY_H2_REQ_ENOMEM);
+        return PROXY_H2_REQ_OK;
     }
     /* the name as sent (lowercase: HTTP/1.1 field names are case-insensitive) */
     if (tdbuf_append(&r->fields, name, nl) || tdbuf_append(&r->fields, ": ", 2) ||
         tdbuf_append(&r->fields, value, vl) || tdbuf_append(&r->fields, "\r\n", 2))
-        return fail(r, H2REQ_ENOMEM);
-    return H2REQ_OK;
+        return fail(r, PROXY_H2_REQ_ENOMEM);
+    return PROXY_H2_REQ_OK;
 }
 
-const char *h2req_pseudo(const h2req *r, int which)
+const char *proxy_h2_req_pseudo(const proxy_h2_req *r, int which)
 {
     return r->have[which] ? r->pseudo.data + r->off[which] : NULL;
 }
 
-int h2req_head(h2req *r, int end_stream, const char *default_host, tdbuf *out, int *chunked)
+int proxy_h2_req_head(proxy_h2_req *r, int end_stream, const char *default_host, tdbuf *out, int *chunked)
 {
-    if (r->status != H2REQ_OK)
+    if (r->status != PROXY_H2_REQ_OK)
         return r->status;
-    const char *method = h2req_pseudo(r, H2REQ_P_METHOD);
+    const char *method = proxy_h2_req_pseudo(r, PROXY_H2_REQ_P_METHOD);
     if (method && !strcmp(method, "CONNECT"))
-        return fail(r, H2REQ_ECONNECT);
-    const char *path = h2req_pseudo(r, H2REQ_P_PATH), *scheme = h2req_pseudo(r, H2REQ_P_SCHEME);
+        return fail(r, PROXY_H2_REQ_ECONNECT);
+    const char *path = proxy_h2_req_pseudo(r, PROXY_H2_REQ_P_PATH),
+               *scheme = proxy_h2_req_pseudo(r, PROXY_H2_REQ_P_SCHEME);
     if (!method || !path || !scheme || !known_method(method)) /* RFC 9113 8.3.1 */
-        return fail(r, H2REQ_EBAD);
+        return fail(r, PROXY_H2_REQ_EBAD);
     if (path[0] != '/' && !(path[0] == '*' && !path[1] && !strcmp(method, "OPTIONS")))
-        return fail(r, H2REQ_EBAD);
-    const char *auth = h2req_pseudo(r, H2REQ_P_AUTHORITY);
+        return fail(r, PROXY_H2_REQ_EBAD);
+    const char *auth = proxy_h2_req_pseudo(r, PROXY_H2_REQ_P_AUTHORITY);
     if (auth && !*auth)
         auth = NULL;
     if (auth && r->has_host && strcasecmp(auth, r->host) != 0) /* RFC 9113 8.3.1: the same entity */
-        return fail(r, H2REQ_EBAD);
+        return fail(r, PROXY_H2_REQ_EBAD);
     const char *host = auth ? auth : r->has_host ? r->host : default_host;
     if (end_stream && r->content_length > 0) /* RFC 9113 8.1.1: the body must match Content-Length */
-        return fail(r, H2REQ_EBAD);
+        return fail(r, PROXY_H2_REQ_EBAD);
     *chunked = !end_stream && r->content_length < 0;
     int rc = tdbuf_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host);
     rc = rc ? rc : tdbuf_append(out, r->fields.data ? r->fields.data : "", r->fields.len);
@@ -229,5 +231,5 @@ int h2req_head(h2req *r, int end_stream, const char *default_host, tdbuf *out, i
     if (!rc && *chunked)
         rc = tdbuf_puts(out, "transfer-encoding: chunked\r\n");
     rc = rc ? rc : tdbuf_append(out, "\r\n", 2);
-    return rc ? fail(r, H2REQ_ENOMEM) : H2REQ_OK;
+    return rc ? fail(r, PROXY_H2_REQ_ENOMEM) : PROXY_H2_REQ_OK;
 }

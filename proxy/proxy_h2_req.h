@@ -14,41 +14,41 @@
 /* Like httpmsg's: each error is the status the proxy answers with (400 becomes a stream reset, RFC 9113
  * 8.1.1 calls such a request malformed). */
 typedef enum {
-    H2REQ_OK = 0,
-    H2REQ_EBAD = -400,      /* malformed: stream reset with PROTOCOL_ERROR */
-    H2REQ_ECONNECT = -405,  /* CONNECT is not proxied (as over HTTP/1) */
-    H2REQ_ETOOLARGE = -431, /* header list over the cap */
-    H2REQ_ENOMEM = -500,
-} h2req_status;
+    PROXY_H2_REQ_OK = 0,
+    PROXY_H2_REQ_EBAD = -400,      /* malformed: stream reset with PROTOCOL_ERROR */
+    PROXY_H2_REQ_ECONNECT = -405,  /* CONNECT is not proxied (as over HTTP/1) */
+    PROXY_H2_REQ_ETOOLARGE = -431, /* header list over the cap */
+    PROXY_H2_REQ_ENOMEM = -500,
+} proxy_h2_req_status;
 
-typedef struct h2req {
+typedef struct proxy_h2_req {
     tdbuf fields;  /* "Name: value\r\n" lines of regular fields, in order */
     tdbuf cookie;  /* cookie crumbs joined with "; " (RFC 9113 8.2.3) */
     tdbuf pseudo;  /* :method, :path, :authority, :scheme values, NUL-separated, at the offsets below */
-    int have[4];   /* which pseudo-headers were seen (H2REQ_P_*) */
+    int have[4];   /* which pseudo-headers were seen (PROXY_H2_REQ_P_*) */
     size_t off[4];
     char host[256]; /* a Host field's value, checked against :authority */
     int has_host;
     size_t list_size, max_list;
     int64_t content_length; /* -1 when absent */
     int regular_seen;
-    int status; /* the first error (sticky), or H2REQ_OK */
-} h2req;
+    int status; /* the first error (sticky), or PROXY_H2_REQ_OK */
+} proxy_h2_req;
 
-enum { H2REQ_P_METHOD = 0, H2REQ_P_PATH, H2REQ_P_AUTHORITY, H2REQ_P_SCHEME };
+enum { PROXY_H2_REQ_P_METHOD = 0, PROXY_H2_REQ_P_PATH, PROXY_H2_REQ_P_AUTHORITY, PROXY_H2_REQ_P_SCHEME };
 
 /* max_list: the cap on the decoded header list, counted as RFC 9113 6.5.2 does (name + value + 32 per
  * field). */
-void h2req_init(h2req *r, size_t max_list);
-void h2req_clear(h2req *r); /* frees; r can be initialised again */
-void h2req_reset(h2req *r); /* empty for the next request, keeping its memory */
+void proxy_h2_req_init(proxy_h2_req *r, size_t max_list);
+void proxy_h2_req_clear(proxy_h2_req *r); /* frees; r can be initialised again */
+void proxy_h2_req_reset(proxy_h2_req *r); /* empty for the next request, keeping its memory */
 /* One decoded field. Returns r->status: once an error is seen, later fields are only counted. */
-int h2req_header(h2req *r, const char *name, size_t nl, const char *value, size_t vl);
+int proxy_h2_req_header(proxy_h2_req *r, const char *name, size_t nl, const char *value, size_t vl);
 /* After the last field: checks what must be there and appends the HTTP/1.1 head to out. end_stream:
  * the request has no body. *chunked is set when a body without Content-Length must be sent chunked.
- * default_host is the Host when there is neither :authority nor Host. Returns H2REQ_OK or an error. */
-int h2req_head(h2req *r, int end_stream, const char *default_host, tdbuf *out, int *chunked);
-/* A pseudo-header's value after h2req_head succeeded (NULL when absent). */
-const char *h2req_pseudo(const h2req *r, int which);
+ * default_host is the Host when there is neither :authority nor Host. Returns PROXY_H2_REQ_OK or an error. */
+int proxy_h2_req_head(proxy_h2_req *r, int end_stream, const char *default_host, tdbuf *out, int *chunked);
+/* A pseudo-header's value after proxy_h2_req_head succeeded (NULL when absent). */
+const char *proxy_h2_req_pseudo(const proxy_h2_req *r, int which);
 
 #endif

@@ -14,9 +14,9 @@
 #include "proxy_xrec.h"
 #include "tdtime.h"
 
-ph2s *ph2s_new(ph2 *s, int32_t id)
+proxy_h2_stream *proxy_h2_stream_new(proxy_h2 *s, int32_t id)
 {
-    ph2s *st = s->spare;
+    proxy_h2_stream *st = s->spare;
     if (st) {
         s->spare = st->next;
         s->n_spare--;
@@ -24,13 +24,13 @@ ph2s *ph2s_new(ph2 *s, int32_t id)
         st = calloc(1, sizeof *st);
         if (!st)
             return NULL;
-        h2req_init(&st->rq, s->w->cfg->max_head);
+        proxy_h2_req_init(&st->rq, s->w->cfg->max_head);
         tdbuf_init(&st->rqbuf, 0);
         tdbuf_init(&st->rsbuf, 0);
         tdbuf_init(&st->rhead, 0);
         st->body = evbuffer_new();
         if (!st->body) {
-            h2req_clear(&st->rq);
+            proxy_h2_req_clear(&st->rq);
             free(st);
             return NULL;
         }
@@ -49,10 +49,10 @@ ph2s *ph2s_new(ph2 *s, int32_t id)
     return st;
 }
 
-static void stream_destroy(ph2s *st)
+static void stream_destroy(proxy_h2_stream *st)
 {
     httpmsg_parser_free(st->rs);
-    h2req_clear(&st->rq);
+    proxy_h2_req_clear(&st->rq);
     if (st->sent)
         evbuffer_free(st->sent);
     evbuffer_free(st->body);
@@ -62,10 +62,10 @@ static void stream_destroy(ph2s *st)
     free(st);
 }
 
-void ph2s_free_spares(ph2 *s)
+void proxy_h2_stream_free_spares(proxy_h2 *s)
 {
     while (s->spare) {
-        ph2s *st = s->spare;
+        proxy_h2_stream *st = s->spare;
         s->spare = st->next;
         stream_destroy(st);
     }
@@ -74,29 +74,29 @@ void ph2s_free_spares(ph2 *s)
 
 /* ---- recording ---- */
 
-void ph2s_rec_append(ph2s *st, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p, size_t n,
-                     unsigned trunc_flag)
+void proxy_h2_stream_rec_append(proxy_h2_stream *st, tdbuf *b, uint64_t *body_rec, size_t head_len,
+                                const char *p, size_t n, unsigned trunc_flag)
 {
     if (st->x && proxy_xrec_append(st->x, st->s->w->cfg->max_body, b, body_rec, head_len, p, n, trunc_flag) != 0) {
-        pm_dropped(st->s->w->m, PM_DROP_NOMEM);
-        proxy_exchange_free(st->x);
+        proxy_metrics_dropped(st->s->w->m, PROXY_METRICS_DROP_NOMEM);
+        proxy_record_exchange_free(st->x);
         st->x = NULL;
     }
 }
 
 /* uri: the target URI being built; taken over (stolen) when the exchange is recorded. */
-static void rec_begin(ph2s *st, tdbuf *uri)
+static void rec_begin(proxy_h2_stream *st, tdbuf *uri)
 {
     proxy_wctx *w = st->s->w;
     if (!w->rec)
         return;
-    if (!proxy_recorder_wants(w->rec, h2req_pseudo(&st->rq, H2REQ_P_PATH), &w->rnd)) {
-        pm_sampled_out(w->m);
+    if (!proxy_record_wants(w->rec, proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_PATH), &w->rnd)) {
+        proxy_metrics_sampled_out(w->m);
         return;
     }
     exchange *x = malloc(sizeof *x);
     if (!x) {
-        pm_dropped(w->m, PM_DROP_NOMEM);
+        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
         return;
     }
     exchange_init(x);
@@ -106,30 +106,30 @@ static void rec_begin(ph2s *st, tdbuf *uri)
     x->target_uri = tdbuf_steal(uri, NULL);
     if (!x->target_uri || exchange_set_str(&x->client_addr, st->s->peer) ||
         exchange_set_str(&x->protocol, st->s->proto)) {
-        proxy_exchange_free(x);
-        pm_dropped(w->m, PM_DROP_NOMEM);
+        proxy_record_exchange_free(x);
+        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
         return;
     }
     st->x = x;
 }
 
-void ph2s_rec_finish(ph2s *st, const char *error)
+void proxy_h2_stream_rec_finish(proxy_h2_stream *st, const char *error)
 {
     if (!st->x)
         return;
     exchange *x = proxy_xrec_finish(st->x, &st->rqbuf, &st->rsbuf, error);
     st->x = NULL;
     if (x)
-        proxy_recorder_push(st->s->w->rec, x);
+        proxy_record_push(st->s->w->rec, x);
     else
-        pm_dropped(st->s->w->m, PM_DROP_NOMEM);
+        proxy_metrics_dropped(st->s->w->m, PROXY_METRICS_DROP_NOMEM);
 }
 
 /* ---- the request ---- */
 
 /* Request bytes to the upstream, in one write (straight into the socket when nothing is queued:
- * proxy_send), with a copy kept for a retry while the request is small. */
-static void send_up(ph2s *st, const struct iovec *parts, int n_parts)
+ * proxy_io_send), with a copy kept for a retry while the request is small. */
+static void send_up(proxy_h2_stream *st, const struct iovec *parts, int n_parts)
 {
     if (!st->up)
         return;
@@ -144,66 +144,69 @@ static void send_up(ph2s *st, const struct iovec *parts, int n_parts)
         }
         if (evbuffer_add(b, parts[i].iov_base, parts[i].iov_len) != 0) {
             evbuffer_drain(b, evbuffer_get_length(b));
-            ph2s_up_release(st, 0); /* out of memory: the upstream must not get half a message */
+            proxy_h2_up_release(st, 0); /* out of memory: the upstream must not get half a message */
             return;
         }
     }
-    proxy_send(st->up->bev, st->up_connected, b, n); /* upconn_attach left writing enabled for the rest */
+    /* proxy_upstream_conn_attach left writing enabled for the rest */
+    proxy_io_send(st->up->bev, st->up_connected, b, n);
 }
 
-void ph2s_request_head(ph2s *st, int end_stream)
+void proxy_h2_stream_request_head(proxy_h2_stream *st, int end_stream)
 {
-    ph2 *s = st->s;
+    proxy_h2 *s = st->s;
     proxy_wctx *w = s->w;
-    up_target *t = pconn_current_target(w);
+    proxy_upstream_target *t = proxy_relay_current_target(w);
     tdbuf *hb = &s->headbuf; /* the session's, reused: one head is built at a time */
     tdbuf_reset(hb);
-    int rc = h2req_head(&st->rq, end_stream, t->hostport, hb, &st->chunked);
+    int rc = proxy_h2_req_head(&st->rq, end_stream, t->hostport, hb, &st->chunked);
     st->req_done = end_stream;
-    if (rc != H2REQ_OK) {
+    if (rc != PROXY_H2_REQ_OK) {
         st->refused = 1;
-        if (rc == H2REQ_ETOOLARGE) {
-            pm_reject(w->m, PM_REJ_431);
-            pm_h2_refused(w->m, PM_H2_HEADER_LIST);
-            ph2s_local_response(st, 431, "request header list too large");
-        } else if (rc == H2REQ_ECONNECT) {
-            ph2s_local_response(st, 405, "CONNECT is not proxied");
+        if (rc == PROXY_H2_REQ_ETOOLARGE) {
+            proxy_metrics_reject(w->m, PROXY_METRICS_REJ_431);
+            proxy_metrics_h2_refused(w->m, PROXY_METRICS_H2_HEADER_LIST);
+            proxy_h2_up_local_response(st, 431, "request header list too large");
+        } else if (rc == PROXY_H2_REQ_ECONNECT) {
+            proxy_h2_up_local_response(st, 405, "CONNECT is not proxied");
         } else {
-            pm_reject(w->m, PM_REJ_400);
-            pm_h2_refused(w->m, PM_H2_MESSAGING);
+            proxy_metrics_reject(w->m, PROXY_METRICS_REJ_400);
+            proxy_metrics_h2_refused(w->m, PROXY_METRICS_H2_MESSAGING);
             nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
         }
         return;
     }
-    snprintf(st->method, sizeof st->method, "%s", h2req_pseudo(&st->rq, H2REQ_P_METHOD));
-    const char *auth = h2req_pseudo(&st->rq, H2REQ_P_AUTHORITY);
+    snprintf(st->method, sizeof st->method, "%s", proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_METHOD));
+    const char *auth = proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_AUTHORITY);
     if (w->rec) {
         tdbuf u;
         tdbuf_init(&u, 0);
-        if (tdbuf_printf(&u, "%s://%s%s", h2req_pseudo(&st->rq, H2REQ_P_SCHEME),
-                         auth && *auth ? auth : t->hostport, h2req_pseudo(&st->rq, H2REQ_P_PATH)) == 0)
+        if (tdbuf_printf(&u, "%s://%s%s", proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_SCHEME),
+                         auth && *auth ? auth : t->hostport,
+                         proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_PATH)) == 0)
             rec_begin(st, &u);
         tdbuf_free(&u);
     }
     st->rq_head_len = hb->len;
-    ph2s_rec_append(st, &st->rqbuf, &st->rq_body_rec, hb->len, hb->data, hb->len, EXCHANGE_TRUNC_REQUEST);
+    proxy_h2_stream_rec_append(st, &st->rqbuf, &st->rq_body_rec, hb->len, hb->data, hb->len,
+                               EXCHANGE_TRUNC_REQUEST);
     if (!st->sent && httpmsg_method_is_idempotent(st->method))
         st->sent = evbuffer_new();
     char err[256];
-    upconn *u = ph2s_new_parser(st) == 0 ? up_pool_take(w->pool, t) : NULL;
+    proxy_upstream_conn *u = proxy_h2_up_new_parser(st) == 0 ? proxy_upstream_pool_take(w->pool, t) : NULL;
     if (!u && st->rs)
-        u = up_pool_connect(w->pool, t, w->cfg->connect_timeout_us, err, sizeof err);
+        u = proxy_upstream_pool_connect(w->pool, t, w->cfg->connect_timeout_us, err, sizeof err);
     if (!u) {
-        ph2s_fail(st, PM_UPERR_CONNECT, 502, st->rs ? err : "out of memory");
+        proxy_h2_up_fail(st, PROXY_METRICS_UPERR_CONNECT, 502, st->rs ? err : "out of memory");
         return;
     }
-    pm_upstream_connect(w->m, u->reused);
-    ph2s_attach(st, u);
+    proxy_metrics_upstream_connect(w->m, u->reused);
+    proxy_h2_up_attach(st, u);
     struct iovec iov = {hb->data, hb->len};
     send_up(st, &iov, 1);
 }
 
-void ph2s_request_data(ph2s *st, const uint8_t *p, size_t n)
+void proxy_h2_stream_request_data(proxy_h2_stream *st, const uint8_t *p, size_t n)
 {
     if (st->refused || !st->up) {
         nghttp2_session_consume(st->s->ng, st->id, n); /* nobody takes it: keep the windows open */
@@ -213,14 +216,14 @@ void ph2s_request_data(ph2s *st, const uint8_t *p, size_t n)
     int k = st->chunked && n ? snprintf(line, sizeof line, "%zx\r\n", n) : 0;
     struct iovec parts[3] = {{line, (size_t)k}, {(void *)p, n}, {"\r\n", k ? 2 : 0}};
     for (int i = 0; i < 3; i++)
-        ph2s_rec_append(st, &st->rqbuf, &st->rq_body_rec, i == 1 ? 0 : parts[i].iov_len, parts[i].iov_base,
-                   parts[i].iov_len, EXCHANGE_TRUNC_REQUEST);
+        proxy_h2_stream_rec_append(st, &st->rqbuf, &st->rq_body_rec, i == 1 ? 0 : parts[i].iov_len,
+                                   parts[i].iov_base, parts[i].iov_len, EXCHANGE_TRUNC_REQUEST);
     send_up(st, parts, 3);
     st->unconsumed += n;
-    ph2s_give_window(st);
+    proxy_h2_up_give_window(st);
 }
 
-void ph2s_request_end(ph2s *st)
+void proxy_h2_stream_request_end(proxy_h2_stream *st)
 {
     if (st->req_done)
         return;
@@ -228,19 +231,21 @@ void ph2s_request_end(ph2s *st)
     if (st->chunked && st->up) {
         struct iovec last = {"0\r\n\r\n", 5};
         send_up(st, &last, 1);
-        ph2s_rec_append(st, &st->rqbuf, &st->rq_body_rec, 5, "0\r\n\r\n", 5, EXCHANGE_TRUNC_REQUEST);
+        proxy_h2_stream_rec_append(st, &st->rqbuf, &st->rq_body_rec, 5, "0\r\n\r\n", 5,
+                                   EXCHANGE_TRUNC_REQUEST);
     }
 }
 
-void ph2s_free(ph2s *st, uint32_t error_code)
+void proxy_h2_stream_free(proxy_h2_stream *st, uint32_t error_code)
 {
-    ph2 *s = st->s;
+    proxy_h2 *s = st->s;
     if (st->x) /* the client reset the stream (or the connection ended) before the response was whole */
-        ph2s_rec_finish(st, error_code == NGHTTP2_NO_ERROR ? "stream closed before the response ended"
-                                                       : "client reset the stream");
+        proxy_h2_stream_rec_finish(st, error_code == NGHTTP2_NO_ERROR
+                                           ? "stream closed before the response ended"
+                                           : "client reset the stream");
     if (st->up && !st->ev_rdone && !st->refused)
-        pm_request(s->w->m, 0, tdtime_mono_us() - st->t0_mono);
-    ph2s_up_release(st, 0);
+        proxy_metrics_request(s->w->m, 0, tdtime_mono_us() - st->t0_mono);
+    proxy_h2_up_release(st, 0);
     if (st->unconsumed)
         nghttp2_session_consume_connection(s->ng, st->unconsumed);
     nghttp2_session_set_stream_user_data(s->ng, st->id, NULL);
@@ -251,7 +256,7 @@ void ph2s_free(ph2s *st, uint32_t error_code)
     if (st->next)
         st->next->prev = st->prev;
     s->n_streams--;
-    if (s->n_spare >= PH2_SPARE || s->closing) {
+    if (s->n_spare >= PROXY_H2_SPARE || s->closing) {
         stream_destroy(st);
         return;
     }
@@ -261,8 +266,8 @@ void ph2s_free(ph2s *st, uint32_t error_code)
         httpmsg_parser_resume(rs);
     else if (rs)
         httpmsg_parser_free(rs), rs = NULL;
-    h2req rq = st->rq;
-    h2req_reset(&rq);
+    proxy_h2_req rq = st->rq;
+    proxy_h2_req_reset(&rq);
     struct evbuffer *body = st->body;
     evbuffer_drain(body, evbuffer_get_length(body));
     tdbuf rhead = st->rhead;

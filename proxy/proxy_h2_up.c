@@ -26,7 +26,7 @@ static void up_event(struct bufferevent *bev, short what, void *ctx);
 static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
                          nghttp2_data_source *src, void *ud)
 {
-    ph2s *st = src->ptr;
+    proxy_h2_stream *st = src->ptr;
     size_t have = evbuffer_get_length(st->body);
     if (have == 0 && !st->body_eof)
         return NGHTTP2_ERR_DEFERRED; /* resumed when the upstream sends more */
@@ -37,7 +37,7 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (st->read_paused && st->up && evbuffer_get_length(st->body) < st->s->w->cfg->buffer_high / 2) {
         /* the upstream's input may be full (its read watermark): no read callback would come, so
-         * ph2_flush parses it once nghttp2 is done (ph2s_resume_all) */
+         * proxy_h2_flush parses it once nghttp2 is done (proxy_h2_up_resume_all) */
         st->read_paused = 0;
         st->resume_up = 1;
         proxy_sock_read(st->up->io, 1);
@@ -46,7 +46,7 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 }
 
 /* A response made here (refusals, upstream failures): a short text body. */
-void ph2s_local_response(ph2s *st, int status, const char *msg)
+void proxy_h2_up_local_response(proxy_h2_stream *st, int status, const char *msg)
 {
     if (st->submitted)
         return;
@@ -66,7 +66,7 @@ void ph2s_local_response(ph2s *st, int status, const char *msg)
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = body_read};
     if (nghttp2_submit_response(st->s->ng, st->id, nv, 3, &dp) != 0)
         nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-    pm_request(st->s->w->m, status, tdtime_mono_us() - st->t0_mono);
+    proxy_metrics_request(st->s->w->m, status, tdtime_mono_us() - st->t0_mono);
 }
 
 /* Fields that describe the HTTP/1.1 hop, not the message (RFC 9113 8.2.2), and those the upstream's
@@ -88,7 +88,7 @@ static int hop_by_hop(const httpmsg_head *h, const char *name, size_t nl)
     return 0;
 }
 
-static int submit_head(ph2s *st, const httpmsg_head *h)
+static int submit_head(proxy_h2_stream *st, const httpmsg_head *h)
 {
     /* on the stack for common heads (nghttp2 copies them), on the heap past that */
     nghttp2_nv nv_stack[64], *nv = nv_stack;
@@ -127,7 +127,7 @@ out:
 
 static int rs_on_head(void *ctx, const httpmsg_head *h)
 {
-    ph2s *st = ctx;
+    proxy_h2_stream *st = ctx;
     st->ev_rhead = 1;
     st->rstatus = h->status;
     st->r_keepalive = h->keep_alive;
@@ -142,13 +142,13 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
 
 static int rs_on_body(void *ctx, const char *at, size_t len)
 {
-    ph2s *st = ctx;
+    proxy_h2_stream *st = ctx;
     return evbuffer_add(st->body, at, len) == 0 ? 0 : -1;
 }
 
 static int rs_on_complete(void *ctx)
 {
-    ph2s *st = ctx;
+    proxy_h2_stream *st = ctx;
     if (st->rstatus >= 200) {
         st->ev_rdone = 1;
         return 1;
@@ -160,30 +160,30 @@ static int rs_on_complete(void *ctx)
 
 static const httpmsg_callbacks rs_callbacks = {rs_on_head, rs_on_body, rs_on_complete};
 
-void ph2s_up_release(ph2s *st, int reusable)
+void proxy_h2_up_release(proxy_h2_stream *st, int reusable)
 {
-    upconn *u = st->up;
+    proxy_upstream_conn *u = st->up;
     if (!u)
         return;
     st->up = NULL;
     if (reusable) {
         proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
-        up_pool_put(st->s->w->pool, u, pconn_current_target(st->s->w));
+        proxy_upstream_pool_put(st->s->w->pool, u, proxy_relay_current_target(st->s->w));
     } else {
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
     }
 }
 
-void ph2s_attach(ph2s *st, upconn *u)
+void proxy_h2_up_attach(proxy_h2_stream *st, proxy_upstream_conn *u)
 {
     const proxy_config *cfg = st->s->w->cfg;
     st->up = u;
     st->up_connected = u->reused;
-    upconn_attach(u, up_read, up_write, up_event, st, cfg->buffer_high, cfg->upstream_timeout_us,
-                  cfg->connect_timeout_us);
+    proxy_upstream_conn_attach(u, up_read, up_write, up_event, st, cfg->buffer_high, cfg->upstream_timeout_us,
+                               cfg->connect_timeout_us);
 }
 
-int ph2s_new_parser(ph2s *st)
+int proxy_h2_up_new_parser(proxy_h2_stream *st)
 {
     if (st->rs && !st->retried) { /* a clean one kept from an earlier stream */
         httpmsg_parser_set_request_method(st->rs, st->method);
@@ -199,58 +199,58 @@ int ph2s_new_parser(ph2s *st)
 }
 
 /* The exchange failed upstream: a 502/504 when nothing was answered yet, else the stream is reset. */
-void ph2s_fail(ph2s *st, pm_uperr_kind kind, int status, const char *msg)
+void proxy_h2_up_fail(proxy_h2_stream *st, proxy_metrics_uperr_kind kind, int status, const char *msg)
 {
-    pm_upstream_error(st->s->w->m, kind);
-    ph2s_up_release(st, 0);
-    ph2s_rec_finish(st, msg);
-    plog(PLOG_DEBUG, "h2 conn %llu stream %d: %s", (unsigned long long)st->s->id, st->id, msg);
+    proxy_metrics_upstream_error(st->s->w->m, kind);
+    proxy_h2_up_release(st, 0);
+    proxy_h2_stream_rec_finish(st, msg);
+    proxy_log(PROXY_LOG_DEBUG, "h2 conn %llu stream %d: %s", (unsigned long long)st->s->id, st->id, msg);
     if (!st->submitted) {
-        ph2s_local_response(st, status, msg);
+        proxy_h2_up_local_response(st, status, msg);
     } else {
-        pm_request(st->s->w->m, 0, tdtime_mono_us() - st->t0_mono);
+        proxy_metrics_request(st->s->w->m, 0, tdtime_mono_us() - st->t0_mono);
         nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
     }
 }
 
 /* As proxy_relay's: a reused connection the upstream closed as we sent gets the request once more on a
  * fresh one, when it was idempotent, complete and small. Returns 1 when under way. */
-static int try_retry(ph2s *st)
+static int try_retry(proxy_h2_stream *st)
 {
     if (!st->up || !st->up->reused || st->from_up || !st->sent || !st->req_done || st->retried)
         return 0;
     char err[256];
     st->retried = 1;
-    ph2s_up_release(st, 0);
-    upconn *u = up_pool_connect(st->s->w->pool, pconn_current_target(st->s->w), st->s->w->cfg->connect_timeout_us,
-                                err, sizeof err);
-    if (!u || ph2s_new_parser(st) != 0) {
-        upconn_free(u);
+    proxy_h2_up_release(st, 0);
+    proxy_upstream_conn *u = proxy_upstream_pool_connect(st->s->w->pool, proxy_relay_current_target(st->s->w),
+                                                         st->s->w->cfg->connect_timeout_us, err, sizeof err);
+    if (!u || proxy_h2_up_new_parser(st) != 0) {
+        proxy_upstream_conn_free(u);
         return 0;
     }
-    pm_upstream_connect(st->s->w->m, 0);
+    proxy_metrics_upstream_connect(st->s->w->m, 0);
     tdbuf_reset(&st->rhead);
-    ph2s_attach(st, u);
+    proxy_h2_up_attach(st, u);
     evbuffer_add_buffer(bufferevent_get_output(u->bev), st->sent);
     evbuffer_free(st->sent);
     st->sent = NULL;
     return 1;
 }
 
-static void up_fail(ph2s *st, pm_uperr_kind kind, int status, const char *msg)
+static void up_fail(proxy_h2_stream *st, proxy_metrics_uperr_kind kind, int status, const char *msg)
 {
     if (!try_retry(st))
-        ph2s_fail(st, kind, status, msg);
+        proxy_h2_up_fail(st, kind, status, msg);
 }
 
-static void response_done(ph2s *st)
+static void response_done(proxy_h2_stream *st)
 {
     if (st->x)
         st->x->resp_end_us = tdtime_now_us();
-    pm_request(st->s->w->m, st->rstatus, tdtime_mono_us() - st->t0_mono);
+    proxy_metrics_request(st->s->w->m, st->rstatus, tdtime_mono_us() - st->t0_mono);
     int extra = st->up && evbuffer_get_length(bufferevent_get_input(st->up->bev)) > 0;
-    ph2s_up_release(st, st->r_keepalive && st->req_done && !extra);
-    ph2s_rec_finish(st, NULL);
+    proxy_h2_up_release(st, st->r_keepalive && st->req_done && !extra);
+    proxy_h2_stream_rec_finish(st, NULL);
     st->body_eof = 1;
     nghttp2_session_resume_data(st->s->ng, st->id);
 }
@@ -258,7 +258,7 @@ static void response_done(ph2s *st)
 /* Where the head being read ends in p (just past its blank line, which may have begun in the bytes
  * already held in st->rhead), or 0 when not in p. The parser is fed no further than that, so the bytes
  * of each head are known: interim heads stay out of the record, the final one goes in whole. */
-static size_t head_end(const ph2s *st, const char *p, size_t n)
+static size_t head_end(const proxy_h2_stream *st, const char *p, size_t n)
 {
     char tmp[6];
     size_t tl = st->rhead.len < 3 ? st->rhead.len : 3, m = n < 3 ? n : 3;
@@ -273,7 +273,7 @@ static size_t head_end(const ph2s *st, const char *p, size_t n)
 }
 
 /* Parses what the upstream sent. Returns 1 when the exchange ended. */
-static int up_process(ph2s *st)
+static int up_process(proxy_h2_stream *st)
 {
     if (!st->up)
         return 1;
@@ -302,17 +302,18 @@ static int up_process(ph2s *st)
             char msg[300];
             snprintf(msg, sizeof msg, "bad response from upstream: %s",
                      n < 0 ? httpmsg_parser_error(st->rs) : "out of memory");
-            up_fail(st, PM_UPERR_BAD_RESPONSE, 502, msg);
+            up_fail(st, PROXY_METRICS_UPERR_BAD_RESPONSE, 502, msg);
             return 1;
         }
         st->from_up += (uint64_t)n;
         if (!in_head) {
-            ph2s_rec_append(st, &st->rsbuf, &st->rs_body_rec, 0, v.iov_base, (size_t)n, EXCHANGE_TRUNC_RESPONSE);
+            proxy_h2_stream_rec_append(st, &st->rsbuf, &st->rs_body_rec, 0, v.iov_base, (size_t)n,
+                                       EXCHANGE_TRUNC_RESPONSE);
         } else if (st->ev_rhead) {
             if (st->rstatus >= 200) {
                 st->head_done = 1;
-                ph2s_rec_append(st, &st->rsbuf, &st->rs_body_rec, st->rhead.len, st->rhead.data, st->rhead.len,
-                           EXCHANGE_TRUNC_RESPONSE);
+                proxy_h2_stream_rec_append(st, &st->rsbuf, &st->rs_body_rec, st->rhead.len, st->rhead.data,
+                                           st->rhead.len, EXCHANGE_TRUNC_RESPONSE);
             }
             tdbuf_reset(&st->rhead);
         }
@@ -331,14 +332,14 @@ static int up_process(ph2s *st)
 
 static void up_read(struct bufferevent *bev, void *ctx)
 {
-    ph2s *st = ctx;
-    ph2 *s = st->s;
+    proxy_h2_stream *st = ctx;
+    proxy_h2 *s = st->s;
     up_process(st);
-    ph2_flush(s);
+    proxy_h2_flush(s);
 }
 
 /* The upstream took request bytes: give that much window back to the client. */
-void ph2s_give_window(ph2s *st)
+void proxy_h2_up_give_window(proxy_h2_stream *st)
 {
     if (st->unconsumed && (!st->up || evbuffer_get_length(bufferevent_get_output(st->up->bev)) <
                                           st->s->w->cfg->buffer_high)) {
@@ -349,16 +350,16 @@ void ph2s_give_window(ph2s *st)
 
 static void up_write(struct bufferevent *bev, void *ctx)
 {
-    ph2s *st = ctx;
-    ph2 *s = st->s;
-    ph2s_give_window(st);
-    ph2_flush(s);
+    proxy_h2_stream *st = ctx;
+    proxy_h2 *s = st->s;
+    proxy_h2_up_give_window(st);
+    proxy_h2_flush(s);
 }
 
 static void up_event(struct bufferevent *bev, short what, void *ctx)
 {
-    ph2s *st = ctx;
-    ph2 *s = st->s;
+    proxy_h2_stream *st = ctx;
+    proxy_h2 *s = st->s;
     const proxy_config *cfg = s->w->cfg;
     char msg[640];
     if (what & BEV_EVENT_CONNECTED) {
@@ -371,7 +372,9 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
     const char *hp = st->up ? st->up->t->hostport : "?";
     if (what & BEV_EVENT_TIMEOUT) {
         snprintf(msg, sizeof msg, "%s %s: timed out", st->up_connected ? "upstream" : "connect", hp);
-        ph2s_fail(st, st->up_connected ? PM_UPERR_TIMEOUT : PM_UPERR_CONNECT_TIMEOUT, 504, msg);
+        proxy_h2_up_fail(st,
+                         st->up_connected ? PROXY_METRICS_UPERR_TIMEOUT : PROXY_METRICS_UPERR_CONNECT_TIMEOUT,
+                         504, msg);
     } else if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         if (!up_process(st)) {
             st->ev_rdone = 0;
@@ -379,7 +382,7 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
                 st->r_keepalive = 0;
                 response_done(st); /* delimited by the close */
             } else {
-                up_fail(st, PM_UPERR_RESET, 502,
+                up_fail(st, PROXY_METRICS_UPERR_RESET, 502,
                         st->from_up ? "upstream closed the connection inside the response"
                                     : "upstream closed the connection without a response");
             }
@@ -387,16 +390,16 @@ static void up_event(struct bufferevent *bev, short what, void *ctx)
     } else {
         char why[300];
         snprintf(msg, sizeof msg, "%s %s: %s", st->up_connected ? "upstream" : "connect", hp,
-                 upconn_error(st->up, EVUTIL_SOCKET_ERROR(), why, sizeof why));
-        up_fail(st, st->up_connected ? PM_UPERR_RESET : PM_UPERR_CONNECT, 502, msg);
+                 proxy_upstream_conn_error(st->up, EVUTIL_SOCKET_ERROR(), why, sizeof why));
+        up_fail(st, st->up_connected ? PROXY_METRICS_UPERR_RESET : PROXY_METRICS_UPERR_CONNECT, 502, msg);
     }
-    ph2_flush(s);
+    proxy_h2_flush(s);
 }
 
-int ph2s_resume_all(ph2 *s)
+int proxy_h2_up_resume_all(proxy_h2 *s)
 {
     int n = 0;
-    for (ph2s *st = s->streams; st; st = st->next)
+    for (proxy_h2_stream *st = s->streams; st; st = st->next)
         if (st->resume_up) {
             st->resume_up = 0;
             up_process(st);

@@ -17,7 +17,7 @@ static int io_raw(struct bufferevent *bev)
     return bufferevent_openssl_get_ssl(bev) == NULL;
 }
 
-void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n)
+void proxy_io_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n)
 {
     struct evbuffer *out = bufferevent_get_output(bev);
     evutil_socket_t fd = bufferevent_getfd(bev);
@@ -30,13 +30,13 @@ void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, si
         evbuffer_remove_buffer(src, out, n);
 }
 
-void proxy_tune_bev(struct bufferevent *bev, size_t high)
+void proxy_io_tune_bev(struct bufferevent *bev, size_t high)
 {
     bufferevent_set_max_single_write(bev, high * 2);
     bufferevent_set_max_single_read(bev, high);
 }
 
-int proxy_shutdown_write(struct bufferevent *bev)
+int proxy_io_shutdown_write(struct bufferevent *bev)
 {
     evutil_socket_t fd = bufferevent_getfd(bev);
     if (fd < 0)
@@ -47,7 +47,7 @@ int proxy_shutdown_write(struct bufferevent *bev)
     return shutdown(fd, SHUT_WR);
 }
 
-void proxy_peer_name(const struct sockaddr *sa, int salen, char *buf, size_t bufsz)
+void proxy_io_peer_name(const struct sockaddr *sa, int salen, char *buf, size_t bufsz)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     snprintf(buf, bufsz, "?");

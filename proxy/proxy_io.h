@@ -13,13 +13,13 @@
 /* Moves n bytes from the front of src to bev's peer: straight into the socket when nothing is queued
  * (saves a loop turn and the epoll_ctl pair of enabling writes), the rest through bev's output so
  * order and backpressure stay the bufferevent's. connected = 0 while a connect is in progress. */
-void proxy_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n);
+void proxy_io_send(struct bufferevent *bev, int connected, struct evbuffer *src, size_t n);
 /* Ends our sending side: a TLS close_notify first on a TLS bufferevent, then shutdown(SHUT_WR) of the
  * socket (the output must be flushed). 0 or -1. */
-int proxy_shutdown_write(struct bufferevent *bev);
+int proxy_io_shutdown_write(struct bufferevent *bev);
 /* "ip:port" or "[ip6]:port" of sa into buf ("?" when unknown). */
-void proxy_peer_name(const struct sockaddr *sa, int salen, char *buf, size_t bufsz);
+void proxy_io_peer_name(const struct sockaddr *sa, int salen, char *buf, size_t bufsz);
 /* Larger single writes than libevent's 16 KiB default. */
-void proxy_tune_bev(struct bufferevent *bev, size_t high);
+void proxy_io_tune_bev(struct bufferevent *bev, size_t high);
 
 #endif

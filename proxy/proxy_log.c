@@ -9,22 +9,22 @@
 
 #include "tdtime.h"
 
-static atomic_int plog_threshold = PLOG_WARN;
+static atomic_int plog_threshold = PROXY_LOG_WARN;
 
-void plog_set_level(plog_level lvl)
+void proxy_log_set_level(proxy_log_level lvl)
 {
     atomic_store(&plog_threshold, (int)lvl);
 }
 
-int plog_enabled(plog_level lvl)
+int proxy_log_enabled(proxy_log_level lvl)
 {
     return (int)lvl <= atomic_load_explicit(&plog_threshold, memory_order_relaxed);
 }
 
-void plog(plog_level lvl, const char *fmt, ...)
+void proxy_log(proxy_log_level lvl, const char *fmt, ...)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
-    if (!plog_enabled(lvl))
+    if (!proxy_log_enabled(lvl))
         return;
     char ts[40], line[1024];
     tdtime_format_iso(tdtime_now_us(), 1, ts, sizeof ts);

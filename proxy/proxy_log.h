@@ -2,11 +2,16 @@
 #ifndef TAPEDECK_PROXY_LOG_H
 #define TAPEDECK_PROXY_LOG_H
 
-typedef enum { PLOG_ERROR = 0, PLOG_WARN = 1, PLOG_INFO = 2, PLOG_DEBUG = 3 } plog_level;
+typedef enum {
+    PROXY_LOG_ERROR = 0,
+    PROXY_LOG_WARN = 1,
+    PROXY_LOG_INFO = 2,
+    PROXY_LOG_DEBUG = 3
+} proxy_log_level;
 
-/* Lines above this level are dropped. Default PLOG_WARN; --verbose sets PLOG_DEBUG. */
-void plog_set_level(plog_level lvl);
-int plog_enabled(plog_level lvl);
-void plog(plog_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Lines above this level are dropped. Default PROXY_LOG_WARN; --verbose sets PROXY_LOG_DEBUG. */
+void proxy_log_set_level(proxy_log_level lvl);
+int proxy_log_enabled(proxy_log_level lvl);
+void proxy_log(proxy_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -10,33 +10,34 @@ static const int64_t pm_buckets_us[] = {500,    1000,   2500,    5000,    10000,
                                         100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 #define PM_NBUCKETS (sizeof pm_buckets_us / sizeof pm_buckets_us[0])
 
-static const char *const pm_drop_names[PM_DROP__COUNT] = {"queue_full", "write_error", "too_large", "nomem",
-                                                          "no_writer"};
-static const char *const pm_uperr_names[PM_UPERR__COUNT] = {"connect", "connect_timeout", "timeout", "reset",
-                                                            "bad_response"};
-static const char *const pm_mskip_names[PM_MSKIP__COUNT] = {
+static const char *const pm_drop_names[PROXY_METRICS_DROP__COUNT] = {"queue_full", "write_error", "too_large",
+                                                                     "nomem", "no_writer"};
+static const char *const pm_uperr_names[PROXY_METRICS_UPERR__COUNT] = {"connect", "connect_timeout",
+                                                                       "timeout", "reset", "bad_response"};
+static const char *const pm_mskip_names[PROXY_METRICS_MSKIP__COUNT] = {
     "sampled_out", "method", "upgrade", "too_large", "queue_full", "shadow_down", "incomplete", "nomem"};
-static const char *const pm_reject_names[PM_REJ__COUNT] = {"400", "408", "431", "501"};
+static const char *const pm_reject_names[PROXY_METRICS_REJ__COUNT] = {"400", "408", "431", "501"};
 
-static const char *const pm_tls_names[PM_TLS__COUNT] = {"ok", "failed", "timeout", "closed"};
-static const char *const pm_h2_names[PM_H2__COUNT] = {"rapid_reset", "continuation", "header_list", "streams",
-                                                      "control_flood", "protocol", "messaging"};
+static const char *const pm_tls_names[PROXY_METRICS_TLS__COUNT] = {"ok", "failed", "timeout", "closed"};
+static const char *const pm_h2_names[PROXY_METRICS_H2__COUNT] = {
+    "rapid_reset", "continuation", "header_list", "streams", "control_flood", "protocol", "messaging"};
 
 struct proxy_metrics {
     atomic_uint_fast64_t conns_total, conns_open;
     atomic_uint_fast64_t requests, by_class[6]; /* [0] = closed without status, [1..5] = 1xx..5xx */
     atomic_uint_fast64_t bytes_in, bytes_out;
-    atomic_uint_fast64_t uperr[PM_UPERR__COUNT];
+    atomic_uint_fast64_t uperr[PROXY_METRICS_UPERR__COUNT];
     atomic_uint_fast64_t up_new, up_reused;
-    atomic_uint_fast64_t rejects[PM_REJ__COUNT];
-    atomic_uint_fast64_t recorded, sampled_out, dropped[PM_DROP__COUNT];
+    atomic_uint_fast64_t rejects[PROXY_METRICS_REJ__COUNT];
+    atomic_uint_fast64_t recorded, sampled_out, dropped[PROXY_METRICS_DROP__COUNT];
     atomic_uint_fast64_t cap_bytes, cap_segments;
     atomic_uint_fast64_t redacted, redacted_bodies;
     atomic_uint_fast64_t lat_bucket[PM_NBUCKETS + 1], lat_sum_us, lat_count;
     atomic_int mirror_on;
-    atomic_uint_fast64_t mir_sent, mir_conns, mir_resp[6], mir_failed[PM_UPERR__COUNT], mir_skipped[PM_MSKIP__COUNT];
+    atomic_uint_fast64_t mir_sent, mir_conns, mir_resp[6], mir_failed[PROXY_METRICS_UPERR__COUNT],
+        mir_skipped[PROXY_METRICS_MSKIP__COUNT];
     atomic_int_fast64_t mir_held;
-    atomic_uint_fast64_t tls[PM_TLS__COUNT], h2_streams, h2_refused[PM_H2__COUNT];
+    atomic_uint_fast64_t tls[PROXY_METRICS_TLS__COUNT], h2_streams, h2_refused[PROXY_METRICS_H2__COUNT];
 };
 
 #define PM_ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
@@ -53,18 +54,18 @@ void proxy_metrics_free(proxy_metrics *m)
     free(m);
 }
 
-void pm_conn_open(proxy_metrics *m)
+void proxy_metrics_conn_open(proxy_metrics *m)
 {
     PM_ADD(m->conns_total, 1);
     PM_ADD(m->conns_open, 1);
 }
 
-void pm_conn_close(proxy_metrics *m)
+void proxy_metrics_conn_close(proxy_metrics *m)
 {
     atomic_fetch_sub_explicit(&m->conns_open, 1, memory_order_relaxed);
 }
 
-void pm_request(proxy_metrics *m, int status, int64_t latency_us)
+void proxy_metrics_request(proxy_metrics *m, int status, int64_t latency_us)
 {
     PM_ADD(m->requests, 1);
     int cls = status / 100;
@@ -79,7 +80,7 @@ void pm_request(proxy_metrics *m, int status, int64_t latency_us)
     PM_ADD(m->lat_count, 1);
 }
 
-void pm_bytes(proxy_metrics *m, uint64_t from_clients, uint64_t to_clients)
+void proxy_metrics_bytes(proxy_metrics *m, uint64_t from_clients, uint64_t to_clients)
 {
     if (from_clients)
         PM_ADD(m->bytes_in, from_clients);
@@ -87,12 +88,12 @@ void pm_bytes(proxy_metrics *m, uint64_t from_clients, uint64_t to_clients)
         PM_ADD(m->bytes_out, to_clients);
 }
 
-void pm_upstream_error(proxy_metrics *m, pm_uperr_kind k)
+void proxy_metrics_upstream_error(proxy_metrics *m, proxy_metrics_uperr_kind k)
 {
     PM_ADD(m->uperr[k], 1);
 }
 
-void pm_upstream_connect(proxy_metrics *m, int reused)
+void proxy_metrics_upstream_connect(proxy_metrics *m, int reused)
 {
     if (reused)
         PM_ADD(m->up_reused, 1);
@@ -100,95 +101,95 @@ void pm_upstream_connect(proxy_metrics *m, int reused)
         PM_ADD(m->up_new, 1);
 }
 
-void pm_reject(proxy_metrics *m, pm_reject_kind k)
+void proxy_metrics_reject(proxy_metrics *m, proxy_metrics_reject_kind k)
 {
     PM_ADD(m->rejects[k], 1);
 }
 
-void pm_recorded(proxy_metrics *m)
+void proxy_metrics_recorded(proxy_metrics *m)
 {
     PM_ADD(m->recorded, 1);
 }
 
-void pm_recorded_n(proxy_metrics *m, uint64_t n)
+void proxy_metrics_recorded_n(proxy_metrics *m, uint64_t n)
 {
     PM_ADD(m->recorded, n);
 }
 
-void pm_dropped(proxy_metrics *m, pm_drop_reason r)
+void proxy_metrics_dropped(proxy_metrics *m, proxy_metrics_drop_reason r)
 {
     PM_ADD(m->dropped[r], 1);
 }
 
-void pm_sampled_out(proxy_metrics *m)
+void proxy_metrics_sampled_out(proxy_metrics *m)
 {
     PM_ADD(m->sampled_out, 1);
 }
 
-void pm_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments)
+void proxy_metrics_capture_written(proxy_metrics *m, uint64_t bytes_out, uint64_t segments)
 {
     atomic_store_explicit(&m->cap_bytes, bytes_out, memory_order_relaxed);
     atomic_store_explicit(&m->cap_segments, segments, memory_order_relaxed);
 }
 
-void pm_mirror_enable(proxy_metrics *m)
+void proxy_metrics_mirror_enable(proxy_metrics *m)
 {
     atomic_store_explicit(&m->mirror_on, 1, memory_order_relaxed);
 }
 
-void pm_mirror_sent(proxy_metrics *m)
+void proxy_metrics_mirror_sent(proxy_metrics *m)
 {
     PM_ADD(m->mir_sent, 1);
 }
 
-void pm_mirror_connect(proxy_metrics *m)
+void proxy_metrics_mirror_connect(proxy_metrics *m)
 {
     PM_ADD(m->mir_conns, 1);
 }
 
-void pm_mirror_response(proxy_metrics *m, int status)
+void proxy_metrics_mirror_response(proxy_metrics *m, int status)
 {
     int cls = status / 100;
     PM_ADD(m->mir_resp[cls >= 1 && cls <= 5 ? cls : 0], 1);
 }
 
-void pm_mirror_failed(proxy_metrics *m, pm_uperr_kind k)
+void proxy_metrics_mirror_failed(proxy_metrics *m, proxy_metrics_uperr_kind k)
 {
     PM_ADD(m->mir_failed[k], 1);
 }
 
-void pm_mirror_skipped(proxy_metrics *m, pm_mirror_skip r)
+void proxy_metrics_mirror_skipped(proxy_metrics *m, proxy_metrics_mirror_skip r)
 {
     PM_ADD(m->mir_skipped[r], 1);
 }
 
-void pm_mirror_held(proxy_metrics *m, int64_t delta)
+void proxy_metrics_mirror_held(proxy_metrics *m, int64_t delta)
 {
     atomic_fetch_add_explicit(&m->mir_held, delta, memory_order_relaxed);
 }
 
-void pm_redacted(proxy_metrics *m, uint64_t exchanges, uint64_t bodies_replaced)
+void proxy_metrics_redacted(proxy_metrics *m, uint64_t exchanges, uint64_t bodies_replaced)
 {
     PM_ADD(m->redacted, exchanges);
     PM_ADD(m->redacted_bodies, bodies_replaced);
 }
 
-uint64_t pm_dropped_total(const proxy_metrics *m, pm_drop_reason r)
+uint64_t proxy_metrics_dropped_total(const proxy_metrics *m, proxy_metrics_drop_reason r)
 {
     return PM_GET(((proxy_metrics *)m)->dropped[r]);
 }
 
-void pm_tls_handshake(proxy_metrics *m, pm_tls_result r)
+void proxy_metrics_tls_handshake(proxy_metrics *m, proxy_metrics_tls_result r)
 {
     PM_ADD(m->tls[r], 1);
 }
 
-void pm_h2_stream(proxy_metrics *m)
+void proxy_metrics_h2_stream(proxy_metrics *m)
 {
     PM_ADD(m->h2_streams, 1);
 }
 
-void pm_h2_refused(proxy_metrics *m, pm_h2_refusal r)
+void proxy_metrics_h2_refused(proxy_metrics *m, proxy_metrics_h2_refusal r)
 {
     PM_ADD(m->h2_refused[r], 1);
 }
@@ -222,7 +223,7 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         PM_GET(m->bytes_out));
     OUT("# HELP tapedeck_proxy_upstream_errors_total Upstream failures, by kind.\n"
         "# TYPE tapedeck_proxy_upstream_errors_total counter\n");
-    for (int i = 0; i < PM_UPERR__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_UPERR__COUNT; i++)
         OUT("tapedeck_proxy_upstream_errors_total{kind=\"%s\"} %llu\n", pm_uperr_names[i], PM_GET(m->uperr[i]));
     OUT("# HELP tapedeck_proxy_upstream_requests_total Requests sent upstream, by connection reuse.\n"
         "# TYPE tapedeck_proxy_upstream_requests_total counter\n"
@@ -231,7 +232,7 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         PM_GET(m->up_new), PM_GET(m->up_reused));
     OUT("# HELP tapedeck_proxy_rejected_total Requests refused by the proxy itself, by status.\n"
         "# TYPE tapedeck_proxy_rejected_total counter\n");
-    for (int i = 0; i < PM_REJ__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_REJ__COUNT; i++)
         OUT("tapedeck_proxy_rejected_total{code=\"%s\"} %llu\n", pm_reject_names[i], PM_GET(m->rejects[i]));
     OUT("# HELP tapedeck_proxy_request_duration_seconds First request byte to last response byte.\n"
         "# TYPE tapedeck_proxy_request_duration_seconds histogram\n");
@@ -258,7 +259,7 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         PM_GET(m->sampled_out));
     OUT("# HELP tapedeck_proxy_capture_dropped_total Exchanges meant for the capture but lost, by reason.\n"
         "# TYPE tapedeck_proxy_capture_dropped_total counter\n");
-    for (int i = 0; i < PM_DROP__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_DROP__COUNT; i++)
         OUT("tapedeck_proxy_capture_dropped_total{reason=\"%s\"} %llu\n", pm_drop_names[i],
             PM_GET(m->dropped[i]));
     OUT("# HELP tapedeck_proxy_capture_queue_depth Exchanges waiting for the writer thread.\n"
@@ -296,12 +297,12 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         OUT("tapedeck_proxy_mirror_responses_total{code=\"%s\"} %llu\n", cls[i], PM_GET(m->mir_resp[i]));
     OUT("# HELP tapedeck_proxy_mirror_failed_total Request copies sent that got no complete response, by "
         "kind.\n# TYPE tapedeck_proxy_mirror_failed_total counter\n");
-    for (int i = 0; i < PM_UPERR__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_UPERR__COUNT; i++)
         OUT("tapedeck_proxy_mirror_failed_total{kind=\"%s\"} %llu\n", pm_uperr_names[i],
             PM_GET(m->mir_failed[i]));
     OUT("# HELP tapedeck_proxy_mirror_skipped_total Client requests not mirrored, by reason.\n"
         "# TYPE tapedeck_proxy_mirror_skipped_total counter\n");
-    for (int i = 0; i < PM_MSKIP__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_MSKIP__COUNT; i++)
         OUT("tapedeck_proxy_mirror_skipped_total{reason=\"%s\"} %llu\n", pm_mskip_names[i],
             PM_GET(m->mir_skipped[i]));
     long long held = (long long)atomic_load_explicit(&m->mir_held, memory_order_relaxed);
@@ -310,14 +311,14 @@ int proxy_metrics_render(const proxy_metrics *cm, tdbuf *o, size_t queue_depth, 
         held < 0 ? 0 : held);
     OUT("# HELP tapedeck_proxy_tls_handshakes_total TLS handshakes on the listener, by result.\n"
         "# TYPE tapedeck_proxy_tls_handshakes_total counter\n");
-    for (int i = 0; i < PM_TLS__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_TLS__COUNT; i++)
         OUT("tapedeck_proxy_tls_handshakes_total{result=\"%s\"} %llu\n", pm_tls_names[i], PM_GET(m->tls[i]));
     OUT("# HELP tapedeck_proxy_h2_streams_total HTTP/2 streams opened by clients.\n"
         "# TYPE tapedeck_proxy_h2_streams_total counter\ntapedeck_proxy_h2_streams_total %llu\n",
         PM_GET(m->h2_streams));
     OUT("# HELP tapedeck_proxy_h2_refused_total HTTP/2 streams refused or connections ended by the proxy's "
         "limits, by cause.\n# TYPE tapedeck_proxy_h2_refused_total counter\n");
-    for (int i = 0; i < PM_H2__COUNT; i++)
+    for (int i = 0; i < PROXY_METRICS_H2__COUNT; i++)
         OUT("tapedeck_proxy_h2_refused_total{cause=\"%s\"} %llu\n", pm_h2_names[i], PM_GET(m->h2_refused[i]));
 #undef OUT
     return rc;

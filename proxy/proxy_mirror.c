@@ -1,7 +1,7 @@
-/* proxy_mirror: the shadow client. A request copy (pmirror_req) is built by the client connection while
+/* proxy_mirror: the shadow client. A request copy (proxy_mirror_req) is built by the client connection while
  * the request streams through, then queued here. Each shadow connection (mconn) carries one request at
  * a time and is kept alive between them; a deadline timer per connection covers connecting, sending and
- * the whole response, so a shadow that never answers costs a slot for PMIRROR_RESPONSE_US at most.
+ * the whole response, so a shadow that never answers costs a slot for PROXY_MIRROR_RESPONSE_US at most.
  * Responses are parsed only to know where they end (reuse), their bytes are dropped as they arrive. */
 #include "proxy_mirror.h"
 
@@ -32,10 +32,10 @@ static void mirror_warn(const mpool *pl, const char *what)
         return;
     if (!atomic_compare_exchange_strong(&pmirror_last_warn, &last, now))
         return;
-    plog(PLOG_WARN,
-         "mirror: shadow %s: %s; the primary is not affected, failures are counted in "
-         "tapedeck_proxy_mirror_failed_total (next warning in a minute at the earliest)",
-         pl->shadow->hostport, what);
+    proxy_log(PROXY_LOG_WARN,
+              "mirror: shadow %s: %s; the primary is not affected, failures are counted in "
+              "tapedeck_proxy_mirror_failed_total (next warning in a minute at the earliest)",
+              pl->shadow->hostport, what);
 }
 
 /* ---- shadow connections ---- */
@@ -44,7 +44,7 @@ static void mc_free(mconn *mc)
 {
     mpool *pl = mc->pool;
     if (mc->req)
-        pmirror_req_free(mc->req);
+        proxy_mirror_req_free(mc->req);
     if (mc->prev)
         mc->prev->next = mc->next;
     else
@@ -64,18 +64,19 @@ static void mc_free(mconn *mc)
 static void pump(mpool *pl);
 
 /* The request in flight on mc got no complete response: count it, close mc, move the queue on. */
-static void mc_fail(mconn *mc, pm_uperr_kind kind, const char *what)
+static void mc_fail(mconn *mc, proxy_metrics_uperr_kind kind, const char *what)
 {
     mpool *pl = mc->pool;
-    pm_mirror_failed(pl->mi->m, kind);
-    if (kind == PM_UPERR_CONNECT || kind == PM_UPERR_CONNECT_TIMEOUT) {
-        pl->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
+    proxy_metrics_mirror_failed(pl->mi->m, kind);
+    if (kind == PROXY_METRICS_UPERR_CONNECT || kind == PROXY_METRICS_UPERR_CONNECT_TIMEOUT) {
+        pl->down_until = tdtime_mono_us() + PROXY_MIRROR_BACKOFF_US;
         mirror_warn(pl, what);
-    } else if (kind == PM_UPERR_TIMEOUT) {
+    } else if (kind == PROXY_METRICS_UPERR_TIMEOUT) {
         mirror_warn(pl, what);
     }
-    plog(PLOG_DEBUG, "mirror: %s %s: %s", mc->req ? mc->req->method : "-", pl->shadow->hostport, what);
-    pmirror_join_answer(mc, mc->req, what);
+    proxy_log(PROXY_LOG_DEBUG, "mirror: %s %s: %s", mc->req ? mc->req->method : "-", pl->shadow->hostport,
+              what);
+    proxy_mirror_join_answer(mc, mc->req, what);
     mc_free(mc);
     pump(pl);
 }
@@ -101,7 +102,7 @@ static const httpmsg_callbacks mc_callbacks = {rs_on_head, NULL, rs_on_complete}
 
 /* Puts r on mc (connected or connecting) and arms the deadline. Returns 0, or -1 out of memory (r is
  * then still the caller's). */
-static int mc_send(mconn *mc, pmirror_req *r)
+static int mc_send(mconn *mc, proxy_mirror_req *r)
 {
     httpmsg_parser_free(mc->rs);
     httpmsg_limits lim = {0};
@@ -111,15 +112,16 @@ static int mc_send(mconn *mc, pmirror_req *r)
     httpmsg_parser_set_request_method(mc->rs, r->method);
     mc->req = r;
     mc->status = mc->interim = mc->done = 0;
-    pmirror_keep_reset(mc);
+    proxy_mirror_join_keep_reset(mc);
     mc->first_us = 0;
     mc->sent_us = tdtime_now_us();
     if (mc->state == MC_IDLE)
         mc->state = MC_BUSY;
     /* move, don't copy (straight into the socket when the connection is up and idle, saving a loop
      * turn); the bytes stay accounted in r->held until the exchange ends */
-    proxy_send(mc->bev, mc->state == MC_BUSY, r->buf, evbuffer_get_length(r->buf));
-    struct timeval tv = tdtime_tv(mc->state == MC_CONNECTING ? PMIRROR_CONNECT_US : PMIRROR_RESPONSE_US);
+    proxy_io_send(mc->bev, mc->state == MC_BUSY, r->buf, evbuffer_get_length(r->buf));
+    struct timeval tv =
+        tdtime_tv(mc->state == MC_CONNECTING ? PROXY_MIRROR_CONNECT_US : PROXY_MIRROR_RESPONSE_US);
     evtimer_add(mc->timer, &tv);
     bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
     return 0;
@@ -129,31 +131,31 @@ static int mc_send(mconn *mc, pmirror_req *r)
 static void mc_done(mconn *mc)
 {
     mpool *pl = mc->pool;
-    pmirror *mi = pl->mi;
-    pmirror_req *r = mc->req;
-    pm_mirror_response(mi->m, mc->status);
-    pmirror_join_answer(mc, r, NULL);
+    proxy_mirror *mi = pl->mi;
+    proxy_mirror_req *r = mc->req;
+    proxy_metrics_mirror_response(mi->m, mc->status);
+    proxy_mirror_join_answer(mc, r, NULL);
     mc->req = NULL;
     /* an early answer (before the whole request went out) leaves the connection in an unknown state */
     int reusable = mc->keep_alive && r->keep_alive && mc->status != 101 &&
                    evbuffer_get_length(bufferevent_get_input(mc->bev)) == 0 &&
                    evbuffer_get_length(bufferevent_get_output(mc->bev)) == 0;
-    pmirror_req_free(r);
+    proxy_mirror_req_free(r);
     if (!reusable) {
         mc_free(mc);
         pump(pl);
         return;
     }
     mc->state = MC_IDLE;
-    pmirror_req *next = pl->pending;
+    proxy_mirror_req *next = pl->pending;
     if (next) {
         pl->pending = next->next;
         if (!pl->pending)
             pl->pending_tail = NULL;
         next->next = NULL;
         if (mc_send(mc, next) != 0) {
-            pm_mirror_failed(mi->m, PM_UPERR_RESET);
-            pmirror_req_free(next);
+            proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_RESET);
+            proxy_mirror_req_free(next);
             mc_free(mc);
             pump(pl);
         }
@@ -161,7 +163,7 @@ static void mc_done(mconn *mc)
     }
     httpmsg_parser_free(mc->rs); /* idle connections hold no parser */
     mc->rs = NULL;
-    struct timeval tv = tdtime_tv(PMIRROR_IDLE_US);
+    struct timeval tv = tdtime_tv(PROXY_MIRROR_IDLE_US);
     evtimer_add(mc->timer, &tv);
 }
 
@@ -180,13 +182,14 @@ static void mc_read(struct bufferevent *bev, void *ctx)
         mc->done = 0;
         ssize_t n = httpmsg_parser_execute(mc->rs, v.iov_base, v.iov_len);
         if (n < 0) {
-            mc_fail(mc, PM_UPERR_BAD_RESPONSE, "bad response");
+            mc_fail(mc, PROXY_METRICS_UPERR_BAD_RESPONSE, "bad response");
             return;
         }
-        pmirror_keep(mc, v.iov_base, (size_t)n); /* --mirror-record; otherwise only its framing counts */
+        /* --mirror-record; otherwise only its framing counts */
+        proxy_mirror_join_keep(mc, v.iov_base, (size_t)n);
         evbuffer_drain(in, (size_t)n);
         if (mc->done && mc->interim && mc->status != 101) {
-            pmirror_keep_reset(mc);
+            proxy_mirror_join_keep_reset(mc);
             httpmsg_parser_resume(mc->rs);
             continue;
         }
@@ -209,7 +212,7 @@ static void mc_event(struct bufferevent *bev, short what, void *ctx)
         int one = 1;
         if (fd >= 0)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct timeval tv = tdtime_tv(PMIRROR_RESPONSE_US);
+        struct timeval tv = tdtime_tv(PROXY_MIRROR_RESPONSE_US);
         evtimer_add(mc->timer, &tv);
         return;
     }
@@ -220,7 +223,7 @@ static void mc_event(struct bufferevent *bev, short what, void *ctx)
     int e = EVUTIL_SOCKET_ERROR();
     if (mc->state == MC_CONNECTING) {
         snprintf(msg, sizeof msg, "connect: %s", e ? evutil_socket_error_to_string(e) : "failed");
-        mc_fail(mc, PM_UPERR_CONNECT, msg);
+        mc_fail(mc, PROXY_METRICS_UPERR_CONNECT, msg);
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && mc->rs) {
@@ -231,7 +234,7 @@ static void mc_event(struct bufferevent *bev, short what, void *ctx)
             return;
         }
     }
-    mc_fail(mc, PM_UPERR_RESET, "closed the connection before the response ended");
+    mc_fail(mc, PROXY_METRICS_UPERR_RESET, "closed the connection before the response ended");
 }
 
 static void mc_timeout(evutil_socket_t fd, short what, void *ctx)
@@ -242,20 +245,20 @@ static void mc_timeout(evutil_socket_t fd, short what, void *ctx)
         return;
     }
     if (mc->state == MC_CONNECTING) {
-        mc_fail(mc, PM_UPERR_CONNECT_TIMEOUT, "connect timed out");
+        mc_fail(mc, PROXY_METRICS_UPERR_CONNECT_TIMEOUT, "connect timed out");
         return;
     }
-    mc_fail(mc, PM_UPERR_TIMEOUT, "no complete response in time");
+    mc_fail(mc, PROXY_METRICS_UPERR_TIMEOUT, "no complete response in time");
 }
 
 /* Opens a connection for r. On failure r is counted and freed and the backoff starts; returns -1. */
-static int mc_open(mpool *pl, pmirror_req *r)
+static int mc_open(mpool *pl, proxy_mirror_req *r)
 {
-    pmirror *mi = pl->mi;
+    proxy_mirror *mi = pl->mi;
     mconn *mc = calloc(1, sizeof *mc);
     if (!mc) {
-        pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        pmirror_req_free(r);
+        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
+        proxy_mirror_req_free(r);
         return -1;
     }
     mc->pool = pl;
@@ -269,31 +272,31 @@ static int mc_open(mpool *pl, pmirror_req *r)
     mc->timer = evtimer_new(mi->base, mc_timeout, mc);
     mc->bev = bufferevent_socket_new(mi->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!mc->timer || !mc->bev) {
-        pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        pmirror_req_free(r);
+        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
+        proxy_mirror_req_free(r);
         mc_free(mc);
         return -1;
     }
-    pm_mirror_connect(mi->m);
+    proxy_metrics_mirror_connect(mi->m);
     bufferevent_setcb(mc->bev, mc_read, NULL, mc_event, mc);
     /* answers are read in large gulps: a 64 KiB answer in one or two reads, not sixteen */
-    bufferevent_set_max_single_read(mc->bev, PMIRROR_READ_MAX);
+    bufferevent_set_max_single_read(mc->bev, PROXY_MIRROR_READ_MAX);
     if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&pl->shadow->addr, (int)pl->shadow->addrlen) !=
         0) {
         int e = EVUTIL_SOCKET_ERROR();
         char msg[256];
         snprintf(msg, sizeof msg, "connect: %s", e ? evutil_socket_error_to_string(e) : "failed");
-        pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        pl->down_until = tdtime_mono_us() + PMIRROR_BACKOFF_US;
+        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
+        pl->down_until = tdtime_mono_us() + PROXY_MIRROR_BACKOFF_US;
         mirror_warn(pl, msg);
-        pmirror_join_fail(r, msg);
-        pmirror_req_free(r);
+        proxy_mirror_join_fail(r, msg);
+        proxy_mirror_req_free(r);
         mc_free(mc);
         return -1;
     }
     if (mc_send(mc, r) != 0) {
-        pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-        pmirror_req_free(r);
+        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
+        proxy_mirror_req_free(r);
         mc_free(mc);
         return -1;
     }
@@ -304,39 +307,39 @@ static int mc_open(mpool *pl, pmirror_req *r)
  * once (counted): holding them would only hold memory. Iterative, never re-entered from below. */
 static void pump(mpool *pl)
 {
-    pmirror *mi = pl->mi;
+    proxy_mirror *mi = pl->mi;
     while (pl->pending) {
-        pmirror_req *r = pl->pending;
-        if (pl->down_until <= tdtime_mono_us() && pl->n_conns >= PMIRROR_MAX_CONNS)
+        proxy_mirror_req *r = pl->pending;
+        if (pl->down_until <= tdtime_mono_us() && pl->n_conns >= PROXY_MIRROR_MAX_CONNS)
             return;
         pl->pending = r->next;
         if (!pl->pending)
             pl->pending_tail = NULL;
         r->next = NULL;
         if (pl->down_until > tdtime_mono_us()) {
-            pm_mirror_failed(mi->m, PM_UPERR_CONNECT);
-            pmirror_join_fail(r, "not sent: the shadow refused a connection just before");
-            pmirror_req_free(r);
+            proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
+            proxy_mirror_join_fail(r, "not sent: the shadow refused a connection just before");
+            proxy_mirror_req_free(r);
             continue;
         }
         mc_open(pl, r);
     }
 }
 
-void pmirror_pool_submit(pmirror_req *r)
+void proxy_mirror_pool_submit(proxy_mirror_req *r)
 {
     mpool *pl = r->pool;
-    pmirror *mi = pl->mi;
+    proxy_mirror *mi = pl->mi;
     for (mconn *mc = pl->conns; mc; mc = mc->next) {
         if (mc->state == MC_IDLE) {
             if (mc_send(mc, r) != 0) {
-                pm_mirror_failed(mi->m, PM_UPERR_RESET);
-                pmirror_req_free(r);
+                proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_RESET);
+                proxy_mirror_req_free(r);
             }
             return;
         }
     }
-    if (pl->n_conns < PMIRROR_MAX_CONNS && !pl->pending) {
+    if (pl->n_conns < PROXY_MIRROR_MAX_CONNS && !pl->pending) {
         mc_open(pl, r);
         return;
     }
@@ -347,23 +350,24 @@ void pmirror_pool_submit(pmirror_req *r)
     pl->pending_tail = r;
 }
 
-void pmirror_req_submit(pmirror_req *r)
+void proxy_mirror_submit(proxy_mirror_req *r)
 {
-    pmirror *mi = r->mi;
-    pm_mirror_sent(mi->m);
+    proxy_mirror *mi = r->mi;
+    proxy_metrics_mirror_sent(mi->m);
     /* --mirror-baseline: the same bytes to the second shadow (a copy of its own, the same join) */
-    pmirror_req *b = mi->n_pools > 1 ? pmirror_req_clone(r, &mi->pools[1]) : NULL;
-    pmirror_pool_submit(r);
+    proxy_mirror_req *b = mi->n_pools > 1 ? proxy_mirror_req_clone(r, &mi->pools[1]) : NULL;
+    proxy_mirror_pool_submit(r);
     if (b)
-        pmirror_pool_submit(b);
+        proxy_mirror_pool_submit(b);
 }
 
 /* ---- lifetime ---- */
 
-pmirror *pmirror_new(struct event_base *base, up_target *shadow, up_target *baseline, const proxy_config *cfg,
-                     proxy_metrics *m, proxy_recorder *rec, uint64_t seed)
+proxy_mirror *proxy_mirror_new(struct event_base *base, proxy_upstream_target *shadow,
+                               proxy_upstream_target *baseline, const proxy_config *cfg, proxy_metrics *m,
+                               proxy_record *rec, uint64_t seed)
 {
-    pmirror *mi = calloc(1, sizeof *mi);
+    proxy_mirror *mi = calloc(1, sizeof *mi);
     if (!mi)
         return NULL;
     mi->base = base;
@@ -373,9 +377,9 @@ pmirror *pmirror_new(struct event_base *base, up_target *shadow, up_target *base
     mi->rec = cfg->mirror_record ? rec : NULL;
     mi->max_body = cfg->max_body;
     mi->rnd = seed ? seed : 0x9E3779B97F4A7C15ull;
-    up_target *t[EXCHANGE_N_SHADOW] = {shadow, baseline};
+    proxy_upstream_target *t[EXCHANGE_N_SHADOW] = {shadow, baseline};
     for (int i = 0; i < EXCHANGE_N_SHADOW && t[i]; i++) {
-        up_target_ref(t[i]);
+        proxy_upstream_target_ref(t[i]);
         mi->pools[i].mi = mi;
         mi->pools[i].role = i;
         mi->pools[i].shadow = t[i];
@@ -384,7 +388,7 @@ pmirror *pmirror_new(struct event_base *base, up_target *shadow, up_target *base
     return mi;
 }
 
-void pmirror_free(pmirror *mi)
+void proxy_mirror_free(proxy_mirror *mi)
 {
     if (!mi)
         return;
@@ -393,12 +397,12 @@ void pmirror_free(pmirror *mi)
         while (pl->conns)
             mc_free(pl->conns);
         while (pl->pending) {
-            pmirror_req *r = pl->pending;
+            proxy_mirror_req *r = pl->pending;
             pl->pending = r->next;
-            pmirror_req_free(r);
+            proxy_mirror_req_free(r);
         }
     }
     for (int i = 0; i < mi->n_pools; i++)
-        up_target_unref(mi->pools[i].shadow);
+        proxy_upstream_target_unref(mi->pools[i].shadow);
     free(mi);
 }

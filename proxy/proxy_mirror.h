@@ -20,47 +20,49 @@
 #include "proxy_record.h"
 #include "proxy_upstream.h"
 
-#define PMIRROR_MAX_BODY (1024 * 1024)      /* request body bytes as received (chunk framing included) */
-#define PMIRROR_MAX_HELD (8 * 1024 * 1024)  /* bytes of request copies a worker holds at once */
-#define PMIRROR_MAX_INFLIGHT 512            /* copies being built, queued or awaiting a response */
-#define PMIRROR_MAX_CONNS 64                /* connections to the shadow per worker */
-#define PMIRROR_CONNECT_US (1000ll * 1000)  /* connect timeout */
-#define PMIRROR_RESPONSE_US (3000ll * 1000) /* from sending a request to the end of its response */
-#define PMIRROR_IDLE_US (10000ll * 1000)    /* idle keep-alive connections to the shadow close after this */
-#define PMIRROR_BACKOFF_US (1000ll * 1000)  /* after a failed connect, requests are skipped this long */
+#define PROXY_MIRROR_MAX_BODY (1024 * 1024)      /* request body bytes as received (chunk framing included) */
+#define PROXY_MIRROR_MAX_HELD (8 * 1024 * 1024)  /* bytes of request copies a worker holds at once */
+#define PROXY_MIRROR_MAX_INFLIGHT 512            /* copies being built, queued or awaiting a response */
+#define PROXY_MIRROR_MAX_CONNS 64                /* connections to the shadow per worker */
+#define PROXY_MIRROR_CONNECT_US (1000ll * 1000)  /* connect timeout */
+#define PROXY_MIRROR_RESPONSE_US (3000ll * 1000) /* from sending a request to the end of its response */
+/* idle keep-alive connections to the shadow close after this */
+#define PROXY_MIRROR_IDLE_US (10000ll * 1000)
+#define PROXY_MIRROR_BACKOFF_US (1000ll * 1000)  /* after a failed connect, requests are skipped this long */
 
-typedef struct pmirror pmirror;
-typedef struct pmirror_req pmirror_req;
-typedef struct pmirror_join pmirror_join;
+typedef struct proxy_mirror proxy_mirror;
+typedef struct proxy_mirror_req proxy_mirror_req;
+typedef struct proxy_mirror_join proxy_mirror_join;
 
 /* shadow: the parsed and resolved --mirror URL (a reference is taken); baseline: --mirror-baseline, or
  * NULL. From cfg: --mirror-percent, --mirror-writes (every method, not only GET/HEAD/OPTIONS/TRACE),
  * --mirror-record with --max-body (then rec receives the joined exchanges). seed: sampling state. NULL
  * when out of memory. */
-pmirror *pmirror_new(struct event_base *base, up_target *shadow, up_target *baseline, const proxy_config *cfg,
-                     proxy_metrics *m, proxy_recorder *rec, uint64_t seed);
-/* Closes every shadow connection and drops what is queued. Requests still being built (pmirror_req
+proxy_mirror *proxy_mirror_new(struct event_base *base, proxy_upstream_target *shadow,
+                               proxy_upstream_target *baseline, const proxy_config *cfg, proxy_metrics *m,
+                               proxy_record *rec, uint64_t seed);
+/* Closes every shadow connection and drops what is queued. Requests still being built (proxy_mirror_req
  * owned by client connections) must have been submitted or aborted first. NULL is a no-op. */
-void pmirror_free(pmirror *mi);
+void proxy_mirror_free(proxy_mirror *mi);
 
 /* Called when a client request head has been accepted. Returns a copy to build (owned by the caller
- * until pmirror_req_submit or pmirror_req_abort), or NULL when this request is not mirrored (counted in
+ * until proxy_mirror_submit or proxy_mirror_req_abort), or NULL when this request is not mirrored (counted in
  * tapedeck_proxy_mirror_skipped_total with its reason). content_length: -1 when unknown (chunked). */
-pmirror_req *pmirror_begin(pmirror *mi, const char *method, int upgrade, int keep_alive, int64_t content_length,
-                           size_t head_len);
+proxy_mirror_req *proxy_mirror_req_begin(proxy_mirror *mi, const char *method, int upgrade, int keep_alive,
+                                         int64_t content_length, size_t head_len);
 /* Appends bytes of the request as received (head first, then body). Returns 0, or -1 when the copy
  * passed a cap: it is then freed (counted) and must not be touched again. */
-int pmirror_req_append(pmirror_req *r, const void *p, size_t n);
+int proxy_mirror_req_append(proxy_mirror_req *r, const void *p, size_t n);
 /* --mirror-record: the recorded exchange of r's request is to wait for the shadows' answers. Call
- * before pmirror_req_submit. Returns the join the exchange is then handed to with pmirror_join_primary,
+ * before proxy_mirror_submit. Returns the join the exchange is then handed to with proxy_mirror_join_primary,
  * or NULL (not recording answers, or out of memory: record the exchange as usual). */
-pmirror_join *pmirror_req_join(pmirror_req *r);
+proxy_mirror_join *proxy_mirror_join_req(proxy_mirror_req *r);
 /* The primary exchange ended: x (taken; NULL when it is not recorded after all) is queued for the
- * writer with the shadows' answers once they are in, at most PMIRROR_RESPONSE_US later. */
-void pmirror_join_primary(pmirror_join *j, exchange *x);
+ * writer with the shadows' answers once they are in, at most PROXY_MIRROR_RESPONSE_US later. */
+void proxy_mirror_join_primary(proxy_mirror_join *j, exchange *x);
 /* The request is complete: sends it (takes r). */
-void pmirror_req_submit(pmirror_req *r);
+void proxy_mirror_submit(proxy_mirror_req *r);
 /* The request ended before it was complete, or was refused: frees r (counted as incomplete). */
-void pmirror_req_abort(pmirror_req *r);
+void proxy_mirror_req_abort(proxy_mirror_req *r);
 
 #endif

@@ -27,19 +27,19 @@ typedef struct cmp_route {
     unsigned long long n[K__COUNT];
 } cmp_route;
 
-struct pmirror_cmp {
+struct proxy_mirror_cmp {
     pthread_mutex_t mu;
     cmp_route *routes;
     size_t n_routes;
     jsondiff_ctx *jd; /* writer thread only */
 };
 
-pmirror_cmp *pmirror_cmp_new(void)
+proxy_mirror_cmp *proxy_mirror_cmp_new(void)
 {
-    pmirror_cmp *c = calloc(1, sizeof *c);
+    proxy_mirror_cmp *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->routes = calloc(PMIRROR_CMP_MAX_ROUTES + 1, sizeof *c->routes);
+    c->routes = calloc(PROXY_MIRROR_CMP_MAX_ROUTES + 1, sizeof *c->routes);
     c->jd = jsondiff_ctx_new();
     if (!c->routes || !c->jd) {
         free(c->routes);
@@ -51,7 +51,7 @@ pmirror_cmp *pmirror_cmp_new(void)
     return c;
 }
 
-void pmirror_cmp_free(pmirror_cmp *c)
+void proxy_mirror_cmp_free(proxy_mirror_cmp *c)
 {
     if (!c)
         return;
@@ -62,13 +62,14 @@ void pmirror_cmp_free(pmirror_cmp *c)
 }
 
 /* Under the lock. The last slot is "{other}". */
-static cmp_route *route_of(pmirror_cmp *c, const char *method, const char *route)
+static cmp_route *route_of(proxy_mirror_cmp *c, const char *method, const char *route)
 {
     for (size_t i = 0; i < c->n_routes; i++)
         if (!strcmp(c->routes[i].route, route) && !strcmp(c->routes[i].method, method))
             return &c->routes[i];
-    cmp_route *r = c->n_routes < PMIRROR_CMP_MAX_ROUTES ? &c->routes[c->n_routes++] : &c->routes[PMIRROR_CMP_MAX_ROUTES];
-    if (r == &c->routes[PMIRROR_CMP_MAX_ROUTES])
+    cmp_route *r = c->n_routes < PROXY_MIRROR_CMP_MAX_ROUTES ? &c->routes[c->n_routes++]
+                                                             : &c->routes[PROXY_MIRROR_CMP_MAX_ROUTES];
+    if (r == &c->routes[PROXY_MIRROR_CMP_MAX_ROUTES])
         method = "", route = "{other}";
     snprintf(r->method, sizeof r->method, "%s", method);
     snprintf(r->route, sizeof r->route, "%s", route);
@@ -90,7 +91,7 @@ static int collect(void *ud, const char *path, const char *expected, const char 
 }
 
 /* How a answer differs from the primary's: 0 same, K_STATUS, K_BODY; the JSON paths into p. */
-static int differ(pmirror_cmp *c, decode_msg *prim, decode_msg *other, paths *p)
+static int differ(proxy_mirror_cmp *c, decode_msg *prim, decode_msg *other, paths *p)
 {
     memset(p, 0, sizeof *p);
     if (prim->status != other->status)
@@ -119,7 +120,8 @@ static int has_path(const paths *p, const char *path)
 }
 
 /* How the shadow answer compares: 0 same, K_STATUS, K_BODY or K_NOISE. */
-static int judge(pmirror_cmp *c, const exchange *x, decode_msg *prim, const exchange_shadow *sh, const char *method)
+static int judge(proxy_mirror_cmp *c, const exchange *x, decode_msg *prim, const exchange_shadow *sh,
+                 const char *method)
 {
     char err[128];
     decode_msg shd, base;
@@ -142,7 +144,7 @@ static int judge(pmirror_cmp *c, const exchange *x, decode_msg *prim, const exch
     return d;
 }
 
-void pmirror_cmp_exchange(pmirror_cmp *c, const exchange *x)
+void proxy_mirror_cmp_exchange(proxy_mirror_cmp *c, const exchange *x)
 {
     const exchange_shadow *sh = exchange_shadow_get(x, EXCHANGE_SHADOW);
     if (!c || !sh || !x->response || !x->request)
@@ -179,19 +181,19 @@ static int put_label(tdbuf *o, const char *v)
     return rc;
 }
 
-int pmirror_cmp_render(pmirror_cmp *c, tdbuf *o)
+int proxy_mirror_cmp_render(proxy_mirror_cmp *c, tdbuf *o)
 {
     if (!c)
         return 0;
     int rc = 0;
     pthread_mutex_lock(&c->mu);
-    size_t n = c->n_routes + (c->routes[PMIRROR_CMP_MAX_ROUTES].n[K_COMPARED] ||
-                              c->routes[PMIRROR_CMP_MAX_ROUTES].n[K_ERRORS]);
+    size_t n = c->n_routes + (c->routes[PROXY_MIRROR_CMP_MAX_ROUTES].n[K_COMPARED] ||
+                              c->routes[PROXY_MIRROR_CMP_MAX_ROUTES].n[K_ERRORS]);
     for (int k = 0; !rc && k < K__COUNT; k++) {
         rc = tdbuf_printf(o, "# HELP tapedeck_proxy_shadow_%s_total %s\n# TYPE tapedeck_proxy_shadow_%s_total counter\n",
                           k_name[k], k_help[k], k_name[k]);
         for (size_t i = 0; !rc && i < n; i++) {
-            const cmp_route *r = &c->routes[i < c->n_routes ? i : PMIRROR_CMP_MAX_ROUTES];
+            const cmp_route *r = &c->routes[i < c->n_routes ? i : PROXY_MIRROR_CMP_MAX_ROUTES];
             rc = tdbuf_printf(o, "tapedeck_proxy_shadow_%s_total{method=\"", k_name[k]);
             rc = rc ? rc : put_label(o, r->method);
             rc = rc ? rc : tdbuf_puts(o, "\",route=\"");

@@ -13,20 +13,20 @@
 
 enum { MC_CONNECTING = 0, MC_BUSY, MC_IDLE };
 
-#define PMIRROR_READ_MAX (256 * 1024) /* bytes of an answer read from the socket at once */
+#define PROXY_MIRROR_READ_MAX (256 * 1024) /* bytes of an answer read from the socket at once */
 
 typedef struct mpool mpool;
 
-struct pmirror_req {
-    pmirror *mi;
+struct proxy_mirror_req {
+    proxy_mirror *mi;
     mpool *pool;      /* the shadow it goes to */
     struct evbuffer *buf;
-    size_t held;      /* bytes accounted against PMIRROR_MAX_HELD */
+    size_t held;      /* bytes accounted against PROXY_MIRROR_MAX_HELD */
     size_t head_len;  /* bytes of the head; what follows is body */
     char method[24];
     int keep_alive;   /* the client's request allows reuse of the connection */
-    pmirror_join *join; /* --mirror-record: where the answer goes (NULL: dropped as it arrives) */
-    pmirror_req *next; /* pending queue */
+    proxy_mirror_join *join; /* --mirror-record: where the answer goes (NULL: dropped as it arrives) */
+    proxy_mirror_req *next; /* pending queue */
 };
 
 typedef struct mconn {
@@ -35,7 +35,7 @@ typedef struct mconn {
     struct bufferevent *bev;
     struct event *timer;
     httpmsg_parser *rs;
-    pmirror_req *req; /* the request in flight (MC_CONNECTING, MC_BUSY) */
+    proxy_mirror_req *req; /* the request in flight (MC_CONNECTING, MC_BUSY) */
     int state;
     int status, interim, done; /* set by the parser callbacks */
     int keep_alive;
@@ -49,16 +49,16 @@ typedef struct mconn {
 
 /* One shadow: its connections and its queue. */
 struct mpool {
-    pmirror *mi;
+    proxy_mirror *mi;
     int role;         /* EXCHANGE_SHADOW or EXCHANGE_SHADOW_BASELINE */
-    up_target *shadow;
+    proxy_upstream_target *shadow;
     size_t n_conns;
     mconn *conns;
-    pmirror_req *pending, *pending_tail;
+    proxy_mirror_req *pending, *pending_tail;
     int64_t down_until; /* monotonic us: no new connections before this */
 };
 
-struct pmirror {
+struct proxy_mirror {
     struct event_base *base;
     proxy_metrics *m;
     double percent;
@@ -67,30 +67,30 @@ struct pmirror {
     size_t held, inflight;
     mpool pools[EXCHANGE_N_SHADOW];
     int n_pools;          /* 1, or 2 with --mirror-baseline */
-    proxy_recorder *rec;  /* --mirror-record: where joined exchanges go; NULL: answers dropped */
+    proxy_record *rec;    /* --mirror-record: where joined exchanges go; NULL: answers dropped */
     uint64_t max_body;
 };
 
 /* Frees r and gives back what it held (bytes, its in-flight slot). A join still waiting for r's answer
  * is told there will be none. */
-void pmirror_req_free(pmirror_req *r);
+void proxy_mirror_req_free(proxy_mirror_req *r);
 /* Counts r as skipped for why, then frees it. */
-void pmirror_req_skip(pmirror_req *r, pm_mirror_skip why);
+void proxy_mirror_req_skip(proxy_mirror_req *r, proxy_metrics_mirror_skip why);
 /* A copy of r for another shadow (same bytes, same join), or NULL (counted as skipped). */
-pmirror_req *pmirror_req_clone(pmirror_req *r, mpool *to);
+proxy_mirror_req *proxy_mirror_req_clone(proxy_mirror_req *r, mpool *to);
 /* proxy_mirror.c: queue or send r on its pool */
-void pmirror_pool_submit(pmirror_req *r);
+void proxy_mirror_pool_submit(proxy_mirror_req *r);
 
 /* proxy_mirror_join.c */
-void pmirror_join_add(pmirror_join *j); /* one more answer due (a copy for the baseline) */
+void proxy_mirror_join_add(proxy_mirror_join *j); /* one more answer due (a copy for the baseline) */
 /* The answer on mc: the bytes the parser consumed (p, n) for the message being parsed. */
-void pmirror_keep(mconn *mc, const char *p, size_t n);
+void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n);
 /* An interim (1xx) message ended: what was kept is not the final answer. */
-void pmirror_keep_reset(mconn *mc);
+void proxy_mirror_join_keep_reset(mconn *mc);
 /* The request on mc got its whole answer (error NULL) or none (error says why; "" = skipped, nothing
  * recorded). Hands it to r's join, if any. */
-void pmirror_join_answer(mconn *mc, pmirror_req *r, const char *error);
+void proxy_mirror_join_answer(mconn *mc, proxy_mirror_req *r, const char *error);
 /* As above for a request that never reached a connection. */
-void pmirror_join_fail(pmirror_req *r, const char *error);
+void proxy_mirror_join_fail(proxy_mirror_req *r, const char *error);
 
 #endif

@@ -3,7 +3,7 @@
  * is queued for the writer once the primary exchange has ended and every shadow copy has its answer or
  * its failure, so the capture holds request, response, shadow response(s) together. Everything runs on
  * the worker's loop; nothing here waits: a join is held at most as long as the shadow's deadline
- * (PMIRROR_RESPONSE_US), and joins are bounded by the mirror's in-flight cap. */
+ * (PROXY_MIRROR_RESPONSE_US), and joins are bounded by the mirror's in-flight cap. */
 #include "proxy_mirror_int.h"
 
 #include <stdlib.h>
@@ -12,20 +12,20 @@
 #include "proxy_record.h"
 #include "tdtime.h"
 
-struct pmirror_join {
-    pmirror *mi;
+struct proxy_mirror_join {
+    proxy_mirror *mi;
     exchange *x;      /* the primary exchange, once ended (NULL: not recorded) */
     int primary_done;
     int waiting;      /* shadow answers still due */
     exchange_shadow sh[EXCHANGE_N_SHADOW];
 };
 
-pmirror_join *pmirror_req_join(pmirror_req *r)
+proxy_mirror_join *proxy_mirror_join_req(proxy_mirror_req *r)
 {
-    pmirror *mi = r->mi;
+    proxy_mirror *mi = r->mi;
     if (!mi->rec || r->join)
         return r->join;
-    pmirror_join *j = calloc(1, sizeof *j);
+    proxy_mirror_join *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
     j->mi = mi;
@@ -34,13 +34,13 @@ pmirror_join *pmirror_req_join(pmirror_req *r)
     return j;
 }
 
-void pmirror_join_add(pmirror_join *j)
+void proxy_mirror_join_add(proxy_mirror_join *j)
 {
     j->waiting++;
 }
 
 /* Everything is in: the exchange goes to the writer with its shadows' answers. */
-static void join_maybe_done(pmirror_join *j)
+static void join_maybe_done(proxy_mirror_join *j)
 {
     if (!j->primary_done || j->waiting > 0)
         return;
@@ -56,11 +56,11 @@ static void join_maybe_done(pmirror_join *j)
         }
     }
     if (x)
-        proxy_recorder_push(j->mi->rec, x);
+        proxy_record_push(j->mi->rec, x);
     free(j);
 }
 
-void pmirror_join_primary(pmirror_join *j, exchange *x)
+void proxy_mirror_join_primary(proxy_mirror_join *j, exchange *x)
 {
     if (!j)
         return;
@@ -69,7 +69,7 @@ void pmirror_join_primary(pmirror_join *j, exchange *x)
     join_maybe_done(j);
 }
 
-static void join_put(pmirror_join *j, int role, mconn *mc, const char *error)
+static void join_put(proxy_mirror_join *j, int role, mconn *mc, const char *error)
 {
     exchange_shadow *s = &j->sh[role];
     if (!error) {
@@ -90,27 +90,27 @@ static void join_put(pmirror_join *j, int role, mconn *mc, const char *error)
     join_maybe_done(j);
 }
 
-void pmirror_join_answer(mconn *mc, pmirror_req *r, const char *error)
+void proxy_mirror_join_answer(mconn *mc, proxy_mirror_req *r, const char *error)
 {
     if (r && r->join) {
-        pmirror_join *j = r->join;
+        proxy_mirror_join *j = r->join;
         r->join = NULL;
         join_put(j, r->pool->role, mc, error);
     }
-    pmirror_keep_reset(mc);
+    proxy_mirror_join_keep_reset(mc);
     mc->first_us = 0;
 }
 
-void pmirror_join_fail(pmirror_req *r, const char *error)
+void proxy_mirror_join_fail(proxy_mirror_req *r, const char *error)
 {
     if (!r->join)
         return;
-    pmirror_join *j = r->join;
+    proxy_mirror_join *j = r->join;
     r->join = NULL;
     join_put(j, r->pool->role, NULL, error);
 }
 
-void pmirror_keep(mconn *mc, const char *p, size_t n)
+void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n)
 {
     if (!mc->req || !mc->req->join || n == 0)
         return;
@@ -130,7 +130,7 @@ void pmirror_keep(mconn *mc, const char *p, size_t n)
         mc->truncated = 1; /* out of memory: what was kept stays, marked cut */
 }
 
-void pmirror_keep_reset(mconn *mc)
+void proxy_mirror_join_keep_reset(mconn *mc)
 {
     tdbuf_reset(&mc->kept);
     mc->seen = 0;

@@ -35,11 +35,11 @@
 #define REC_WAKE_BYTES (8u * 1024 * 1024)  /* ... or this many bytes */
 #define REC_TICK_US 100000
 
-struct proxy_recorder {
+struct proxy_record {
     const proxy_config *cfg;
     proxy_metrics *m;
     proxy_redact *redact;
-    pmirror_cmp *cmp; /* --mirror-record: primary vs shadow, on this thread */
+    proxy_mirror_cmp *cmp; /* --mirror-record: primary vs shadow, on this thread */
     capwriter *w;
     pthread_t th;
     int started;
@@ -51,7 +51,7 @@ struct proxy_recorder {
     atomic_int rotate_req;
 };
 
-void proxy_exchange_free(exchange *x)
+void proxy_record_exchange_free(exchange *x)
 {
     if (!x)
         return;
@@ -64,7 +64,7 @@ static size_t rec_size(const exchange *x)
     return sizeof *x + x->request_len + x->response_len + exchange_shadow_bytes(x);
 }
 
-int proxy_recorder_wants(const proxy_recorder *r, const char *target, uint64_t *rnd)
+int proxy_record_wants(const proxy_record *r, const char *target, uint64_t *rnd)
 {
     const proxy_config *cfg = r->cfg;
     if (cfg->has_skip_path && regexec(&cfg->skip_path, target, 0, NULL, 0) == 0)
@@ -78,15 +78,15 @@ int proxy_recorder_wants(const proxy_recorder *r, const char *target, uint64_t *
     return tdnum_draw_percent(rnd) < cfg->sample_pct; /* rnd: this worker's own state */
 }
 
-int proxy_recorder_push(proxy_recorder *r, exchange *x)
+int proxy_record_push(proxy_record *r, exchange *x)
 {
     size_t sz = rec_size(x);
     pthread_mutex_lock(&r->mu);
     if (r->stop || r->count >= REC_QUEUE_CAP || r->bytes + sz > REC_QUEUE_BYTES) {
         int stopped = r->stop;
         pthread_mutex_unlock(&r->mu);
-        pm_dropped(r->m, stopped ? PM_DROP_SHUTDOWN : PM_DROP_QUEUE_FULL);
-        proxy_exchange_free(x);
+        proxy_metrics_dropped(r->m, stopped ? PROXY_METRICS_DROP_SHUTDOWN : PROXY_METRICS_DROP_QUEUE_FULL);
+        proxy_record_exchange_free(x);
         return -1;
     }
     r->ring[(r->head + r->count) % REC_QUEUE_CAP] = x;
@@ -99,7 +99,7 @@ int proxy_recorder_push(proxy_recorder *r, exchange *x)
     return 0;
 }
 
-void proxy_recorder_rotate(proxy_recorder *r)
+void proxy_record_rotate(proxy_record *r)
 {
     if (!r)
         return;
@@ -109,7 +109,7 @@ void proxy_recorder_rotate(proxy_recorder *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-size_t proxy_recorder_depth(proxy_recorder *r)
+size_t proxy_record_depth(proxy_record *r)
 {
     if (!r)
         return 0;
@@ -119,18 +119,18 @@ size_t proxy_recorder_depth(proxy_recorder *r)
     return n;
 }
 
-pmirror_cmp *proxy_recorder_shadow_cmp(proxy_recorder *r)
+proxy_mirror_cmp *proxy_record_shadow_cmp(proxy_record *r)
 {
     return r ? r->cmp : NULL;
 }
 
-size_t proxy_recorder_capacity(const proxy_recorder *r)
+size_t proxy_record_capacity(const proxy_record *r)
 {
     return r ? REC_QUEUE_CAP : 0;
 }
 
 /* The shadows' answers (--mirror-record) are redacted by the same rules as the response. 0 or -1. */
-static int rec_redact_shadows(proxy_recorder *r, exchange *x)
+static int rec_redact_shadows(proxy_record *r, exchange *x)
 {
     for (int i = 0; x->shadow && i < EXCHANGE_N_SHADOW; i++) {
         exchange_shadow *sh = &x->shadow[i];
@@ -151,58 +151,58 @@ static int rec_redact_shadows(proxy_recorder *r, exchange *x)
 
 /* Queues one exchange's frames in the capwriter; the writer thread only. Returns 1 queued (counted
  * when its batch is committed), 0 dropped (counted here). */
-static int rec_write_one(proxy_recorder *r, exchange *x, int *failing)
+static int rec_write_one(proxy_record *r, exchange *x, int *failing)
 {
     char err[256] = "";
     if (x->shadow)
-        pmirror_cmp_exchange(r->cmp, x); /* on the real answers, before anything is redacted */
+        proxy_mirror_cmp_exchange(r->cmp, x); /* on the real answers, before anything is redacted */
     if (r->redact && (proxy_redact_apply(r->redact, x) < 0 || rec_redact_shadows(r, x) < 0)) {
-        pm_dropped(r->m, PM_DROP_NOMEM);
+        proxy_metrics_dropped(r->m, PROXY_METRICS_DROP_NOMEM);
         return 0;
     }
     int rc = capwriter_write(r->w, x, err, sizeof err);
     if (rc == CAPWRITER_OK)
         return 1;
-    pm_dropped(r->m, rc == CAPWRITER_EINVAL ? PM_DROP_TOO_LARGE
-                     : rc == CAPWRITER_ENOMEM ? PM_DROP_NOMEM
-                                              : PM_DROP_WRITE_ERROR);
+    proxy_metrics_dropped(r->m, rc == CAPWRITER_EINVAL ? PROXY_METRICS_DROP_TOO_LARGE
+                                : rc == CAPWRITER_ENOMEM ? PROXY_METRICS_DROP_NOMEM
+                                                         : PROXY_METRICS_DROP_WRITE_ERROR);
     if (!*failing)
-        plog(PLOG_ERROR, "capture write failed, dropping records until it works: %s", err);
+        proxy_log(PROXY_LOG_ERROR, "capture write failed, dropping records until it works: %s", err);
     *failing = 1;
     return 0;
 }
 
 /* Writes a batch's queued frames (one pwrite) and counts its n exchanges recorded or dropped. Failures
  * are logged once per run of failures, so a full disk does not flood stderr. */
-static void rec_commit(proxy_recorder *r, size_t n, int *failing)
+static void rec_commit(proxy_record *r, size_t n, int *failing)
 {
     char err[256] = "";
     int rc = capwriter_commit(r->w, err, sizeof err);
     if (rc == CAPWRITER_OK) {
-        pm_recorded_n(r->m, n);
+        proxy_metrics_recorded_n(r->m, n);
         if (*failing && n > 0)
-            plog(PLOG_WARN, "capture writes work again");
+            proxy_log(PROXY_LOG_WARN, "capture writes work again");
         if (n > 0)
             *failing = 0;
         return;
     }
     for (size_t i = 0; i < n; i++)
-        pm_dropped(r->m, PM_DROP_WRITE_ERROR);
+        proxy_metrics_dropped(r->m, PROXY_METRICS_DROP_WRITE_ERROR);
     if (!*failing)
-        plog(PLOG_ERROR, "capture write failed, dropping records until it works: %s", err);
+        proxy_log(PROXY_LOG_ERROR, "capture write failed, dropping records until it works: %s", err);
     *failing = 1;
 }
 
-static void rec_update_stats(proxy_recorder *r)
+static void rec_update_stats(proxy_record *r)
 {
     capwriter_stats st;
     capwriter_get_stats(r->w, &st);
-    pm_capture_written(r->m, st.bytes_out, st.segments);
+    proxy_metrics_capture_written(r->m, st.bytes_out, st.segments);
 }
 
 static void *rec_thread(void *arg)
 {
-    proxy_recorder *r = arg;
+    proxy_record *r = arg;
     /* The writer runs at the workers' priority. It used to yield (nice +10) so that forwarding came
      * first; on a saturated machine that starved it and about half the exchanges were dropped
      * (queue_full) while it had cycles to spare per exchange (~6 us). Forwarding is still never blocked:
@@ -239,7 +239,7 @@ static void *rec_thread(void *arg)
         size_t queued = 0;
         for (size_t i = 0; i < n; i++) {
             queued += (size_t)rec_write_one(r, batch[i], &failing);
-            proxy_exchange_free(batch[i]);
+            proxy_record_exchange_free(batch[i]);
         }
         if (n > 0)
             rec_commit(r, queued, &failing);
@@ -247,26 +247,26 @@ static void *rec_thread(void *arg)
         if (now - last_tick >= REC_TICK_US) {
             last_tick = now;
             if (capwriter_tick(r->w, err, sizeof err) != CAPWRITER_OK && !failing) {
-                plog(PLOG_ERROR, "capture flush failed: %s", err);
+                proxy_log(PROXY_LOG_ERROR, "capture flush failed: %s", err);
                 failing = 1;
             }
             rec_update_stats(r);
         }
         if (atomic_exchange(&r->rotate_req, 0)) {
             if (capwriter_rotate(r->w, err, sizeof err) != CAPWRITER_OK)
-                plog(PLOG_ERROR, "capture rotation failed: %s", err);
+                proxy_log(PROXY_LOG_ERROR, "capture rotation failed: %s", err);
             else
-                plog(PLOG_INFO, "capture rotated, now writing %s", capwriter_path(r->w));
+                proxy_log(PROXY_LOG_INFO, "capture rotated, now writing %s", capwriter_path(r->w));
             rec_update_stats(r);
         }
     }
     return NULL;
 }
 
-proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, const char *upstream,
-                                   char *err, size_t errlen)
+proxy_record *proxy_record_new(const proxy_config *cfg, proxy_metrics *m, const char *upstream,
+                               char *err, size_t errlen)
 {
-    proxy_recorder *r = NULL, *result = NULL;
+    proxy_record *r = NULL, *result = NULL;
     char info[1024];
     r = calloc(1, sizeof *r);
     if (!r || !(r->ring = calloc(REC_QUEUE_CAP, sizeof *r->ring))) {
@@ -288,7 +288,7 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
              cfg->mirror_record ? "tapedeck-shadow: " : "", cfg->mirror_record ? cfg->mirror_url : "",
              cfg->mirror_record ? "\r\n" : "", cfg->mirror_baseline_url ? "tapedeck-shadow-baseline: " : "",
              cfg->mirror_baseline_url ? cfg->mirror_baseline_url : "", cfg->mirror_baseline_url ? "\r\n" : "");
-    if (cfg->mirror_record && !(r->cmp = pmirror_cmp_new())) {
+    if (cfg->mirror_record && !(r->cmp = proxy_mirror_cmp_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -316,15 +316,15 @@ proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, co
         goto out;
     }
     r->started = 1;
-    plog(PLOG_INFO, "recording to %s", capwriter_path(r->w));
+    proxy_log(PROXY_LOG_INFO, "recording to %s", capwriter_path(r->w));
     result = r;
     r = NULL;
 out:
-    proxy_recorder_free(r);
+    proxy_record_free(r);
     return result;
 }
 
-void proxy_recorder_free(proxy_recorder *r)
+void proxy_record_free(proxy_record *r)
 {
     if (!r)
         return;
@@ -339,16 +339,16 @@ void proxy_recorder_free(proxy_recorder *r)
         char err[256] = "";
         rec_update_stats(r);
         if (capwriter_close(r->w, err, sizeof err) != CAPWRITER_OK)
-            plog(PLOG_ERROR, "closing the capture failed: %s", err);
+            proxy_log(PROXY_LOG_ERROR, "closing the capture failed: %s", err);
     }
     if (r->ring) {
         for (size_t i = 0; i < r->count; i++)
-            proxy_exchange_free(r->ring[(r->head + i) % REC_QUEUE_CAP]);
+            proxy_record_exchange_free(r->ring[(r->head + i) % REC_QUEUE_CAP]);
         free(r->ring);
         pthread_mutex_destroy(&r->mu);
         pthread_cond_destroy(&r->cv);
     }
     proxy_redact_free(r->redact);
-    pmirror_cmp_free(r->cmp);
+    proxy_mirror_cmp_free(r->cmp);
     free(r);
 }

@@ -11,35 +11,35 @@
 #include "proxy_config.h"
 #include "proxy_metrics.h"
 
-typedef struct proxy_recorder proxy_recorder;
+typedef struct proxy_record proxy_record;
 
 /* Opens the first segment in cfg->capture_dir (created if missing) and starts the writer thread.
  * upstream is written into each warcinfo record. NULL with err set on failure. */
-proxy_recorder *proxy_recorder_new(const proxy_config *cfg, proxy_metrics *m, const char *upstream,
-                                   char *err, size_t errlen);
+proxy_record *proxy_record_new(const proxy_config *cfg, proxy_metrics *m, const char *upstream,
+                               char *err, size_t errlen);
 /* Stops taking records, writes what is queued, closes (renames) the segment, joins the thread.
  * NULL is a no-op. */
-void proxy_recorder_free(proxy_recorder *r);
+void proxy_record_free(proxy_record *r);
 
 /* Should an exchange with this request target be recorded? Applies --record-path, --skip-path and
  * --sample (rnd: a per-thread random state). Thread-safe. */
-int proxy_recorder_wants(const proxy_recorder *r, const char *target, uint64_t *rnd);
+int proxy_record_wants(const proxy_record *r, const char *target, uint64_t *rnd);
 
 /* Takes ownership of x (a heap exchange from malloc, freed with exchange_clear + free). Never blocks on
  * the writer: when the queue is full the exchange is dropped and counted. Returns 0 queued, -1 dropped. */
-int proxy_recorder_push(proxy_recorder *r, exchange *x);
+int proxy_record_push(proxy_record *r, exchange *x);
 
 /* Ask the writer to close the current segment and start the next (SIGHUP). Async-signal-unsafe; call
  * from the main loop. */
-void proxy_recorder_rotate(proxy_recorder *r);
+void proxy_record_rotate(proxy_record *r);
 
 /* --mirror-record: the writer's primary-vs-shadow counters (rendered on /metrics), or NULL. */
-struct pmirror_cmp *proxy_recorder_shadow_cmp(proxy_recorder *r);
+struct proxy_mirror_cmp *proxy_record_shadow_cmp(proxy_record *r);
 
-size_t proxy_recorder_depth(proxy_recorder *r);
-size_t proxy_recorder_capacity(const proxy_recorder *r);
+size_t proxy_record_depth(proxy_record *r);
+size_t proxy_record_capacity(const proxy_record *r);
 
 /* Frees a heap exchange (exchange_clear + free). NULL is a no-op. */
-void proxy_exchange_free(exchange *x);
+void proxy_record_exchange_free(exchange *x);
 
 #endif

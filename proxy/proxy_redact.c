@@ -49,6 +49,6 @@ int proxy_redact_apply(proxy_redact *r, exchange *x)
     if (redact_exchange(r->rules, x, &c) < 0)
         return -1;
     if (c.exchanges || c.bodies_replaced)
-        pm_redacted(r->m, c.exchanges, c.bodies_replaced);
+        proxy_metrics_redacted(r->m, c.exchanges, c.bodies_replaced);
     return 0;
 }

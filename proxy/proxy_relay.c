@@ -14,20 +14,20 @@
 #include "tdtime.h"
 
 /* Upstream selection: the target for new requests (refreshed when a cut-over happened). */
-up_target *pconn_current_target(proxy_wctx *w)
+proxy_upstream_target *proxy_relay_current_target(proxy_wctx *w)
 {
-    if (up_holder_gen(w->targets) != w->target->gen) {
-        up_target_unref(w->target);
-        w->target = up_holder_get(w->targets);
-        up_pool_retire(w->pool, w->target);
-        plog(PLOG_INFO, "worker now sends new requests to %s", w->target->url);
+    if (proxy_upstream_holder_gen(w->targets) != w->target->gen) {
+        proxy_upstream_target_unref(w->target);
+        w->target = proxy_upstream_holder_get(w->targets);
+        proxy_upstream_pool_retire(w->pool, w->target);
+        proxy_log(PROXY_LOG_INFO, "worker now sends new requests to %s", w->target->url);
     }
     return w->target;
 }
 
 static int rs_on_head(void *ctx, const httpmsg_head *h)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     c->ev_rhead = 1;
     c->rstatus = h->status;
     c->r_keepalive = h->keep_alive;
@@ -38,25 +38,25 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
 
 static int rs_on_complete(void *ctx)
 {
-    pconn *c = ctx;
+    proxy_conn *c = ctx;
     c->ev_rdone = 1;
     return 1; /* pause after every message, interim ones too, so each is accounted on its own */
 }
 
 static const httpmsg_callbacks rs_callbacks = {rs_on_head, NULL, rs_on_complete};
 
-static void relay_tunnel_start(pconn *c);
+static void relay_tunnel_start(proxy_conn *c);
 
-static void attach(pconn *c, upconn *u)
+static void attach(proxy_conn *c, proxy_upstream_conn *u)
 {
     const proxy_config *cfg = c->w->cfg;
     c->up = u;
     c->up_connected = u->reused;
-    upconn_attach(u, c->upcb->rd, c->upcb->wr, c->upcb->ev, c, cfg->buffer_high, cfg->upstream_timeout_us,
-                  cfg->connect_timeout_us);
+    proxy_upstream_conn_attach(u, c->upcb->rd, c->upcb->wr, c->upcb->ev, c, cfg->buffer_high,
+                               cfg->upstream_timeout_us, cfg->connect_timeout_us);
 }
 
-static int new_response_parser(pconn *c)
+static int new_response_parser(proxy_conn *c)
 {
     httpmsg_parser_free(c->rs);
     httpmsg_limits lim = {.max_head = c->w->cfg->max_head};
@@ -69,25 +69,25 @@ static int new_response_parser(pconn *c)
 
 /* Fails the exchange before any response byte reached the client (502/504), or cuts the client off
  * when part of a response already went out. */
-static void fail_exchange(pconn *c, int status, const char *msg)
+static void fail_exchange(proxy_conn *c, int status, const char *msg)
 {
-    relay_release(c, 0);
+    proxy_relay_release(c, 0);
     httpmsg_parser_free(c->rs); /* it may be inside a message */
     c->rs = NULL;
-    pconn_record_finish(c, msg);
+    proxy_conn_rec_finish(c, msg);
     if (c->to_client == 0) {
-        pconn_send_error(c, status, msg);
+        proxy_conn_err_send(c, status, msg);
     } else {
-        pm_request(c->w->m, 0, tdtime_mono_us() - c->t0_mono);
-        plog(PLOG_DEBUG, "conn %llu %s: response cut: %s", (unsigned long long)c->id, c->peer, msg);
-        pconn_finish_close(c);
+        proxy_metrics_request(c->w->m, 0, tdtime_mono_us() - c->t0_mono);
+        proxy_log(PROXY_LOG_DEBUG, "conn %llu %s: response cut: %s", (unsigned long long)c->id, c->peer, msg);
+        proxy_conn_finish_close(c);
     }
 }
 
-int relay_start(pconn *c)
+int proxy_relay_start(proxy_conn *c)
 {
     proxy_wctx *w = c->w;
-    up_target *t = pconn_current_target(w);
+    proxy_upstream_target *t = proxy_relay_current_target(w);
     char err[256];
     if (!c->rs) {
         if (new_response_parser(c) != 0) {
@@ -97,16 +97,16 @@ int relay_start(pconn *c)
     } else {
         httpmsg_parser_set_request_method(c->rs, c->method);
     }
-    upconn *u = up_pool_take(w->pool, t);
+    proxy_upstream_conn *u = proxy_upstream_pool_take(w->pool, t);
     if (!u) {
-        u = up_pool_connect(w->pool, t, w->cfg->connect_timeout_us, err, sizeof err);
+        u = proxy_upstream_pool_connect(w->pool, t, w->cfg->connect_timeout_us, err, sizeof err);
         if (!u) {
-            pm_upstream_error(w->m, PM_UPERR_CONNECT);
+            proxy_metrics_upstream_error(w->m, PROXY_METRICS_UPERR_CONNECT);
             fail_exchange(c, 502, err);
             return -1;
         }
     }
-    pm_upstream_connect(w->m, u->reused);
+    proxy_metrics_upstream_connect(w->m, u->reused);
     TD_ASSERT(c->sstate == RS_NONE && c->rstate == RQ_BODY);
     c->sstate = RS_HEAD;
     c->replay_ok = u->reused && c->idempotent;
@@ -114,14 +114,14 @@ int relay_start(pconn *c)
     return 0;
 }
 
-void relay_send(pconn *c, struct evbuffer *src, size_t n)
+void proxy_relay_send(proxy_conn *c, struct evbuffer *src, size_t n)
 {
     if (!c->up) {
         evbuffer_drain(src, n);
         return;
     }
     if (c->replay_ok) {
-        if (evbuffer_get_length(c->replay) + n > PCONN_REPLAY_MAX) {
+        if (evbuffer_get_length(c->replay) + n > PROXY_CONN_REPLAY_MAX) {
             c->replay_ok = 0;
             evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
         } else {
@@ -135,116 +135,116 @@ void relay_send(pconn *c, struct evbuffer *src, size_t n)
             }
         }
     }
-    proxy_send(c->up->bev, c->up_connected, src, n);
+    proxy_io_send(c->up->bev, c->up_connected, src, n);
 }
 
-void relay_release(pconn *c, int reusable)
+void proxy_relay_release(proxy_conn *c, int reusable)
 {
-    upconn *u = c->up;
+    proxy_upstream_conn *u = c->up;
     if (!u)
         return;
     c->up = NULL;
     if (reusable) {
         proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
-        up_pool_put(c->w->pool, u, pconn_current_target(c->w));
+        proxy_upstream_pool_put(c->w->pool, u, proxy_relay_current_target(c->w));
     } else {
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
     }
 }
 
 /* A reused keep-alive connection may have been closed by the upstream just as we sent on it. If no
  * response byte came back and the whole (idempotent) request is still at hand, send it again once on
  * a fresh connection. Returns 1 when the retry is under way. */
-static int try_retry(pconn *c)
+static int try_retry(proxy_conn *c)
 {
     if (!c->up || !c->up->reused || c->from_up != 0 || !c->replay_ok || c->retried)
         return 0;
     char err[256];
     c->retried = 1;
-    relay_release(c, 0);
-    upconn *u = up_pool_connect(c->w->pool, pconn_current_target(c->w), c->w->cfg->connect_timeout_us, err,
-                                sizeof err);
+    proxy_relay_release(c, 0);
+    proxy_upstream_conn *u = proxy_upstream_pool_connect(c->w->pool, proxy_relay_current_target(c->w),
+                                                         c->w->cfg->connect_timeout_us, err, sizeof err);
     if (!u || new_response_parser(c) != 0) {
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
         return 0;
     }
-    pm_upstream_connect(c->w->m, 0);
+    proxy_metrics_upstream_connect(c->w->m, 0);
     attach(c, u);
     c->replay_ok = 0;
     evbuffer_add_buffer(bufferevent_get_output(u->bev), c->replay);
-    plog(PLOG_DEBUG, "conn %llu: retrying %s %s on a fresh upstream connection", (unsigned long long)c->id,
-         c->method, c->url);
+    proxy_log(PROXY_LOG_DEBUG, "conn %llu: retrying %s %s on a fresh upstream connection",
+              (unsigned long long)c->id, c->method, c->url);
     return 1;
 }
 
-static int relay_fail(pconn *c, pm_uperr_kind kind, int status, const char *msg)
+static int relay_fail(proxy_conn *c, proxy_metrics_uperr_kind kind, int status, const char *msg)
 {
     if (try_retry(c))
-        return RELAY_MORE;
-    pm_upstream_error(c->w->m, kind);
+        return PROXY_RELAY_MORE;
+    proxy_metrics_upstream_error(c->w->m, kind);
     fail_exchange(c, status, msg);
-    return RELAY_GONE;
+    return PROXY_RELAY_GONE;
 }
 
 /* The response is complete: account and record it, release the upstream connection (or start the
- * tunnel after a 101). RELAY_DONE tells the client side to move on to the next request. */
-static int response_done(pconn *c, int by_eof)
+ * tunnel after a 101). PROXY_RELAY_DONE tells the client side to move on to the next request. */
+static int response_done(proxy_conn *c, int by_eof)
 {
     proxy_wctx *w = c->w;
     TD_ASSERT(c->sstate == RS_HEAD || c->sstate == RS_BODY);
     c->sstate = RS_DONE;
     if (c->x)
         c->x->resp_end_us = tdtime_now_us();
-    pm_request(w->m, c->rstatus, tdtime_mono_us() - c->t0_mono);
+    proxy_metrics_request(w->m, c->rstatus, tdtime_mono_us() - c->t0_mono);
     int upgraded = c->rstatus == 101 && c->req_upgrade;
     int extra = c->up && evbuffer_get_length(bufferevent_get_input(c->up->bev)) > 0;
     int reusable = !by_eof && !upgraded && !c->req_upgrade && c->r_keepalive && c->req_keepalive &&
                    c->rstate == RQ_DONE && !c->up_dirty && !extra;
     if (!c->r_keepalive || !c->req_keepalive || by_eof || c->rstate != RQ_DONE)
         c->close_after = 1;
-    plog(PLOG_DEBUG, "conn %llu %s: %s %s -> %d", (unsigned long long)c->id, c->peer, c->method, c->url,
-         c->rstatus);
-    pconn_record_finish(c, NULL);
+    proxy_log(PROXY_LOG_DEBUG, "conn %llu %s: %s %s -> %d", (unsigned long long)c->id, c->peer, c->method,
+              c->url, c->rstatus);
+    proxy_conn_rec_finish(c, NULL);
     if (upgraded) {
         relay_tunnel_start(c);
-        return RELAY_MORE;
+        return PROXY_RELAY_MORE;
     }
     httpmsg_parser_free(c->rs); /* a fresh one for the next exchange; idle connections hold none */
     c->rs = NULL;
-    relay_release(c, reusable);
-    return RELAY_DONE;
+    proxy_relay_release(c, reusable);
+    return PROXY_RELAY_DONE;
 }
 
-static int relay_eof(pconn *c)
+static int relay_eof(proxy_conn *c)
 {
     c->ev_rdone = 0;
     if (c->sstate == RS_BODY && httpmsg_parser_eof(c->rs) == 0 && c->ev_rdone)
         return response_done(c, 1); /* a response delimited by the connection's close */
-    return relay_fail(c, PM_UPERR_RESET, 502,
+    return relay_fail(c, PROXY_METRICS_UPERR_RESET, 502,
                       c->from_up ? "upstream closed the connection inside the response"
                                  : "upstream closed the connection without a response");
 }
 
-int relay_process(pconn *c)
+int proxy_relay_process(proxy_conn *c)
 {
     if (!c->up)
-        return RELAY_MORE;
+        return PROXY_RELAY_MORE;
     struct evbuffer *in = bufferevent_get_input(c->up->bev), *out = bufferevent_get_output(c->bev);
     size_t high = c->w->cfg->buffer_high;
     if (c->tunnel) {
         size_t n = evbuffer_get_length(in);
         if (n && evbuffer_get_length(out) < high) {
-            pm_bytes(c->w->m, 0, n);
+            proxy_metrics_bytes(c->w->m, 0, n);
             evbuffer_add_buffer(out, in);
         }
-        return RELAY_MORE;
+        return PROXY_RELAY_MORE;
     }
     while (c->sstate == RS_HEAD || c->sstate == RS_BODY) {
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
             break;
         if (evbuffer_get_length(out) >= high)
-            return RELAY_MORE; /* resumed from the client's write callback */
+            return PROXY_RELAY_MORE; /* resumed from the client's write callback */
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
@@ -255,7 +255,7 @@ int relay_process(pconn *c)
         if (n < 0) {
             char msg[300];
             snprintf(msg, sizeof msg, "bad response from upstream: %s", httpmsg_parser_error(c->rs));
-            return relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, msg);
+            return relay_fail(c, PROXY_METRICS_UPERR_BAD_RESPONSE, 502, msg);
         }
         c->from_up += (uint64_t)n;
         if (c->sstate == RS_HEAD) {
@@ -271,7 +271,8 @@ int relay_process(pconn *c)
                 if (c->x && c->x->n_interim < EXCHANGE_MAX_INTERIM)
                     c->x->interim[c->x->n_interim++] = c->rstatus;
                 if (c->rstatus == 101 || !c->ev_rdone)
-                    return relay_fail(c, PM_UPERR_BAD_RESPONSE, 502, "unexpected 101 from upstream");
+                    return relay_fail(c, PROXY_METRICS_UPERR_BAD_RESPONSE, 502,
+                                      "unexpected 101 from upstream");
             } else if (c->x) {
                 /* one allocation for the recorded copy instead of a doubling series */
                 if (c->r_cl > 0 && !c->is_head)
@@ -280,12 +281,12 @@ int relay_process(pconn *c)
                                                                           : (int64_t)c->w->cfg->max_body));
                 const char *p = (const char *)evbuffer_pullup(c->rhold, -1);
                 if (p)
-                    pconn_record_append(c, &c->rsbuf, &c->rs_body_rec, c->r_head_len, p, hl,
-                                        EXCHANGE_TRUNC_RESPONSE);
+                    proxy_conn_rec_append(c, &c->rsbuf, &c->rs_body_rec, c->r_head_len, p, hl,
+                                          EXCHANGE_TRUNC_RESPONSE);
             }
             c->to_client += hl;
-            pm_bytes(c->w->m, 0, hl);
-            proxy_send(c->bev, 1, c->rhold, hl);
+            proxy_metrics_bytes(c->w->m, 0, hl);
+            proxy_io_send(c->bev, 1, c->rhold, hl);
             if (interim) {
                 httpmsg_parser_resume(c->rs);
                 continue;
@@ -293,11 +294,11 @@ int relay_process(pconn *c)
             c->sstate = RS_BODY;
         } else {
             if (c->x)
-                pconn_record_append(c, &c->rsbuf, &c->rs_body_rec, 0, v.iov_base, (size_t)n,
-                                    EXCHANGE_TRUNC_RESPONSE);
+                proxy_conn_rec_append(c, &c->rsbuf, &c->rs_body_rec, 0, v.iov_base, (size_t)n,
+                                      EXCHANGE_TRUNC_RESPONSE);
             c->to_client += (uint64_t)n;
-            pm_bytes(c->w->m, 0, (uint64_t)n);
-            proxy_send(c->bev, 1, in, (size_t)n);
+            proxy_metrics_bytes(c->w->m, 0, (uint64_t)n);
+            proxy_io_send(c->bev, 1, in, (size_t)n);
         }
         if (c->ev_rdone)
             return response_done(c, 0);
@@ -306,11 +307,11 @@ int relay_process(pconn *c)
     }
     if (c->up && c->up_eof && evbuffer_get_length(in) == 0)
         return relay_eof(c);
-    return RELAY_MORE;
+    return PROXY_RELAY_MORE;
 }
 
 static
-void relay_tunnel_start(pconn *c)
+void relay_tunnel_start(proxy_conn *c)
 {
     const proxy_config *cfg = c->w->cfg;
     c->tunnel = 1;
@@ -319,23 +320,23 @@ void relay_tunnel_start(pconn *c)
     proxy_sock_set_timeouts(c->io, &tv, NULL);
     proxy_sock_set_timeouts(c->up->io, &tv, NULL);
     proxy_sock_read(c->io, 1);
-    relay_tunnel_from_client(c); /* bytes the client sent right after its upgrade request */
-    relay_process(c);            /* bytes the upstream sent right after its 101 */
+    proxy_relay_tunnel_from_client(c); /* bytes the client sent right after its upgrade request */
+    proxy_relay_process(c);            /* bytes the upstream sent right after its 101 */
 }
 
-void relay_tunnel_from_client(pconn *c)
+void proxy_relay_tunnel_from_client(proxy_conn *c)
 {
     if (!c->up)
         return;
     struct evbuffer *in = bufferevent_get_input(c->bev), *out = bufferevent_get_output(c->up->bev);
     size_t n = evbuffer_get_length(in);
     if (n && evbuffer_get_length(out) < c->w->cfg->buffer_high) {
-        pm_bytes(c->w->m, n, 0);
+        proxy_metrics_bytes(c->w->m, n, 0);
         evbuffer_add_buffer(out, in);
     }
 }
 
-int relay_up_event(pconn *c, short what)
+int proxy_relay_up_event(proxy_conn *c, short what)
 {
     const proxy_config *cfg = c->w->cfg;
     char msg[640];
@@ -344,36 +345,37 @@ int relay_up_event(pconn *c, short what)
         struct timeval rd = tdtime_tv(cfg->upstream_timeout_us), wr = rd;
         if (c->up)
             proxy_sock_set_timeouts(c->up->io, &rd, &wr);
-        return RELAY_MORE;
+        return PROXY_RELAY_MORE;
     }
     if (what & BEV_EVENT_TIMEOUT) {
         int connecting = !c->up_connected;
         snprintf(msg, sizeof msg, "%s %s: timed out", connecting ? "connect" : "upstream",
                  c->up ? c->up->t->hostport : "?");
-        return relay_fail(c, connecting ? PM_UPERR_CONNECT_TIMEOUT : PM_UPERR_TIMEOUT, 504, msg);
+        return relay_fail(c, connecting ? PROXY_METRICS_UPERR_CONNECT_TIMEOUT : PROXY_METRICS_UPERR_TIMEOUT,
+                          504, msg);
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         c->up_eof = 1;
-        int r = relay_process(c);
-        if (r != RELAY_MORE)
+        int r = proxy_relay_process(c);
+        if (r != PROXY_RELAY_MORE)
             return r;
         if (c->up && evbuffer_get_length(bufferevent_get_input(c->up->bev)) == 0)
             return relay_eof(c);
-        return RELAY_MORE; /* the rest waits for the client to drain; relay_process finishes it */
+        return PROXY_RELAY_MORE; /* the rest waits for the client to drain; proxy_relay_process finishes it */
     }
     int e = EVUTIL_SOCKET_ERROR();
     if (!c->up_connected) {
         char why[300];
         snprintf(msg, sizeof msg, "connect %s: %s", c->up ? c->up->t->hostport : "?",
-                 upconn_error(c->up, e, why, sizeof why));
+                 proxy_upstream_conn_error(c->up, e, why, sizeof why));
         if (try_retry(c))
-            return RELAY_MORE;
-        pm_upstream_error(c->w->m, PM_UPERR_CONNECT);
+            return PROXY_RELAY_MORE;
+        proxy_metrics_upstream_error(c->w->m, PROXY_METRICS_UPERR_CONNECT);
         fail_exchange(c, 502, msg);
-        return RELAY_GONE;
+        return PROXY_RELAY_GONE;
     }
     char why[300];
     snprintf(msg, sizeof msg, "upstream %s: %s", c->up ? c->up->t->hostport : "?",
-             upconn_error(c->up, e, why, sizeof why));
-    return relay_fail(c, PM_UPERR_RESET, 502, msg);
+             proxy_upstream_conn_error(c->up, e, why, sizeof why));
+    return relay_fail(c, PROXY_METRICS_UPERR_RESET, 502, msg);
 }

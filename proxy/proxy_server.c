@@ -28,11 +28,11 @@ typedef struct server {
     const proxy_config *cfg;
     struct event_base *base;
     proxy_metrics *m;
-    proxy_recorder *rec;
-    up_holder *targets;
-    up_target *shadow; /* --mirror, NULL when off */
-    up_target *shadow_baseline; /* --mirror-baseline, NULL when off */
-    ptls *tls;         /* TLS contexts: the listener's (--tls-cert) and https:// upstreams' */
+    proxy_record *rec;
+    proxy_upstream_holder *targets;
+    proxy_upstream_target *shadow; /* --mirror, NULL when off */
+    proxy_upstream_target *shadow_baseline; /* --mirror-baseline, NULL when off */
+    proxy_tls *tls; /* TLS contexts: the listener's (--tls-cert) and https:// upstreams' */
     proxy_worker **workers;
     int n_workers;
     atomic_int exited;
@@ -46,7 +46,7 @@ typedef struct server {
 
 /* An upstream that is this proxy's own listener would loop every request back in until file
  * descriptors run out. */
-static int is_self(const server *s, const up_target *t)
+static int is_self(const server *s, const proxy_upstream_target *t)
 {
     if (!s->have_listen_addr || s->listen_addr.ss_family != t->addr.ss_family)
         return 0;
@@ -119,13 +119,14 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 {
     server *s = arg;
     if (s->draining) {
-        plog(PLOG_WARN, "second signal: closing every connection now");
+        proxy_log(PROXY_LOG_WARN, "second signal: closing every connection now");
         for (int i = 0; i < s->n_workers; i++)
             proxy_worker_stop(s->workers[i]);
         return;
     }
     s->draining = 1;
-    plog(PLOG_INFO, "signal %d: draining (no new connections, in-flight requests finish)", (int)sig);
+    proxy_log(PROXY_LOG_INFO, "signal %d: draining (no new connections, in-flight requests finish)",
+              (int)sig);
     for (int i = 0; i < s->n_workers; i++)
         proxy_worker_drain(s->workers[i]);
 }
@@ -135,39 +136,39 @@ static int reload_upstream(server *s, int startup, char *err, size_t errlen)
     char url[1024];
     const char *u = s->cfg->upstream_url;
     if (s->cfg->upstream_file) {
-        if (up_target_read_file(s->cfg->upstream_file, url, sizeof url, err, errlen) != 0)
+        if (proxy_upstream_target_read_file(s->cfg->upstream_file, url, sizeof url, err, errlen) != 0)
             return -1;
         u = url;
     }
     if (!startup) {
-        up_target *cur = up_holder_get(s->targets);
+        proxy_upstream_target *cur = proxy_upstream_holder_get(s->targets);
         int same = strcmp(cur->url, u) == 0;
-        up_target_unref(cur);
+        proxy_upstream_target_unref(cur);
         if (same)
             return 0;
     }
     char why[512];
-    up_target *t = up_target_new(u, ++s->gen, why, sizeof why);
+    proxy_upstream_target *t = proxy_upstream_target_new(u, ++s->gen, why, sizeof why);
     if (!t) {
         snprintf(err, errlen, "upstream %.480s", why);
         return -1;
     }
     if (is_self(s, t)) {
         snprintf(err, errlen, "upstream %.300s is this proxy's own listener", u);
-        up_target_unref(t);
+        proxy_upstream_target_unref(t);
         return -1;
     }
     if (startup) {
-        s->targets = up_holder_new(t);
+        s->targets = proxy_upstream_holder_new(t);
         if (!s->targets) {
-            up_target_unref(t);
+            proxy_upstream_target_unref(t);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
         return 0;
     }
-    up_holder_set(s->targets, t);
-    plog(PLOG_WARN, "upstream is now %s (in-flight requests finish on the old one)", u);
+    proxy_upstream_holder_set(s->targets, t);
+    proxy_log(PROXY_LOG_WARN, "upstream is now %s (in-flight requests finish on the old one)", u);
     for (int i = 0; i < s->n_workers; i++)
         proxy_worker_notify_upstream(s->workers[i]);
     return 0;
@@ -177,14 +178,14 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
     server *s = arg;
     char err[512] = "";
-    proxy_recorder_rotate(s->rec);
+    proxy_record_rotate(s->rec);
     if (s->cfg->upstream_file && reload_upstream(s, 0, err, sizeof err) != 0)
-        plog(PLOG_ERROR, "SIGHUP: keeping the current upstream: %s", err);
-    if (ptls_listening(s->tls)) {
-        if (ptls_reload(s->tls, err, sizeof err) != 0)
-            plog(PLOG_ERROR, "SIGHUP: keeping the current certificate: %s", err);
+        proxy_log(PROXY_LOG_ERROR, "SIGHUP: keeping the current upstream: %s", err);
+    if (proxy_tls_listening(s->tls)) {
+        if (proxy_tls_reload(s->tls, err, sizeof err) != 0)
+            proxy_log(PROXY_LOG_ERROR, "SIGHUP: keeping the current certificate: %s", err);
         else
-            plog(PLOG_INFO, "SIGHUP: certificate re-read (new handshakes use it)");
+            proxy_log(PROXY_LOG_INFO, "SIGHUP: certificate re-read (new handshakes use it)");
     }
 }
 
@@ -198,7 +199,7 @@ int proxy_server_run(const proxy_config *cfg)
 
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit must fail a write, not kill the proxy */
-    plog_set_level(cfg->verbose ? PLOG_DEBUG : PLOG_WARN);
+    proxy_log_set_level(cfg->verbose ? PROXY_LOG_DEBUG : PROXY_LOG_WARN);
     if (evthread_use_pthreads() != 0) {
         fprintf(stderr, "tapedeck-proxy: libevent has no thread support\n");
         return 1;
@@ -208,7 +209,8 @@ int proxy_server_run(const proxy_config *cfg)
         return 2;
     }
     if (cfg->mirror_url) {
-        s.shadow = up_target_new(cfg->mirror_url, 0, err, sizeof err); /* resolves: startup only */
+        /* resolves: startup only */
+        s.shadow = proxy_upstream_target_new(cfg->mirror_url, 0, err, sizeof err);
         if (!s.shadow) {
             fprintf(stderr, "tapedeck-proxy: --mirror: %s\n", err);
             rc = 2;
@@ -216,14 +218,14 @@ int proxy_server_run(const proxy_config *cfg)
         }
     }
     if (cfg->mirror_baseline_url) {
-        s.shadow_baseline = up_target_new(cfg->mirror_baseline_url, 0, err, sizeof err);
+        s.shadow_baseline = proxy_upstream_target_new(cfg->mirror_baseline_url, 0, err, sizeof err);
         if (!s.shadow_baseline) {
             fprintf(stderr, "tapedeck-proxy: --mirror-baseline: %s\n", err);
             rc = 2;
             goto out;
         }
     }
-    s.tls = ptls_new(cfg->tls_cert, cfg->tls_key, cfg->upstream_ca, err, sizeof err);
+    s.tls = proxy_tls_new(cfg->tls_cert, cfg->tls_key, cfg->upstream_ca, err, sizeof err);
     if (!s.tls) {
         fprintf(stderr, "tapedeck-proxy: %s\n", err);
         rc = 2;
@@ -238,9 +240,9 @@ int proxy_server_run(const proxy_config *cfg)
         goto out;
     }
     if (cfg->capture_dir) {
-        up_target *t = up_holder_get(s.targets);
-        s.rec = proxy_recorder_new(cfg, s.m, t->url, err, sizeof err);
-        up_target_unref(t);
+        proxy_upstream_target *t = proxy_upstream_holder_get(s.targets);
+        s.rec = proxy_record_new(cfg, s.m, t->url, err, sizeof err);
+        proxy_upstream_target_unref(t);
         if (!s.rec) {
             fprintf(stderr, "tapedeck-proxy: %s\n", err);
             goto out;
@@ -258,11 +260,11 @@ int proxy_server_run(const proxy_config *cfg)
     socklen_t sl = sizeof s.listen_addr;
     if (getsockname(fds[0], (struct sockaddr *)&s.listen_addr, &sl) == 0) {
         s.have_listen_addr = 1;
-        up_target *t = up_holder_get(s.targets);
+        proxy_upstream_target *t = proxy_upstream_holder_get(s.targets);
         int self = is_self(&s, t);
         if (self)
             fprintf(stderr, "tapedeck-proxy: upstream %s is this proxy's own --listen address\n", t->url);
-        up_target_unref(t);
+        proxy_upstream_target_unref(t);
         if (self) {
             rc = 2;
             goto out;
@@ -274,7 +276,7 @@ int proxy_server_run(const proxy_config *cfg)
         }
     }
     if (s.shadow)
-        pm_mirror_enable(s.m);
+        proxy_metrics_mirror_enable(s.m);
     if (cfg->admin_port) {
         s.admin = proxy_admin_new(s.base, cfg->admin_host, cfg->admin_port, s.m, s.rec, &s.draining, err,
                                   sizeof err);
@@ -313,11 +315,11 @@ int proxy_server_run(const proxy_config *cfg)
         }
         s.n_workers = i + 1;
     }
-    up_target *t = up_holder_get(s.targets);
-    plog(PLOG_INFO, "listening on %s:%d, upstream %s, %d worker(s), recording %s, mirroring %s", cfg->listen_host,
-         port, t->url, cfg->workers, cfg->capture_dir ? cfg->capture_dir : "off",
-         s.shadow ? s.shadow->url : "off");
-    up_target_unref(t);
+    proxy_upstream_target *t = proxy_upstream_holder_get(s.targets);
+    proxy_log(PROXY_LOG_INFO, "listening on %s:%d, upstream %s, %d worker(s), recording %s, mirroring %s",
+              cfg->listen_host, port, t->url, cfg->workers, cfg->capture_dir ? cfg->capture_dir : "off",
+              s.shadow ? s.shadow->url : "off");
+    proxy_upstream_target_unref(t);
     event_base_dispatch(s.base);
     rc = 0;
 out:
@@ -325,7 +327,7 @@ out:
         proxy_worker_join(s.workers[i]);
     for (int i = 0; s.workers && i < cfg->workers; i++)
         proxy_worker_free(s.workers[i]);
-    proxy_recorder_free(s.rec); /* after the workers: every record they pushed gets written */
+    proxy_record_free(s.rec); /* after the workers: every record they pushed gets written */
     proxy_admin_free(s.admin);
     for (int i = 0; fds && i < cfg->workers; i++)
         if (fds[i] >= 0)
@@ -340,14 +342,14 @@ out:
         event_free(s.ev_exited);
     if (s.base)
         event_base_free(s.base);
-    up_holder_free(s.targets);
-    up_target_unref(s.shadow);
-    up_target_unref(s.shadow_baseline);
-    ptls_free(s.tls); /* after the workers: their connections use it */
+    proxy_upstream_holder_free(s.targets);
+    proxy_upstream_target_unref(s.shadow);
+    proxy_upstream_target_unref(s.shadow_baseline);
+    proxy_tls_free(s.tls); /* after the workers: their connections use it */
     proxy_metrics_free(s.m);
     free(s.workers);
     free(fds);
     if (rc == 0)
-        plog(PLOG_INFO, "stopped");
+        proxy_log(PROXY_LOG_INFO, "stopped");
     return rc;
 }

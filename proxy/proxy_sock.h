@@ -9,7 +9,7 @@
  * bufferevent_set_timeouts, bufferevent_setwatermark and bufferevent_enable/disable. A new transport
  * slots in here.
  *
- * Writing stays the bufferevent's (proxy_send writes directly when nothing is queued). The callbacks
+ * Writing stays the bufferevent's (proxy_io_send writes directly when nothing is queued). The callbacks
  * keep libevent's shapes and meanings: the read callback after bytes were appended to the input; the
  * event callback with BEV_EVENT_READING | EOF, ERROR (errno kept) or TIMEOUT, after which reading is
  * disabled (as libevent does), and with the bufferevent's own write-side events (CONNECTED, write

@@ -12,14 +12,14 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-struct ptls {
+struct proxy_tls {
     pthread_mutex_t mu;
     SSL_CTX *server; /* NULL: cleartext listener */
     SSL_CTX *client;
     char *cert, *key;
 };
 
-const char *ptls_last_error(char *buf, size_t bufsz)
+const char *proxy_tls_last_error(char *buf, size_t bufsz)
 {
     unsigned long e = ERR_get_error();
     if (!e)
@@ -50,7 +50,7 @@ static SSL_CTX *server_ctx_new(const char *cert, const char *key, char *err, siz
     char e[256];
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        snprintf(err, errlen, "TLS: %s", ptls_last_error(e, sizeof e));
+        snprintf(err, errlen, "TLS: %s", proxy_tls_last_error(e, sizeof e));
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -62,11 +62,11 @@ static SSL_CTX *server_ctx_new(const char *cert, const char *key, char *err, siz
     SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-        snprintf(err, errlen, "--tls-cert %s: %s", cert, ptls_last_error(e, sizeof e));
+        snprintf(err, errlen, "--tls-cert %s: %s", cert, proxy_tls_last_error(e, sizeof e));
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, errlen, "--tls-key %s: %s", key, ptls_last_error(e, sizeof e));
+        snprintf(err, errlen, "--tls-key %s: %s", key, proxy_tls_last_error(e, sizeof e));
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -84,7 +84,7 @@ static SSL_CTX *client_ctx_new(const char *ca, char *err, size_t errlen)
     char e[256];
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
-        snprintf(err, errlen, "TLS: %s", ptls_last_error(e, sizeof e));
+        snprintf(err, errlen, "TLS: %s", proxy_tls_last_error(e, sizeof e));
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -93,16 +93,17 @@ static SSL_CTX *client_ctx_new(const char *ca, char *err, size_t errlen)
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
     int ok = ca ? SSL_CTX_load_verify_locations(ctx, ca, NULL) : SSL_CTX_set_default_verify_paths(ctx);
     if (ok != 1) {
-        snprintf(err, errlen, "--upstream-ca %s: %s", ca ? ca : "(system)", ptls_last_error(e, sizeof e));
+        snprintf(err, errlen, "--upstream-ca %s: %s", ca ? ca : "(system)",
+                 proxy_tls_last_error(e, sizeof e));
         SSL_CTX_free(ctx);
         return NULL;
     }
     return ctx;
 }
 
-ptls *ptls_new(const char *cert, const char *key, const char *upstream_ca, char *err, size_t errlen)
+proxy_tls *proxy_tls_new(const char *cert, const char *key, const char *upstream_ca, char *err, size_t errlen)
 {
-    ptls *t = calloc(1, sizeof *t), *result = NULL;
+    proxy_tls *t = calloc(1, sizeof *t), *result = NULL;
     if (!t) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -125,11 +126,11 @@ ptls *ptls_new(const char *cert, const char *key, const char *upstream_ca, char 
     result = t;
     t = NULL;
 out:
-    ptls_free(t);
+    proxy_tls_free(t);
     return result;
 }
 
-void ptls_free(ptls *t)
+void proxy_tls_free(proxy_tls *t)
 {
     if (!t)
         return;
@@ -141,7 +142,7 @@ void ptls_free(ptls *t)
     free(t);
 }
 
-int ptls_reload(ptls *t, char *err, size_t errlen)
+int proxy_tls_reload(proxy_tls *t, char *err, size_t errlen)
 {
     if (!t->server)
         return 0;
@@ -156,12 +157,12 @@ int ptls_reload(ptls *t, char *err, size_t errlen)
     return 0;
 }
 
-int ptls_listening(const ptls *t)
+int proxy_tls_listening(const proxy_tls *t)
 {
     return t && t->server != NULL;
 }
 
-SSL *ptls_server_ssl(ptls *t)
+SSL *proxy_tls_server_ssl(proxy_tls *t)
 {
     pthread_mutex_lock(&t->mu);
     SSL *ssl = t->server ? SSL_new(t->server) : NULL;
@@ -169,7 +170,7 @@ SSL *ptls_server_ssl(ptls *t)
     return ssl;
 }
 
-SSL *ptls_client_ssl(ptls *t, const char *host)
+SSL *proxy_tls_client_ssl(proxy_tls *t, const char *host)
 {
     SSL *ssl = SSL_new(t->client);
     if (!ssl)
@@ -190,7 +191,7 @@ SSL *ptls_client_ssl(ptls *t, const char *host)
     return ssl;
 }
 
-const char *ptls_version_token(const SSL *ssl)
+const char *proxy_tls_version_token(const SSL *ssl)
 {
     switch (SSL_version(ssl)) {
     case TLS1_3_VERSION: return "tls/1.3";
@@ -199,7 +200,7 @@ const char *ptls_version_token(const SSL *ssl)
     }
 }
 
-int ptls_alpn_h2(const SSL *ssl)
+int proxy_tls_alpn_h2(const SSL *ssl)
 {
     const unsigned char *p = NULL;
     unsigned int n = 0;

@@ -9,24 +9,25 @@
 
 #include <openssl/ssl.h>
 
-typedef struct ptls ptls;
+typedef struct proxy_tls proxy_tls;
 
 /* cert/key: PEM files for the listener (both NULL: no TLS listener). upstream_ca: PEM bundle for
  * https:// upstreams (NULL: the system CAs). NULL with err set when a file cannot be used. */
-ptls *ptls_new(const char *cert, const char *key, const char *upstream_ca, char *err, size_t errlen);
-void ptls_free(ptls *t); /* NULL is a no-op */
+proxy_tls *proxy_tls_new(const char *cert, const char *key, const char *upstream_ca, char *err,
+                         size_t errlen);
+void proxy_tls_free(proxy_tls *t); /* NULL is a no-op */
 /* Re-reads the certificate and key. On failure the current ones stay (err says why): -1, else 0. */
-int ptls_reload(ptls *t, char *err, size_t errlen);
-int ptls_listening(const ptls *t); /* 1 when the listener speaks TLS */
+int proxy_tls_reload(proxy_tls *t, char *err, size_t errlen);
+int proxy_tls_listening(const proxy_tls *t); /* 1 when the listener speaks TLS */
 /* A new server-side SSL for an accepted connection (caller owns it), or NULL. */
-SSL *ptls_server_ssl(ptls *t);
+SSL *proxy_tls_server_ssl(proxy_tls *t);
 /* A new client-side SSL for a connection to host (SNI and verified name), or NULL. */
-SSL *ptls_client_ssl(ptls *t, const char *host);
+SSL *proxy_tls_client_ssl(proxy_tls *t, const char *host);
 /* "tls/1.3", "tls/1.2" (the WARC-Protocol token of a finished handshake). */
-const char *ptls_version_token(const SSL *ssl);
+const char *proxy_tls_version_token(const SSL *ssl);
 /* 1 when ALPN chose h2. */
-int ptls_alpn_h2(const SSL *ssl);
+int proxy_tls_alpn_h2(const SSL *ssl);
 /* The last OpenSSL error queued on this thread, for logs (clears the queue). */
-const char *ptls_last_error(char *buf, size_t bufsz);
+const char *proxy_tls_last_error(char *buf, size_t bufsz);
 
 #endif

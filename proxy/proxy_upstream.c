@@ -22,9 +22,9 @@
 #include "proxy_io.h"
 #include "tdtime.h"
 
-up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen)
+proxy_upstream_target *proxy_upstream_target_new(const char *url, uint64_t gen, char *err, size_t errlen)
 {
-    up_target *t = NULL, *result = NULL;
+    proxy_upstream_target *t = NULL, *result = NULL;
     struct addrinfo *ai = NULL;
     int tls = strncasecmp(url, "https://", 8) == 0;
     if (!tls && strncasecmp(url, "http://", 7) != 0) {
@@ -107,18 +107,18 @@ out:
     return result;
 }
 
-void up_target_ref(up_target *t)
+void proxy_upstream_target_ref(proxy_upstream_target *t)
 {
     atomic_fetch_add((_Atomic int *)&t->refs, 1);
 }
 
-void up_target_unref(up_target *t)
+void proxy_upstream_target_unref(proxy_upstream_target *t)
 {
     if (t && atomic_fetch_sub((_Atomic int *)&t->refs, 1) == 1)
         free(t);
 }
 
-int up_target_read_file(const char *path, char *url, size_t urlsz, char *err, size_t errlen)
+int proxy_upstream_target_read_file(const char *path, char *url, size_t urlsz, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -150,15 +150,15 @@ int up_target_read_file(const char *path, char *url, size_t urlsz, char *err, si
     return rc;
 }
 
-struct up_holder {
+struct proxy_upstream_holder {
     pthread_mutex_t mu;
-    up_target *t;
+    proxy_upstream_target *t;
     _Atomic uint64_t gen;
 };
 
-up_holder *up_holder_new(up_target *t)
+proxy_upstream_holder *proxy_upstream_holder_new(proxy_upstream_target *t)
 {
-    up_holder *h = calloc(1, sizeof *h);
+    proxy_upstream_holder *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     pthread_mutex_init(&h->mu, NULL);
@@ -167,51 +167,51 @@ up_holder *up_holder_new(up_target *t)
     return h;
 }
 
-void up_holder_free(up_holder *h)
+void proxy_upstream_holder_free(proxy_upstream_holder *h)
 {
     if (!h)
         return;
-    up_target_unref(h->t);
+    proxy_upstream_target_unref(h->t);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
 
-void up_holder_set(up_holder *h, up_target *t)
+void proxy_upstream_holder_set(proxy_upstream_holder *h, proxy_upstream_target *t)
 {
     pthread_mutex_lock(&h->mu);
-    up_target *old = h->t;
+    proxy_upstream_target *old = h->t;
     h->t = t;
     atomic_store(&h->gen, t->gen);
     pthread_mutex_unlock(&h->mu);
-    up_target_unref(old);
+    proxy_upstream_target_unref(old);
 }
 
-up_target *up_holder_get(up_holder *h)
+proxy_upstream_target *proxy_upstream_holder_get(proxy_upstream_holder *h)
 {
     pthread_mutex_lock(&h->mu);
-    up_target *t = h->t;
-    up_target_ref(t);
+    proxy_upstream_target *t = h->t;
+    proxy_upstream_target_ref(t);
     pthread_mutex_unlock(&h->mu);
     return t;
 }
 
-uint64_t up_holder_gen(up_holder *h)
+uint64_t proxy_upstream_holder_gen(proxy_upstream_holder *h)
 {
     return atomic_load_explicit(&h->gen, memory_order_acquire);
 }
 
 /* ---- pool ---- */
-struct up_pool {
+struct proxy_upstream_pool {
     struct event_base *base;
-    ptls *tls;
+    proxy_tls *tls;
     int64_t idle_us;
     size_t max_idle, n_idle;
-    upconn *idle; /* most recently parked first */
+    proxy_upstream_conn *idle; /* most recently parked first */
 };
 
-up_pool *up_pool_new(struct event_base *base, int64_t idle_us, size_t max_idle)
+proxy_upstream_pool *proxy_upstream_pool_new(struct event_base *base, int64_t idle_us, size_t max_idle)
 {
-    up_pool *p = calloc(1, sizeof *p);
+    proxy_upstream_pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->base = base;
@@ -220,12 +220,12 @@ up_pool *up_pool_new(struct event_base *base, int64_t idle_us, size_t max_idle)
     return p;
 }
 
-void up_pool_set_tls(up_pool *p, ptls *tls)
+void proxy_upstream_pool_set_tls(proxy_upstream_pool *p, proxy_tls *tls)
 {
     p->tls = tls;
 }
 
-const char *upconn_error(const upconn *u, int sock_err, char *buf, size_t bufsz)
+const char *proxy_upstream_conn_error(const proxy_upstream_conn *u, int sock_err, char *buf, size_t bufsz)
 {
     unsigned long e = u && u->bev && u->t->tls ? bufferevent_get_openssl_error(u->bev) : 0;
     if (e) {
@@ -242,18 +242,18 @@ const char *upconn_error(const upconn *u, int sock_err, char *buf, size_t bufsz)
     return buf;
 }
 
-void upconn_free(upconn *u)
+void proxy_upstream_conn_free(proxy_upstream_conn *u)
 {
     if (!u)
         return;
     proxy_sock_free(u->io); /* before the bufferevent closes the socket */
     if (u->bev)
         bufferevent_free(u->bev);
-    up_target_unref(u->t);
+    proxy_upstream_target_unref(u->t);
     free(u);
 }
 
-static void pool_unlink(up_pool *p, upconn *u)
+static void pool_unlink(proxy_upstream_pool *p, proxy_upstream_conn *u)
 {
     if (u->prev)
         u->prev->next = u->next;
@@ -265,14 +265,14 @@ static void pool_unlink(up_pool *p, upconn *u)
     p->n_idle--;
 }
 
-void up_pool_free(up_pool *p)
+void proxy_upstream_pool_free(proxy_upstream_pool *p)
 {
     if (!p)
         return;
     while (p->idle) {
-        upconn *u = p->idle;
+        proxy_upstream_conn *u = p->idle;
         pool_unlink(p, u);
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
     }
     free(p);
 }
@@ -281,26 +281,26 @@ void up_pool_free(up_pool *p)
  * which makes it unusable too); a timeout means it sat idle too long. */
 static void pool_idle_read(struct bufferevent *bev, void *ctx)
 {
-    upconn *u = ctx;
+    proxy_upstream_conn *u = ctx;
     pool_unlink(u->pool, u);
-    upconn_free(u);
+    proxy_upstream_conn_free(u);
 }
 
 static void pool_idle_event(struct bufferevent *bev, short what, void *ctx)
 {
-    upconn *u = ctx;
+    proxy_upstream_conn *u = ctx;
     pool_unlink(u->pool, u);
-    upconn_free(u);
+    proxy_upstream_conn_free(u);
 }
 
-upconn *up_pool_take(up_pool *p, up_target *t)
+proxy_upstream_conn *proxy_upstream_pool_take(proxy_upstream_pool *p, proxy_upstream_target *t)
 {
-    upconn *u = p->idle;
+    proxy_upstream_conn *u = p->idle;
     while (u) {
-        upconn *next = u->next;
+        proxy_upstream_conn *next = u->next;
         if (u->t != t) {
             pool_unlink(p, u);
-            upconn_free(u);
+            proxy_upstream_conn_free(u);
         } else if (evbuffer_get_length(bufferevent_get_input(u->bev)) == 0) {
             pool_unlink(p, u);
             proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
@@ -312,9 +312,10 @@ upconn *up_pool_take(up_pool *p, up_target *t)
     return NULL;
 }
 
-upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, char *err, size_t errlen)
+proxy_upstream_conn *proxy_upstream_pool_connect(proxy_upstream_pool *p, proxy_upstream_target *t,
+                                                 int64_t connect_timeout_us, char *err, size_t errlen)
 {
-    upconn *u = calloc(1, sizeof *u);
+    proxy_upstream_conn *u = calloc(1, sizeof *u);
     if (!u) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -322,7 +323,7 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
     u->pool = p;
     if (t->tls) {
         /* TLS to the upstream: the bufferevent connects, then handshakes; CONNECTED comes after both */
-        SSL *ssl = p->tls ? ptls_client_ssl(p->tls, t->host) : NULL;
+        SSL *ssl = p->tls ? proxy_tls_client_ssl(p->tls, t->host) : NULL;
         if (ssl)
             u->bev = bufferevent_openssl_socket_new(p->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                                     BEV_OPT_CLOSE_ON_FREE);
@@ -338,20 +339,20 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
         free(u);
         return NULL;
     }
-    up_target_ref(t);
+    proxy_upstream_target_ref(t);
     u->t = t;
     struct timeval tv = {(time_t)(connect_timeout_us / 1000000), (suseconds_t)(connect_timeout_us % 1000000)};
     bufferevent_set_timeouts(u->bev, NULL, &tv);
     if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&t->addr, (int)t->addrlen) != 0) {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(err, errlen, "connect %s: %s", t->hostport, e ? strerror(e) : "failed");
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
         return NULL;
     }
     u->io = proxy_sock_new(u->bev);
     if (!u->io) {
         snprintf(err, errlen, "connect %s: out of memory", t->hostport);
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
         return NULL;
     }
     proxy_sock_read(u->io, 1); /* an upstream connection is always read: EOF, or the response */
@@ -363,12 +364,13 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
     return u;
 }
 
-void upconn_attach(upconn *u, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev, void *ctx,
-                   size_t buffer_high, int64_t upstream_timeout_us, int64_t connect_timeout_us)
+void proxy_upstream_conn_attach(proxy_upstream_conn *u, bufferevent_data_cb rd, bufferevent_data_cb wr,
+                                bufferevent_event_cb ev, void *ctx, size_t buffer_high,
+                                int64_t upstream_timeout_us, int64_t connect_timeout_us)
 {
     proxy_sock_setcb(u->io, rd, wr, ev, ctx);
     proxy_sock_read_limit(u->io, buffer_high);
-    proxy_tune_bev(u->bev, buffer_high);
+    proxy_io_tune_bev(u->bev, buffer_high);
     bufferevent_setwatermark(u->bev, EV_WRITE, buffer_high / 2, 0);
     struct timeval rt = tdtime_tv(upstream_timeout_us);
     struct timeval wt = tdtime_tv(u->reused ? upstream_timeout_us : connect_timeout_us);
@@ -381,11 +383,12 @@ void upconn_attach(upconn *u, bufferevent_data_cb rd, bufferevent_data_cb wr, bu
         bufferevent_enable(u->bev, EV_WRITE);
 }
 
-void up_pool_put(up_pool *p, upconn *u, const up_target *current)
+void proxy_upstream_pool_put(proxy_upstream_pool *p, proxy_upstream_conn *u,
+                             const proxy_upstream_target *current)
 {
     if (u->t != current || p->n_idle >= p->max_idle ||
         evbuffer_get_length(bufferevent_get_input(u->bev)) > 0) {
-        upconn_free(u);
+        proxy_upstream_conn_free(u);
         return;
     }
     u->reused = 1;
@@ -403,20 +406,20 @@ void up_pool_put(up_pool *p, upconn *u, const up_target *current)
     p->n_idle++;
 }
 
-void up_pool_retire(up_pool *p, const up_target *current)
+void proxy_upstream_pool_retire(proxy_upstream_pool *p, const proxy_upstream_target *current)
 {
-    upconn *u = p->idle;
+    proxy_upstream_conn *u = p->idle;
     while (u) {
-        upconn *next = u->next;
+        proxy_upstream_conn *next = u->next;
         if (u->t != current) {
             pool_unlink(p, u);
-            upconn_free(u);
+            proxy_upstream_conn_free(u);
         }
         u = next;
     }
 }
 
-size_t up_pool_idle_count(const up_pool *p)
+size_t proxy_upstream_pool_idle_count(const proxy_upstream_pool *p)
 {
     return p->n_idle;
 }

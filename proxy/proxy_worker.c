@@ -47,10 +47,10 @@ static void worker_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
         evutil_closesocket(fd);
         return;
     }
-    if (pfront_needed(&w->ctx))
-        pfront_accept(&w->ctx, fd, sa, salen);
+    if (proxy_front_needed(&w->ctx))
+        proxy_front_accept(&w->ctx, fd, sa, salen);
     else
-        pconn_accept(&w->ctx, fd, sa, salen);
+        proxy_conn_accept(&w->ctx, fd, sa, salen);
 }
 
 /* accept() failing (EMFILE, ENFILE, ENOMEM) would spin: pause accepting for a moment. */
@@ -61,8 +61,8 @@ static void worker_accept_error(struct evconnlistener *l, void *arg)
     int64_t now = tdtime_mono_us();
     if (now - w->last_accept_log >= 10ll * 1000000) { /* one line per 10 s, not one per retry */
         w->last_accept_log = now;
-        plog(PLOG_WARN, "worker %d: accept: %s; pausing accepts for 100 ms", w->idx,
-             evutil_socket_error_to_string(e));
+        proxy_log(PROXY_LOG_WARN, "worker %d: accept: %s; pausing accepts for 100 ms", w->idx,
+                  evutil_socket_error_to_string(e));
     }
     evconnlistener_disable(l);
     struct timeval tv = {0, 100000};
@@ -80,9 +80,10 @@ static void worker_deadline(evutil_socket_t fd, short what, void *arg)
 {
     proxy_worker *w = arg;
     if (w->ctx.n_conns)
-        plog(PLOG_WARN, "worker %d: drain deadline passed, closing %zu connection(s)", w->idx, w->ctx.n_conns);
-    pconn_close_all(&w->ctx);
-    pfront_close_all(&w->ctx);
+        proxy_log(PROXY_LOG_WARN, "worker %d: drain deadline passed, closing %zu connection(s)", w->idx,
+                  w->ctx.n_conns);
+    proxy_conn_close_all(&w->ctx);
+    proxy_front_close_all(&w->ctx);
     event_base_loopbreak(w->ctx.base);
 }
 
@@ -99,8 +100,8 @@ static void worker_drain(evutil_socket_t fd, short what, void *arg)
     struct timeval tv = {(time_t)(w->ctx.cfg->drain_timeout_us / 1000000),
                          (suseconds_t)(w->ctx.cfg->drain_timeout_us % 1000000)};
     evtimer_add(w->ev_deadline, &tv);
-    pconn_drain_all(&w->ctx);
-    pfront_drain_all(&w->ctx);
+    proxy_conn_drain_all(&w->ctx);
+    proxy_front_drain_all(&w->ctx);
     worker_check_done(&w->ctx);
 }
 
@@ -108,32 +109,33 @@ static void worker_stop(evutil_socket_t fd, short what, void *arg)
 {
     proxy_worker *w = arg;
     w->ctx.draining = 1;
-    pconn_close_all(&w->ctx);
-    pfront_close_all(&w->ctx);
+    proxy_conn_close_all(&w->ctx);
+    proxy_front_close_all(&w->ctx);
     event_base_loopbreak(w->ctx.base);
 }
 
 static void worker_upstream(evutil_socket_t fd, short what, void *arg)
 {
     proxy_worker *w = arg;
-    pconn_current_target(&w->ctx); /* refreshes and retires idle connections to the old upstream */
+    proxy_relay_current_target(&w->ctx); /* refreshes and retires idle connections to the old upstream */
 }
 
 static void *worker_main(void *arg)
 {
     proxy_worker *w = arg;
     event_base_dispatch(w->ctx.base);
-    pconn_close_all(&w->ctx);
-    pfront_close_all(&w->ctx);
+    proxy_conn_close_all(&w->ctx);
+    proxy_front_close_all(&w->ctx);
     if (w->on_exit)
         w->on_exit(w->arg);
     return NULL;
 }
 
-proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, up_target *shadow, up_target *shadow_baseline, ptls *tls,
-                               evutil_socket_t listen_fd,
-                               void (*on_exit)(void *), void *arg, char *err, size_t errlen)
+proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_record *rec,
+                               proxy_upstream_holder *targets, proxy_upstream_target *shadow,
+                               proxy_upstream_target *shadow_baseline, proxy_tls *tls,
+                               evutil_socket_t listen_fd, void (*on_exit)(void *), void *arg, char *err,
+                               size_t errlen)
 {
     proxy_worker *w = calloc(1, sizeof *w), *result = NULL;
     if (!w) {
@@ -150,7 +152,7 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->ctx.rec = rec;
     w->ctx.targets = targets;
     w->ctx.tls = tls;
-    w->ctx.target = up_holder_get(targets);
+    w->ctx.target = proxy_upstream_holder_get(targets);
     w->ctx.rnd = (uint64_t)tdtime_now_us() ^ ((uint64_t)(idx + 1) << 40) ^ 0x2545F4914F6CDD1Dull;
     w->ctx.on_conn_closed = worker_check_done;
     /* The changelist folds the enable/disable pairs bufferevents make within one loop turn (write
@@ -166,12 +168,12 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
         evutil_closesocket(listen_fd);
         goto out;
     }
-    w->ctx.pool = up_pool_new(w->ctx.base, WORKER_POOL_IDLE_US, WORKER_POOL_MAX);
+    w->ctx.pool = proxy_upstream_pool_new(w->ctx.base, WORKER_POOL_IDLE_US, WORKER_POOL_MAX);
     if (w->ctx.pool)
-        up_pool_set_tls(w->ctx.pool, tls);
+        proxy_upstream_pool_set_tls(w->ctx.pool, tls);
     if (shadow)
-        w->ctx.mirror = pmirror_new(w->ctx.base, shadow, shadow_baseline, cfg, m, rec,
-                                    w->ctx.rnd * 0x9E3779B97F4A7C15ull + 1);
+        w->ctx.mirror = proxy_mirror_new(w->ctx.base, shadow, shadow_baseline, cfg, m, rec,
+                                         w->ctx.rnd * 0x9E3779B97F4A7C15ull + 1);
     w->lst = evconnlistener_new(w->ctx.base, worker_accept, w, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
     if (!w->lst)
         evutil_closesocket(listen_fd);
@@ -229,8 +231,8 @@ void proxy_worker_free(proxy_worker *w)
     if (!w)
         return;
     if (w->ctx.base) {
-        pconn_close_all(&w->ctx);
-        pfront_close_all(&w->ctx);
+        proxy_conn_close_all(&w->ctx);
+        proxy_front_close_all(&w->ctx);
     }
     if (w->lst)
         evconnlistener_free(w->lst);
@@ -244,9 +246,9 @@ void proxy_worker_free(proxy_worker *w)
         event_free(w->ev_deadline);
     if (w->ev_resume)
         event_free(w->ev_resume);
-    pmirror_free(w->ctx.mirror); /* after the connections: they may hold request copies */
-    up_pool_free(w->ctx.pool);
-    up_target_unref(w->ctx.target);
+    proxy_mirror_free(w->ctx.mirror); /* after the connections: they may hold request copies */
+    proxy_upstream_pool_free(w->ctx.pool);
+    proxy_upstream_target_unref(w->ctx.target);
     if (w->ctx.base)
         event_base_free(w->ctx.base);
     free(w);

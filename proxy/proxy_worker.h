@@ -19,10 +19,11 @@ typedef struct proxy_worker proxy_worker;
  * shadow_baseline: the --mirror-baseline target or NULL.
  * listen_fd: a bound, listening, non-blocking socket the worker takes over. on_exit(arg) is called from
  * the worker thread when its loop has ended (the main thread then joins it). */
-proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_recorder *rec,
-                               up_holder *targets, up_target *shadow, up_target *shadow_baseline, ptls *tls,
-                               evutil_socket_t listen_fd,
-                               void (*on_exit)(void *), void *arg, char *err, size_t errlen);
+proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *m, proxy_record *rec,
+                               proxy_upstream_holder *targets, proxy_upstream_target *shadow,
+                               proxy_upstream_target *shadow_baseline, proxy_tls *tls,
+                               evutil_socket_t listen_fd, void (*on_exit)(void *), void *arg, char *err,
+                               size_t errlen);
 int proxy_worker_start(proxy_worker *w); /* 0 or -1 */
 /* Thread-safe: stop accepting, finish in-flight exchanges (up to --drain-timeout), then end the loop. */
 void proxy_worker_drain(proxy_worker *w);

@@ -31,6 +31,6 @@ exchange *proxy_xrec_finish(exchange *x, tdbuf *rq, tdbuf *rs, const char *error
         goto nomem;
     return x;
 nomem:
-    proxy_exchange_free(x);
+    proxy_record_exchange_free(x);
     return NULL;
 }

@@ -16,7 +16,7 @@
 int proxy_xrec_append(exchange *x, uint64_t max_body, tdbuf *b, uint64_t *body_rec, size_t head_len,
                       const char *p, size_t n, unsigned trunc_flag);
 /* Moves the request bytes (and the response's, unless error: then error is the record's reason) into x.
- * Returns x, ready for proxy_recorder_push, or NULL when out of memory (x and both buffers freed; the
+ * Returns x, ready for proxy_record_push, or NULL when out of memory (x and both buffers freed; the
  * caller counts the drop). rq and rs are left empty either way. */
 exchange *proxy_xrec_finish(exchange *x, tdbuf *rq, tdbuf *rs, const char *error);
 

@@ -187,7 +187,7 @@ SLEEPY_PORT=$(td_free_port)
 td_spawn python3 "$tmp/sleepy.py" "$SLEEPY_PORT"
 td_wait_port "$SLEEPY_PORT"
 DEAD_PORT=$(td_free_port) # nothing listens there: connections are refused
-NS=600 # more than a worker holds in flight (PMIRROR_MAX_INFLIGHT 512): the cap must bite
+NS=600 # more than a worker holds in flight (PROXY_MIRROR_MAX_INFLIGHT 512): the cap must bite
 for i in $(seq 1 $NS); do printf 'url = "http://127.0.0.1:PORT/s?n=%d"\noutput = "/dev/null"\n' "$i"; done >"$tmp/urlsN"
 bound=$(px_slow 10 20)
 for shadow in sleepy dead; do

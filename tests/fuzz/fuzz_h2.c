@@ -1,6 +1,7 @@
 /* Fuzz target for the proxy's HTTP/2 request path: the input is what a client sends after the
  * connection preface (frames), fed to an nghttp2 server session set up as the proxy sets its own, whose
- * header callbacks drive proxy_h2_req exactly as proxy_h2.c does. Every head h2req accepts must read back
+ * header callbacks drive proxy_h2_req exactly as proxy_h2.c does. Every head proxy_h2_req accepts must read
+ * back
  * through httpmsg as one HTTP/1.1 request with the same method, target and Host, no more fields than were
  * given, and nothing after its blank line: what the proxy forwards upstream can never be read two ways. */
 #include <stdint.h>
@@ -17,7 +18,7 @@
 
 typedef struct fstream {
     int32_t id;
-    h2req rq;
+    proxy_h2_req rq;
     size_t fields;
 } fstream;
 
@@ -35,7 +36,7 @@ static fstream *find(fsess *f, int32_t id, int create)
     for (int i = 0; i < MAX_STREAMS; i++)
         if (f->st[i].id == 0) {
             f->st[i].id = id;
-            h2req_init(&f->st[i].rq, 64 * 1024);
+            proxy_h2_req_init(&f->st[i].rq, 64 * 1024);
             f->st[i].fields = 0;
             return &f->st[i];
         }
@@ -44,7 +45,7 @@ static fstream *find(fsess *f, int32_t id, int create)
 
 static void drop(fstream *s)
 {
-    h2req_clear(&s->rq);
+    proxy_h2_req_clear(&s->rq);
     s->id = 0;
 }
 
@@ -60,7 +61,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *fr, const uint8_t
 {
     fstream *s = fr->headers.cat == NGHTTP2_HCAT_REQUEST ? find(ud, fr->hd.stream_id, 0) : NULL;
     if (s) {
-        (void)h2req_header(&s->rq, (const char *)name, nl, (const char *)value, vl);
+        (void)proxy_h2_req_header(&s->rq, (const char *)name, nl, (const char *)value, vl);
         s->fields++;
     }
     return 0;
@@ -72,27 +73,28 @@ static void check_head(fstream *s, int end_stream)
     tdbuf out;
     tdbuf_init(&out, 0);
     int chunked = 0;
-    if (h2req_head(&s->rq, end_stream, "upstream.test:80", &out, &chunked) != H2REQ_OK) {
+    if (proxy_h2_req_head(&s->rq, end_stream, "upstream.test:80", &out, &chunked) != PROXY_H2_REQ_OK) {
         tdbuf_free(&out);
         return;
     }
     httpmsg m;
     char err[256];
     if (httpmsg_parse(&m, HTTPMSG_REQUEST, out.data, out.len, NULL, err, sizeof err) != HTTPMSG_OK) {
-        fprintf(stderr, "h2req built a head httpmsg refuses (%s):\n%s\n", err, out.data);
+        fprintf(stderr, "proxy_h2_req built a head httpmsg refuses (%s):\n%s\n", err, out.data);
         abort();
     }
-    const char *method = h2req_pseudo(&s->rq, H2REQ_P_METHOD), *path = h2req_pseudo(&s->rq, H2REQ_P_PATH);
+    const char *method = proxy_h2_req_pseudo(&s->rq, PROXY_H2_REQ_P_METHOD),
+               *path = proxy_h2_req_pseudo(&s->rq, PROXY_H2_REQ_P_PATH);
     char host[512];
     int has_host = httpmsg_header_value(&m.head, "Host", host, sizeof host);
     /* one Host, written first; at most one field more than given (transfer-encoding for a chunked body) */
     if (strcmp(m.head.method, method) || strcmp(m.head.url, path) || !has_host || m.head.head_len != out.len ||
         m.head.n_headers > s->fields + 2 || (chunked && !m.head.chunked) ||
         (!chunked && m.head.chunked)) {
-        fprintf(stderr, "h2req head reads back differently:\n%s\n", out.data);
+        fprintf(stderr, "proxy_h2_req head reads back differently:\n%s\n", out.data);
         abort();
     }
-    const char *auth = h2req_pseudo(&s->rq, H2REQ_P_AUTHORITY);
+    const char *auth = proxy_h2_req_pseudo(&s->rq, PROXY_H2_REQ_P_AUTHORITY);
     if (auth && *auth && strcmp(host, auth) != 0)
         abort();
     httpmsg_clear(&m);

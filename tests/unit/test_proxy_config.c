@@ -85,34 +85,34 @@ static void sizes_and_addrs(void **state)
 {
     (void)state;
     uint64_t v = 0;
-    assert_int_equal(proxy_parse_size("123", &v), 0);
+    assert_int_equal(proxy_config_parse_size("123", &v), 0);
     assert_int_equal(v, 123);
-    assert_int_equal(proxy_parse_size("2M", &v), 0);
+    assert_int_equal(proxy_config_parse_size("2M", &v), 0);
     assert_int_equal(v, 2 * 1024 * 1024);
-    assert_int_equal(proxy_parse_size("1GiB", &v), 0);
+    assert_int_equal(proxy_config_parse_size("1GiB", &v), 0);
     assert_int_equal(v, 1024ull * 1024 * 1024);
-    assert_int_equal(proxy_parse_size("1kb", &v), 0);
+    assert_int_equal(proxy_config_parse_size("1kb", &v), 0);
     assert_int_equal(v, 1024);
-    assert_int_equal(proxy_parse_size("", &v), -1);
-    assert_int_equal(proxy_parse_size("-1", &v), -1);
-    assert_int_equal(proxy_parse_size("1MM", &v), -1);
-    assert_int_equal(proxy_parse_size("99999999999999999999G", &v), -1);
+    assert_int_equal(proxy_config_parse_size("", &v), -1);
+    assert_int_equal(proxy_config_parse_size("-1", &v), -1);
+    assert_int_equal(proxy_config_parse_size("1MM", &v), -1);
+    assert_int_equal(proxy_config_parse_size("99999999999999999999G", &v), -1);
     char host[64];
     int port = 0;
-    assert_int_equal(proxy_parse_addr("10.0.0.1:80", "any", host, sizeof host, &port), 0);
+    assert_int_equal(proxy_config_parse_addr("10.0.0.1:80", "any", host, sizeof host, &port), 0);
     assert_string_equal(host, "10.0.0.1");
     assert_int_equal(port, 80);
-    assert_int_equal(proxy_parse_addr("[::1]:8080", "any", host, sizeof host, &port), 0);
+    assert_int_equal(proxy_config_parse_addr("[::1]:8080", "any", host, sizeof host, &port), 0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 8080);
-    assert_int_equal(proxy_parse_addr(":81", "any", host, sizeof host, &port), 0);
+    assert_int_equal(proxy_config_parse_addr(":81", "any", host, sizeof host, &port), 0);
     assert_string_equal(host, "any");
-    assert_int_equal(proxy_parse_addr("82", "lo", host, sizeof host, &port), 0);
+    assert_int_equal(proxy_config_parse_addr("82", "lo", host, sizeof host, &port), 0);
     assert_string_equal(host, "lo");
     assert_int_equal(port, 82);
-    assert_int_equal(proxy_parse_addr("h:70000", "x", host, sizeof host, &port), -1);
-    assert_int_equal(proxy_parse_addr("[::1", "x", host, sizeof host, &port), -1);
-    assert_int_equal(proxy_parse_addr("h:", "x", host, sizeof host, &port), -1);
+    assert_int_equal(proxy_config_parse_addr("h:70000", "x", host, sizeof host, &port), -1);
+    assert_int_equal(proxy_config_parse_addr("[::1", "x", host, sizeof host, &port), -1);
+    assert_int_equal(proxy_config_parse_addr("h:", "x", host, sizeof host, &port), -1);
 }
 
 int main(void)

@@ -20,21 +20,21 @@ static void render(void **state)
     (void)state;
     proxy_metrics *m = proxy_metrics_new();
     assert_non_null(m);
-    pm_conn_open(m);
-    pm_conn_open(m);
-    pm_conn_close(m);
-    pm_request(m, 200, 300);     /* 0.3 ms */
-    pm_request(m, 404, 3000);    /* 3 ms */
-    pm_request(m, 502, 2000000); /* 2 s */
-    pm_request(m, 0, 20000000);  /* cut, 20 s: only +Inf */
-    pm_dropped(m, PM_DROP_WRITE_ERROR);
-    pm_dropped(m, PM_DROP_WRITE_ERROR);
-    pm_dropped(m, PM_DROP_QUEUE_FULL);
-    pm_upstream_error(m, PM_UPERR_TIMEOUT);
-    pm_reject(m, PM_REJ_431);
-    pm_recorded(m);
-    pm_bytes(m, 10, 20);
-    assert_int_equal(pm_dropped_total(m, PM_DROP_WRITE_ERROR), 2);
+    proxy_metrics_conn_open(m);
+    proxy_metrics_conn_open(m);
+    proxy_metrics_conn_close(m);
+    proxy_metrics_request(m, 200, 300);     /* 0.3 ms */
+    proxy_metrics_request(m, 404, 3000);    /* 3 ms */
+    proxy_metrics_request(m, 502, 2000000); /* 2 s */
+    proxy_metrics_request(m, 0, 20000000);  /* cut, 20 s: only +Inf */
+    proxy_metrics_dropped(m, PROXY_METRICS_DROP_WRITE_ERROR);
+    proxy_metrics_dropped(m, PROXY_METRICS_DROP_WRITE_ERROR);
+    proxy_metrics_dropped(m, PROXY_METRICS_DROP_QUEUE_FULL);
+    proxy_metrics_upstream_error(m, PROXY_METRICS_UPERR_TIMEOUT);
+    proxy_metrics_reject(m, PROXY_METRICS_REJ_431);
+    proxy_metrics_recorded(m);
+    proxy_metrics_bytes(m, 10, 20);
+    assert_int_equal(proxy_metrics_dropped_total(m, PROXY_METRICS_DROP_WRITE_ERROR), 2);
     tdbuf b;
     tdbuf_init(&b, 0);
     assert_int_equal(proxy_metrics_render(m, &b, 3, 8192, 1), 0);

@@ -40,19 +40,19 @@ static void has(proxy_metrics *m, const char *line)
     free(t);
 }
 
-static up_target *target_on(int port)
+static proxy_upstream_target *target_on(int port)
 {
     char url[64], err[256] = "";
     snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
-    up_target *t = up_target_new(url, 0, err, sizeof err);
+    proxy_upstream_target *t = proxy_upstream_target_new(url, 0, err, sizeof err);
     if (!t)
         fail_msg("%s", err);
     return t;
 }
 
-/* A mirror without --mirror-record or a baseline, as pmirror_new's config would give. */
-static pmirror *mirror_new(struct event_base *base, up_target *t, double pct, int writes, proxy_metrics *m,
-                           uint64_t seed)
+/* A mirror without --mirror-record or a baseline, as proxy_mirror_new's config would give. */
+static proxy_mirror *mirror_new(struct event_base *base, proxy_upstream_target *t, double pct, int writes,
+                                proxy_metrics *m, uint64_t seed)
 {
     static proxy_config cfg[16];
     static size_t n;
@@ -61,7 +61,7 @@ static pmirror *mirror_new(struct event_base *base, up_target *t, double pct, in
     c->mirror_pct = pct;
     c->mirror_writes = writes;
     c->max_body = 1024 * 1024;
-    return pmirror_new(base, t, NULL, c, m, NULL, seed);
+    return proxy_mirror_new(base, t, NULL, c, m, NULL, seed);
 }
 
 static const struct {
@@ -81,20 +81,21 @@ static const struct {
     {"PATCH", 0, 1, 100, 10, NULL},
     {"GET", 1, 1, 100, -1, "upgrade"},
     {"GET", 0, 0, 0, -1, "sampled_out"},
-    {"POST", 0, 1, 100, PMIRROR_MAX_BODY + 1, "too_large"},
-    {"POST", 0, 1, 100, PMIRROR_MAX_BODY, NULL},
+    {"POST", 0, 1, 100, PROXY_MIRROR_MAX_BODY + 1, "too_large"},
+    {"POST", 0, 1, 100, PROXY_MIRROR_MAX_BODY, NULL},
 };
 
 static void skip_reasons(void **state)
 {
     (void)state;
     struct event_base *base = event_base_new();
-    up_target *t = target_on(9);
+    proxy_upstream_target *t = target_on(9);
     for (size_t i = 0; i < sizeof skip_cases / sizeof skip_cases[0]; i++) {
         proxy_metrics *m = proxy_metrics_new();
-        pmirror *mi = mirror_new(base, t, skip_cases[i].pct, skip_cases[i].writes, m, i + 1);
+        proxy_mirror *mi = mirror_new(base, t, skip_cases[i].pct, skip_cases[i].writes, m, i + 1);
         assert_non_null(mi);
-        pmirror_req *r = pmirror_begin(mi, skip_cases[i].method, skip_cases[i].upgrade, 1, skip_cases[i].cl, 40);
+        proxy_mirror_req *r =
+            proxy_mirror_req_begin(mi, skip_cases[i].method, skip_cases[i].upgrade, 1, skip_cases[i].cl, 40);
         char line[128];
         if (skip_cases[i].reason) {
             if (r)
@@ -106,57 +107,57 @@ static void skip_reasons(void **state)
         } else {
             if (!r)
                 fail_msg("case %zu (%s) was skipped", i, skip_cases[i].method);
-            pmirror_req_abort(r); /* counted as incomplete */
+            proxy_mirror_req_abort(r); /* counted as incomplete */
             has(m, "tapedeck_proxy_mirror_skipped_total{reason=\"incomplete\"} 1\n");
         }
         has(m, "tapedeck_proxy_mirror_held_bytes 0\n");
-        pmirror_free(mi);
+        proxy_mirror_free(mi);
         proxy_metrics_free(m);
     }
-    up_target_unref(t);
+    proxy_upstream_target_unref(t);
     event_base_free(base);
 }
 
 /* A copy is capped while it is built: a chunked body (length unknown at the head) that grows past the
- * cap is dropped as too_large, and the worker holds at most PMIRROR_MAX_INFLIGHT copies. */
+ * cap is dropped as too_large, and the worker holds at most PROXY_MIRROR_MAX_INFLIGHT copies. */
 static void caps(void **state)
 {
     (void)state;
     struct event_base *base = event_base_new();
-    up_target *t = target_on(9);
+    proxy_upstream_target *t = target_on(9);
     proxy_metrics *m = proxy_metrics_new();
-    pmirror *mi = mirror_new(base, t, 100, 1, m, 7);
+    proxy_mirror *mi = mirror_new(base, t, 100, 1, m, 7);
     static char chunk[64 * 1024];
     memset(chunk, 'x', sizeof chunk);
-    pmirror_req *r = pmirror_begin(mi, "POST", 0, 1, -1, 0);
+    proxy_mirror_req *r = proxy_mirror_req_begin(mi, "POST", 0, 1, -1, 0);
     assert_non_null(r);
     int rc = 0, n = 0;
     while (rc == 0 && n < 100) {
-        rc = pmirror_req_append(r, chunk, sizeof chunk);
+        rc = proxy_mirror_req_append(r, chunk, sizeof chunk);
         n++;
     }
     assert_int_equal(rc, -1);
-    assert_int_equal(n, PMIRROR_MAX_BODY / (int)sizeof chunk + 1);
+    assert_int_equal(n, PROXY_MIRROR_MAX_BODY / (int)sizeof chunk + 1);
     has(m, "tapedeck_proxy_mirror_skipped_total{reason=\"too_large\"} 1\n");
     has(m, "tapedeck_proxy_mirror_held_bytes 0\n");
 
-    pmirror_req *held[PMIRROR_MAX_INFLIGHT];
-    for (int i = 0; i < PMIRROR_MAX_INFLIGHT; i++) {
-        held[i] = pmirror_begin(mi, "GET", 0, 1, -1, 10);
+    proxy_mirror_req *held[PROXY_MIRROR_MAX_INFLIGHT];
+    for (int i = 0; i < PROXY_MIRROR_MAX_INFLIGHT; i++) {
+        held[i] = proxy_mirror_req_begin(mi, "GET", 0, 1, -1, 10);
         assert_non_null(held[i]);
-        assert_int_equal(pmirror_req_append(held[i], "GET / HTTP", 10), 0);
+        assert_int_equal(proxy_mirror_req_append(held[i], "GET / HTTP", 10), 0);
     }
-    assert_null(pmirror_begin(mi, "GET", 0, 1, -1, 10));
+    assert_null(proxy_mirror_req_begin(mi, "GET", 0, 1, -1, 10));
     has(m, "tapedeck_proxy_mirror_skipped_total{reason=\"queue_full\"} 1\n");
     char line[80];
-    snprintf(line, sizeof line, "tapedeck_proxy_mirror_held_bytes %d\n", PMIRROR_MAX_INFLIGHT * 10);
+    snprintf(line, sizeof line, "tapedeck_proxy_mirror_held_bytes %d\n", PROXY_MIRROR_MAX_INFLIGHT * 10);
     has(m, line);
-    for (int i = 0; i < PMIRROR_MAX_INFLIGHT; i++)
-        pmirror_req_abort(held[i]);
+    for (int i = 0; i < PROXY_MIRROR_MAX_INFLIGHT; i++)
+        proxy_mirror_req_abort(held[i]);
     has(m, "tapedeck_proxy_mirror_held_bytes 0\n");
-    pmirror_free(mi);
+    proxy_mirror_free(mi);
     proxy_metrics_free(m);
-    up_target_unref(t);
+    proxy_upstream_target_unref(t);
     event_base_free(base);
 }
 
@@ -214,12 +215,12 @@ static int responses(proxy_metrics *m)
     return v;
 }
 
-static void send_one(pmirror *mi, const char *req)
+static void send_one(proxy_mirror *mi, const char *req)
 {
-    pmirror_req *r = pmirror_begin(mi, "GET", 0, 1, -1, strlen(req));
+    proxy_mirror_req *r = proxy_mirror_req_begin(mi, "GET", 0, 1, -1, strlen(req));
     assert_non_null(r);
-    assert_int_equal(pmirror_req_append(r, req, strlen(req)), 0);
-    pmirror_req_submit(r);
+    assert_int_equal(proxy_mirror_req_append(r, req, strlen(req)), 0);
+    proxy_mirror_submit(r);
 }
 
 static void round_trip(void **state)
@@ -234,9 +235,9 @@ static void round_trip(void **state)
     struct sockaddr_in bound;
     socklen_t bl = sizeof bound;
     getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
-    up_target *t = target_on(ntohs(bound.sin_port));
+    proxy_upstream_target *t = target_on(ntohs(bound.sin_port));
     proxy_metrics *m = proxy_metrics_new();
-    pmirror *mi = mirror_new(base, t, 100, 0, m, 3);
+    proxy_mirror *mi = mirror_new(base, t, 100, 0, m, 3);
 
     const char *a = "GET /a?x=1 HTTP/1.1\r\nHost: primary.example\r\n\r\n";
     const char *b = "GET /b HTTP/1.1\r\nHost: primary.example\r\n\r\n";
@@ -258,8 +259,8 @@ static void round_trip(void **state)
     const char *p = (const char *)evbuffer_pullup(s.got, -1);
     assert_memory_equal(p, a, strlen(a));
     assert_memory_equal(p + strlen(a), b, strlen(b));
-    pmirror_free(mi);
-    up_target_unref(t);
+    proxy_mirror_free(mi);
+    proxy_upstream_target_unref(t);
 
     /* a port nothing listens on: one failed connect, then requests are skipped while backing off */
     evconnlistener_free(l);
@@ -277,10 +278,10 @@ static void round_trip(void **state)
     if (!strstr(txt, "tapedeck_proxy_mirror_failed_total{kind=\"connect\"} 1\n"))
         fail_msg("no failed connect counted:\n%s", txt);
     free(txt);
-    assert_null(pmirror_begin(mi, "GET", 0, 1, -1, 10));
+    assert_null(proxy_mirror_req_begin(mi, "GET", 0, 1, -1, 10));
     has(m, "tapedeck_proxy_mirror_skipped_total{reason=\"shadow_down\"} 1\n");
-    pmirror_free(mi);
-    up_target_unref(t);
+    proxy_mirror_free(mi);
+    proxy_upstream_target_unref(t);
     proxy_metrics_free(m);
     if (s.srv)
         bufferevent_free(s.srv);
