@@ -50,6 +50,7 @@ capreader *capreader_open(const char *path, const capreader_opts *opts, char *er
         return NULL;
     }
     r->max_record = opts && opts->max_record ? opts->max_record : CR_DEFAULT_MAX_RECORD;
+    r->q_bytes_max = opts && opts->lookahead_bytes ? opts->lookahead_bytes : CR_LOOKAHEAD_BYTES;
     /* A frame of max_record bytes compresses to at most compressBound(max_record); a little more for
      * the frame header, checksum and skippable frames. */
     r->in_limit = ZSTD_compressBound(r->max_record) + (1 << 20);

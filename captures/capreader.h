@@ -38,6 +38,7 @@ typedef struct capreader_skips {
 
 typedef struct capreader_opts {
     size_t max_record; /* largest decompressed record accepted; 0 = 256 MiB */
+    size_t lookahead_bytes; /* capreader_next: blocks held while pairing; 0 = 64 MiB */
 } capreader_opts;
 
 /* NULL on failure (err names the file and the reason). opts may be NULL. */

@@ -21,9 +21,11 @@ enum { CR_LOOKAHEAD = 64, CR_RECENT = 64 };
 typedef struct cr_pend {
     warc_record rec;
     int is_req, has_error;
+    int shadow; /* a response with WARC-Tapedeck-Role (a mirrored copy's answer): never the exchange's */
     char id[128], to[128]; /* WARC-Record-ID and WARC-Concurrent-To without <> ("" when absent) */
     const char *uri;       /* WARC-Target-URI as stored (points into rec) */
     uint64_t off;
+    size_t bytes; /* counted in q_bytes while queued (the block may be handed out before the drop) */
 } cr_pend;
 
 struct capreader {
@@ -63,7 +65,7 @@ struct capreader {
     /* pairing (capreader_pair.c) */
     cr_pend *q;
     size_t q_len;
-    size_t q_bytes;
+    size_t q_bytes, q_bytes_max;
     int q_eof, q_err;
     char recent[CR_RECENT][128]; /* ids of the last requests handed out, to tell extra responses */
     size_t recent_pos;

@@ -74,7 +74,7 @@ static int was_handed_out(const capreader *r, const char *req_id)
 /* Do records a and b (one request, one response) belong together? */
 static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 {
-    if (a->is_req == b->is_req)
+    if (a->is_req == b->is_req || a->shadow || b->shadow)
         return 0;
     const cr_pend *q = a->is_req ? a : b, *s = a->is_req ? b : a;
     if ((s->to[0] && !strcmp(s->to, q->id)) || (q->to[0] && !strcmp(q->to, s->id)))
@@ -85,7 +85,7 @@ static int partners(const cr_pend *a, const cr_pend *b, int adjacent)
 
 static void drop_at(capreader *r, size_t i)
 {
-    r->q_bytes -= r->q[i].rec.block_len;
+    r->q_bytes -= r->q[i].bytes;
     warc_record_clear(&r->q[i].rec);
     memmove(&r->q[i], &r->q[i + 1], (r->q_len - i - 1) * sizeof *r->q);
     r->q_len--;
@@ -111,8 +111,6 @@ static int emit(capreader *r, size_t j, exchange *x)
     uint64_t off = req->off;
     int wrc = warc_records_to_exchange(&req->rec, resp ? &resp->rec : NULL, x, err, sizeof err);
     if (wrc == WARC_OK) {
-        /* the queue's byte count goes down now: drop_at below sees the stolen blocks as empty */
-        r->q_bytes -= req->rec.block_len + (resp ? resp->rec.block_len : 0);
         steal_block(&req->rec, &x->request, &x->request_len);
         if (resp)
             steal_block(&resp->rec, &x->response, &x->response_len);
@@ -205,9 +203,12 @@ static int pull(capreader *r)
     p->off = r->last_off;
     p->has_error = is_req && warc_record_get(&p->rec, "WARC-Tapedeck-Error") != NULL;
     p->uri = warc_record_get(&p->rec, "WARC-Target-URI");
+    const char *role = is_req ? NULL : warc_record_get(&p->rec, "WARC-Tapedeck-Role");
+    p->shadow = role && strcasecmp(role, "primary") != 0;
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Record-ID"), p->id, sizeof p->id);
     warc_strip_brackets(warc_record_get(&p->rec, "WARC-Concurrent-To"), p->to, sizeof p->to);
-    r->q_bytes += p->rec.block_len;
+    p->bytes = p->rec.block_len;
+    r->q_bytes += p->bytes;
     return 0;
 }
 
@@ -225,11 +226,11 @@ int capreader_next(capreader *r, exchange *x)
                     j = i;
             if (j)
                 return emit(r, j, x);
-            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= CR_LOOKAHEAD_BYTES;
+            int full = r->q_len >= CR_LOOKAHEAD || r->q_bytes >= r->q_bytes_max;
             /* A request that says its upstream failed needs no partner. */
             if (h->is_req && (h->has_error || full || r->q_eof))
                 return emit(r, 0, x);
-            if (!h->is_req && was_handed_out(r, h->to)) {
+            if (!h->is_req && (h->shadow || was_handed_out(r, h->to))) {
                 r->skips.extras++;
                 drop_at(r, 0);
                 continue;

@@ -272,16 +272,8 @@ static void attach(ph2s *st, upconn *u)
     const proxy_config *cfg = st->s->w->cfg;
     st->up = u;
     st->up_connected = u->reused;
-    proxy_sock_setcb(u->io, up_read, up_write, up_event, st);
-    proxy_sock_read_limit(u->io, cfg->buffer_high);
-    proxy_tune_bev(u->bev, cfg->buffer_high);
-    bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = tdtime_tv(cfg->upstream_timeout_us);
-    struct timeval wr = tdtime_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
-    proxy_sock_set_timeouts(u->io, &rd, &wr);
-    proxy_sock_read(u->io, 1);
-    if (!(bufferevent_get_enabled(u->bev) & EV_WRITE))
-        bufferevent_enable(u->bev, EV_WRITE); /* a pooled connection keeps it: no epoll_ctl pair */
+    upconn_attach(u, up_read, up_write, up_event, st, cfg->buffer_high, cfg->upstream_timeout_us,
+                  cfg->connect_timeout_us);
 }
 
 static int new_parser(ph2s *st)

@@ -1,5 +1,5 @@
-/* proxy_io: socket-level helpers around libevent bufferevents, for throughput: bigger reads than
- * libevent 2.1 makes on its own, direct writes when nothing is queued, larger write batches. */
+/* proxy_io: socket-level helpers around libevent bufferevents, for throughput: direct writes when
+ * nothing is queued, larger write batches (reading is proxy_sock's). */
 #include "proxy_io.h"
 
 #include <arpa/inet.h>

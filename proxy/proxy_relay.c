@@ -52,19 +52,8 @@ static void attach(pconn *c, upconn *u)
     const proxy_config *cfg = c->w->cfg;
     c->up = u;
     c->up_connected = u->reused;
-    proxy_sock_setcb(u->io, c->upcb->rd, c->upcb->wr, c->upcb->ev, c);
-    proxy_sock_read_limit(u->io, cfg->buffer_high);
-    proxy_tune_bev(u->bev, cfg->buffer_high);
-    bufferevent_setwatermark(u->bev, EV_WRITE, cfg->buffer_high / 2, 0);
-    struct timeval rd = tdtime_tv(cfg->upstream_timeout_us);
-    struct timeval wr = tdtime_tv(u->reused ? cfg->upstream_timeout_us : cfg->connect_timeout_us);
-    proxy_sock_set_timeouts(u->io, &rd, &wr);
-    proxy_sock_read(u->io, 1);
-    /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
-     * epoll_ctl to add it, one more when the empty output removes it again. A pooled connection keeps
-     * writing enabled, so only a new connection needs this. */
-    if (!(bufferevent_get_enabled(u->bev) & EV_WRITE))
-        bufferevent_enable(u->bev, EV_WRITE);
+    upconn_attach(u, c->upcb->rd, c->upcb->wr, c->upcb->ev, c, cfg->buffer_high, cfg->upstream_timeout_us,
+                  cfg->connect_timeout_us);
 }
 
 static int new_response_parser(pconn *c)

@@ -15,6 +15,9 @@
 
 #include <event2/buffer.h>
 
+#include "proxy_io.h"
+#include "tdtime.h"
+
 up_target *up_target_new(const char *url, uint64_t gen, char *err, size_t errlen)
 {
     up_target *t = NULL, *result = NULL;
@@ -317,6 +320,24 @@ upconn *up_pool_connect(up_pool *p, up_target *t, int64_t connect_timeout_us, ch
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     return u;
+}
+
+void upconn_attach(upconn *u, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev, void *ctx,
+                   size_t buffer_high, int64_t upstream_timeout_us, int64_t connect_timeout_us)
+{
+    proxy_sock_setcb(u->io, rd, wr, ev, ctx);
+    proxy_sock_read_limit(u->io, buffer_high);
+    proxy_tune_bev(u->bev, buffer_high);
+    bufferevent_setwatermark(u->bev, EV_WRITE, buffer_high / 2, 0);
+    struct timeval rt = tdtime_tv(upstream_timeout_us);
+    struct timeval wt = tdtime_tv(u->reused ? upstream_timeout_us : connect_timeout_us);
+    proxy_sock_set_timeouts(u->io, &rt, &wt);
+    proxy_sock_read(u->io, 1);
+    /* Enabling writing on a bufferevent adds its write event even when nothing is queued: one
+     * epoll_ctl to add it, one more when the empty output removes it again. A pooled connection keeps
+     * writing enabled, so only a new connection needs this. */
+    if (!(bufferevent_get_enabled(u->bev) & EV_WRITE))
+        bufferevent_enable(u->bev, EV_WRITE);
 }
 
 void up_pool_put(up_pool *p, upconn *u, const up_target *current)

@@ -66,5 +66,10 @@ void up_pool_put(up_pool *p, upconn *u, const up_target *current);
 void up_pool_retire(up_pool *p, const up_target *current);
 size_t up_pool_idle_count(const up_pool *p);
 void upconn_free(upconn *u); /* NULL is a no-op */
+/* Hands u (taken or just connecting) to the exchange that will use it: rd/wr/ev with ctx on its socket,
+ * reading on and capped at buffer_high, the write watermark at half of it, and the upstream timeout
+ * for reads and writes (the connect timeout for writes while it connects). */
+void upconn_attach(upconn *u, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev, void *ctx,
+                   size_t buffer_high, int64_t upstream_timeout_us, int64_t connect_timeout_us);
 
 #endif

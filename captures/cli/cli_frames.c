@@ -233,6 +233,36 @@ static int truncated(cliframes *w, cliframe *f, const char *what)
     return CLIFRAMES_TRUNCATED;
 }
 
+/* Room in the buffer for at least 64 KiB more after len bytes, up to the record limit: 0, or the
+ * reason there is none. */
+static const char *room(cliframes *w, size_t len)
+{
+    if (len + 65536 + 1 <= w->cap)
+        return NULL;
+    size_t ncap = w->cap ? w->cap * 2 : 1 << 20;
+    if (ncap > w->max_record + 1)
+        ncap = w->max_record + 1;
+    if (ncap <= len + 1)
+        return "record larger than the limit";
+    char *nb = realloc(w->buf, ncap);
+    if (!nb)
+        return "out of memory for the record";
+    w->buf = nb;
+    w->cap = ncap;
+    return NULL;
+}
+
+/* The frame of csize bytes decoded into len bytes of the buffer: handed out. */
+static int frame_out(cliframes *w, cliframe *f, size_t len, size_t csize)
+{
+    w->buf[len] = '\0';
+    f->data = w->buf;
+    f->len = len;
+    f->csize = csize;
+    w->off += csize;
+    return CLIFRAMES_RECORD;
+}
+
 /* One gzip member: its whole content (one record by the convention; a whole file in one member is
  * allowed too, up to the record limit). */
 static int next_gzip(cliframes *w, cliframe *f)
@@ -249,18 +279,9 @@ static int next_gzip(cliframes *w, cliframe *f)
     w->zs.avail_in = (uInt)(rest < UINT32_MAX ? rest : UINT32_MAX);
     size_t len = 0;
     for (;;) {
-        if (len + 65536 + 1 > w->cap) {
-            size_t ncap = w->cap ? w->cap * 2 : 1 << 20;
-            if (ncap > w->max_record + 1)
-                ncap = w->max_record + 1;
-            if (ncap <= len + 1)
-                return corrupt(w, f, resync_gz(w, w->off + 1), "gzip member larger than the record limit", NULL);
-            char *nb = realloc(w->buf, ncap);
-            if (!nb)
-                return corrupt(w, f, resync_gz(w, w->off + 1), "out of memory for the record", NULL);
-            w->buf = nb;
-            w->cap = ncap;
-        }
+        const char *why = room(w, len);
+        if (why)
+            return corrupt(w, f, resync_gz(w, w->off + 1), "gzip member", why);
         w->zs.next_out = (Bytef *)w->buf + len;
         w->zs.avail_out = (uInt)(w->cap - len - 1);
         uInt before = w->zs.avail_out;
@@ -275,13 +296,7 @@ static int next_gzip(cliframes *w, cliframe *f)
         if (zr == Z_OK && w->zs.avail_in == 0 && w->zs.avail_out != 0)
             return truncated(w, f, "the file ends inside a gzip member");
     }
-    size_t csize = rest - w->zs.avail_in;
-    w->buf[len] = '\0';
-    f->data = w->buf;
-    f->len = len;
-    f->csize = csize;
-    w->off += csize;
-    return CLIFRAMES_RECORD;
+    return frame_out(w, f, len, rest - w->zs.avail_in);
 }
 
 static int next_plain(cliframes *w, cliframe *f)
@@ -339,18 +354,9 @@ static int next_unsized(cliframes *w, cliframe *f, const unsigned char *p, size_
     ZSTD_inBuffer in = {p, csize, 0};
     size_t ret = 1;
     while (ret != 0) {
-        if (len + 65536 + 1 > w->cap) {
-            size_t ncap = w->cap ? w->cap * 2 : 1 << 20;
-            if (ncap > w->max_record + 1)
-                ncap = w->max_record + 1;
-            if (ncap <= len + 1)
-                return corrupt(w, f, next, "record larger than the limit", NULL);
-            char *nb = realloc(w->buf, ncap);
-            if (!nb)
-                return corrupt(w, f, next, "out of memory for the record", NULL);
-            w->buf = nb;
-            w->cap = ncap;
-        }
+        const char *why = room(w, len);
+        if (why)
+            return corrupt(w, f, next, why, NULL);
         ZSTD_outBuffer out = {w->buf + len, w->cap - len - 1, 0};
         ret = ZSTD_decompressStream(w->dctx, &out, &in);
         if (ZSTD_isError(ret))
@@ -359,12 +365,7 @@ static int next_unsized(cliframes *w, cliframe *f, const unsigned char *p, size_
         if (ret != 0 && in.pos == in.size && out.pos == 0)
             return corrupt(w, f, next, "frame does not decompress", "it ends early");
     }
-    w->buf[len] = '\0';
-    f->data = w->buf;
-    f->len = len;
-    f->csize = csize;
-    w->off = next;
-    return CLIFRAMES_RECORD;
+    return frame_out(w, f, len, csize);
 }
 
 int cliframes_next(cliframes *w, cliframe *f)
@@ -445,10 +446,5 @@ int cliframes_next(cliframes *w, cliframe *f)
         return corrupt(w, f, next, "frame does not decompress", ZSTD_getErrorName(got));
     if (got != want)
         return corrupt(w, f, next, "frame content shorter than its declared size", NULL);
-    w->buf[got] = '\0';
-    f->data = w->buf;
-    f->len = got;
-    f->csize = csize;
-    w->off = next;
-    return CLIFRAMES_RECORD;
+    return frame_out(w, f, got, csize);
 }

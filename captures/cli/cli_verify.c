@@ -160,6 +160,10 @@ static int digest_matches(const warc_record *rec, bool is_request, const char *r
                       rec->block_len, req_method, err, sizeof err) != 0)
         return -1;
     int rc = m.complete ? digest_value_matches(want, m.body, m.body_len) : -1;
+    /* Many writers (warcio, wpull, wget, Heritrix before 2026) digest the body as sent, chunk framing
+     * included, where WARC says the payload is the de-chunked entity body: either is accepted. */
+    if (rc == 0 && m.head.chunked && m.head.head_len <= rec->block_len)
+        rc = digest_value_matches(want, rec->block + m.head.head_len, rec->block_len - m.head.head_len);
     httpmsg_clear(&m);
     return rc;
 }

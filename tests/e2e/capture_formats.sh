@@ -44,6 +44,13 @@ recs = []
 for i, (algo, kind) in enumerate([(a, k) for a in ("sha1", "sha256") for k in ("b16", "B16", "b32", "b64", "b64np")]):
     recs.append(rec("request", f"q{i}", "<http://a.test/d>", req))
     recs.append(rec("response", f"r{i}", "<http://a.test/d>", resp, to=f"q{i}", digest=enc(algo, kind)))
+# chunked: WARC digests the de-chunked body; many writers digest the bytes as sent, framing included
+chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+framed = b"5\r\n" + body[:5] + b"\r\n6\r\n" + body[5:] + b"\r\n0\r\n\r\n"
+for i, payload in enumerate((body, framed)):
+    d = "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode()
+    recs.append(rec("request", f"cq{i}", "<http://a.test/d>", req))
+    recs.append(rec("response", f"cr{i}", "<http://a.test/d>", chunked + framed, to=f"cq{i}", digest=d))
 open(f"{T}/digests.warc", "wb").write(b"".join(recs))
 bad = rec("request", "q", "<http://a.test/d>", req) + rec("response", "r", "<http://a.test/d>", resp, to="q",
           digest="sha1:" + hashlib.sha1(b"other").hexdigest())
@@ -107,7 +114,7 @@ has "an ARC file, not WARC"
 
 # ---- digests: every encoding writers use is accepted; a wrong one is not ----
 run 0 verify "$T/digests.warc"
-has "ok: 20 records (10 exchanges); plain WARC"
+has "ok: 24 records (12 exchanges); plain WARC"
 run 1 verify "$T/baddigest.warc"
 has "WARC-Payload-Digest does not match the response body"
 
