@@ -42,7 +42,7 @@ static void cw_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int set_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e)
+int cw_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e)
 {
     if (err && errlen)
         snprintf(err, errlen, "%s: %s: %s", w->part_path ? w->part_path : "(capture)", what, strerror(e));
@@ -67,10 +67,10 @@ int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out)
 static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_t errlen)
 {
     if (w->fd < 0)
-        return set_err_errno(w, err, errlen, "not open", EBADF);
+        return cw_err_errno(w, err, errlen, "not open", EBADF);
     if (w->need_truncate) {
         if (ftruncate(w->fd, (off_t)w->good_size) != 0)
-            return set_err_errno(w, err, errlen, "truncate after a failed write", errno);
+            return cw_err_errno(w, err, errlen, "truncate after a failed write", errno);
         w->need_truncate = 0;
     }
     size_t done = 0;
@@ -83,7 +83,7 @@ static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_
             if (done > 0 && ftruncate(w->fd, (off_t)w->good_size) != 0)
                 w->need_truncate = 1;
             w->st.write_errors++;
-            return set_err_errno(w, err, errlen, "write", e);
+            return cw_err_errno(w, err, errlen, "write", e);
         }
         done += (size_t)k;
     }
@@ -127,7 +127,7 @@ int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size
 }
 
 /* Writes what cw_emit_frames queued (deferred writes) in one pwrite. */
-static int cw_commit(capwriter *w, char *err, size_t errlen)
+int cw_commit(capwriter *w, char *err, size_t errlen)
 {
     if (w->pend.len == 0)
         return CAPWRITER_OK;
@@ -143,124 +143,6 @@ static int cw_commit(capwriter *w, char *err, size_t errlen)
     w->pend_records = 0;
     w->pend_hdr = 0;
     return rc;
-}
-
-/* fsync the directory holding the capture, so a new or renamed segment's name is as durable as its
- * frames (fdatasync of the file alone does not cover its directory entry). */
-static int cw_sync_dir(capwriter *w, char *err, size_t errlen)
-{
-    const char *slash = strrchr(w->part_path, '/');
-    char *dir = slash ? strndup(w->part_path, (size_t)(slash - w->part_path)) : strdup(".");
-    if (!dir)
-        return CAPWRITER_ENOMEM;
-    int fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = CAPWRITER_OK;
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-        rc = set_err_errno(w, err, errlen, "fsync of its directory", errno);
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    if (rc == CAPWRITER_OK)
-        w->dir_dirty = 0;
-    return rc;
-}
-
-static int cw_sync(capwriter *w, char *err, size_t errlen)
-{
-    if (w->fd >= 0 && w->dirty) {
-        if (fdatasync(w->fd) != 0)
-            return set_err_errno(w, err, errlen, "fdatasync", errno);
-        w->dirty = 0;
-        w->last_sync_mono = tdtime_mono_us();
-    }
-    return w->dir_dirty ? cw_sync_dir(w, err, errlen) : CAPWRITER_OK;
-}
-
-/* Builds the warcinfo record text for the current segment into w->hold (as its first record). */
-static int cw_warcinfo(capwriter *w, tdbuf *out)
-{
-    char date[40];
-    tdbuf info;
-    tdbuf_init(&info, 1 << 20);
-    int rc = tdbuf_printf(&info, "software: %s\r\nformat: WARC File Format 1.1\r\n", w->software);
-    if (!rc && w->hostname[0])
-        rc = tdbuf_printf(&info, "hostname: %s\r\n", w->hostname);
-    if (!rc && w->upstream)
-        rc = tdbuf_printf(&info, "upstream: %s\r\n", w->upstream);
-    if (!rc)
-        rc = tdbuf_printf(&info, "start-time: %s\r\n", tdtime_format_iso(w->seg_open_us, 1, date, sizeof date));
-    if (!rc && !w->no_dict)
-        rc = tdbuf_puts(&info, "compression: zstd, one frame per record, per-segment dictionary\r\n");
-    if (!rc && w->info && *w->info) {
-        rc = tdbuf_puts(&info, w->info);
-        size_t n = strlen(w->info);
-        if (!rc && (n < 2 || strcmp(w->info + n - 2, "\r\n") != 0))
-            rc = tdbuf_puts(&info, "\r\n");
-    }
-    if (!rc)
-        rc = warc_format_warcinfo(out, w->final_path, info.data);
-    tdbuf_free(&info);
-    return rc ? CAPWRITER_ENOMEM : CAPWRITER_OK;
-}
-
-/* Opens the next file (segment mode: a fresh name; single-file mode: the path). */
-static int cw_open_file(capwriter *w, char *err, size_t errlen)
-{
-    w->seg_open_us = tdtime_now_us();
-    w->seg_open_mono = tdtime_mono_us();
-    if (w->path) {
-        w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (w->fd < 0)
-            return set_err_errno(w, err, errlen, "open", errno);
-    } else {
-        char ts[32];
-        tdtime_format_compact(w->seg_open_us, ts, sizeof ts);
-        for (int tries = 0; tries < 10000; tries++, w->seq++) {
-            free(w->part_path);
-            free(w->final_path);
-            w->part_path = w->final_path = NULL;
-            if (asprintf(&w->final_path, "%s/%s-%s-%04llu.warc.zst", w->dir, w->prefix, ts,
-                         (unsigned long long)(w->seq % 10000)) < 0) {
-                w->final_path = NULL;
-                return CAPWRITER_ENOMEM;
-            }
-            if (asprintf(&w->part_path, "%s.part", w->final_path) < 0) {
-                w->part_path = NULL;
-                return CAPWRITER_ENOMEM;
-            }
-            if (access(w->final_path, F_OK) == 0)
-                continue; /* never overwrite a closed segment on rename */
-            w->fd = open(w->part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (w->fd >= 0)
-                break;
-            if (errno != EEXIST)
-                return set_err_errno(w, err, errlen, "open", errno);
-        }
-        if (w->fd < 0)
-            return set_err_errno(w, err, errlen, "open", EEXIST);
-        w->seq++;
-    }
-    w->dir_dirty = 1;
-    w->good_size = 0;
-    w->need_truncate = 0;
-    w->dirty = 0;
-    if (w->seg_exchanges > 0)
-        w->prev_seg_in = w->st.bytes_in - w->seg_in_mark;
-    w->seg_in_mark = w->st.bytes_in;
-    w->seg_exchanges = 0;
-    w->hold.len = 0;
-    w->n_held = 0;
-    w->hdr.len = 0;
-    int rc = cw_warcinfo(w, &w->hold);
-    if (rc)
-        return rc;
-    if (!cw_hold_add_size(w, w->hold.len))
-        return CAPWRITER_ENOMEM;
-    if (w->no_dict || cw_resv_ready(w))
-        return cw_release_hold(w, err, errlen); /* plain, or the dictionary comes from the last segment */
-    w->holding = 1;
-    w->hold_start_mono = tdtime_mono_us();
-    return CAPWRITER_OK;
 }
 
 static char *dup_or(const char *s, const char *dflt)
@@ -347,41 +229,6 @@ nomem:
     return NULL;
 }
 
-/* Closes the current file: write what is held, sync, rename .part away. */
-static int cw_close_file(capwriter *w, char *err, size_t errlen)
-{
-    int rc = CAPWRITER_OK;
-    if (w->fd < 0)
-        return rc;
-    if (w->holding)
-        rc = cw_release_hold(w, err, errlen);
-    if (w->hdr.len > 0) {
-        /* The header never made it to disk (write errors): one last try, so the file is not empty. */
-        w->frames.len = 0;
-        int r2 = cw_emit_frames(w, &w->frames, 0, err, errlen);
-        rc = rc ? rc : r2;
-    }
-    int r5 = cw_commit(w, err, errlen);
-    rc = rc ? rc : r5;
-    int r3 = cw_sync(w, err, errlen);
-    rc = rc ? rc : r3;
-    if (close(w->fd) != 0 && !rc)
-        rc = set_err_errno(w, err, errlen, "close", errno);
-    w->fd = -1;
-    if (!w->path) {
-        if (rename(w->part_path, w->final_path) != 0) {
-            if (!rc)
-                rc = set_err_errno(w, err, errlen, "rename", errno);
-        } else {
-            w->dir_dirty = 1;
-            int r4 = cw_sync_dir(w, err, errlen);
-            rc = rc ? rc : r4;
-        }
-        w->st.segments++;
-    }
-    return rc;
-}
-
 static int cw_maybe_rotate(capwriter *w, char *err, size_t errlen)
 {
     if (w->path || w->fd < 0)
@@ -444,7 +291,7 @@ int capwriter_write(capwriter *w, const exchange *x, char *err, size_t errlen)
         if (rc)
             return rc;
     } else if (w->fd < 0) {
-        return set_err_errno(w, err, errlen, "not open", EBADF);
+        return cw_err_errno(w, err, errlen, "not open", EBADF);
     }
     w->req.len = 0;
     w->resp.len = 0;

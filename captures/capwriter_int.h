@@ -72,6 +72,14 @@ struct capwriter {
     capwriter_stats st;
 };
 
+/* capwriter.c */
+int cw_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e); /* CAPWRITER_EIO */
+int cw_commit(capwriter *w, char *err, size_t errlen);
+/* capwriter_seg.c */
+int cw_sync(capwriter *w, char *err, size_t errlen);
+int cw_sync_dir(capwriter *w, char *err, size_t errlen);
+int cw_open_file(capwriter *w, char *err, size_t errlen);
+int cw_close_file(capwriter *w, char *err, size_t errlen);
 int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out);
 /* capwriter_dict.c */
 int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
