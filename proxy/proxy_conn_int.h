@@ -128,4 +128,8 @@ void proxy_relay_release(proxy_conn *c, int reusable); /* give the upstream conn
 void proxy_relay_send(proxy_conn *c, struct evbuffer *src, size_t n); /* n bytes of src to the upstream */
 void proxy_relay_tunnel_from_client(proxy_conn *c);
 
+/* proxy_conn_close.c: shut down our side, discard the client's input for a moment, free on its EOF or
+ * after the linger time (or at once when there is nothing to protect). c may be gone on return. */
+void proxy_conn_linger(proxy_conn *c);
+
 #endif
