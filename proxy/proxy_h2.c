@@ -26,8 +26,6 @@ static void session_free(proxy_h2 *s)
     while (s->streams)
         proxy_h2_stream_free(s->streams, NGHTTP2_CANCEL);
     proxy_h2_stream_free_spares(s);
-    if (s->scratch)
-        evbuffer_free(s->scratch);
     tdbuf_free(&s->headbuf);
     if (s->ng)
         nghttp2_session_del(s->ng);
@@ -429,7 +427,6 @@ int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, con
     s->win_start_us = s->reset_at_us = tdtime_mono_us();
     s->reset_tokens = PROXY_H2_RESET_BURST;
     proxy_front_link(w, &s->side);
-    s->scratch = evbuffer_new();
     tdbuf_init(&s->headbuf, 0);
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PROXY_H2_MAX_STREAMS},
@@ -437,7 +434,7 @@ int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, con
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_head},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
     };
-    if (!s->scratch || nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
+    if (nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
         nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, PROXY_H2_CONN_WINDOW) != 0) {
         proxy_log(PROXY_LOG_ERROR, "out of memory starting an HTTP/2 session");

@@ -38,8 +38,6 @@ typedef struct proxy_h2 {
     proxy_h2_stream *spare;
     size_t n_spare;
     tdbuf headbuf;            /* the HTTP/1.1 head being built for a stream */
-    /* request bytes on their way to an upstream (proxy_io_send takes an evbuffer) */
-    struct evbuffer *scratch;
     int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
     int fatal;                    /* a proxy_metrics_h2_refusal + 1 when a limit ends the connection */
     int64_t win_start_us;
@@ -66,7 +64,8 @@ struct proxy_h2_stream {
     tdbuf rhead; /* bytes of the response head being read */
     uint64_t from_up;
     httpmsg_parser *rs;
-    struct evbuffer *sent;  /* the whole request as sent, for one retry (NULL once over the cap) */
+    tdbuf sent;             /* the whole request as sent, for one retry (kept with the spare stream) */
+    int keep_sent;          /* sent holds the request: idempotent and not over PH2S_REPLAY_MAX yet */
     struct evbuffer *body;  /* response body bytes waiting for DATA frames */
     int submitted, body_eof, read_paused, resume_up;
 
