@@ -90,6 +90,7 @@ static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_
     w->good_size += len;
     w->st.bytes_out += len;
     w->dirty = 1;
+    cw_drop_behind(w);
     return CAPWRITER_OK;
 }
 
