@@ -94,17 +94,25 @@ static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_
     return CAPWRITER_OK;
 }
 
+/* Deferred writes: the batch starts with the file header while it is not on disk yet. */
+static int cw_pend_header(capwriter *w)
+{
+    if (w->hdr.len > 0 && !w->pend_hdr) {
+        if (tdbuf_append(&w->pend, w->hdr.data, w->hdr.len) != TDBUF_OK)
+            return CAPWRITER_ENOMEM;
+        w->pend_hdr = 1;
+    }
+    return CAPWRITER_OK;
+}
+
 /* Prefix out with the pending file header (dictionary frame, warcinfo) and write it all (deferred:
  * queue it for cw_commit). */
 int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size_t errlen)
 {
     int rc;
     if (w->defer) {
-        if (w->hdr.len > 0 && !w->pend_hdr) {
-            if (tdbuf_append(&w->pend, w->hdr.data, w->hdr.len) != TDBUF_OK)
-                return CAPWRITER_ENOMEM;
-            w->pend_hdr = 1;
-        }
+        if (cw_pend_header(w) != CAPWRITER_OK)
+            return CAPWRITER_ENOMEM;
         if (tdbuf_append(&w->pend, frames->data, frames->len) != TDBUF_OK)
             return CAPWRITER_ENOMEM;
         w->pend_records += nrecords;
@@ -267,16 +275,32 @@ int cw_write_direct(capwriter *w, char *err, size_t errlen)
     tdbuf *recs[2 + EXCHANGE_N_SHADOW];
     size_t nrec = cw_records(w, recs);
     int rc = 0;
-    w->frames.len = 0;
-    for (size_t i = 0; !rc && i < nrec; i++)
-        rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->frames);
-    if (rc) {
-        cw_err(err, errlen, "capture writer: compression failed (out of memory)");
-        return rc;
+    if (w->defer) {
+        /* Deferred: compress straight into the batch (a frames buffer then a copy into the batch cost
+         * one more pass over every byte written). */
+        if (cw_pend_header(w) != CAPWRITER_OK)
+            return CAPWRITER_ENOMEM;
+        size_t mark = w->pend.len;
+        for (size_t i = 0; !rc && i < nrec; i++)
+            rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->pend);
+        if (rc) {
+            w->pend.len = mark;
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
+            return rc;
+        }
+        w->pend_records += nrec;
+    } else {
+        w->frames.len = 0;
+        for (size_t i = 0; !rc && i < nrec; i++)
+            rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->frames);
+        if (rc) {
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
+            return rc;
+        }
+        rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
+        if (rc)
+            return rc;
     }
-    rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
-    if (rc)
-        return rc;
     w->st.exchanges++;
     w->seg_exchanges++;
     for (size_t i = 0; i < nrec; i++)
