@@ -49,9 +49,16 @@ int cw_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e
     return CAPWRITER_EIO;
 }
 
-/* Compress one record into its own frame at the end of out (checksum and content size always set). */
+/* Compress one record into its own frame at the end of out (checksum and content size always set); a
+ * record whose body looks incompressible gets raw blocks (capwriter_raw.c). */
 int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out)
 {
+    if (cw_incompressible(rec, len)) {
+        if (cw_raw_frame(rec, len, out) != CAPWRITER_OK)
+            return CAPWRITER_ENOMEM;
+        w->st.bytes_in += len;
+        return CAPWRITER_OK;
+    }
     size_t bound = ZSTD_compressBound(len);
     if (tdbuf_reserve(out, bound) != TDBUF_OK)
         return CAPWRITER_ENOMEM;

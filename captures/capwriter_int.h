@@ -85,6 +85,10 @@ int cw_sync_dir(capwriter *w, char *err, size_t errlen);
 int cw_open_file(capwriter *w, char *err, size_t errlen);
 int cw_close_file(capwriter *w, char *err, size_t errlen);
 int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out);
+/* capwriter_raw.c */
+int cw_incompressible(const char *rec, size_t len); /* 1 = store as raw blocks (a cheap probe of the body) */
+int cw_raw_frame(const char *rec, size_t len, tdbuf *out); /* a zstd frame of raw blocks, appended */
+uint64_t cw_xxh64(const void *data, size_t len);           /* XXH64, seed 0 */
 /* capwriter_dict.c */
 int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
