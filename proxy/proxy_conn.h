@@ -40,6 +40,7 @@ typedef struct proxy_wctx {
     proxy_upstream_holder *targets;
     proxy_upstream_target *target; /* this worker's reference to the current target */
     uint64_t rnd;                  /* sampling state */
+    proxy_record_spares spares;    /* written exchanges back from the writer, for reuse */
     int draining;
     struct proxy_conn *conns; /* every open client connection */
     proxy_side *sides;        /* and every other one (TLS handshakes, HTTP/2 sessions) */
