@@ -2,7 +2,7 @@
  * bundle on a lock-free stack (`spent`); a worker takes all of it with one atomic exchange, uses its
  * exchanges up one record at a time, and pushes the empty bundles on a second stack (`empty`) that the
  * writer takes whole in turn. Both stacks are pushed with compare-and-swap and only ever popped whole,
- * so there is no ABA problem and nobody waits. What waits for reuse is bounded by SPARE_BYTES; past it
+ * so there is no ABA problem and nobody waits. What waits on `spent` is bounded by SPARE_BYTES; past it
  * (or for a message past SPARE_MAX) the writer frees the exchange itself, as it always did. */
 #include "proxy_record_spare.h"
 
@@ -15,7 +15,7 @@
 
 typedef struct proxy_record_bundle {
     struct proxy_record_bundle *next;
-    size_t n;
+    size_t n, bytes; /* bytes: what the n exchanges count in the bound */
     exchange *x[SPARE_BUNDLE];
 } bundle;
 
@@ -23,7 +23,8 @@ struct proxy_record_spare {
     _Atomic(bundle *) spent; /* writer -> workers: written exchanges */
     _Atomic(bundle *) empty; /* workers -> writer: bundles used up */
     bundle *wfree;           /* the writer's own empty bundles */
-    atomic_size_t bytes;     /* held by the exchanges on spent and in the workers' shares */
+    atomic_size_t bytes;     /* held by the bundles on spent (one atomic add and subtract per bundle,
+                              * not per exchange: the counter's cache line is shared by the threads) */
 };
 
 static void stack_push(_Atomic(bundle *) *top, bundle *b)
@@ -50,16 +51,13 @@ static void x_free(exchange *x)
     free(x);
 }
 
-/* Frees a chain of bundles and the exchanges in them from index `from` of the first on; subtracts
- * their bytes from sp's count. */
-static void bundles_free(proxy_record_spare *sp, bundle *b, size_t from)
+/* Frees a chain of bundles and the exchanges in them from index `from` of the first on. */
+static void bundles_free(bundle *b, size_t from)
 {
     while (b) {
         bundle *next = b->next;
-        for (size_t i = from; i < b->n; i++) {
-            atomic_fetch_sub_explicit(&sp->bytes, spare_size(b->x[i]), memory_order_relaxed);
+        for (size_t i = from; i < b->n; i++)
             x_free(b->x[i]);
-        }
         free(b);
         b = next;
         from = 0;
@@ -81,9 +79,9 @@ void proxy_record_spare_free(proxy_record_spare *sp)
 {
     if (!sp)
         return;
-    bundles_free(sp, stack_take_all(&sp->spent), 0);
-    bundles_free(sp, stack_take_all(&sp->empty), 0);
-    bundles_free(sp, sp->wfree, 0);
+    bundles_free(stack_take_all(&sp->spent), 0);
+    bundles_free(stack_take_all(&sp->empty), 0);
+    bundles_free(sp->wfree, 0);
     free(sp);
 }
 
@@ -97,13 +95,14 @@ static bundle *bundle_get(proxy_record_spare *sp)
     else
         b = malloc(sizeof *b);
     if (b)
-        b->n = 0;
+        b->n = b->bytes = 0;
     return b;
 }
 
 void proxy_record_spare_return(proxy_record_spare *sp, exchange **xs, size_t n, int drop_messages)
 {
     bundle *b = NULL;
+    size_t held = atomic_load_explicit(&sp->bytes, memory_order_relaxed);
     for (size_t i = 0; i < n; i++) {
         exchange *x = xs[i];
         if (drop_messages) {
@@ -114,20 +113,23 @@ void proxy_record_spare_return(proxy_record_spare *sp, exchange **xs, size_t n, 
         }
         size_t sz = spare_size(x);
         if (b && b->n == SPARE_BUNDLE) {
+            atomic_fetch_add_explicit(&sp->bytes, b->bytes, memory_order_relaxed);
             stack_push(&sp->spent, b);
             b = NULL;
         }
         if (!b)
             b = bundle_get(sp);
         if (!b || x->request_len > SPARE_MAX || x->response_len > SPARE_MAX ||
-            atomic_load_explicit(&sp->bytes, memory_order_relaxed) + sz > SPARE_BYTES) {
+            held + sz > SPARE_BYTES) {
             x_free(x);
             continue;
         }
-        atomic_fetch_add_explicit(&sp->bytes, sz, memory_order_relaxed);
+        held += sz;
+        b->bytes += sz;
         b->x[b->n++] = x;
     }
     if (b && b->n) {
+        atomic_fetch_add_explicit(&sp->bytes, b->bytes, memory_order_relaxed);
         stack_push(&sp->spent, b);
     } else if (b) {
         b->next = sp->wfree;
@@ -157,11 +159,15 @@ exchange *proxy_record_spare_take(proxy_record_spare *sp, proxy_record_spares *s
             stack_push(&sp->empty, done);
         } else if (!(s->b = stack_take_all(&sp->spent))) {
             return NULL;
+        } else {
+            size_t taken = 0; /* the worker's now: out of the bound */
+            for (bundle *t = s->b; t; t = t->next)
+                taken += t->bytes;
+            atomic_fetch_sub_explicit(&sp->bytes, taken, memory_order_relaxed);
         }
         s->i = 0;
     }
     exchange *x = s->b->x[s->i++];
-    atomic_fetch_sub_explicit(&sp->bytes, spare_size(x), memory_order_relaxed);
     buf_adopt(rq, x->request, x->request_len);
     buf_adopt(rs, x->response, x->response_len);
     *addr = x->client_addr;
@@ -172,7 +178,7 @@ exchange *proxy_record_spare_take(proxy_record_spare *sp, proxy_record_spares *s
 
 void proxy_record_spare_release(proxy_record_spare *sp, proxy_record_spares *s)
 {
-    bundles_free(sp, s->b, s->i);
+    bundles_free(s->b, s->i);
     s->b = NULL;
     s->i = 0;
 }
