@@ -52,24 +52,36 @@ void proxy_conn_rec_begin(proxy_conn *c)
         proxy_metrics_sampled_out(w->m);
         return;
     }
-    exchange *x = malloc(sizeof *x);
+    /* a written exchange back from the writer, with its buffers: no malloc, no realloc growth */
+    char *addr = NULL;
+    exchange *x = proxy_record_reuse(w->rec, &w->spares, &c->rqbuf, &c->rsbuf, &addr);
     if (!x) {
-        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
-        return;
+        if (!(x = malloc(sizeof *x))) {
+            proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
+            return;
+        }
+        exchange_init(x);
+        tdbuf_init(&c->rqbuf, 0);
+        tdbuf_init(&c->rsbuf, 0);
     }
-    exchange_init(x);
     x->conn_id = c->id;
     x->conn_seq = c->seq;
     x->req_start_us = c->t0_wall;
-    if (exchange_set_str(&x->client_addr, c->peer) != 0 || exchange_set_str(&x->protocol, c->proto) != 0) {
+    if (addr && strcmp(addr, c->peer) == 0) {
+        x->client_addr = addr; /* the same client as the record this exchange held before */
+        addr = NULL;
+    }
+    free(addr);
+    if ((!x->client_addr && exchange_set_str(&x->client_addr, c->peer) != 0) ||
+        exchange_set_str(&x->protocol, c->proto) != 0) {
         proxy_record_exchange_free(x);
+        tdbuf_free(&c->rqbuf);
+        tdbuf_free(&c->rsbuf);
         proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
         return;
     }
     x->target_uri = c->target_uri;
     c->target_uri = NULL;
     c->x = x;
-    tdbuf_init(&c->rqbuf, 0);
-    tdbuf_init(&c->rsbuf, 0);
     c->rq_body_rec = c->rs_body_rec = 0;
 }
