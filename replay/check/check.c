@@ -14,7 +14,6 @@
 
 #include "capset.h"
 #include "check_int.h"
-#include "check_worker.h"
 #include "report.h"
 #include "td_assert.h"
 #include "tdtime.h"
@@ -32,11 +31,7 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
 
 static void run_free(check_run *r)
 {
-    check_worker_free(r->worker); /* first: it may be judging an item the scheduler owns */
-    r->worker = NULL;
     check_sched_free(r);
-    if (r->corr_mu_ok)
-        pthread_mutex_destroy(&r->corr_mu);
     for (size_t i = 0; i < r->n_pend; i++) {
         cmp_list_clear(r->pend[i].diffs);
         free(r->pend[i].diffs);
@@ -57,9 +52,8 @@ static void run_free(check_run *r)
 }
 
 /* The correlation scan, on demand (correlate_set_source): the next recorded request into both
- * correlates. Runs where the question is asked (under corr_mu, perhaps on the worker's thread). A scan
- * that cannot read on stops the run, as the replay's own reader would at the same place: scan_err,
- * made fatal by check_item_account on the loop. 1 scanned, 0 the end or an error. */
+ * correlates. A scan that cannot read on stops the run, as the replay's own reader would at the same
+ * place. 1 scanned, 0 the end or an error (fatal set). */
 static int scan_more(void *ud)
 {
     check_run *r = ud;
@@ -81,8 +75,11 @@ static int scan_more(void *ud)
     } else if (rc < 0) {
         snprintf(err, sizeof err, "%s", capset_error(r->scan_cs));
     }
-    if (rc < 0 && !r->scan_err[0])
-        snprintf(r->scan_err, sizeof r->scan_err, "%s", err);
+    if (rc < 0 && !r->fatal[0]) {
+        snprintf(r->fatal, sizeof r->fatal, "%s", err);
+        if (r->base)
+            event_base_loopbreak(r->base);
+    }
     capset_free(r->scan_cs);
     r->scan_cs = NULL;
     if (r->corr_target)
@@ -119,12 +116,6 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     r->service = hist_new();
     if (!r->base || !r->report || !r->service || check_sched_init(r) < 0)
         goto oom;
-    if (!o->no_diff) {
-        if (pthread_mutex_init(&r->corr_mu, NULL))
-            goto oom;
-        r->corr_mu_ok = 1;
-        r->worker = check_worker_new(r); /* NULL: judged on the loop */
-    }
     /* The first lane now: a target URL that cannot work is bad input, said before anything is sent. */
     engine_opts eo = {.target = o->target, .timeout_ms = o->timeout_ms, .http2 = o->http2,
                       .insecure = o->insecure, .max_connections = 1,

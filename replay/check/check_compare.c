@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,16 +253,12 @@ int cmp_responses(decode_msg *exp, decode_msg *act, int body_trusted, const cmp_
             char *mapped = NULL;
             char line[1100];
             snprintf(line, sizeof line, "%s: %s", name, ev);
-            if (corr->mu)
-                pthread_mutex_lock(corr->mu);
             mapped = correlate_rewrite_header(corr->c, line);
             int same = mapped && !strcmp(mapped + strlen(name) + 2, av);
             if (!same && !strcasecmp(name, "Location")) {
                 free(mapped);
                 same = (mapped = correlate_rewrite_target(corr->c, ev)) && !strcmp(mapped, av);
             }
-            if (corr->mu)
-                pthread_mutex_unlock(corr->mu);
             free(mapped);
             if (same)
                 continue;

@@ -5,7 +5,6 @@
 #define TAPEDECK_CHECK_INT_H
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,16 +28,6 @@ typedef struct check_copy {
     int64_t service_us;
 } check_copy;
 
-enum { JUDGED_NONE, JUDGED_RECORDED_BAD, JUDGED_UNDECODABLE, JUDGED_COMPARED };
-
-/* What check_item_judge found (on the judging thread, check_worker), for check_item_account. */
-typedef struct check_judged {
-    int outcome; /* JUDGED_*; NONE: a transport error or --no-diff, nothing decoded */
-    char err[256];
-    cmp_list diffs, noise;
-    int baseline_error;
-} check_judged;
-
 typedef struct check_item {
     exchange *x;       /* &xbuf: the item owns its exchange */
     exchange xbuf;
@@ -61,8 +50,6 @@ typedef struct check_item {
     struct check_group *group;
     struct check_item *next; /* the group's queue */
     struct check_item *next_write; /* the write order */
-    struct check_item *next_judge; /* check_worker's queues */
-    check_judged *judged;          /* between check_item_judge and check_item_account */
 } check_item;
 
 /* An exchange judged with diffs, kept (compact) until the end, when the noise every route showed is
@@ -122,12 +109,6 @@ typedef struct check_run {
     capset *cs;
     int eof;
     capset *scan_cs; /* correlation's scan, read on demand (check.c:scan_more); NULL once it ended */
-    /* The judging thread (check_worker; NULL: judged on the event loop). The correlates are shared
-     * with it: corr_mu guards them (and scan_cs, scan_err) wherever they are read or learned. */
-    struct check_worker *worker;
-    pthread_mutex_t corr_mu;
-    int corr_mu_ok;
-    char scan_err[512]; /* the on-demand scan could not read on: fatal, said by the event loop */
     size_t n_items, n_replayed, n_finished, n_skipped; /* read, sent, judged, not replayed */
     size_t live_items, live_bytes;
     struct connmap *gmap; /* recorded connection id -> its group */
@@ -193,15 +174,8 @@ typedef struct check_req {
 int check_req_build(const check_item *it, correlate *corr, check_req *out);
 void check_req_free(check_req *q);
 /* All copies are in: learn correlations, compare, account into the report. Diffs that noise found
- * later may still explain go to the pending list (or are judged at once when it is full).
- * check_item_finish = check_item_judge (decode, correlate under corr_mu, compare: touches neither the
- * report nor the run's counters, so it may run on the judging thread) + check_item_account (the event
- * loop's thread). */
+ * later may still explain go to the pending list (or are judged at once when it is full). */
 void check_item_finish(check_run *r, check_item *it);
-void check_item_judge(check_run *r, check_item *it);
-void check_item_account(check_run *r, check_item *it);
-/* check_sched.c: an item judged (by the worker) is accounted and its group goes on. */
-void check_sched_judged(check_run *r, check_item *it);
 /* After the replay: set noise apart from the pending diffs, count and list what is left. */
 void check_classify(check_run *r);
 /* One recorded request into the correlation scans. */

@@ -110,11 +110,6 @@ void check_item_free(check_item *it)
         cmp_list_clear(it->diffs);
         free(it->diffs);
     }
-    if (it->judged) { /* a run stopped between judging and accounting */
-        cmp_list_clear(&it->judged->diffs);
-        cmp_list_clear(&it->judged->noise);
-        free(it->judged);
-    }
     exchange_clear(&it->xbuf);
     memset(it, 0, sizeof *it);
 }
@@ -269,89 +264,10 @@ static int decode_copy(const check_item *it, const check_copy *c, decode_msg *m,
     return decode_response(m, c->raw, c->raw_len, c->head_only, it->method, err, errlen) ? -1 : 0;
 }
 
-void check_item_judge(check_run *r, check_item *it)
-{
-    check_judged *j = it->judged = calloc(1, sizeof *it->judged);
-    if (!j)
-        return;
-    check_copy *t = &it->copy[COPY_TARGET];
-    if (!t->ok || r->o->no_diff)
-        return;
-    decode_msg rec, act, other;
-    memset(&other, 0, sizeof other);
-    if (decode_response(&rec, it->x->response, it->x->response_len, 0, it->method, j->err, sizeof j->err)) {
-        j->outcome = JUDGED_RECORDED_BAD; /* the recording itself cannot be read: nothing to compare with */
-        return;
-    }
-    if (decode_copy(it, t, &act, j->err, sizeof j->err) < 0) {
-        j->outcome = JUDGED_UNDECODABLE;
-        decode_msg_clear(&rec);
-        return;
-    }
-    j->outcome = JUDGED_COMPARED;
-    char err[256];
-    int body_trusted = !rec.truncated && !(it->x->truncated & EXCHANGE_TRUNC_RESPONSE);
-
-    /* Correlation: values the destination handed out are learned while the bodies are walked (a mapped
-     * id is not a diff); Location values are learned here, before the headers are compared. */
-    size_t idx = it->index;
-    char rloc[1024], aloc[1024];
-    int has_rloc = httpmsg_header_value(&rec.msg.head, "Location", rloc, sizeof rloc);
-    pthread_mutex_t *mu = r->corr_mu_ok ? &r->corr_mu : NULL;
-    correlate_ref tref = {r->corr_target, idx, 1, mu}, bref = {r->corr_baseline, idx, 1, mu};
-    if (r->corr_target && has_rloc && httpmsg_header_value(&act.msg.head, "Location", aloc, sizeof aloc) &&
-        strcmp(rloc, aloc)) {
-        if (mu)
-            pthread_mutex_lock(mu);
-        correlate_learn_location(r->corr_target, idx, rloc, aloc);
-        if (mu)
-            pthread_mutex_unlock(mu);
-    }
-    cmp_responses(&rec, &act, body_trusted, &r->cfg, r->corr_target ? &tref : NULL, &j->diffs);
-
-    /* Noise: what differs between two answers that should have been the same. */
-    check_copy *b = &it->copy[COPY_BASELINE], *t2 = &it->copy[COPY_TARGET2];
-    if (b->used) {
-        if (b->ok && !decode_copy(it, b, &other, err, sizeof err)) {
-            if (r->corr_baseline && has_rloc &&
-                httpmsg_header_value(&other.msg.head, "Location", aloc, sizeof aloc) && strcmp(rloc, aloc)) {
-                if (mu)
-                    pthread_mutex_lock(mu);
-                correlate_learn_location(r->corr_baseline, idx, rloc, aloc);
-                if (mu)
-                    pthread_mutex_unlock(mu);
-            }
-            cmp_responses(&rec, &other, body_trusted, &r->cfg, r->corr_baseline ? &bref : NULL, &j->noise);
-            decode_msg_clear(&other);
-        } else {
-            j->baseline_error = 1;
-        }
-    }
-    if (t2->used) {
-        if (t2->ok && !decode_copy(it, t2, &other, err, sizeof err)) {
-            cmp_responses(&act, &other, 1, &r->cfg, NULL, &j->noise);
-            decode_msg_clear(&other);
-        }
-    }
-    decode_msg_clear(&rec);
-    decode_msg_clear(&act);
-}
-
-static void judged_free(check_judged *j)
-{
-    if (!j)
-        return;
-    cmp_list_clear(&j->diffs);
-    cmp_list_clear(&j->noise);
-    free(j);
-}
-
-void check_item_account(check_run *r, check_item *it)
+void check_item_finish(check_run *r, check_item *it)
 {
     const check_opts *o = r->o;
     check_copy *t = &it->copy[COPY_TARGET];
-    check_judged *j = it->judged;
-    it->judged = NULL;
     json_t *ep = report_endpoint(r->report, it->method, it->route);
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
@@ -363,47 +279,77 @@ void check_item_account(check_run *r, check_item *it)
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
             report_add_diff(r->report, idbuf, it->method, it->target, it->route, "transport", "a response",
                             t->error ? t->error : "no response");
-    } else if (o->no_diff) {
+        return;
+    }
+    if (o->no_diff) {
         check_count(r, ep, "matched");
-    } else if (!j) {
-        if (!r->fatal[0])
-            snprintf(r->fatal, sizeof r->fatal, "out of memory");
-    } else if (j->outcome == JUDGED_RECORDED_BAD) {
+        return;
+    }
+    char err[256];
+    decode_msg rec, act, other;
+    memset(&other, 0, sizeof other);
+    cmp_list diffs, noise;
+    memset(&diffs, 0, sizeof diffs);
+    memset(&noise, 0, sizeof noise);
+    if (decode_response(&rec, it->x->response, it->x->response_len, 0, it->method, err, sizeof err)) {
+        /* The recording itself cannot be read: nothing to compare with. */
         check_count(r, ep, "errors");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
-            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "recorded response", "readable",
-                            j->err);
-    } else if (j->outcome == JUDGED_UNDECODABLE) {
+            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "recorded response", "readable", err);
+        return;
+    }
+    if (decode_copy(it, t, &act, err, sizeof err) < 0) {
         check_count(r, ep, "diffs");
         if (r->diffs_listed++ < CHECK_MAX_REPORTED_DIFFS)
-            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "response", "a decodable response",
-                            j->err);
-    } else {
-        r->baseline_errors += (uint64_t)j->baseline_error;
-        for (size_t i = 0; i < j->noise.n; i++)
-            add_route_noise(r, it->route, j->noise.v[i].where);
-        if (j->diffs.total) {
-            if (pend_add(r, it, &j->diffs) < 0)
-                check_count(r, ep, "diffs");
+            report_add_diff(r->report, idbuf, it->method, it->target, it->route, "response", "a decodable response", err);
+        decode_msg_clear(&rec);
+        return;
+    }
+    int body_trusted = !rec.truncated && !(it->x->truncated & EXCHANGE_TRUNC_RESPONSE);
+
+    /* Correlation: values the destination handed out are learned while the bodies are walked (a mapped
+     * id is not a diff); Location values are learned here, before the headers are compared. */
+    size_t idx = it->index;
+    char rloc[1024], aloc[1024];
+    int has_rloc = httpmsg_header_value(&rec.msg.head, "Location", rloc, sizeof rloc);
+    correlate_ref tref = {r->corr_target, idx, 1}, bref = {r->corr_baseline, idx, 1};
+    if (r->corr_target && has_rloc && httpmsg_header_value(&act.msg.head, "Location", aloc, sizeof aloc) &&
+        strcmp(rloc, aloc))
+        correlate_learn_location(r->corr_target, idx, rloc, aloc);
+    cmp_responses(&rec, &act, body_trusted, &r->cfg, r->corr_target ? &tref : NULL, &diffs);
+
+    /* Noise: what differs between two answers that should have been the same. */
+    check_copy *b = &it->copy[COPY_BASELINE], *t2 = &it->copy[COPY_TARGET2];
+    if (b->used) {
+        if (b->ok && !decode_copy(it, b, &other, err, sizeof err)) {
+            if (r->corr_baseline && has_rloc &&
+                httpmsg_header_value(&other.msg.head, "Location", aloc, sizeof aloc) && strcmp(rloc, aloc))
+                correlate_learn_location(r->corr_baseline, idx, rloc, aloc);
+            cmp_responses(&rec, &other, body_trusted, &r->cfg, r->corr_baseline ? &bref : NULL, &noise);
+            decode_msg_clear(&other);
         } else {
-            check_count(r, ep, "matched");
+            r->baseline_errors++;
         }
     }
-    judged_free(j);
-    if (r->corr_mu_ok) {
-        pthread_mutex_lock(&r->corr_mu);
-        if (r->scan_err[0] && !r->fatal[0])
-            snprintf(r->fatal, sizeof r->fatal, "%s", r->scan_err);
-        pthread_mutex_unlock(&r->corr_mu);
-    } else if (r->scan_err[0] && !r->fatal[0]) {
-        snprintf(r->fatal, sizeof r->fatal, "%s", r->scan_err);
+    if (t2->used) {
+        if (t2->ok && !decode_copy(it, t2, &other, err, sizeof err)) {
+            cmp_responses(&act, &other, 1, &r->cfg, NULL, &noise);
+            decode_msg_clear(&other);
+        }
     }
-}
-
-void check_item_finish(check_run *r, check_item *it)
-{
-    check_item_judge(r, it);
-    check_item_account(r, it);
+    for (size_t i = 0; i < noise.n; i++)
+        add_route_noise(r, it->route, noise.v[i].where);
+    if (diffs.total) {
+        if (pend_add(r, it, &diffs) < 0) {
+            check_count(r, ep, "diffs");
+        }
+    } else {
+        check_count(r, ep, "matched");
+    }
+    cmp_list_clear(&diffs);
+    cmp_list_clear(&noise);
+    decode_msg_clear(&rec);
+    decode_msg_clear(&act);
 }
 
 /* Sets the noise the route showed apart from p's diffs, counts and lists what is left; frees p's parts. */

@@ -15,7 +15,6 @@
 
 #include "capset.h"
 #include "check_int.h"
-#include "check_worker.h"
 #include "connmap.h"
 #include "httpmsg_facts.h"
 #include "td_assert.h"
@@ -249,29 +248,10 @@ static void writes_advance(check_run *r, check_item *done)
     }
 }
 
-static void item_next(check_run *r, check_item *it);
-
-/* Every copy is in: judged here, or by the worker (then check_sched_judged goes on). */
 static void item_done(check_run *r, check_item *it)
 {
     TD_ASSERT(!it->pending && it->group->cur == it && it->group->state == GROUP_ACTIVE);
-    if (r->worker) {
-        check_worker_push(r->worker, it);
-        return;
-    }
     check_item_finish(r, it);
-    item_next(r, it);
-}
-
-void check_sched_judged(check_run *r, check_item *it)
-{
-    check_item_account(r, it);
-    item_next(r, it);
-}
-
-/* Judged: the item goes, the window reads on, its group sends its next exchange or idles. */
-static void item_next(check_run *r, check_item *it)
-{
     r->n_finished++;
     check_group *g = it->group;
     g->cur = NULL;
@@ -279,10 +259,8 @@ static void item_next(check_run *r, check_item *it)
     if (was_write)
         writes_advance(r, it); /* before the item goes: it may head the write order */
     item_release(r, it);
-    if (r->fatal[0]) {
-        event_base_loopbreak(r->base);
+    if (r->fatal[0])
         return;
-    }
     if (check_sched_fill(r) < 0) /* room in the window: read on (this may queue more for g) */
         return;
     if (g->state == GROUP_ACTIVE && g->head) {
@@ -363,12 +341,7 @@ static void submit_copy(check_run *r, check_item *it, int which)
 {
     check_req q;
     correlate *corr = which == COPY_BASELINE ? r->corr_baseline : r->corr_target;
-    if (corr && r->corr_mu_ok)
-        pthread_mutex_lock(&r->corr_mu); /* the worker may be learning */
-    int built = check_req_build(it, corr, &q);
-    if (corr && r->corr_mu_ok)
-        pthread_mutex_unlock(&r->corr_mu);
-    if (built < 0) {
+    if (check_req_build(it, corr, &q) < 0) {
         fail(r, "out of memory");
         return;
     }

@@ -20,9 +20,8 @@
 #ifndef TAPEDECK_CORRELATE_H
 #define TAPEDECK_CORRELATE_H
 
-#include <jansson.h>
-#include <pthread.h>
 #include <stddef.h>
+#include <jansson.h>
 
 typedef struct correlate correlate;
 
@@ -72,7 +71,6 @@ typedef struct correlate_ref {
     correlate *c;
     size_t index; /* the exchange being judged */
     int learn;
-    pthread_mutex_t *mu; /* NULL, or held around each use of c (c is shared with another thread) */
 } correlate_ref;
 int correlate_equiv(void *ud, const char *key, int is_int, const char *expected, const char *actual);
 /* 1 for a member name that names an identifier or token: id, uuid, guid, key, token, ref, slug, or one

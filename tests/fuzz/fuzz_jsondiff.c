@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     correlate *c = correlate_new();
     correlate_scan_request(c, 1, "/x/1?y=2", NULL, 0, a, al);
     correlate_scan_done(c);
-    correlate_ref ref = {c, 0, 1, NULL};
+    correlate_ref ref = {c, 0, 1};
     jsondiff_opts o = {.ignore = ign, .equiv = equiv, .equiv_ud = &ref};
     size_t n = 0;
     jsondiff(ctx, s, el, a, al, &o, emit, &n);

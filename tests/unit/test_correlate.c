@@ -113,12 +113,12 @@ static void candidates_and_learning(void **state)
     assert_int_equal(correlate_mappings(c), 1);
 
     /* the equiv hook learns, then accepts the mapped value only */
-    correlate_ref ref = {c, 0, 1, NULL};
+    correlate_ref ref = {c, 0, 1};
     assert_true(correlate_equiv(&ref, "token", 0, "tok-abcdef0123456789", "tok-new"));
     assert_true(correlate_equiv(&ref, "id", 1, "7", "1007"));
     assert_false(correlate_equiv(&ref, "id", 1, "7", "1008"));
     assert_false(correlate_equiv(&ref, "status", 0, "ok", "OK"));
-    correlate_ref noref = {c, 1, 0, NULL};
+    correlate_ref noref = {c, 1, 0};
     assert_false(correlate_equiv(&noref, "id", 1, "8", "9"));
     correlate_free(c);
     correlate_free(NULL);
@@ -135,7 +135,7 @@ static void integers_only_from_id_members(void **state)
     correlate_scan_request(c, 0, "/api/trips", NULL, 0, "", 0);
     correlate_scan_request(c, 1, "/api/trips/55?limit=3", NULL, 0, "", 0);
     correlate_scan_done(c);
-    correlate_ref ref = {c, 0, 1, NULL};
+    correlate_ref ref = {c, 0, 1};
     assert_false(correlate_equiv(&ref, "count", 1, "3", "4")); /* a real change stays a diff */
     assert_null(correlate_lookup(c, "3"));
     assert_false(correlate_equiv(&ref, NULL, 1, "3", "4"));
