@@ -24,23 +24,29 @@ static const unsigned char cls[256] = {
 };
 /* clang-format on */
 
-/* The next token's slot, grown as the old recursive parser grew it (doubling from 256, never past the
- * limit). NULL when over max_tokens or out of memory. */
-static jt_token *new_tok(jsontok *jt)
+/* The array grown as the old recursive parser grew it (doubling from 256, never past the limit). -1 when
+ * over max_tokens or out of memory. */
+static int grow(jsontok *jt)
 {
-    if (jt->n == jt->cap) {
-        size_t max = jt->max_tokens ? jt->max_tokens : JSONTOK_DEFAULT_MAX;
-        if (jt->cap >= max)
-            return NULL;
-        size_t ncap = jt->cap ? jt->cap * 2 : 256;
-        if (ncap > max)
-            ncap = max;
-        jt_token *nt = realloc(jt->t, ncap * sizeof *nt);
-        if (!nt)
-            return NULL;
-        jt->t = nt;
-        jt->cap = ncap;
-    }
+    size_t max = jt->max_tokens ? jt->max_tokens : JSONTOK_DEFAULT_MAX;
+    if (jt->cap >= max)
+        return -1;
+    size_t ncap = jt->cap ? jt->cap * 2 : 256;
+    if (ncap > max)
+        ncap = max;
+    jt_token *nt = realloc(jt->t, ncap * sizeof *nt);
+    if (!nt)
+        return -1;
+    jt->t = nt;
+    jt->cap = ncap;
+    return 0;
+}
+
+/* The next token's slot; NULL when over max_tokens or out of memory. */
+static inline jt_token *new_tok(jsontok *jt)
+{
+    if (jt->n == jt->cap && grow(jt) < 0)
+        return NULL;
     return &jt->t[jt->n++];
 }
 
@@ -114,6 +120,8 @@ int jsontok_parse(jsontok *jt, const char *text, size_t len)
         return -1;
     const unsigned char *s = (const unsigned char *)text, *p = s, *end = s + len;
     uint32_t open[JSONTOK_MAX_DEPTH]; /* token index of each open container */
+    uint32_t count[JSONTOK_MAX_DEPTH]; /* its elements so far */
+    unsigned char is_obj[JSONTOK_MAX_DEPTH];
     size_t depth = 0;
     jt_token *t;
     jt->n = 0;
@@ -130,17 +138,18 @@ value:
         if (depth >= JSONTOK_MAX_DEPTH)
             return -1;
         t->type = *p == '{' ? JT_OBJECT : JT_ARRAY;
-        open[depth++] = (uint32_t)(jt->n - 1);
+        open[depth] = (uint32_t)(jt->n - 1);
+        count[depth] = 0;
+        is_obj[depth] = *p == '{';
         p++;
         SKIP_WS();
-        if (p < end && *p == (t->type == JT_OBJECT ? '}' : ']')) {
+        if (p < end && *p == (is_obj[depth] ? '}' : ']')) {
             p++;
             t->len = (uint32_t)(p - s) - t->start;
             t->next = (uint32_t)jt->n;
-            depth--;
             goto after_value;
         }
-        if (t->type == JT_OBJECT)
+        if (is_obj[depth++])
             goto key;
         goto value;
     case '"': {
@@ -177,23 +186,24 @@ after_value:
         SKIP_WS();
         return p == end ? 0 : -1;
     }
-    t = &jt->t[open[depth - 1]];
-    t->n++;
+    count[depth - 1]++;
     SKIP_WS();
     if (p >= end)
         return -1;
     if (*p == ',') {
         p++;
-        if (t->type == JT_OBJECT)
+        if (is_obj[depth - 1])
             goto key;
         goto value;
     }
-    if (*p != (t->type == JT_OBJECT ? '}' : ']'))
+    if (*p != (is_obj[depth - 1] ? '}' : ']'))
         return -1;
     p++;
+    depth--;
+    t = &jt->t[open[depth]];
+    t->n = count[depth];
     t->len = (uint32_t)(p - s) - t->start;
     t->next = (uint32_t)jt->n;
-    depth--;
     goto after_value;
 key:
     SKIP_WS();
