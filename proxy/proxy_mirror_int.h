@@ -17,9 +17,6 @@ enum { MC_CONNECTING = 0, MC_OPEN };
  * only framed, where a body past what was read is dropped in the kernel (recv MSG_TRUNC) instead. */
 #define PROXY_MIRROR_READ_MAX (256 * 1024)
 #define PROXY_MIRROR_READ_DROP (16 * 1024)
-/* Copies queued on one connection before the first is answered (HTTP/1.1 pipelining; safe methods on
- * kept-alive requests only). Copies that arrive in one loop turn go out in one write. */
-#define PROXY_MIRROR_PIPELINE 8
 
 typedef struct mpool mpool;
 typedef struct mconn mconn;
