@@ -45,13 +45,12 @@ void proxy_conn_rec_finish(proxy_conn *c, const char *error)
 
 void proxy_conn_rec_begin(proxy_conn *c)
 {
-    exchange *x = proxy_xrec_begin(c->w, c->url, c->id, c->seq, c->t0_wall, c->peer, c->proto);
+    exchange *x = proxy_xrec_begin(c->w, c->url, &c->rqbuf, &c->rsbuf, c->id, c->seq, c->t0_wall, c->peer,
+                                   c->proto);
     if (!x)
         return;
     x->target_uri = c->target_uri;
     c->target_uri = NULL;
     c->x = x;
-    tdbuf_init(&c->rqbuf, 0);
-    tdbuf_init(&c->rsbuf, 0);
     c->rq_body_rec = c->rs_body_rec = 0;
 }

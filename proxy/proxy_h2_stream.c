@@ -90,7 +90,8 @@ static void rec_begin(proxy_h2_stream *st, const char *auth)
     proxy_h2 *s = st->s;
     const proxy_h2_req *rq = &st->rq;
     const char *path = proxy_h2_req_pseudo(rq, PROXY_H2_REQ_P_PATH);
-    exchange *x = proxy_xrec_begin(s->w, path, s->id, st->seq, st->t0_wall, s->peer, s->proto);
+    exchange *x = proxy_xrec_begin(s->w, path, &st->rqbuf, &st->rsbuf, s->id, st->seq, st->t0_wall, s->peer,
+                                   s->proto);
     if (!x)
         return;
     tdbuf u;

@@ -24,6 +24,9 @@
 #define PROXY_MIRROR_MAX_HELD (8 * 1024 * 1024)  /* bytes of request copies a worker holds at once */
 #define PROXY_MIRROR_MAX_INFLIGHT 512            /* copies being built, queued or awaiting a response */
 #define PROXY_MIRROR_MAX_CONNS 64                /* connections to the shadow per worker */
+/* copies on one connection before the first is answered (HTTP/1.1 pipelining: safe methods on kept-alive
+ * requests only); the copies of one loop turn go out in one write */
+#define PROXY_MIRROR_PIPELINE 8
 #define PROXY_MIRROR_CONNECT_US (1000ll * 1000)  /* connect timeout */
 #define PROXY_MIRROR_RESPONSE_US (3000ll * 1000) /* from sending a request to the end of its response */
 /* idle keep-alive connections to the shadow close after this */

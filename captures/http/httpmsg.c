@@ -342,6 +342,17 @@ void httpmsg_parser_free(httpmsg_parser *p)
     free(p);
 }
 
+void httpmsg_parser_reuse(httpmsg_parser *p, void *ctx)
+{
+    p->ctx = ctx;
+    memset(&p->head, 0, sizeof p->head);
+    memset(&p->chunk, 0, sizeof p->chunk);
+    p->req_head = p->req_connect = p->in_callback_head = false;
+    p->status = 0;
+    p->err[0] = '\0';
+    start_message(p);
+}
+
 void httpmsg_parser_set_request_method(httpmsg_parser *p, const char *method)
 {
     p->req_head = method && strcasecmp(method, "HEAD") == 0;

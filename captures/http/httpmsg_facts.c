@@ -101,9 +101,11 @@ int httpmsg_raw_status(const char *raw, size_t len)
 
 size_t httpmsg_raw_head_len(const char *m, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (m[i] != '\n')
-            continue;
+    /* memchr, not a byte loop: the writer runs this over every recorded message's head */
+    for (const char *p = len ? memchr(m, '\n', len) : NULL; p; p = memchr(p + 1, '\n', len - (size_t)(p + 1 - m))) {
+        size_t i = (size_t)(p - m);
+        if (i + 1 >= len)
+            break;
         if (m[i + 1] == '\n')
             return i + 2;
         if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')

@@ -18,6 +18,11 @@ struct jsondiff_ctx {
     jsontok te, ta;
     char keys[JD_MAX_DEPTH][JD_KEY_MAX];
     jsonpath_step path[JD_MAX_DEPTH + 1];
+    /* A key step's text is unescaped into keys[] only when something reads the path (a report, an
+     * --ignore match, the equiv hook): most members of two equal documents never need it. */
+    const char *kraw[JD_MAX_DEPTH];
+    const jt_token *ktok[JD_MAX_DEPTH];
+    unsigned char kpend[JD_MAX_DEPTH];
     char *sbuf[2]; /* unescaped strings / scalar texts */
     size_t scap[2];
 };
@@ -32,6 +37,7 @@ typedef struct walk {
     size_t depth;
     long count;
     int stop, oom;
+    int has_ignore;
 } walk;
 
 jsondiff_ctx *jsondiff_ctx_new(void)
@@ -78,9 +84,21 @@ static void text_of(const char *s, const jt_token *t, char *out, size_t outsz)
     out[j] = '\0';
 }
 
+/* Unescapes the key steps still pending (see kpend). */
+static void path_keys(walk *w)
+{
+    jsondiff_ctx *c = w->c;
+    for (size_t d = 0; d < w->depth; d++)
+        if (c->kpend[d]) {
+            jsontok_string(c->kraw[d], c->ktok[d], c->keys[d], JD_KEY_MAX);
+            c->kpend[d] = 0;
+        }
+}
+
 static void report(walk *w, const jt_token *e, const jt_token *a)
 {
     char p[512], et[JSONDIFF_TEXT_MAX + 1], at[JSONDIFF_TEXT_MAX + 1];
+    path_keys(w);
     jsonpath_format(w->c->path, w->depth, p, sizeof p);
     if (e)
         text_of(w->es, e, et, sizeof et);
@@ -226,17 +244,32 @@ static uint32_t find_key(const char *s, const jt_token *t, uint32_t obj, const u
 
 static void walk_node(walk *w, uint32_t ei, uint32_t ai);
 
-/* Push a key step: the key's unescaped text (cut to JD_KEY_MAX) in the per-depth buffer. */
+/* Push a key step: the key's unescaped text (cut to JD_KEY_MAX) goes into the per-depth buffer when
+ * the path is read (path_keys). */
 static void push_key(walk *w, const char *s, const jt_token *k)
 {
-    jsontok_string(s, k, w->c->keys[w->depth], JD_KEY_MAX);
-    w->c->path[w->depth].key = w->c->keys[w->depth];
+    jsondiff_ctx *c = w->c;
+    c->path[w->depth].key = c->keys[w->depth];
+    c->kraw[w->depth] = s;
+    c->ktok[w->depth] = k;
+    c->kpend[w->depth] = 1;
     w->depth++;
 }
 
 static int ignored(walk *w)
 {
-    return w->o && w->o->ignore && jsonpath_set_match(w->o->ignore, w->c->path, w->depth);
+    if (!w->has_ignore)
+        return 0;
+    path_keys(w);
+    return jsonpath_set_match(w->o->ignore, w->c->path, w->depth);
+}
+
+/* Two scalars written alike: equal whatever --ignore or equiv would say, so the walk need not name
+ * their path (the common case of two equal documents). */
+static int same_scalar(const walk *w, const jt_token *e, const jt_token *a)
+{
+    return e->type == a->type && e->type < JT_ARRAY && e->len == a->len &&
+           !memcmp(w->es + e->start, w->as + a->start, e->len);
 }
 
 static void walk_object(walk *w, uint32_t ei, uint32_t ai)
@@ -264,6 +297,11 @@ static void walk_object(walk *w, uint32_t ei, uint32_t ai)
             apos++;
         } else {
             found = find_key(w->as, at, ai, aidx, w->es, &et[ek]);
+        }
+        if (found && same_scalar(w, &et[et[ek].next], &at[at[found].next])) {
+            seen[found - ai] = 1;
+            ek = et[et[ek].next].next;
+            continue;
         }
         push_key(w, w->es, &et[ek]);
         if (!ignored(w)) {
@@ -300,7 +338,13 @@ static void walk_array(walk *w, uint32_t ei, uint32_t ai)
     uint32_t en = et[ei].n, an = at[ai].n, n = en > an ? en : an;
     uint32_t ek = ei + 1, ak = ai + 1;
     for (uint32_t i = 0; i < n && !w->stop; i++) {
+        if (i < en && i < an && same_scalar(w, &et[ek], &at[ak])) {
+            ek = et[ek].next;
+            ak = at[ak].next;
+            continue;
+        }
         w->c->path[w->depth].key = NULL;
+        w->c->kpend[w->depth] = 0;
         w->c->path[w->depth].index = i;
         w->depth++;
         if (!ignored(w)) {
@@ -345,6 +389,7 @@ static void walk_node(walk *w, uint32_t ei, uint32_t ai)
          (e->type == JT_NUMBER && is_integer_text(w->es + e->start, e->len) && is_integer_text(w->as + a->start, a->len)))) {
         const char *x = scalar_text(w, 0, w->es, e), *y = scalar_text(w, 1, w->as, a);
         const char *key = NULL;
+        path_keys(w);
         for (size_t d = w->depth; d > 0 && !key; d--)
             key = w->c->path[d - 1].key;
         if (x && y && w->o->equiv(w->o->equiv_ud, key, e->type == JT_NUMBER, x, y))
@@ -365,7 +410,8 @@ long jsondiff(jsondiff_ctx *c, const char *e, size_t el, const char *a, size_t a
     } else if (jsontok_parse(&c->ta, a, al) < 0) {
         rc = JSONDIFF_EACTUAL;
     } else {
-        walk w = {.c = c, .es = e, .as = a, .et = c->te.t, .at = c->ta.t, .o = opts, .emit = emit, .ud = emit_ud};
+        walk w = {.c = c, .es = e, .as = a, .et = c->te.t, .at = c->ta.t, .o = opts, .emit = emit, .ud = emit_ud,
+                  .has_ignore = opts && jsonpath_set_count(opts->ignore) > 0};
         walk_node(&w, 0, 0);
         rc = w.oom ? JSONDIFF_ENOMEM : w.count;
     }

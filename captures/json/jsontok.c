@@ -1,225 +1,230 @@
-/* jsontok: recursive descent with a depth limit; tokens are referred to by index since the array may
- * move while it grows. */
+/* jsontok: one pass over the text with an explicit stack of open containers (no recursion, no call
+ * per character): `check` tokenizes two documents per exchange, so this loop is most of its JSON cost.
+ * A table gives each byte its class, so that whitespace, string bodies and digits each cost one lookup
+ * per byte. Tokens are referred to by index since the array may move while it grows. */
 #include "jsontok.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct tp {
-    jsontok *jt;
-    const char *s;
-    size_t len, pos;
-} tp;
+#define JSONTOK_DEFAULT_MAX (4u << 20)
 
-static void ws(tp *p)
-{
-    while (p->pos < p->len) {
-        char c = p->s[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        p->pos++;
-    }
-}
+enum { C_WS = 1, C_STOP = 2 /* ends a plain run inside a string: '"', '\\', a control character */,
+       C_DIGIT = 4, C_HEX = 8 };
 
-static long new_tok(tp *p, jt_type type)
-{
-    jsontok *jt = p->jt;
-    size_t max = jt->max_tokens ? jt->max_tokens : (4u << 20);
-    if (jt->n == jt->cap) {
-        if (jt->cap >= max)
-            return -1;
-        size_t ncap = jt->cap ? jt->cap * 2 : 256;
-        if (ncap > max)
-            ncap = max;
-        jt_token *nt = realloc(jt->t, ncap * sizeof *nt);
-        if (!nt)
-            return -1;
-        jt->t = nt;
-        jt->cap = ncap;
-    }
-    jt_token *t = &jt->t[jt->n];
-    memset(t, 0, sizeof *t);
-    t->type = (uint8_t)type;
-    t->start = (uint32_t)p->pos;
-    return (long)jt->n++;
-}
+/* clang-format off */
+static const unsigned char cls[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 2, 2, 3, 2, 2, /* \t \n \r: also whitespace */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* ' ', '"' */
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, /* 0-9 */
+    0, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* A-F */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, /* '\\' */
+    0, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a-f */
+};
+/* clang-format on */
 
-static int hexd(char c)
+/* The array grown as the old recursive parser grew it (doubling from 256, never past the limit). -1 when
+ * over max_tokens or out of memory. */
+static int grow(jsontok *jt)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int parse_string(tp *p)
-{
-    long i = new_tok(p, JT_STRING);
-    if (i < 0)
+    size_t max = jt->max_tokens ? jt->max_tokens : JSONTOK_DEFAULT_MAX;
+    if (jt->cap >= max)
         return -1;
-    p->pos++; /* opening quote */
-    int esc = 0;
-    while (p->pos < p->len) {
-        unsigned char c = (unsigned char)p->s[p->pos];
-        if (c == '"') {
-            p->pos++;
-            jt_token *t = &p->jt->t[i];
-            t->len = (uint32_t)(p->pos - t->start);
-            t->next = (uint32_t)p->jt->n;
-            t->escaped = (uint8_t)esc;
-            return 0;
-        }
-        if (c < 0x20)
-            return -1;
-        if (c == '\\') {
-            esc = 1;
-            if (p->pos + 1 >= p->len)
-                return -1;
-            char e = p->s[p->pos + 1];
-            if (e == 'u') {
-                if (p->pos + 5 >= p->len || !hexd(p->s[p->pos + 2]) || !hexd(p->s[p->pos + 3]) ||
-                    !hexd(p->s[p->pos + 4]) || !hexd(p->s[p->pos + 5]))
-                    return -1;
-                p->pos += 6;
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", e) || !e)
-                return -1;
-            p->pos += 2;
+    size_t ncap = jt->cap ? jt->cap * 2 : 256;
+    if (ncap > max)
+        ncap = max;
+    jt_token *nt = realloc(jt->t, ncap * sizeof *nt);
+    if (!nt)
+        return -1;
+    jt->t = nt;
+    jt->cap = ncap;
+    return 0;
+}
+
+/* The next token's slot; NULL when over max_tokens or out of memory. */
+static inline jt_token *new_tok(jsontok *jt)
+{
+    if (jt->n == jt->cap && grow(jt) < 0)
+        return NULL;
+    return &jt->t[jt->n++];
+}
+
+/* A string from its opening quote at p: returns the byte after the closing quote, or NULL. */
+static const unsigned char *scan_string(const unsigned char *p, const unsigned char *end, int *esc)
+{
+    p++;
+    for (;;) {
+        while (p < end && !(cls[*p] & C_STOP))
+            p++;
+        if (p >= end || *p < 0x20)
+            return NULL;
+        if (*p == '"')
+            return p + 1;
+        /* a backslash */
+        *esc = 1;
+        if (end - p < 2)
+            return NULL;
+        unsigned char e = p[1];
+        if (e == 'u') {
+            if (end - p < 6 || !(cls[p[2]] & C_HEX) || !(cls[p[3]] & C_HEX) || !(cls[p[4]] & C_HEX) ||
+                !(cls[p[5]] & C_HEX))
+                return NULL;
+            p += 6;
             continue;
         }
-        p->pos++;
-    }
-    return -1;
-}
-
-static int digits(tp *p)
-{
-    size_t st = p->pos;
-    while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
-        p->pos++;
-    return p->pos > st ? 0 : -1;
-}
-
-static int parse_number(tp *p)
-{
-    long i = new_tok(p, JT_NUMBER);
-    if (i < 0)
-        return -1;
-    if (p->s[p->pos] == '-')
-        p->pos++;
-    if (p->pos < p->len && p->s[p->pos] == '0')
-        p->pos++;
-    else if (digits(p) < 0)
-        return -1;
-    if (p->pos < p->len && p->s[p->pos] == '.') {
-        p->pos++;
-        if (digits(p) < 0)
-            return -1;
-    }
-    if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
-        p->pos++;
-        if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
-            p->pos++;
-        if (digits(p) < 0)
-            return -1;
-    }
-    jt_token *t = &p->jt->t[i];
-    t->len = (uint32_t)(p->pos - t->start);
-    t->next = (uint32_t)p->jt->n;
-    return 0;
-}
-
-static int parse_literal(tp *p, const char *word, jt_type type)
-{
-    size_t n = strlen(word);
-    if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n))
-        return -1;
-    long i = new_tok(p, type);
-    if (i < 0)
-        return -1;
-    p->pos += n;
-    p->jt->t[i].len = (uint32_t)n;
-    p->jt->t[i].next = (uint32_t)p->jt->n;
-    return 0;
-}
-
-static int parse_value(tp *p, int depth);
-
-static int parse_container(tp *p, int depth, int object)
-{
-    if (depth >= JSONTOK_MAX_DEPTH)
-        return -1;
-    long i = new_tok(p, object ? JT_OBJECT : JT_ARRAY);
-    if (i < 0)
-        return -1;
-    char close = object ? '}' : ']';
-    uint32_t n = 0;
-    p->pos++;
-    ws(p);
-    if (p->pos < p->len && p->s[p->pos] == close) {
-        p->pos++;
-    } else {
-        for (;;) {
-            if (object) {
-                ws(p);
-                if (p->pos >= p->len || p->s[p->pos] != '"' || parse_string(p) < 0)
-                    return -1;
-                ws(p);
-                if (p->pos >= p->len || p->s[p->pos] != ':')
-                    return -1;
-                p->pos++;
-            }
-            if (parse_value(p, depth + 1) < 0)
-                return -1;
-            n++;
-            ws(p);
-            if (p->pos >= p->len)
-                return -1;
-            if (p->s[p->pos] == ',') {
-                p->pos++;
-                continue;
-            }
-            if (p->s[p->pos] != close)
-                return -1;
-            p->pos++;
-            break;
-        }
-    }
-    jt_token *t = &p->jt->t[i];
-    t->n = n;
-    t->len = (uint32_t)(p->pos - t->start);
-    t->next = (uint32_t)p->jt->n;
-    return 0;
-}
-
-static int parse_value(tp *p, int depth)
-{
-    ws(p);
-    if (p->pos >= p->len)
-        return -1;
-    char c = p->s[p->pos];
-    switch (c) {
-    case '{': return parse_container(p, depth, 1);
-    case '[': return parse_container(p, depth, 0);
-    case '"': return parse_string(p);
-    case 't': return parse_literal(p, "true", JT_TRUE);
-    case 'f': return parse_literal(p, "false", JT_FALSE);
-    case 'n': return parse_literal(p, "null", JT_NULL);
-    default:
-        if (c == '-' || (c >= '0' && c <= '9'))
-            return parse_number(p);
-        return -1;
+        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't')
+            return NULL;
+        p += 2;
     }
 }
 
-int jsontok_parse(jsontok *jt, const char *s, size_t len)
+static const unsigned char *scan_digits(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *st = p;
+    while (p < end && (cls[*p] & C_DIGIT))
+        p++;
+    return p > st ? p : NULL;
+}
+
+/* A number from p (a '-' or a digit): returns the byte after it, or NULL. */
+static const unsigned char *scan_number(const unsigned char *p, const unsigned char *end)
+{
+    if (*p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (!(p = scan_digits(p, end)))
+        return NULL;
+    if (p < end && *p == '.' && !(p = scan_digits(p + 1, end)))
+        return NULL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (!(p = scan_digits(p, end)))
+            return NULL;
+    }
+    return p;
+}
+
+#define SKIP_WS()                                                                                      \
+    do {                                                                                               \
+        while (p < end && (cls[*p] & C_WS))                                                            \
+            p++;                                                                                       \
+    } while (0)
+
+int jsontok_parse(jsontok *jt, const char *text, size_t len)
 {
     if (len >= UINT32_MAX)
         return -1;
-    tp p = {jt, s, len, 0};
+    const unsigned char *s = (const unsigned char *)text, *p = s, *end = s + len;
+    uint32_t open[JSONTOK_MAX_DEPTH]; /* token index of each open container */
+    uint32_t count[JSONTOK_MAX_DEPTH]; /* its elements so far */
+    unsigned char is_obj[JSONTOK_MAX_DEPTH];
+    size_t depth = 0;
+    jt_token *t;
     jt->n = 0;
-    if (parse_value(&p, 0) < 0)
+value:
+    SKIP_WS();
+    if (p >= end || !(t = new_tok(jt)))
         return -1;
-    ws(&p);
-    return p.pos == len ? 0 : -1;
+    t->start = (uint32_t)(p - s);
+    t->n = 0;
+    t->escaped = 0;
+    switch (*p) {
+    case '{':
+    case '[':
+        if (depth >= JSONTOK_MAX_DEPTH)
+            return -1;
+        t->type = *p == '{' ? JT_OBJECT : JT_ARRAY;
+        open[depth] = (uint32_t)(jt->n - 1);
+        count[depth] = 0;
+        is_obj[depth] = *p == '{';
+        p++;
+        SKIP_WS();
+        if (p < end && *p == (is_obj[depth] ? '}' : ']')) {
+            p++;
+            t->len = (uint32_t)(p - s) - t->start;
+            t->next = (uint32_t)jt->n;
+            goto after_value;
+        }
+        if (is_obj[depth++])
+            goto key;
+        goto value;
+    case '"': {
+        int esc = 0;
+        t->type = JT_STRING;
+        if (!(p = scan_string(p, end, &esc)))
+            return -1;
+        t->escaped = (uint8_t)esc;
+        break;
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+        const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t wn = *p == 'f' ? 5 : 4;
+        if ((size_t)(end - p) < wn || memcmp(p, word, wn))
+            return -1;
+        t->type = *p == 't' ? JT_TRUE : *p == 'f' ? JT_FALSE : JT_NULL;
+        p += wn;
+        break;
+    }
+    default:
+        if (*p != '-' && !(cls[*p] & C_DIGIT))
+            return -1;
+        t->type = JT_NUMBER;
+        if (!(p = scan_number(p, end)))
+            return -1;
+        break;
+    }
+    t->len = (uint32_t)(p - s) - t->start;
+    t->next = (uint32_t)jt->n;
+after_value:
+    if (!depth) {
+        SKIP_WS();
+        return p == end ? 0 : -1;
+    }
+    count[depth - 1]++;
+    SKIP_WS();
+    if (p >= end)
+        return -1;
+    if (*p == ',') {
+        p++;
+        if (is_obj[depth - 1])
+            goto key;
+        goto value;
+    }
+    if (*p != (is_obj[depth - 1] ? '}' : ']'))
+        return -1;
+    p++;
+    depth--;
+    t = &jt->t[open[depth]];
+    t->n = count[depth];
+    t->len = (uint32_t)(p - s) - t->start;
+    t->next = (uint32_t)jt->n;
+    goto after_value;
+key:
+    SKIP_WS();
+    if (p >= end || *p != '"' || !(t = new_tok(jt)))
+        return -1;
+    {
+        int esc = 0;
+        t->start = (uint32_t)(p - s);
+        t->n = 0;
+        t->type = JT_STRING;
+        if (!(p = scan_string(p, end, &esc)))
+            return -1;
+        t->escaped = (uint8_t)esc;
+        t->len = (uint32_t)(p - s) - t->start;
+        t->next = (uint32_t)jt->n;
+    }
+    SKIP_WS();
+    if (p >= end || *p != ':')
+        return -1;
+    p++;
+    goto value;
 }
 
 void jsontok_free(jsontok *jt)

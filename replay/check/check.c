@@ -1,8 +1,9 @@
 /* check: the integration gate. Reads the capture as it replays it (check_sched: a bounded window,
  * exchanges grouped by recorded connection, groups in parallel, each in its recorded order on a
  * connection of its own), judges each response against the recording (check_item), and reports.
- * With correlation on, the recorded requests are scanned once first (which request first sent which
- * value). Exit 0 pass, 1 diffs over the limit, 2 trouble. */
+ * With correlation on, the recorded requests are also scanned (which request first sent which value) by
+ * a second reader of the capture, as far as a question of correlation needs it (scan_more). Exit 0
+ * pass, 1 diffs over the limit, 2 trouble. */
 #include "check.h"
 
 #include <event2/event.h>
@@ -42,6 +43,7 @@ static void run_free(check_run *r)
     if (r->base)
         event_base_free(r->base);
     capset_free(r->cs);
+    capset_free(r->scan_cs);
     json_decref(r->report);
     hist_free(r->service);
     free(r->noise_list);
@@ -49,34 +51,42 @@ static void run_free(check_run *r)
     jsondiff_ctx_free(r->cfg.jd);
 }
 
-/* The correlation scan: every recorded request, read once before the replay (which request first sent
- * which value: the replay learns only values a later request reuses). 0 or -1 (err). */
-static int scan_requests(check_run *r, char *err, size_t errlen)
+/* The correlation scan, on demand (correlate_set_source): the next recorded request into both
+ * correlates. A scan that cannot read on stops the run, as the replay's own reader would at the same
+ * place. 1 scanned, 0 the end or an error (fatal set). */
+static int scan_more(void *ud)
 {
-    capset *s = capset_open(r->o->captures, r->o->n_captures, err, errlen);
-    if (!s)
-        return -1;
+    check_run *r = ud;
+    if (!r->scan_cs)
+        return 0;
+    char err[512] = "";
     exchange x;
     exchange_init(&x);
     check_item it;
-    int rc;
-    while ((rc = capset_next(s, &x)) > 0) {
-        if (check_item_prepare(r, &it, &x, err, errlen) < 0) {
-            check_item_free(&it);
-            capset_free(s);
-            return -1;
-        }
-        check_scan_item(r, &it);
+    int rc = capset_next(r->scan_cs, &x);
+    if (rc > 0) {
+        if (check_item_prepare(r, &it, &x, err, sizeof err) < 0)
+            rc = -1;
+        else
+            check_scan_item(r, &it);
         check_item_free(&it);
+        if (rc > 0)
+            return 1;
+    } else if (rc < 0) {
+        snprintf(err, sizeof err, "%s", capset_error(r->scan_cs));
     }
-    if (rc < 0)
-        snprintf(err, errlen, "%s", capset_error(s));
-    capset_free(s);
+    if (rc < 0 && !r->fatal[0]) {
+        snprintf(r->fatal, sizeof r->fatal, "%s", err);
+        if (r->base)
+            event_base_loopbreak(r->base);
+    }
+    capset_free(r->scan_cs);
+    r->scan_cs = NULL;
     if (r->corr_target)
         correlate_scan_done(r->corr_target);
     if (r->corr_baseline)
         correlate_scan_done(r->corr_baseline);
-    return rc < 0 ? -1 : 0;
+    return 0;
 }
 
 /* Everything up to the replay: correlation scan, the capture opened, engines. 0 or -1 (err). */
@@ -93,8 +103,11 @@ static int run_setup(check_run *r, char *err, size_t errlen)
     if (o->correlate && !o->no_diff) {
         if (!(r->corr_target = correlate_new()) || (o->baseline && !(r->corr_baseline = correlate_new())))
             goto oom;
-        if (scan_requests(r, err, errlen) < 0)
+        if (!(r->scan_cs = capset_open(o->captures, o->n_captures, err, errlen)))
             return -1;
+        correlate_set_source(r->corr_target, scan_more, r);
+        if (r->corr_baseline)
+            correlate_set_source(r->corr_baseline, scan_more, r);
     }
     if (!(r->cs = capset_open(o->captures, o->n_captures, err, errlen)))
         return -1;

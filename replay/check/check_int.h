@@ -108,6 +108,7 @@ typedef struct check_run {
      * (and CHECK_WINDOW_BYTES) read and not yet judged; a judged exchange is freed at once. */
     capset *cs;
     int eof;
+    capset *scan_cs; /* correlation's scan, read on demand (check.c:scan_more); NULL once it ended */
     size_t n_items, n_replayed, n_finished, n_skipped; /* read, sent, judged, not replayed */
     size_t live_items, live_bytes;
     struct connmap *gmap; /* recorded connection id -> its group */

@@ -22,6 +22,8 @@ struct correlate {
     size_t scan_index; /* the request being scanned */
     strmap first_req;  /* value -> index (decimal) of the first recorded request that sent it */
     strmap map;        /* recorded value -> the destination's value */
+    correlate_more_fn more; /* the rest of the scan, on demand (NULL: none left) */
+    void *more_ud;
 };
 
 correlate *correlate_new(void)
@@ -76,9 +78,15 @@ static int decimal_number(const char *v)
     return d1 && p[d1] == '.' && strspn(p + d1 + 1, "0123456789") == strlen(p + d1 + 1);
 }
 
+/* The values the scan keeps: an id-like request value that is not a decimal number. */
+static int scan_keeps(const char *v)
+{
+    return *v && id_like(v, 0) && !decimal_number(v);
+}
+
 static void scan_req_value(correlate *c, const char *v)
 {
-    if (!*v || !id_like(v, 0) || decimal_number(v))
+    if (!scan_keeps(v))
         return;
     char idx[24];
     snprintf(idx, sizeof idx, "%zu", c->scan_index);
@@ -203,10 +211,25 @@ const char *correlate_lookup(const correlate *c, const char *recorded)
     return strmap_get(&c->map, recorded, &f);
 }
 
-int correlate_is_candidate(const correlate *c, size_t index, const char *value)
+void correlate_set_source(correlate *c, correlate_more_fn more, void *ud)
 {
+    c->more = more;
+    c->more_ud = ud;
+}
+
+int correlate_is_candidate(correlate *c, size_t index, const char *value)
+{
+    if (!scan_keeps(value))
+        return 0; /* never in the table: no need to scan on for it */
     int found;
     const char *first = strmap_get(&c->first_req, value, &found);
+    while (!found && c->more) {
+        if (c->more(c->more_ud) <= 0) {
+            c->more = NULL;
+            break;
+        }
+        first = strmap_get(&c->first_req, value, &found);
+    }
     return found && strtoull(first, NULL, 10) > index;
 }
 

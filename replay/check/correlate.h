@@ -9,6 +9,11 @@
  * then reused; a value the client sent first is its own, not handed out). Learning happens while the
  * response is diffed (correlate_equiv as the jsondiff hook), so it costs no extra parse.
  *
+ * The scan may run ahead on demand (correlate_set_source): the question "who first sent v" only comes
+ * up for a value that differs between the recording and the answer, so most runs never need to read
+ * the whole capture twice. The answers are the ones a full scan first would give: the first request in
+ * scan order that sent v is known as soon as the scan has reached it, and "nobody" only at its end.
+ *
  * Id-like: integers, and strings that contain a digit or are at least 16 characters without spaces
  * (ids, UUIDs, tokens) - short words such as "ok" are never taken for ids. One correlate per
  * destination (target, baseline): each numbers its own objects. */
@@ -30,11 +35,18 @@ int correlate_scan_request(correlate *c, size_t index, const char *target, const
                            size_t n_headers, const char *body, size_t body_len);
 /* Call once after the scan (frees scan buffers). */
 void correlate_scan_done(correlate *c);
+/* Scans on demand: more(ud) feeds the next recorded request(s) through correlate_scan_request and
+ * returns 1, or 0 when the requests have ended (or cannot be read: the caller says why). Until it
+ * returns 0, a value not seen yet is looked for further on. ud is borrowed; more NULL: the scan so far
+ * is all there is. */
+typedef int (*correlate_more_fn)(void *ud);
+void correlate_set_source(correlate *c, correlate_more_fn more, void *ud);
 size_t correlate_request_values(const correlate *c); /* distinct id-like values seen in requests */
 
 /* ---- replay ---- */
-/* 1 when value, seen in recorded response `index`, was first sent by a later request. */
-int correlate_is_candidate(const correlate *c, size_t index, const char *value);
+/* 1 when value, seen in recorded response `index`, was first sent by a later request (may scan on: see
+ * correlate_set_source). */
+int correlate_is_candidate(correlate *c, size_t index, const char *value);
 /* Learn recorded -> actual when recorded is a candidate of response `index` and not mapped yet (first
  * mapping wins). 1 when a mapping was made. */
 int correlate_learn_value(correlate *c, size_t index, const char *recorded, const char *actual);

@@ -38,6 +38,56 @@ static correlate *scanned(void)
     return c;
 }
 
+/* The same conversation scanned on demand: a source that feeds one request a call. */
+typedef struct lazy_src {
+    correlate *c;
+    int next, calls;
+} lazy_src;
+
+static int lazy_more(void *ud)
+{
+    lazy_src *l = ud;
+    l->calls++;
+    if (l->next == 0) {
+        const char *b0 = "{\"userId\":\"u1\",\"ref\":\"client-42-made-up\"}";
+        correlate_scan_request(l->c, 0, "/api/trips", NULL, 0, b0, strlen(b0));
+    } else if (l->next == 1) {
+        correlate_scan_request(l->c, 1, "/api/trips/7?status=ok&owner=u1", NULL, 0, NULL, 0);
+    } else if (l->next == 2) {
+        correlate_scan_request(l->c, 2, "/api/trips/9", NULL, 0, NULL, 0);
+    } else {
+        return 0;
+    }
+    l->next++;
+    return 1;
+}
+
+static void scan_on_demand(void **state)
+{
+    (void)state;
+    correlate *c = correlate_new();
+    assert_non_null(c);
+    lazy_src l = {c, 0, 0};
+    correlate_set_source(c, lazy_more, &l);
+    /* a word is never looked for: nothing read */
+    assert_false(correlate_is_candidate(c, 0, "ok"));
+    assert_int_equal(l.calls, 0);
+    /* 7 is first sent by request 1: the scan reads as far as that, no further */
+    assert_true(correlate_is_candidate(c, 0, "7"));
+    assert_int_equal(l.next, 2);
+    assert_false(correlate_is_candidate(c, 1, "7"));
+    assert_false(correlate_is_candidate(c, 0, "u1")); /* already seen in request 0 */
+    assert_int_equal(l.next, 2);
+    /* a value nobody sends takes the scan to its end, once */
+    assert_false(correlate_is_candidate(c, 0, "id-never-sent-1"));
+    assert_int_equal(l.next, 3);
+    int calls = l.calls;
+    assert_false(correlate_is_candidate(c, 0, "id-never-sent-2"));
+    assert_int_equal(l.calls, calls);
+    assert_true(correlate_is_candidate(c, 1, "9"));
+    correlate_free(c);
+}
+
 static void candidates_and_learning(void **state)
 {
     (void)state;
@@ -153,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(candidates_and_learning),
+        cmocka_unit_test(scan_on_demand),
         cmocka_unit_test(rewrites),
         cmocka_unit_test(integers_only_from_id_members),
         cmocka_unit_test(id_member_names),
