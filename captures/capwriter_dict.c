@@ -89,7 +89,9 @@ static int cw_push_size(size_t **sizes, size_t *n, size_t *cap, size_t size)
  * look like, and a raw-content dictionary serves best with its most recent bytes at its end. */
 void cw_sample(capwriter *w, const char *rec, size_t len)
 {
-    if (w->no_dict)
+    /* A record stored as raw blocks gains nothing from the dictionary, and random bytes in it would only
+     * crowd out the records that do (and travel, incompressible, in every segment's dictionary frame). */
+    if (w->no_dict || cw_incompressible(rec, len))
         return;
     size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
     if (w->resv.len + take > CW_RESV_LIMIT) {
@@ -156,10 +158,13 @@ static void cw_train(capwriter *w)
     for (size_t i = 0; ok && i < nh; i++) {
         size_t len = w->held_sizes[i + 1];
         size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
-        if (tdbuf_append(&samples, w->hold.data + off, take) != TDBUF_OK)
+        const char *rec = w->hold.data + off;
+        off += len;
+        if (cw_incompressible(rec, len))
+            continue; /* as cw_sample: raw-block records take nothing from the dictionary */
+        if (tdbuf_append(&samples, rec, take) != TDBUF_OK)
             break;
         sizes[used++] = take;
-        off += len;
     }
     size_t len = 0;
     /* The dictionary travels in every segment: keep it to an eighth of what the last segment took in, so
