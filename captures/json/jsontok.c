@@ -227,6 +227,23 @@ key:
     goto value;
 }
 
+const char *jsontok_scan_string(const char *p, const char *end, int *escaped)
+{
+    return (const char *)scan_string((const unsigned char *)p, (const unsigned char *)end, escaped);
+}
+
+const char *jsontok_scan_number(const char *p, const char *end)
+{
+    return (const char *)scan_number((const unsigned char *)p, (const unsigned char *)end);
+}
+
+const char *jsontok_skip_ws(const char *p, const char *end)
+{
+    while (p < end && (cls[(unsigned char)*p] & C_WS))
+        p++;
+    return p;
+}
+
 void jsontok_free(jsontok *jt)
 {
     free(jt->t);
