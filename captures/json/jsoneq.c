@@ -7,18 +7,23 @@
 
 #include <string.h>
 
+#include "jsontok_scan.h"
+
 typedef struct eq {
     const jsoneq_doc *d;
-    const char *as, *p, *end;
+    const unsigned char *as, *p, *end;
 } eq;
 
-/* The member of expected object obj whose key is raw bytes k[0..klen), or 0. */
-static uint32_t member(const jsoneq_doc *d, uint32_t obj, const char *k, uint32_t klen)
+/* The first member of expected object obj whose key is raw bytes k[0..klen), or 0. Only the first:
+ * with a duplicate key the second member is never found, the match fails and the walk decides. */
+static uint32_t member(const jsoneq_doc *d, uint32_t obj, const unsigned char *k, uint32_t klen)
 {
     const jt_token *t = d->et;
     uint32_t key = obj + 1;
     for (uint32_t m = 0; m < t[obj].n; m++) {
-        if (t[key].len == klen && !memcmp(d->es + t[key].start, k, klen))
+        /* keys include their quotes: klen >= 2, and the first character tells most keys apart */
+        if (t[key].len == klen && (unsigned char)d->es[t[key].start + 1] == k[1] &&
+            !memcmp(d->es + t[key].start, k, klen))
             return key;
         key = t[t[key].next].next;
     }
@@ -41,7 +46,7 @@ static int object(eq *q, uint32_t ei, size_t depth)
         if (q->p >= q->end || *q->p != '"')
             return 0;
         int esc = 0;
-        const char *ks = q->p, *ke = jsontok_scan_string(ks, q->end, &esc);
+        const unsigned char *ks = q->p, *ke = jsontok_scan_string(ks, q->end, &esc);
         if (!ke)
             return 0;
         uint32_t k = member(d, ei, ks, (uint32_t)(ke - ks));
@@ -105,7 +110,7 @@ static int value(eq *q, uint32_t ei, size_t depth)
     if (q->p >= q->end)
         return 0;
     jt_token a = {.start = (uint32_t)(q->p - q->as)};
-    const char *after;
+    const unsigned char *after;
     switch (*q->p) {
     case '{':
         if (e->type != JT_OBJECT || depth >= d->max_depth || e->n > d->max_members)
@@ -141,7 +146,10 @@ static int value(eq *q, uint32_t ei, size_t depth)
     if (!after || e->type == JT_OBJECT || e->type == JT_ARRAY)
         return 0;
     a.len = (uint32_t)(after - q->p);
+    const unsigned char *at = q->p;
     q->p = after;
+    if (e->type == a.type && e->len == a.len && !memcmp(d->es + e->start, at, a.len))
+        return 1; /* written alike */
     return d->scalar_eq(d->ud, e, &a);
 }
 
@@ -149,7 +157,8 @@ int jsoneq_document(const jsoneq_doc *d, const char *a, size_t al)
 {
     if (!d->n || al >= UINT32_MAX)
         return 0;
-    eq q = {d, a, a, a + al};
+    const unsigned char *s = (const unsigned char *)a;
+    eq q = {d, s, s, s + al};
     if (!value(&q, 0, 0))
         return 0;
     return jsontok_skip_ws(q.p, q.end) == q.end;

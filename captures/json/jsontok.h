@@ -31,13 +31,6 @@ typedef struct jsontok {
 int jsontok_parse(jsontok *jt, const char *s, size_t len);
 void jsontok_free(jsontok *jt); /* frees the array; the struct can be reused */
 
-/* The scanners jsontok_parse uses, for a reader that keeps no tokens (jsoneq): p at the token's first
- * byte (the quote; a '-' or a digit), the byte after the token returned, or NULL when the text is not
- * one (exactly what jsontok_parse rejects). jsontok_skip_ws returns the first byte that is not
- * whitespace (or end). */
-const char *jsontok_scan_string(const char *p, const char *end, int *escaped);
-const char *jsontok_scan_number(const char *p, const char *end);
-const char *jsontok_skip_ws(const char *p, const char *end);
 
 /* Writes the string token's unescaped content into out (NUL-terminated, cut to outsz-1). Returns the
  * full unescaped length. */
