@@ -32,6 +32,15 @@ static uint32_t member(const jsoneq_doc *d, uint32_t obj, const unsigned char *k
 
 static int value(eq *q, uint32_t ei, size_t depth);
 
+/* After an element: 1 at a comma (another follows), 2 at the container's close (consumed), 0 else. */
+static int after_element(eq *q, char close)
+{
+    q->p = jsontok_skip_ws(q->p, q->end);
+    if (q->p >= q->end || (*q->p != ',' && *q->p != close))
+        return 0;
+    return *q->p++ == ',' ? 1 : 2;
+}
+
 static int object(eq *q, uint32_t ei, size_t depth)
 {
     const jsoneq_doc *d = q->d;
@@ -60,17 +69,9 @@ static int object(eq *q, uint32_t ei, size_t depth)
         q->p++;
         if (!value(q, d->et[k].next, depth + 1))
             return 0;
-        q->p = jsontok_skip_ws(q->p, q->end);
-        if (q->p >= q->end)
-            return 0;
-        if (*q->p == ',') {
-            q->p++;
-            continue;
-        }
-        if (*q->p != '}')
-            return 0;
-        q->p++;
-        return got == d->et[ei].n;
+        int next = after_element(q, '}');
+        if (next != 1)
+            return next == 2 && got == d->et[ei].n;
     }
 }
 
@@ -88,17 +89,9 @@ static int array(eq *q, uint32_t ei, size_t depth)
             return 0;
         ek = d->et[ek].next;
         i++;
-        q->p = jsontok_skip_ws(q->p, q->end);
-        if (q->p >= q->end)
-            return 0;
-        if (*q->p == ',') {
-            q->p++;
-            continue;
-        }
-        if (*q->p != ']')
-            return 0;
-        q->p++;
-        return i == n;
+        int next = after_element(q, ']');
+        if (next != 1)
+            return next == 2 && i == n;
     }
 }
 
