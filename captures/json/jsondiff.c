@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsoneq.h"
 #include "jsontok.h"
 
 #define JD_MAX_DEPTH 64
@@ -25,6 +26,8 @@ struct jsondiff_ctx {
     unsigned char kpend[JD_MAX_DEPTH];
     char *sbuf[2]; /* unescaped strings / scalar texts */
     size_t scap[2];
+    uint8_t *seen; /* jsoneq's scratch, one byte per expected token */
+    size_t seen_cap;
 };
 
 typedef struct walk {
@@ -53,6 +56,7 @@ void jsondiff_ctx_free(jsondiff_ctx *c)
     jsontok_free(&c->ta);
     free(c->sbuf[0]);
     free(c->sbuf[1]);
+    free(c->seen);
     free(c);
 }
 
@@ -361,6 +365,29 @@ static void walk_array(walk *w, uint32_t ei, uint32_t ai)
     }
 }
 
+static int eq_scalar(void *ud, const jt_token *e, const jt_token *a)
+{
+    return scalars_equal(ud, e, a);
+}
+
+/* Equal documents (the common case) are recognised in one pass over the actual text, without its
+ * tokens or the walk's bookkeeping (jsoneq); 0 when not equal, not sure, or out of memory. */
+static int quick_equal(jsondiff_ctx *c, const char *e, const char *a, size_t al)
+{
+    if (c->te.n > c->seen_cap) {
+        uint8_t *ns = realloc(c->seen, c->te.n);
+        if (!ns)
+            return 0;
+        c->seen = ns;
+        c->seen_cap = c->te.n;
+    }
+    memset(c->seen, 0, c->te.n);
+    walk w = {.c = c, .es = e, .as = a};
+    jsoneq_doc d = {.es = e, .et = c->te.t, .n = c->te.n, .seen = c->seen, .max_depth = JD_MAX_DEPTH,
+                    .max_members = JD_LINEAR_MAX, .scalar_eq = eq_scalar, .ud = &w};
+    return jsoneq_document(&d, a, al) && !w.oom;
+}
+
 static void walk_node(walk *w, uint32_t ei, uint32_t ai)
 {
     if (w->stop)
@@ -407,6 +434,8 @@ long jsondiff(jsondiff_ctx *c, const char *e, size_t el, const char *a, size_t a
     long rc;
     if (jsontok_parse(&c->te, e, el) < 0) {
         rc = JSONDIFF_EEXPECTED;
+    } else if (quick_equal(c, e, a, al)) {
+        rc = 0;
     } else if (jsontok_parse(&c->ta, a, al) < 0) {
         rc = JSONDIFF_EACTUAL;
     } else {

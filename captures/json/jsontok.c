@@ -7,22 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontok_scan.h"
+
 #define JSONTOK_DEFAULT_MAX (4u << 20)
-
-enum { C_WS = 1, C_STOP = 2 /* ends a plain run inside a string: '"', '\\', a control character */,
-       C_DIGIT = 4, C_HEX = 8 };
-
-/* clang-format off */
-static const unsigned char cls[256] = {
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 2, 2, 3, 2, 2, /* \t \n \r: also whitespace */
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* ' ', '"' */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, /* 0-9 */
-    0, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* A-F */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, /* '\\' */
-    0, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a-f */
-};
-/* clang-format on */
 
 /* The array grown as the old recursive parser grew it (doubling from 256, never past the limit). -1 when
  * over max_tokens or out of memory. */
@@ -50,67 +37,10 @@ static inline jt_token *new_tok(jsontok *jt)
     return &jt->t[jt->n++];
 }
 
-/* A string from its opening quote at p: returns the byte after the closing quote, or NULL. */
-static const unsigned char *scan_string(const unsigned char *p, const unsigned char *end, int *esc)
-{
-    p++;
-    for (;;) {
-        while (p < end && !(cls[*p] & C_STOP))
-            p++;
-        if (p >= end || *p < 0x20)
-            return NULL;
-        if (*p == '"')
-            return p + 1;
-        /* a backslash */
-        *esc = 1;
-        if (end - p < 2)
-            return NULL;
-        unsigned char e = p[1];
-        if (e == 'u') {
-            if (end - p < 6 || !(cls[p[2]] & C_HEX) || !(cls[p[3]] & C_HEX) || !(cls[p[4]] & C_HEX) ||
-                !(cls[p[5]] & C_HEX))
-                return NULL;
-            p += 6;
-            continue;
-        }
-        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't')
-            return NULL;
-        p += 2;
-    }
-}
-
-static const unsigned char *scan_digits(const unsigned char *p, const unsigned char *end)
-{
-    const unsigned char *st = p;
-    while (p < end && (cls[*p] & C_DIGIT))
-        p++;
-    return p > st ? p : NULL;
-}
-
-/* A number from p (a '-' or a digit): returns the byte after it, or NULL. */
-static const unsigned char *scan_number(const unsigned char *p, const unsigned char *end)
-{
-    if (*p == '-')
-        p++;
-    if (p < end && *p == '0')
-        p++;
-    else if (!(p = scan_digits(p, end)))
-        return NULL;
-    if (p < end && *p == '.' && !(p = scan_digits(p + 1, end)))
-        return NULL;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (!(p = scan_digits(p, end)))
-            return NULL;
-    }
-    return p;
-}
 
 #define SKIP_WS()                                                                                      \
     do {                                                                                               \
-        while (p < end && (cls[*p] & C_WS))                                                            \
+        while (p < end && (jsontok_cls[*p] & JSONTOK_C_WS))                                                            \
             p++;                                                                                       \
     } while (0)
 
@@ -155,7 +85,7 @@ value:
     case '"': {
         int esc = 0;
         t->type = JT_STRING;
-        if (!(p = scan_string(p, end, &esc)))
+        if (!(p = jsontok_scan_string(p, end, &esc)))
             return -1;
         t->escaped = (uint8_t)esc;
         break;
@@ -172,10 +102,10 @@ value:
         break;
     }
     default:
-        if (*p != '-' && !(cls[*p] & C_DIGIT))
+        if (*p != '-' && !(jsontok_cls[*p] & JSONTOK_C_DIGIT))
             return -1;
         t->type = JT_NUMBER;
-        if (!(p = scan_number(p, end)))
+        if (!(p = jsontok_scan_number(p, end)))
             return -1;
         break;
     }
@@ -214,7 +144,7 @@ key:
         t->start = (uint32_t)(p - s);
         t->n = 0;
         t->type = JT_STRING;
-        if (!(p = scan_string(p, end, &esc)))
+        if (!(p = jsontok_scan_string(p, end, &esc)))
             return -1;
         t->escaped = (uint8_t)esc;
         t->len = (uint32_t)(p - s) - t->start;

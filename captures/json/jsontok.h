@@ -31,6 +31,7 @@ typedef struct jsontok {
 int jsontok_parse(jsontok *jt, const char *s, size_t len);
 void jsontok_free(jsontok *jt); /* frees the array; the struct can be reused */
 
+
 /* Writes the string token's unescaped content into out (NUL-terminated, cut to outsz-1). Returns the
  * full unescaped length. */
 size_t jsontok_string(const char *s, const jt_token *t, char *out, size_t outsz);

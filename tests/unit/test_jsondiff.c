@@ -82,6 +82,14 @@ static void cases(void **state)
         {"{\"odd key\":1}", "{\"odd key\":2}", "$['odd key']=1>2"},
         {"\"s\"", "\"t\"", "$=\"s\">\"t\""},
         {"{\"big\":9007199254740993}", "{\"big\":9007199254740992}", "$.big=9007199254740993>9007199254740992"},
+        /* the one-pass check for equal documents (jsoneq) must leave every doubt to the walk: duplicate
+         * keys pair up as the walk pairs them, reordered and respaced documents are equal, a trailing
+         * comma or a bad escape in the answer is not JSON */
+        {"{\"a\":1,\"a\":2}", "{\"a\":2,\"a\":1}", "$.a=1>2; $.a=2>1"},
+        {"{\"a\":1,\"a\":2}", "{\"a\":1,\"a\":2}", ""},
+        {"{\"a\":{\"b\":[1,{\"c\":\"x\"}]},\"d\":[]}", " {\n \"d\" : [ ] ,\"a\":{\"b\":[1.0, {\"c\":\"\\u0078\"}]}} ", ""},
+        {"{\"a\":[1,2]}", "{\"a\":[1,2,3]}", "$.a[2]=(missing)>3"},
+        {"{\"a\":{}}", "{\"a\":{\"b\":1}}", "$.a.b=(missing)>1"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         collect c = {0};
@@ -135,6 +143,20 @@ static void equiv_and_stop(void **state)
     assert_null(jsondiff_scalar_text(json_true(), buf, sizeof buf));
 }
 
+static void answer_not_json(void **state)
+{
+    (void)state;
+    const char *bad[] = {"{\"a\":1,}", "{\"a\":\"\\q\"}", "{\"a\":1} x", "{\"a\":01}", "[1,]"};
+    const char *exp[] = {"{\"a\":1}", "{\"a\":\"q\"}", "{\"a\":1}", "{\"a\":1}", "[1]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (!g_ctx)
+            g_ctx = jsondiff_ctx_new();
+        collect c = {0};
+        assert_int_equal(jsondiff(g_ctx, exp[i], strlen(exp[i]), bad[i], strlen(bad[i]), NULL, emit, &c),
+                         JSONDIFF_EACTUAL);
+    }
+}
+
 static void large_objects_and_not_json(void **state)
 {
     (void)state;
@@ -180,6 +202,7 @@ int main(void)
         cmocka_unit_test(ignore_paths),
         cmocka_unit_test(equiv_and_stop),
         cmocka_unit_test(large_objects_and_not_json),
+        cmocka_unit_test(answer_not_json),
     };
     return cmocka_run_group_tests(tests, NULL, free_ctx);
 }
