@@ -332,6 +332,27 @@ static void pause_and_resume(void **state)
     httpmsg_parser_free(p);
 }
 
+/* A head is gathered a few KiB at a time: one that spans several steps parses whole, the body after a
+ * short head is not taken into the head, and one past max_head is still refused with 431. */
+static void long_head_in_one_call(void **state)
+{
+    (void)state;
+    static char msg[80 * 1024];
+    int hl = snprintf(msg, sizeof msg, "POST / HTTP/1.1\r\nContent-Length: 3\r\nX: %06000d\r\n\r\nabc", 0);
+    rec r = {0};
+    httpmsg_parser *p = httpmsg_parser_new(REQ, &cbs, &r, NULL);
+    assert_int_equal(httpmsg_parser_execute(p, msg, (size_t)hl), hl);
+    assert_int_equal(r.completed, 1);
+    assert_non_null(strstr(r.out, "\nabc|C\n"));
+    httpmsg_parser_free(p);
+    memset(msg, 0, sizeof msg);
+    int n = snprintf(msg, sizeof msg, "GET / HTTP/1.1\r\nX: %070000d\r\n\r\n", 0);
+    p = httpmsg_parser_new(REQ, &cbs, &r, NULL);
+    assert_int_equal(httpmsg_parser_execute(p, msg, (size_t)n), HTTPMSG_ETOOLARGE);
+    assert_non_null(strstr(httpmsg_parser_error(p), "65536"));
+    httpmsg_parser_free(p);
+}
+
 /* A reused parser (the proxy's per-worker spares) behaves as a new one: after an error, in the middle
  * of a chunked body, or after a HEAD response, the next message parses for the new ctx. */
 static void reuse_is_new(void **state)
@@ -466,7 +487,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(case_table_whole_and_split), cmocka_unit_test(smuggling_vectors_refused),
-        cmocka_unit_test(limits_give_431),           cmocka_unit_test(pause_and_resume), cmocka_unit_test(reuse_is_new),
+        cmocka_unit_test(limits_give_431),           cmocka_unit_test(pause_and_resume), cmocka_unit_test(reuse_is_new), cmocka_unit_test(long_head_in_one_call),
         cmocka_unit_test(oneshot_chunked),           cmocka_unit_test(oneshot_cut_and_interim),
         cmocka_unit_test(oneshot_errors),            cmocka_unit_test(accept_codings_for_clients),
     };
