@@ -288,6 +288,8 @@ static int cb_message_complete(http_parser *hp)
 
 /* ---- life cycle ---- */
 
+#define HEAD_SLICE 4096 /* bytes of input copied into a head being gathered at once */
+
 static void start_message(httpmsg_parser *p)
 {
     http_parser_init(&p->hp, p->type == HTTPMSG_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE);
@@ -417,7 +419,11 @@ ssize_t httpmsg_parser_execute(httpmsg_parser *p, const char *data, size_t len)
                 if (used == len)
                     break;
             }
+            /* in slices: the head is copied to be scanned, and a 64 KiB read usually holds a few hundred
+             * bytes of head before its body (which is not copied) */
             size_t room = p->max_head + 1 - p->raw_len, take = len - used < room ? len - used : room;
+            if (take > HEAD_SLICE)
+                take = HEAD_SLICE;
             if (grow((void **)&p->raw, &p->raw_cap, p->raw_len + take + 1, 1) != 0)
                 return fail(p, HTTPMSG_EBAD, "out of memory%s", NULL);
             size_t before = p->raw_len;
