@@ -75,6 +75,8 @@ void proxy_mirror_pool_requeue(proxy_mirror_req *r, proxy_metrics_uperr_kind kin
         return;
     }
     r->requeued = 1;
+    if (pl->serial_until && pl->serial_until > tdtime_mono_us())
+        r->pipeline = 0;
     r->next = pl->pending;
     pl->pending = r;
     if (!pl->pending_tail)
@@ -85,6 +87,8 @@ void proxy_mirror_pool_submit(proxy_mirror_req *r)
 {
     mpool *pl = r->pool;
     proxy_mirror *mi = pl->mi;
+    if (pl->serial_until && r->pipeline && pl->serial_until > tdtime_mono_us())
+        r->pipeline = 0; /* a pipelined connection failed lately */
     if (!pl->pending) {
         /* batched: behind a copy of this loop turn, one write for both */
         for (mconn *mc = mi->dirty; mc; mc = mc->flush_next) {

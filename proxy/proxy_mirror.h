@@ -32,6 +32,8 @@
 /* idle keep-alive connections to the shadow close after this */
 #define PROXY_MIRROR_IDLE_US (10000ll * 1000)
 #define PROXY_MIRROR_BACKOFF_US (1000ll * 1000)  /* after a failed connect, requests are skipped this long */
+/* after a connection with pipelined copies failed, one copy per connection this long */
+#define PROXY_MIRROR_SERIAL_US (60000ll * 1000)
 
 typedef struct proxy_mirror proxy_mirror;
 typedef struct proxy_mirror_req proxy_mirror_req;

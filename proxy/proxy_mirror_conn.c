@@ -153,6 +153,8 @@ static void mc_fail(mconn *mc, proxy_metrics_uperr_kind kind, const char *what)
     } else if (kind == PROXY_METRICS_UPERR_TIMEOUT) {
         mc_warn(pl, what);
     }
+    if (mc->depth > 1) /* maybe a shadow that mishandles pipelining: stop giving it any for a while */
+        pl->serial_until = tdtime_mono_us() + PROXY_MIRROR_SERIAL_US;
     if (mc->head) {
         proxy_mirror_req *r = mc_pop(mc);
         proxy_metrics_mirror_failed(pl->mi->m, kind);

@@ -73,6 +73,7 @@ struct mpool {
     mconn *conns;
     proxy_mirror_req *pending, *pending_tail;
     int64_t down_until; /* monotonic us: no new connections before this */
+    int64_t serial_until; /* monotonic us: no pipelining before this (a pipelined connection failed) */
     int pumping;        /* in proxy_mirror_pool_pump (a failure below does not re-enter it) */
 };
 

@@ -293,7 +293,7 @@ static void round_trip(void **state)
 typedef struct {
     size_t body;     /* bytes of each answer's body (Content-Length; none to HEAD) */
     int close_after; /* answer one request per connection with Connection: close, then close */
-    int accepted, answered, heads;
+    int accepted, answered, heads, open;
 } pshadow;
 
 typedef struct {
@@ -304,6 +304,7 @@ typedef struct {
 
 static void ps_free(struct bufferevent *bev, pconn *c)
 {
+    c->s->open--;
     evbuffer_free(c->got);
     free(c);
     bufferevent_free(bev);
@@ -354,6 +355,7 @@ static void ps_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)sa, (void)len;
     pshadow *s = ctx;
     s->accepted++;
+    s->open++;
     pconn *c = calloc(1, sizeof *c);
     assert_non_null(c);
     c->s = s;
@@ -414,7 +416,6 @@ static void pipelined(void **state)
         event_add(tick, &tv);
         for (int i = 0; i < 2000 && responses(m) < N; i++)
             event_base_loop(base, EVLOOP_ONCE);
-        event_free(tick);
         if (responses(m) != N)
             fail_msg("case %zu: %d of %d copies answered", k, responses(m), N);
         int conns = metric(m, "\ntapedeck_proxy_mirror_connections_total ");
@@ -432,6 +433,9 @@ static void pipelined(void **state)
             event_base_loop(base, EVLOOP_NONBLOCK);
         has(m, "tapedeck_proxy_mirror_held_bytes 0\n");
         proxy_mirror_free(mi);
+        for (int i = 0; i < 2000 && s.open > 0; i++) /* the shadow's side sees its connections close */
+            event_base_loop(base, EVLOOP_ONCE);
+        event_free(tick);
         proxy_upstream_target_unref(t);
         proxy_metrics_free(m);
         evconnlistener_free(l);
