@@ -289,7 +289,6 @@ static int cb_message_complete(http_parser *hp)
 
 /* ---- life cycle ---- */
 
-
 static void start_message(httpmsg_parser *p)
 {
     http_parser_init(&p->hp, p->type == HTTPMSG_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE);
