@@ -8,7 +8,8 @@
  * epoll_wait, ioctl(FIONREAD) and readv, per 64 KiB answer) and added two epoll_ctl per copy.
  *
  * A deadline timer per connection covers connecting, then the answer to the copy at the head of its
- * pipeline; when it fires, or the shadow resets, that copy fails (counted) and the ones behind it go
+ * pipeline (PROXY_MIRROR_RESPONSE_US from when that copy was queued, so a pipelined copy waits no longer
+ * than a lone one); when it fires, or the shadow resets, that copy fails (counted) and the ones behind it go
  * back to the pool once. A shadow that announces Connection: close leaves the copies behind the answer
  * unanswered but untouched: they go back to the pool without a failure. */
 #include "proxy_mirror_int.h"
@@ -203,7 +204,12 @@ static int mc_done(mconn *mc)
         return -1;
     }
     mc_msg_start(mc);
-    mc_arm(mc, mc->head ? PROXY_MIRROR_RESPONSE_US : PROXY_MIRROR_IDLE_US);
+    if (mc->head) { /* the next copy's deadline counts from when it was queued, not from now */
+        int64_t left = mc->head->sent_us + PROXY_MIRROR_RESPONSE_US - tdtime_now_us();
+        mc_arm(mc, left < 1000 ? 1000 : left > PROXY_MIRROR_RESPONSE_US ? PROXY_MIRROR_RESPONSE_US : left);
+    } else {
+        mc_arm(mc, PROXY_MIRROR_IDLE_US);
+    }
     if (pl->pending)
         proxy_mirror_pool_pump(pl); /* may queue on mc */
     return 0;
