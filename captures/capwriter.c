@@ -49,9 +49,16 @@ int cw_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e
     return CAPWRITER_EIO;
 }
 
-/* Compress one record into its own frame at the end of out (checksum and content size always set). */
+/* Compress one record into its own frame at the end of out (checksum and content size always set); a
+ * record whose body looks incompressible gets raw blocks (capwriter_raw.c). */
 int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out)
 {
+    if (cw_incompressible(rec, len)) {
+        if (cw_raw_frame(rec, len, out) != CAPWRITER_OK)
+            return CAPWRITER_ENOMEM;
+        w->st.bytes_in += len;
+        return CAPWRITER_OK;
+    }
     size_t bound = ZSTD_compressBound(len);
     if (tdbuf_reserve(out, bound) != TDBUF_OK)
         return CAPWRITER_ENOMEM;
@@ -90,6 +97,18 @@ static int cw_pwrite(capwriter *w, const char *buf, size_t len, char *err, size_
     w->good_size += len;
     w->st.bytes_out += len;
     w->dirty = 1;
+    cw_drop_behind(w);
+    return CAPWRITER_OK;
+}
+
+/* Deferred writes: the batch starts with the file header while it is not on disk yet. */
+static int cw_pend_header(capwriter *w)
+{
+    if (w->hdr.len > 0 && !w->pend_hdr) {
+        if (tdbuf_append(&w->pend, w->hdr.data, w->hdr.len) != TDBUF_OK)
+            return CAPWRITER_ENOMEM;
+        w->pend_hdr = 1;
+    }
     return CAPWRITER_OK;
 }
 
@@ -99,11 +118,8 @@ int cw_emit_frames(capwriter *w, tdbuf *frames, size_t nrecords, char *err, size
 {
     int rc;
     if (w->defer) {
-        if (w->hdr.len > 0 && !w->pend_hdr) {
-            if (tdbuf_append(&w->pend, w->hdr.data, w->hdr.len) != TDBUF_OK)
-                return CAPWRITER_ENOMEM;
-            w->pend_hdr = 1;
-        }
+        if (cw_pend_header(w) != CAPWRITER_OK)
+            return CAPWRITER_ENOMEM;
         if (tdbuf_append(&w->pend, frames->data, frames->len) != TDBUF_OK)
             return CAPWRITER_ENOMEM;
         w->pend_records += nrecords;
@@ -266,16 +282,32 @@ int cw_write_direct(capwriter *w, char *err, size_t errlen)
     tdbuf *recs[2 + EXCHANGE_N_SHADOW];
     size_t nrec = cw_records(w, recs);
     int rc = 0;
-    w->frames.len = 0;
-    for (size_t i = 0; !rc && i < nrec; i++)
-        rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->frames);
-    if (rc) {
-        cw_err(err, errlen, "capture writer: compression failed (out of memory)");
-        return rc;
+    if (w->defer) {
+        /* Deferred: compress straight into the batch (a frames buffer then a copy into the batch cost
+         * one more pass over every byte written). */
+        if (cw_pend_header(w) != CAPWRITER_OK)
+            return CAPWRITER_ENOMEM;
+        size_t mark = w->pend.len;
+        for (size_t i = 0; !rc && i < nrec; i++)
+            rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->pend);
+        if (rc) {
+            w->pend.len = mark;
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
+            return rc;
+        }
+        w->pend_records += nrec;
+    } else {
+        w->frames.len = 0;
+        for (size_t i = 0; !rc && i < nrec; i++)
+            rc = cw_compress_record(w, recs[i]->data, recs[i]->len, &w->frames);
+        if (rc) {
+            cw_err(err, errlen, "capture writer: compression failed (out of memory)");
+            return rc;
+        }
+        rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
+        if (rc)
+            return rc;
     }
-    rc = cw_emit_frames(w, &w->frames, nrec, err, errlen);
-    if (rc)
-        return rc;
     w->st.exchanges++;
     w->seg_exchanges++;
     for (size_t i = 0; i < nrec; i++)

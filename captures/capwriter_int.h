@@ -30,6 +30,9 @@ struct capwriter {
     uint64_t good_size; /* bytes of whole frames in the file: where the next write goes */
     int need_truncate;  /* a cut-back after a failed write itself failed: retry before writing */
     int dirty;          /* written since the last fdatasync */
+    uint64_t wb_start;  /* writeback started (sync_file_range) for the bytes before this offset */
+    uint64_t wb_prev;   /* ... and, one step earlier, before this one: the pages to drop next */
+    uint64_t dropped;   /* page-cache pages before this offset were let go (POSIX_FADV_DONTNEED) */
     int dir_dirty;      /* the directory entry (new file, rename) not yet fsynced */
     int64_t last_sync_mono;
     uint64_t seg_exchanges;
@@ -77,10 +80,15 @@ int cw_err_errno(capwriter *w, char *err, size_t errlen, const char *what, int e
 int cw_commit(capwriter *w, char *err, size_t errlen);
 /* capwriter_seg.c */
 int cw_sync(capwriter *w, char *err, size_t errlen);
+void cw_drop_behind(capwriter *w); /* after a write: start writeback, let go of written-back pages */
 int cw_sync_dir(capwriter *w, char *err, size_t errlen);
 int cw_open_file(capwriter *w, char *err, size_t errlen);
 int cw_close_file(capwriter *w, char *err, size_t errlen);
 int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out);
+/* capwriter_raw.c */
+int cw_incompressible(const char *rec, size_t len); /* 1 = store as raw blocks (a cheap probe of the body) */
+int cw_raw_frame(const char *rec, size_t len, tdbuf *out); /* a zstd frame of raw blocks, appended */
+uint64_t cw_xxh64(const void *data, size_t len);           /* XXH64, seed 0 */
 /* capwriter_dict.c */
 int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen);

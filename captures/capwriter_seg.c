@@ -34,6 +34,36 @@ int cw_sync_dir(capwriter *w, char *err, size_t errlen)
     return rc;
 }
 
+/* Drop-behind. A segment is written once and never read back by its writer, yet every page of it would
+ * stay in the page cache until memory runs out: the capture evicts the rest of the machine's cache, and
+ * each new page is memory the kernel must find (reclaim; on a VM, a page the host has to back): writing
+ * 64 KiB cost ~130 us of the writer's CPU on fresh pages against ~25 us on recycled ones. So every
+ * CW_WB_STEP bytes the writer starts writeback of what it wrote (sync_file_range, no waiting) and lets
+ * go of the pages whose writeback it started one step earlier (POSIX_FADV_DONTNEED drops clean pages
+ * and skips any still in flight); the pages come straight back for the next writes. Durability is
+ * unchanged: fdatasync still runs at least once a second. */
+#define CW_WB_STEP ((uint64_t)8 << 20)
+
+static void cw_drop(capwriter *w, uint64_t upto)
+{
+    if (upto > w->dropped) {
+        posix_fadvise(w->fd, (off_t)w->dropped, (off_t)(upto - w->dropped), POSIX_FADV_DONTNEED);
+        w->dropped = upto;
+    }
+}
+
+void cw_drop_behind(capwriter *w)
+{
+    if (w->good_size - w->wb_start < CW_WB_STEP)
+        return;
+#ifdef SYNC_FILE_RANGE_WRITE
+    sync_file_range(w->fd, (off_t)w->wb_start, (off_t)(w->good_size - w->wb_start), SYNC_FILE_RANGE_WRITE);
+#endif
+    cw_drop(w, w->wb_prev);
+    w->wb_prev = w->wb_start;
+    w->wb_start = w->good_size;
+}
+
 int cw_sync(capwriter *w, char *err, size_t errlen)
 {
     if (w->fd >= 0 && w->dirty) {
@@ -41,6 +71,8 @@ int cw_sync(capwriter *w, char *err, size_t errlen)
             return cw_err_errno(w, err, errlen, "fdatasync", errno);
         w->dirty = 0;
         w->last_sync_mono = tdtime_mono_us();
+        cw_drop(w, w->good_size); /* all of it is on disk now, so clean */
+        w->wb_prev = w->wb_start = w->good_size;
     }
     return w->dir_dirty ? cw_sync_dir(w, err, errlen) : CAPWRITER_OK;
 }
@@ -111,6 +143,7 @@ int cw_open_file(capwriter *w, char *err, size_t errlen)
     }
     w->dir_dirty = 1;
     w->good_size = 0;
+    w->wb_start = w->wb_prev = w->dropped = 0;
     w->need_truncate = 0;
     w->dirty = 0;
     if (w->seg_exchanges > 0)

@@ -97,16 +97,40 @@ static void reject(proxy_conn *c, int st)
 
 /* ---- request flow ---- */
 
+httpmsg_parser *proxy_conn_parser_get(proxy_conn *c, int kind, const httpmsg_callbacks *cb)
+{
+    proxy_wctx *w = c->w;
+    if (w->n_parsers[kind] > 0) {
+        httpmsg_parser *p = w->parsers[kind][--w->n_parsers[kind]];
+        httpmsg_parser_reuse(p, c);
+        return p;
+    }
+    httpmsg_limits lim = {.max_head = w->cfg->max_head};
+    return httpmsg_parser_new(kind == PROXY_CONN_RQ ? HTTPMSG_REQUEST : HTTPMSG_RESPONSE, cb, c, &lim);
+}
+
+void proxy_conn_parser_put(proxy_wctx *w, int kind, httpmsg_parser *p)
+{
+    if (p && w->n_parsers[kind] < PROXY_WCTX_PARSERS)
+        w->parsers[kind][w->n_parsers[kind]++] = p;
+    else
+        httpmsg_parser_free(p);
+}
+
+void proxy_conn_parsers_free(proxy_wctx *w)
+{
+    for (int k = 0; k < 2; k++)
+        while (w->n_parsers[k] > 0)
+            httpmsg_parser_free(w->parsers[k][--w->n_parsers[k]]);
+}
+
 /* Parsers exist only while a connection has an exchange going: an idle keep-alive connection then
- * costs a few hundred bytes instead of a few KiB. Returns -1 out of memory. */
+ * costs a few hundred bytes instead of a few KiB (between exchanges they wait in the worker's
+ * spares). Returns -1 out of memory. */
 static int request_start(proxy_conn *c)
 {
-    if (!c->rq) {
-        httpmsg_limits lim = {.max_head = c->w->cfg->max_head};
-        c->rq = httpmsg_parser_new(HTTPMSG_REQUEST, &rq_callbacks, c, &lim);
-        if (!c->rq)
-            return -1;
-    }
+    if (!c->rq && !(c->rq = proxy_conn_parser_get(c, PROXY_CONN_RQ, &rq_callbacks)))
+        return -1;
     TD_ASSERT(c->rstate == RQ_IDLE && c->sstate == RS_NONE);
     c->rstate = RQ_HEAD;
     c->t0_mono = tdtime_mono_us();
@@ -235,7 +259,7 @@ static void pconn_exchange_done(proxy_conn *c)
     if (pconn_parse(c))
         return;
     if (c->rstate == RQ_IDLE) {
-        httpmsg_parser_free(c->rq);
+        proxy_conn_parser_put(c->w, PROXY_CONN_RQ, c->rq);
         c->rq = NULL;
         if (c->client_eof)
             proxy_conn_finish_close(c);

@@ -29,6 +29,8 @@ typedef struct proxy_side {
     void (*close)(struct proxy_side *s);
 } proxy_side;
 
+#define PROXY_WCTX_PARSERS 8
+
 /* What a worker shares with its connections. Owned by the worker; connections only borrow it. */
 typedef struct proxy_wctx {
     struct event_base *base;
@@ -40,6 +42,11 @@ typedef struct proxy_wctx {
     proxy_upstream_holder *targets;
     proxy_upstream_target *target; /* this worker's reference to the current target */
     uint64_t rnd;                  /* sampling state */
+    proxy_record_spares spares;    /* written exchanges back from the writer, for reuse */
+    /* Parsers of finished exchanges, for the next ones ([0] requests, [1] responses): a parser is
+     * still made per exchange (idle connections hold none), but not allocated per exchange. */
+    struct httpmsg_parser *parsers[2][PROXY_WCTX_PARSERS];
+    size_t n_parsers[2];
     int draining;
     struct proxy_conn *conns; /* every open client connection */
     proxy_side *sides;        /* and every other one (TLS handshakes, HTTP/2 sessions) */
@@ -59,6 +66,8 @@ int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, c
 void proxy_conn_drain_all(proxy_wctx *w);
 /* Closes every connection now (the drain deadline passed, or shutdown). */
 void proxy_conn_close_all(proxy_wctx *w);
+/* Frees the worker's spare parsers (the worker is ending, its connections closed). */
+void proxy_conn_parsers_free(proxy_wctx *w);
 /* The current target for new requests (refreshed when a cut-over happened). Borrowed. */
 proxy_upstream_target *proxy_relay_current_target(proxy_wctx *w);
 

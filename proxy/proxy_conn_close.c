@@ -25,8 +25,8 @@ void proxy_conn_free(proxy_conn *c, const char *why)
     if (c->next)
         c->next->prev = c->prev;
     w->n_conns--;
-    httpmsg_parser_free(c->rq);
-    httpmsg_parser_free(c->rs);
+    proxy_conn_parser_put(w, PROXY_CONN_RQ, c->rq);
+    proxy_conn_parser_put(w, PROXY_CONN_RS, c->rs);
     if (c->hold)
         evbuffer_free(c->hold);
     if (c->rhold)

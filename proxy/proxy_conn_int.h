@@ -132,4 +132,11 @@ void proxy_relay_tunnel_from_client(proxy_conn *c);
  * after the linger time (or at once when there is nothing to protect). c may be gone on return. */
 void proxy_conn_linger(proxy_conn *c);
 
+/* Parsers come from the worker's spares (proxy_wctx.parsers) and go back there. kind: PROXY_CONN_RQ
+ * (cb: the request callbacks) or PROXY_CONN_RS (the response's). NULL out of memory. */
+enum { PROXY_CONN_RQ = 0, PROXY_CONN_RS = 1 };
+httpmsg_parser *proxy_conn_parser_get(proxy_conn *c, int kind, const httpmsg_callbacks *cb);
+/* Keeps p for a next exchange, or frees it when the spares are full; NULL is a no-op. */
+void proxy_conn_parser_put(proxy_wctx *w, int kind, httpmsg_parser *p);
+
 #endif

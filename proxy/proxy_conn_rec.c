@@ -45,31 +45,12 @@ void proxy_conn_rec_finish(proxy_conn *c, const char *error)
 
 void proxy_conn_rec_begin(proxy_conn *c)
 {
-    proxy_wctx *w = c->w;
-    if (!w->rec)
+    exchange *x = proxy_xrec_begin(c->w, c->url, &c->rqbuf, &c->rsbuf, c->id, c->seq, c->t0_wall, c->peer,
+                                   c->proto);
+    if (!x)
         return;
-    if (!proxy_record_wants(w->rec, c->url, &w->rnd)) {
-        proxy_metrics_sampled_out(w->m);
-        return;
-    }
-    exchange *x = malloc(sizeof *x);
-    if (!x) {
-        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
-        return;
-    }
-    exchange_init(x);
-    x->conn_id = c->id;
-    x->conn_seq = c->seq;
-    x->req_start_us = c->t0_wall;
-    if (exchange_set_str(&x->client_addr, c->peer) != 0 || exchange_set_str(&x->protocol, c->proto) != 0) {
-        proxy_record_exchange_free(x);
-        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
-        return;
-    }
     x->target_uri = c->target_uri;
     c->target_uri = NULL;
     c->x = x;
-    tdbuf_init(&c->rqbuf, 0);
-    tdbuf_init(&c->rsbuf, 0);
     c->rq_body_rec = c->rs_body_rec = 0;
 }

@@ -26,9 +26,8 @@ static void session_free(proxy_h2 *s)
     while (s->streams)
         proxy_h2_stream_free(s->streams, NGHTTP2_CANCEL);
     proxy_h2_stream_free_spares(s);
-    if (s->scratch)
-        evbuffer_free(s->scratch);
     tdbuf_free(&s->headbuf);
+    proxy_h2_out_free(s);
     if (s->ng)
         nghttp2_session_del(s->ng);
     if (s->bev)
@@ -56,7 +55,7 @@ static void session_refuse(proxy_h2 *s, proxy_metrics_h2_refusal why)
 
 /* As proxy_conn's lingering close: a client still sending when we close would get a reset that can destroy
  * the GOAWAY it has not read yet. Shut down our side, discard its input until EOF or a second passes. */
-static int session_linger(proxy_h2 *s)
+int proxy_h2_linger(proxy_h2 *s)
 {
     if (s->lingering)
         return 0;
@@ -70,49 +69,6 @@ static int session_linger(proxy_h2 *s)
     struct timeval tv = {1, 0};
     bufferevent_set_timeouts(s->bev, &tv, NULL);
     bufferevent_enable(s->bev, EV_READ);
-    return 0;
-}
-
-int proxy_h2_flush(proxy_h2 *s)
-{
-    if (s->in_ng)
-        return 0; /* called back from inside nghttp2: the outer call flushes */
-    struct evbuffer *out = bufferevent_get_output(s->bev);
-    size_t high = s->w->cfg->buffer_high;
-    /* send; streams that made room in their body buffers read their upstreams again, which may give
-     * more to send (bounded: the client's output watermark stops it) */
-    for (int round = 0; round < 8 && !s->closing; round++) {
-        s->in_ng = 1;
-        while (evbuffer_get_length(out) < high) {
-            const uint8_t *data = NULL;
-            ssize_t n = nghttp2_session_mem_send(s->ng, &data);
-            if (n < 0) {
-                s->closing = 1;
-                break;
-            }
-            if (n == 0)
-                break;
-            proxy_metrics_bytes(s->w->m, 0, (uint64_t)n);
-            if (evbuffer_add(out, data, (size_t)n) != 0) {
-                s->closing = 1;
-                break;
-            }
-        }
-        s->in_ng = 0;
-        if (s->closing || proxy_h2_up_resume_all(s) == 0)
-            break;
-    }
-    int over = s->closing || (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng)) ||
-               (s->draining && s->n_streams == 0 && !nghttp2_session_want_write(s->ng));
-    if (!over)
-        return 0;
-    s->closing = 1;
-    if (evbuffer_get_length(out) == 0)
-        return session_linger(s);
-    bufferevent_disable(s->bev, EV_READ);
-    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0); /* the write callback fires once it is all out */
-    struct timeval tv = {(time_t)(s->w->cfg->idle_timeout_us / 1000000), 0};
-    bufferevent_set_timeouts(s->bev, NULL, &tv);
     return 0;
 }
 
@@ -356,7 +312,7 @@ static void conn_write(struct bufferevent *bev, void *ctx)
     proxy_h2 *s = ctx;
     if (s->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            session_linger(s);
+            proxy_h2_linger(s);
         return;
     }
     proxy_h2_flush(s);
@@ -429,7 +385,6 @@ int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, con
     s->win_start_us = s->reset_at_us = tdtime_mono_us();
     s->reset_tokens = PROXY_H2_RESET_BURST;
     proxy_front_link(w, &s->side);
-    s->scratch = evbuffer_new();
     tdbuf_init(&s->headbuf, 0);
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PROXY_H2_MAX_STREAMS},
@@ -437,7 +392,7 @@ int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, con
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_head},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
     };
-    if (!s->scratch || nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
+    if (proxy_h2_out_init(s) != 0 || nghttp2_session_server_new2(&s->ng, ph2_cbs, s, ph2_opt) != 0 ||
         nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, PROXY_H2_CONN_WINDOW) != 0) {
         proxy_log(PROXY_LOG_ERROR, "out of memory starting an HTTP/2 session");

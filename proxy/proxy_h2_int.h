@@ -5,6 +5,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
 #include "exchange.h"
@@ -38,8 +39,11 @@ typedef struct proxy_h2 {
     proxy_h2_stream *spare;
     size_t n_spare;
     tdbuf headbuf;            /* the HTTP/1.1 head being built for a stream */
-    /* request bytes on their way to an upstream (proxy_io_send takes an evbuffer) */
-    struct evbuffer *scratch;
+    /* frames not handed to the bufferevent yet (only while its output is empty): written in one
+     * SSL_write (or write) by out_ev once the loop's other callbacks ran (proxy_h2_out.c) */
+    tdbuf obuf;
+    struct event *out_ev;
+    int out_armed;
     int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
     int fatal;                    /* a proxy_metrics_h2_refusal + 1 when a limit ends the connection */
     int64_t win_start_us;
@@ -66,7 +70,8 @@ struct proxy_h2_stream {
     tdbuf rhead; /* bytes of the response head being read */
     uint64_t from_up;
     httpmsg_parser *rs;
-    struct evbuffer *sent;  /* the whole request as sent, for one retry (NULL once over the cap) */
+    tdbuf sent;             /* the whole request as sent, for one retry (kept with the spare stream) */
+    int keep_sent;          /* sent holds the request: idempotent and not over PH2S_REPLAY_MAX yet */
     struct evbuffer *body;  /* response body bytes waiting for DATA frames */
     int submitted, body_eof, read_paused, resume_up;
 
@@ -78,6 +83,13 @@ struct proxy_h2_stream {
 };
 
 /* proxy_h2.c */
+/* Shuts our side down and discards the client's input until EOF or a second passes. Returns 1 when the
+ * session is gone. */
+int proxy_h2_linger(proxy_h2 *s);
+
+/* proxy_h2_out.c */
+int proxy_h2_out_init(proxy_h2 *s); /* 0, or -1 out of memory */
+void proxy_h2_out_free(proxy_h2 *s);
 /* Sends what nghttp2 has queued (up to the client output's watermark) and frees the session when it is
  * over. Returns 1 when the session is gone: touch nothing after. */
 int proxy_h2_flush(proxy_h2 *s);

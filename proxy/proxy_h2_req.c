@@ -8,6 +8,7 @@
 #include <strings.h>
 
 static const char *const pseudo_names[4] = {":method", ":path", ":authority", ":scheme"};
+static const size_t pseudo_lens[4] = {7, 5, 10, 7};
 
 void proxy_h2_req_init(proxy_h2_req *r, size_t max_list)
 {
@@ -107,10 +108,12 @@ static int fail(proxy_h2_req *r, int st)
     return r->status;
 }
 
-static int is_name(const char *n, size_t nl, const char *lit)
+static int is_name_n(const char *n, size_t nl, const char *lit, size_t ll)
 {
-    return nl == strlen(lit) && memcmp(n, lit, nl) == 0;
+    return nl == ll && memcmp(n, lit, nl) == 0;
 }
+/* lit is a string literal: its length is known at compile time */
+#define is_name(n, nl, lit) is_name_n((n), (nl), (lit), sizeof(lit) - 1)
 
 static int parse_cl(const char *v, size_t n, int64_t *out)
 {
@@ -130,7 +133,7 @@ static int add_pseudo(proxy_h2_req *r, const char *name, size_t nl, const char *
 {
     int which = -1;
     for (int i = 0; i < 4; i++)
-        if (is_name(name, nl, pseudo_names[i]))
+        if (is_name_n(name, nl, pseudo_names[i], pseudo_lens[i]))
             which = i;
     if (which < 0 || r->regular_seen || r->have[which]) /* unknown, after a field, or repeated */
         return fail(r, PROXY_H2_REQ_EBAD);
@@ -191,9 +194,15 @@ int proxy_h2_req_header(proxy_h2_req *r, const char *name, size_t nl, const char
         return PROXY_H2_REQ_OK;
     }
     /* the name as sent (lowercase: HTTP/1.1 field names are case-insensitive) */
-    if (tdbuf_append(&r->fields, name, nl) || tdbuf_append(&r->fields, ": ", 2) ||
-        tdbuf_append(&r->fields, value, vl) || tdbuf_append(&r->fields, "\r\n", 2))
+    tdbuf *f = &r->fields; /* one reserve, then plain copies: this runs for every field */
+    if (tdbuf_reserve(f, nl + vl + 4) != 0)
         return fail(r, PROXY_H2_REQ_ENOMEM);
+    char *w = f->data + f->len;
+    memcpy(w, name, nl);
+    memcpy(w + nl, ": ", 2);
+    memcpy(w + nl + 2, value, vl);
+    memcpy(w + nl + 2 + vl, "\r\n\0", 3); /* tdbuf keeps its bytes NUL-terminated */
+    f->len += nl + vl + 4;
     return PROXY_H2_REQ_OK;
 }
 
@@ -224,10 +233,21 @@ int proxy_h2_req_head(proxy_h2_req *r, int end_stream, const char *default_host,
     if (end_stream && r->content_length > 0) /* RFC 9113 8.1.1: the body must match Content-Length */
         return fail(r, PROXY_H2_REQ_EBAD);
     *chunked = !end_stream && r->content_length < 0;
-    int rc = tdbuf_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host);
+    /* appends, not printf: this runs for every request */
+    size_t ml = strlen(method), pl = strlen(path), hl = strlen(host);
+    int rc = tdbuf_reserve(out, ml + pl + hl + r->fields.len + r->cookie.len + 80);
+    rc = rc ? rc : tdbuf_append(out, method, ml);
+    rc = rc ? rc : tdbuf_append(out, " ", 1);
+    rc = rc ? rc : tdbuf_append(out, path, pl);
+    rc = rc ? rc : tdbuf_append(out, " HTTP/1.1\r\nHost: ", 17);
+    rc = rc ? rc : tdbuf_append(out, host, hl);
+    rc = rc ? rc : tdbuf_append(out, "\r\n", 2);
     rc = rc ? rc : tdbuf_append(out, r->fields.data ? r->fields.data : "", r->fields.len);
-    if (!rc && r->cookie.len)
-        rc = tdbuf_printf(out, "cookie: %s\r\n", r->cookie.data);
+    if (!rc && r->cookie.len) {
+        rc = tdbuf_append(out, "cookie: ", 8);
+        rc = rc ? rc : tdbuf_append(out, r->cookie.data, r->cookie.len);
+        rc = rc ? rc : tdbuf_append(out, "\r\n", 2);
+    }
     if (!rc && *chunked)
         rc = tdbuf_puts(out, "transfer-encoding: chunked\r\n");
     rc = rc ? rc : tdbuf_append(out, "\r\n", 2);

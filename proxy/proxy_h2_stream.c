@@ -28,6 +28,7 @@ proxy_h2_stream *proxy_h2_stream_new(proxy_h2 *s, int32_t id)
         tdbuf_init(&st->rqbuf, 0);
         tdbuf_init(&st->rsbuf, 0);
         tdbuf_init(&st->rhead, 0);
+        tdbuf_init(&st->sent, 0);
         st->body = evbuffer_new();
         if (!st->body) {
             proxy_h2_req_clear(&st->rq);
@@ -53,8 +54,7 @@ static void stream_destroy(proxy_h2_stream *st)
 {
     httpmsg_parser_free(st->rs);
     proxy_h2_req_clear(&st->rq);
-    if (st->sent)
-        evbuffer_free(st->sent);
+    tdbuf_free(&st->sent);
     evbuffer_free(st->body);
     tdbuf_free(&st->rqbuf);
     tdbuf_free(&st->rsbuf);
@@ -84,30 +84,24 @@ void proxy_h2_stream_rec_append(proxy_h2_stream *st, tdbuf *b, uint64_t *body_re
     }
 }
 
-/* uri: the target URI being built; taken over (stolen) when the exchange is recorded. */
-static void rec_begin(proxy_h2_stream *st, tdbuf *uri)
+/* The record, when one is wanted: its target URI is the h2 request's (scheme, authority, path). */
+static void rec_begin(proxy_h2_stream *st, const char *auth)
 {
-    proxy_wctx *w = st->s->w;
-    if (!w->rec)
+    proxy_h2 *s = st->s;
+    const proxy_h2_req *rq = &st->rq;
+    const char *path = proxy_h2_req_pseudo(rq, PROXY_H2_REQ_P_PATH);
+    exchange *x = proxy_xrec_begin(s->w, path, &st->rqbuf, &st->rsbuf, s->id, st->seq, st->t0_wall, s->peer,
+                                   s->proto);
+    if (!x)
         return;
-    if (!proxy_record_wants(w->rec, proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_PATH), &w->rnd)) {
-        proxy_metrics_sampled_out(w->m);
-        return;
-    }
-    exchange *x = malloc(sizeof *x);
-    if (!x) {
-        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
-        return;
-    }
-    exchange_init(x);
-    x->conn_id = st->s->id;
-    x->conn_seq = st->seq;
-    x->req_start_us = st->t0_wall;
-    x->target_uri = tdbuf_steal(uri, NULL);
-    if (!x->target_uri || exchange_set_str(&x->client_addr, st->s->peer) ||
-        exchange_set_str(&x->protocol, st->s->proto)) {
+    tdbuf u;
+    tdbuf_init(&u, 0);
+    const char *scheme = proxy_h2_req_pseudo(rq, PROXY_H2_REQ_P_SCHEME);
+    if (tdbuf_puts(&u, scheme) || tdbuf_append(&u, "://", 3) || tdbuf_puts(&u, auth) || tdbuf_puts(&u, path) ||
+        !(x->target_uri = tdbuf_steal(&u, NULL))) {
+        tdbuf_free(&u);
         proxy_record_exchange_free(x);
-        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
+        proxy_metrics_dropped(s->w->m, PROXY_METRICS_DROP_NOMEM);
         return;
     }
     st->x = x;
@@ -128,28 +122,18 @@ void proxy_h2_stream_rec_finish(proxy_h2_stream *st, const char *error)
 /* ---- the request ---- */
 
 /* Request bytes to the upstream, in one write (straight into the socket when nothing is queued:
- * proxy_io_send), with a copy kept for a retry while the request is small. */
+ * proxy_io_sendv), with a copy kept for a retry while the request is small. */
 static void send_up(proxy_h2_stream *st, const struct iovec *parts, int n_parts)
 {
     if (!st->up)
         return;
-    struct evbuffer *b = st->s->scratch;
-    size_t n = 0;
-    for (int i = 0; i < n_parts; i++) {
-        n += parts[i].iov_len;
-        if (st->sent && (evbuffer_get_length(st->sent) + parts[i].iov_len > PH2S_REPLAY_MAX ||
-                         evbuffer_add(st->sent, parts[i].iov_base, parts[i].iov_len) != 0)) {
-            evbuffer_free(st->sent);
-            st->sent = NULL;
-        }
-        if (evbuffer_add(b, parts[i].iov_base, parts[i].iov_len) != 0) {
-            evbuffer_drain(b, evbuffer_get_length(b));
-            proxy_h2_up_release(st, 0); /* out of memory: the upstream must not get half a message */
-            return;
-        }
-    }
+    for (int i = 0; st->keep_sent && i < n_parts; i++)
+        if (st->sent.len + parts[i].iov_len > PH2S_REPLAY_MAX ||
+            tdbuf_append(&st->sent, parts[i].iov_base, parts[i].iov_len) != 0)
+            st->keep_sent = 0;
     /* proxy_upstream_conn_attach left writing enabled for the rest */
-    proxy_io_send(st->up->bev, st->up_connected, b, n);
+    if (proxy_io_sendv(st->up->bev, st->up_connected, parts, n_parts) != 0)
+        proxy_h2_up_release(st, 0); /* out of memory: the upstream must not get half a message */
 }
 
 void proxy_h2_stream_request_head(proxy_h2_stream *st, int end_stream)
@@ -176,22 +160,22 @@ void proxy_h2_stream_request_head(proxy_h2_stream *st, int end_stream)
         }
         return;
     }
-    snprintf(st->method, sizeof st->method, "%s", proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_METHOD));
+    const char *method = proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_METHOD);
+    size_t ml = strlen(method); /* a known method (proxy_h2_req_head): shorter than st->method */
+    memcpy(st->method, method, ml < sizeof st->method ? ml + 1 : 0);
     const char *auth = proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_AUTHORITY);
-    if (w->rec) {
-        tdbuf u;
-        tdbuf_init(&u, 0);
-        if (tdbuf_printf(&u, "%s://%s%s", proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_SCHEME),
-                         auth && *auth ? auth : t->hostport,
-                         proxy_h2_req_pseudo(&st->rq, PROXY_H2_REQ_P_PATH)) == 0)
-            rec_begin(st, &u);
-        tdbuf_free(&u);
-    }
+    if (w->rec)
+        rec_begin(st, auth && *auth ? auth : t->hostport);
     st->rq_head_len = hb->len;
+    if (st->x) { /* room for the head and a body of known length (within --max-body) at once */
+        int64_t cl = st->rq.content_length;
+        uint64_t body = cl > 0 ? (uint64_t)cl : 0, mb = w->cfg->max_body;
+        (void)tdbuf_reserve(&st->rqbuf, hb->len + (size_t)(body < mb ? body : mb) + (st->chunked ? 64 : 0));
+    }
     proxy_h2_stream_rec_append(st, &st->rqbuf, &st->rq_body_rec, hb->len, hb->data, hb->len,
                                EXCHANGE_TRUNC_REQUEST);
-    if (!st->sent && httpmsg_method_is_idempotent(st->method))
-        st->sent = evbuffer_new();
+    st->keep_sent = httpmsg_method_is_idempotent(st->method);
+    tdbuf_reset(&st->sent);
     char err[256];
     proxy_upstream_conn *u = proxy_h2_up_new_parser(st) == 0 ? proxy_upstream_pool_take(w->pool, t) : NULL;
     if (!u && st->rs)
@@ -272,8 +256,10 @@ void proxy_h2_stream_free(proxy_h2_stream *st, uint32_t error_code)
     evbuffer_drain(body, evbuffer_get_length(body));
     tdbuf rhead = st->rhead;
     tdbuf_reset(&rhead);
-    if (st->sent)
-        evbuffer_free(st->sent);
+    tdbuf sent = st->sent;
+    if (sent.cap > 4096)
+        tdbuf_free(&sent); /* a large request body's copy is not kept with the spare */
+    tdbuf_reset(&sent);
     tdbuf_free(&st->rqbuf);
     tdbuf_free(&st->rsbuf);
     memset(st, 0, sizeof *st);
@@ -281,6 +267,7 @@ void proxy_h2_stream_free(proxy_h2_stream *st, uint32_t error_code)
     st->rq = rq;
     st->body = body;
     st->rhead = rhead;
+    st->sent = sent;
     tdbuf_init(&st->rqbuf, 0);
     tdbuf_init(&st->rsbuf, 0);
     st->next = s->spare;

@@ -5,7 +5,6 @@
  * proxy_h2 (shares proxy_h2_int.h). */
 #include "proxy_h2_int.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +69,12 @@ void proxy_h2_up_local_response(proxy_h2_stream *st, int status, const char *msg
 }
 
 /* Fields that describe the HTTP/1.1 hop, not the message (RFC 9113 8.2.2), and those the upstream's
- * Connection field names. */
-static int hop_by_hop(const httpmsg_head *h, const char *name, size_t nl)
+ * Connection field (conn, found once per head) names. */
+static int hop_by_hop(const httpmsg_header *conn, const char *name, size_t nl)
 {
     if (httpmsg_header_is_conn_specific(name, nl))
         return 1;
-    const httpmsg_header *c = httpmsg_find_header(h, "Connection");
-    for (const char *p = c ? c->value : NULL, *e = p ? p + c->value_len : NULL; p && p < e;) {
+    for (const char *p = conn ? conn->value : NULL, *e = p ? p + conn->value_len : NULL; p && p < e;) {
         while (p < e && (*p == ' ' || *p == ',' || *p == '\t'))
             p++;
         const char *t = p;
@@ -88,11 +86,23 @@ static int hop_by_hop(const httpmsg_head *h, const char *name, size_t nl)
     return 0;
 }
 
+/* The three digits of a status httpmsg accepted (100..999), without snprintf on every response. */
+static size_t status_digits(int status, char out[4])
+{
+    if (status < 100 || status > 999)
+        return (size_t)snprintf(out, 4, "%d", status % 1000);
+    out[0] = (char)('0' + status / 100);
+    out[1] = (char)('0' + status / 10 % 10);
+    out[2] = (char)('0' + status % 10);
+    out[3] = '\0';
+    return 3;
+}
+
 static int submit_head(proxy_h2_stream *st, const httpmsg_head *h)
 {
     /* on the stack for common heads (nghttp2 copies them), on the heap past that */
     nghttp2_nv nv_stack[64], *nv = nv_stack;
-    char names_stack[2048], *names = names_stack, code[16];
+    char names_stack[2048], *names = names_stack, code[4];
     int rc = -1;
     if (h->n_headers + 1 > sizeof nv_stack / sizeof nv_stack[0])
         nv = calloc(h->n_headers + 1, sizeof *nv);
@@ -100,16 +110,19 @@ static int submit_head(proxy_h2_stream *st, const httpmsg_head *h)
         names = malloc(h->head_len + 1);
     if (!nv || !names)
         goto out;
-    snprintf(code, sizeof code, "%d", h->status);
     size_t n = 0, used = 0;
-    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)code, 7, strlen(code), NGHTTP2_NV_FLAG_NONE};
+    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)code, 7, status_digits(h->status, code),
+                           NGHTTP2_NV_FLAG_NONE};
+    const httpmsg_header *conn = httpmsg_find_header(h, "Connection");
     for (size_t i = 0; i < h->n_headers; i++) {
         const httpmsg_header *f = &h->headers[i];
-        if (hop_by_hop(h, f->name, f->name_len) || used + f->name_len > h->head_len)
+        if (hop_by_hop(conn, f->name, f->name_len) || used + f->name_len > h->head_len)
             continue;
-        char *lc = names + used; /* HTTP/2 field names are lowercase (RFC 9113 8.2.1) */
-        for (size_t k = 0; k < f->name_len; k++)
-            lc[k] = (char)tolower((unsigned char)f->name[k]);
+        char *lc = names + used; /* HTTP/2 field names are lowercase (RFC 9113 8.2.1); names are tokens */
+        for (size_t k = 0; k < f->name_len; k++) {
+            char c = f->name[k];
+            lc[k] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+        }
         used += f->name_len;
         nv[n++] = (nghttp2_nv){(uint8_t *)lc, (uint8_t *)f->value, f->name_len, f->value_len, NGHTTP2_NV_FLAG_NONE};
     }
@@ -133,6 +146,10 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
     st->r_keepalive = h->keep_alive;
     if (h->status >= 200 && !st->submitted) {
         st->final_head = 1;
+        if (st->x) { /* the recorded response at its size at once: head, and a body of known length */
+            uint64_t body = h->content_length > 0 ? (uint64_t)h->content_length : 0, mb = st->s->w->cfg->max_body;
+            (void)tdbuf_reserve(&st->rsbuf, h->head_len + (size_t)(body < mb ? body : mb));
+        }
         if (submit_head(st, h) != 0)
             return -1;
         st->submitted = 1;
@@ -217,7 +234,7 @@ void proxy_h2_up_fail(proxy_h2_stream *st, proxy_metrics_uperr_kind kind, int st
  * fresh one, when it was idempotent, complete and small. Returns 1 when under way. */
 static int try_retry(proxy_h2_stream *st)
 {
-    if (!st->up || !st->up->reused || st->from_up || !st->sent || !st->req_done || st->retried)
+    if (!st->up || !st->up->reused || st->from_up || !st->keep_sent || !st->req_done || st->retried)
         return 0;
     char err[256];
     st->retried = 1;
@@ -231,9 +248,11 @@ static int try_retry(proxy_h2_stream *st)
     proxy_metrics_upstream_connect(st->s->w->m, 0);
     tdbuf_reset(&st->rhead);
     proxy_h2_up_attach(st, u);
-    evbuffer_add_buffer(bufferevent_get_output(u->bev), st->sent);
-    evbuffer_free(st->sent);
-    st->sent = NULL;
+    st->keep_sent = 0;
+    if (evbuffer_add(bufferevent_get_output(u->bev), st->sent.data, st->sent.len) != 0) {
+        proxy_h2_up_release(st, 0);
+        return 0;
+    }
     return 1;
 }
 
@@ -260,16 +279,18 @@ static void response_done(proxy_h2_stream *st)
  * of each head are known: interim heads stay out of the record, the final one goes in whole. */
 static size_t head_end(const proxy_h2_stream *st, const char *p, size_t n)
 {
-    char tmp[6];
-    size_t tl = st->rhead.len < 3 ? st->rhead.len : 3, m = n < 3 ? n : 3;
-    if (tl)
-        memcpy(tmp, st->rhead.data + st->rhead.len - tl, tl);
-    memcpy(tmp + tl, p, m);
-    for (size_t i = 0; i + 4 <= tl + m; i++)
-        if (!memcmp(tmp + i, "\r\n\r\n", 4) && i + 4 > tl)
-            return i + 4 - tl;
-    const char *f = memmem(p, n, "\r\n\r\n", 4);
-    return f ? (size_t)(f - p) + 4 : 0;
+    const tdbuf *held = &st->rhead;
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) {
+        size_t at = (size_t)(q - p); /* a "\r\n\r\n" ending here? its first bytes may be held */
+        char w[4];
+        for (int k = 0; k < 4; k++) {
+            size_t back = 3 - (size_t)k; /* w[k] is the byte back places before q */
+            w[k] = back <= at ? q[-(ptrdiff_t)back] : back - at <= held->len ? held->data[held->len - (back - at)] : 0;
+        }
+        if (!memcmp(w, "\r\n\r\n", 4))
+            return at + 1;
+    }
+    return 0;
 }
 
 /* Parses what the upstream sent. Returns 1 when the exchange ended. */

@@ -3,6 +3,7 @@
 #include "proxy_io.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/uio.h>
@@ -28,6 +29,32 @@ void proxy_io_send(struct bufferevent *bev, int connected, struct evbuffer *src,
     }
     if (n > 0)
         evbuffer_remove_buffer(src, out, n);
+}
+
+int proxy_io_sendv(struct bufferevent *bev, int connected, const struct iovec *parts, int n_parts)
+{
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    size_t done = 0;
+    if (connected && fd >= 0 && n_parts > 0 && evbuffer_get_length(out) == 0 && io_raw(bev)) {
+        ssize_t w;
+        do
+            w = writev(fd, parts, n_parts);
+        while (w < 0 && errno == EINTR);
+        if (w > 0)
+            done = (size_t)w; /* an error is left for the bufferevent's own write to report */
+    }
+    for (int i = 0; i < n_parts; i++) {
+        size_t len = parts[i].iov_len;
+        if (done >= len) {
+            done -= len;
+            continue;
+        }
+        if (evbuffer_add(out, (const char *)parts[i].iov_base + done, len - done) != 0)
+            return -1;
+        done = 0;
+    }
+    return 0;
 }
 
 void proxy_io_tune_bev(struct bufferevent *bev, size_t high)

@@ -1,353 +1,151 @@
 /* proxy_mirror: the shadow client. A request copy (proxy_mirror_req) is built by the client connection while
- * the request streams through, then queued here. Each shadow connection (mconn) carries one request at
- * a time and is kept alive between them; a deadline timer per connection covers connecting, sending and
- * the whole response, so a shadow that never answers costs a slot for PROXY_MIRROR_RESPONSE_US at most.
- * Responses are parsed only to know where they end (reuse), their bytes are dropped as they arrive. */
+ * the request streams through, then placed here on one of the shadow's connections (proxy_mirror_conn.c):
+ * behind a copy queued in the same loop turn (HTTP/1.1 pipelining, so both leave in one write), else on an
+ * idle connection, else on a new one, else pipelined behind the fewest copies; when every connection is
+ * full it waits in the pool's queue. Only copies of safe, kept-alive requests share a connection. The
+ * connections written to in a loop turn are written once, by an event made active with the first (it
+ * runs after the events already active in that turn: the client reads that produced the copies). */
 #include "proxy_mirror.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <event2/event.h>
 
-#include "proxy_io.h"
-#include "proxy_log.h"
 #include "proxy_mirror_int.h"
 #include "tdtime.h"
 
-/* One warning per minute for the whole process, whichever worker sees the failure. */
-static _Atomic int64_t pmirror_last_warn = -1;
-#define PMIRROR_WARN_EVERY_US (60ll * 1000000)
+/* ---- where a copy goes ---- */
 
-static void mirror_warn(const mpool *pl, const char *what)
+/* Fails r at once: the shadow refused a connection just before (counted). */
+static void pool_fail_down(proxy_mirror_req *r)
 {
-    int64_t now = tdtime_mono_us(), last = atomic_load(&pmirror_last_warn);
-    if (last >= 0 && now - last < PMIRROR_WARN_EVERY_US)
-        return;
-    if (!atomic_compare_exchange_strong(&pmirror_last_warn, &last, now))
-        return;
-    proxy_log(PROXY_LOG_WARN,
-              "mirror: shadow %s: %s; the primary is not affected, failures are counted in "
-              "tapedeck_proxy_mirror_failed_total (next warning in a minute at the earliest)",
-              pl->shadow->hostport, what);
-}
-
-/* ---- shadow connections ---- */
-
-static void mc_free(mconn *mc)
-{
-    mpool *pl = mc->pool;
-    if (mc->req)
-        proxy_mirror_req_free(mc->req);
-    if (mc->prev)
-        mc->prev->next = mc->next;
-    else
-        pl->conns = mc->next;
-    if (mc->next)
-        mc->next->prev = mc->prev;
-    pl->n_conns--;
-    httpmsg_parser_free(mc->rs);
-    tdbuf_free(&mc->kept);
-    if (mc->timer)
-        event_free(mc->timer);
-    if (mc->bev)
-        bufferevent_free(mc->bev);
-    free(mc);
-}
-
-static void pump(mpool *pl);
-
-/* The request in flight on mc got no complete response: count it, close mc, move the queue on. */
-static void mc_fail(mconn *mc, proxy_metrics_uperr_kind kind, const char *what)
-{
-    mpool *pl = mc->pool;
-    proxy_metrics_mirror_failed(pl->mi->m, kind);
-    if (kind == PROXY_METRICS_UPERR_CONNECT || kind == PROXY_METRICS_UPERR_CONNECT_TIMEOUT) {
-        pl->down_until = tdtime_mono_us() + PROXY_MIRROR_BACKOFF_US;
-        mirror_warn(pl, what);
-    } else if (kind == PROXY_METRICS_UPERR_TIMEOUT) {
-        mirror_warn(pl, what);
-    }
-    proxy_log(PROXY_LOG_DEBUG, "mirror: %s %s: %s", mc->req ? mc->req->method : "-", pl->shadow->hostport,
-              what);
-    proxy_mirror_join_answer(mc, mc->req, what);
-    mc_free(mc);
-    pump(pl);
-}
-
-static int rs_on_head(void *ctx, const httpmsg_head *h)
-{
-    mconn *mc = ctx;
-    mc->status = h->status;
-    mc->interim = h->status < 200;
-    mc->keep_alive = h->keep_alive;
-    mc->head_len = h->head_len;
-    return 0;
-}
-
-static int rs_on_complete(void *ctx)
-{
-    mconn *mc = ctx;
-    mc->done = 1;
-    return 1; /* pause after every message, so interim ones are told apart */
-}
-
-static const httpmsg_callbacks mc_callbacks = {rs_on_head, NULL, rs_on_complete};
-
-/* Puts r on mc (connected or connecting) and arms the deadline. Returns 0, or -1 out of memory (r is
- * then still the caller's). */
-static int mc_send(mconn *mc, proxy_mirror_req *r)
-{
-    httpmsg_parser_free(mc->rs);
-    httpmsg_limits lim = {0};
-    mc->rs = httpmsg_parser_new(HTTPMSG_RESPONSE, &mc_callbacks, mc, &lim);
-    if (!mc->rs)
-        return -1;
-    httpmsg_parser_set_request_method(mc->rs, r->method);
-    mc->req = r;
-    mc->status = mc->interim = mc->done = 0;
-    proxy_mirror_join_keep_reset(mc);
-    mc->first_us = 0;
-    mc->sent_us = tdtime_now_us();
-    if (mc->state == MC_IDLE)
-        mc->state = MC_BUSY;
-    /* move, don't copy (straight into the socket when the connection is up and idle, saving a loop
-     * turn); the bytes stay accounted in r->held until the exchange ends */
-    proxy_io_send(mc->bev, mc->state == MC_BUSY, r->buf, evbuffer_get_length(r->buf));
-    struct timeval tv =
-        tdtime_tv(mc->state == MC_CONNECTING ? PROXY_MIRROR_CONNECT_US : PROXY_MIRROR_RESPONSE_US);
-    evtimer_add(mc->timer, &tv);
-    bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
-    return 0;
-}
-
-/* The response to mc's request ended: next request, idle, or close. */
-static void mc_done(mconn *mc)
-{
-    mpool *pl = mc->pool;
-    proxy_mirror *mi = pl->mi;
-    proxy_mirror_req *r = mc->req;
-    proxy_metrics_mirror_response(mi->m, mc->status);
-    proxy_mirror_join_answer(mc, r, NULL);
-    mc->req = NULL;
-    /* an early answer (before the whole request went out) leaves the connection in an unknown state */
-    int reusable = mc->keep_alive && r->keep_alive && mc->status != 101 &&
-                   evbuffer_get_length(bufferevent_get_input(mc->bev)) == 0 &&
-                   evbuffer_get_length(bufferevent_get_output(mc->bev)) == 0;
+    proxy_metrics_mirror_failed(r->mi->m, PROXY_METRICS_UPERR_CONNECT);
+    proxy_mirror_join_fail(r, "not sent: the shadow refused a connection just before");
     proxy_mirror_req_free(r);
-    if (!reusable) {
-        mc_free(mc);
-        pump(pl);
-        return;
-    }
-    mc->state = MC_IDLE;
-    proxy_mirror_req *next = pl->pending;
-    if (next) {
-        pl->pending = next->next;
-        if (!pl->pending)
-            pl->pending_tail = NULL;
-        next->next = NULL;
-        if (mc_send(mc, next) != 0) {
-            proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_RESET);
-            proxy_mirror_req_free(next);
-            mc_free(mc);
-            pump(pl);
-        }
-        return;
-    }
-    httpmsg_parser_free(mc->rs); /* idle connections hold no parser */
-    mc->rs = NULL;
-    struct timeval tv = tdtime_tv(PROXY_MIRROR_IDLE_US);
-    evtimer_add(mc->timer, &tv);
 }
 
-static void mc_read(struct bufferevent *bev, void *ctx)
+/* The connection to put r on without opening one: an idle one, else the shortest pipeline that takes
+ * it. NULL when none does. */
+static mconn *pool_pick(mpool *pl, const proxy_mirror_req *r)
 {
-    mconn *mc = ctx;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    if (mc->state == MC_IDLE) { /* the shadow closed it, or sent bytes nobody asked for */
-        mc_free(mc);
-        return;
-    }
-    while (evbuffer_get_length(in) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        mc->done = 0;
-        ssize_t n = httpmsg_parser_execute(mc->rs, v.iov_base, v.iov_len);
-        if (n < 0) {
-            mc_fail(mc, PROXY_METRICS_UPERR_BAD_RESPONSE, "bad response");
-            return;
-        }
-        /* --mirror-record; otherwise only its framing counts */
-        proxy_mirror_join_keep(mc, v.iov_base, (size_t)n);
-        evbuffer_drain(in, (size_t)n);
-        if (mc->done && mc->interim && mc->status != 101) {
-            proxy_mirror_join_keep_reset(mc);
-            httpmsg_parser_resume(mc->rs);
+    mconn *best = NULL;
+    for (mconn *mc = pl->conns; mc; mc = mc->next) {
+        if (!proxy_mirror_conn_takes(mc, r))
             continue;
-        }
-        if (mc->done) {
-            mc_done(mc);
-            return;
-        }
-        if (n == 0)
-            break;
+        if (!mc->head)
+            return mc;
+        if (!best || mc->depth < best->depth)
+            best = mc;
     }
+    return best;
 }
 
-static void mc_event(struct bufferevent *bev, short what, void *ctx)
+void proxy_mirror_pool_pump(mpool *pl)
 {
-    mconn *mc = ctx;
-    char msg[256];
-    if (what & BEV_EVENT_CONNECTED) {
-        mc->state = MC_BUSY;
-        evutil_socket_t fd = bufferevent_getfd(bev);
-        int one = 1;
-        if (fd >= 0)
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct timeval tv = tdtime_tv(PROXY_MIRROR_RESPONSE_US);
-        evtimer_add(mc->timer, &tv);
+    if (pl->pumping)
         return;
-    }
-    if (mc->state == MC_IDLE) {
-        mc_free(mc);
-        return;
-    }
-    int e = EVUTIL_SOCKET_ERROR();
-    if (mc->state == MC_CONNECTING) {
-        snprintf(msg, sizeof msg, "connect: %s", e ? evutil_socket_error_to_string(e) : "failed");
-        mc_fail(mc, PROXY_METRICS_UPERR_CONNECT, msg);
-        return;
-    }
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && mc->rs) {
-        mc->done = 0;
-        if (httpmsg_parser_eof(mc->rs) == 0 && mc->done) { /* a response delimited by close */
-            mc->keep_alive = 0;
-            mc_done(mc);
-            return;
-        }
-    }
-    mc_fail(mc, PROXY_METRICS_UPERR_RESET, "closed the connection before the response ended");
-}
-
-static void mc_timeout(evutil_socket_t fd, short what, void *ctx)
-{
-    mconn *mc = ctx;
-    if (mc->state == MC_IDLE) {
-        mc_free(mc);
-        return;
-    }
-    if (mc->state == MC_CONNECTING) {
-        mc_fail(mc, PROXY_METRICS_UPERR_CONNECT_TIMEOUT, "connect timed out");
-        return;
-    }
-    mc_fail(mc, PROXY_METRICS_UPERR_TIMEOUT, "no complete response in time");
-}
-
-/* Opens a connection for r. On failure r is counted and freed and the backoff starts; returns -1. */
-static int mc_open(mpool *pl, proxy_mirror_req *r)
-{
-    proxy_mirror *mi = pl->mi;
-    mconn *mc = calloc(1, sizeof *mc);
-    if (!mc) {
-        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
-        proxy_mirror_req_free(r);
-        return -1;
-    }
-    mc->pool = pl;
-    mc->state = MC_CONNECTING;
-    tdbuf_init(&mc->kept, 0);
-    mc->next = pl->conns;
-    if (pl->conns)
-        pl->conns->prev = mc;
-    pl->conns = mc;
-    pl->n_conns++;
-    mc->timer = evtimer_new(mi->base, mc_timeout, mc);
-    mc->bev = bufferevent_socket_new(mi->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!mc->timer || !mc->bev) {
-        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
-        proxy_mirror_req_free(r);
-        mc_free(mc);
-        return -1;
-    }
-    proxy_metrics_mirror_connect(mi->m);
-    bufferevent_setcb(mc->bev, mc_read, NULL, mc_event, mc);
-    /* answers are read in large gulps: a 64 KiB answer in one or two reads, not sixteen */
-    bufferevent_set_max_single_read(mc->bev, PROXY_MIRROR_READ_MAX);
-    if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&pl->shadow->addr, (int)pl->shadow->addrlen) !=
-        0) {
-        int e = EVUTIL_SOCKET_ERROR();
-        char msg[256];
-        snprintf(msg, sizeof msg, "connect: %s", e ? evutil_socket_error_to_string(e) : "failed");
-        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
-        pl->down_until = tdtime_mono_us() + PROXY_MIRROR_BACKOFF_US;
-        mirror_warn(pl, msg);
-        proxy_mirror_join_fail(r, msg);
-        proxy_mirror_req_free(r);
-        mc_free(mc);
-        return -1;
-    }
-    if (mc_send(mc, r) != 0) {
-        proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
-        proxy_mirror_req_free(r);
-        mc_free(mc);
-        return -1;
-    }
-    return 0;
-}
-
-/* Queued requests get connections while there is room. While the shadow is backing off they fail at
- * once (counted): holding them would only hold memory. Iterative, never re-entered from below. */
-static void pump(mpool *pl)
-{
-    proxy_mirror *mi = pl->mi;
+    pl->pumping = 1;
     while (pl->pending) {
         proxy_mirror_req *r = pl->pending;
-        if (pl->down_until <= tdtime_mono_us() && pl->n_conns >= PROXY_MIRROR_MAX_CONNS)
-            return;
+        int down = pl->down_until > tdtime_mono_us();
+        mconn *mc = down ? NULL : pool_pick(pl, r);
+        if (!down && !mc && pl->n_conns >= PROXY_MIRROR_MAX_CONNS)
+            break;
         pl->pending = r->next;
         if (!pl->pending)
             pl->pending_tail = NULL;
         r->next = NULL;
-        if (pl->down_until > tdtime_mono_us()) {
-            proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_CONNECT);
-            proxy_mirror_join_fail(r, "not sent: the shadow refused a connection just before");
-            proxy_mirror_req_free(r);
-            continue;
-        }
-        mc_open(pl, r);
+        if (down)
+            pool_fail_down(r); /* holding them would only hold memory */
+        else if (mc)
+            proxy_mirror_conn_queue(mc, r);
+        else
+            proxy_mirror_conn_open(pl, r);
     }
+    pl->pumping = 0;
+}
+
+void proxy_mirror_pool_requeue(proxy_mirror_req *r, proxy_metrics_uperr_kind kind, const char *what)
+{
+    mpool *pl = r->pool;
+    if (r->requeued) {
+        proxy_metrics_mirror_failed(r->mi->m, kind);
+        proxy_mirror_join_fail(r, what);
+        proxy_mirror_req_free(r);
+        return;
+    }
+    r->requeued = 1;
+    if (pl->serial_until && pl->serial_until > tdtime_mono_us())
+        r->pipeline = 0;
+    r->next = pl->pending;
+    pl->pending = r;
+    if (!pl->pending_tail)
+        pl->pending_tail = r;
 }
 
 void proxy_mirror_pool_submit(proxy_mirror_req *r)
 {
     mpool *pl = r->pool;
     proxy_mirror *mi = pl->mi;
-    for (mconn *mc = pl->conns; mc; mc = mc->next) {
-        if (mc->state == MC_IDLE) {
-            if (mc_send(mc, r) != 0) {
-                proxy_metrics_mirror_failed(mi->m, PROXY_METRICS_UPERR_RESET);
-                proxy_mirror_req_free(r);
+    if (pl->serial_until && r->pipeline && pl->serial_until > tdtime_mono_us())
+        r->pipeline = 0; /* a pipelined connection failed lately */
+    if (!pl->pending) {
+        /* batched: behind a copy of this loop turn, one write for both */
+        for (mconn *mc = mi->dirty; mc; mc = mc->flush_next) {
+            if (mc->pool == pl && mc->head && proxy_mirror_conn_takes(mc, r)) {
+                proxy_mirror_conn_queue(mc, r);
+                return;
             }
+        }
+        mconn *mc = pool_pick(pl, r);
+        if (mc && !mc->head) {
+            proxy_mirror_conn_queue(mc, r);
             return;
         }
-    }
-    if (pl->n_conns < PROXY_MIRROR_MAX_CONNS && !pl->pending) {
-        mc_open(pl, r);
-        return;
+        if (pl->n_conns < PROXY_MIRROR_MAX_CONNS) {
+            if (pl->down_until > tdtime_mono_us())
+                pool_fail_down(r);
+            else
+                proxy_mirror_conn_open(pl, r);
+            return;
+        }
+        if (mc) {
+            proxy_mirror_conn_queue(mc, r);
+            return;
+        }
     }
     if (pl->pending_tail)
         pl->pending_tail->next = r;
     else
         pl->pending = r;
     pl->pending_tail = r;
+}
+
+/* ---- writing, once per loop turn ---- */
+
+void proxy_mirror_pool_dirty(mconn *mc)
+{
+    proxy_mirror *mi = mc->pool->mi;
+    if (mc->dirty)
+        return;
+    if (!mi->dirty)
+        event_active(mi->flush, EV_TIMEOUT, 1); /* runs after the events already active this turn */
+    mc->dirty = 1;
+    mc->flush_next = mi->dirty;
+    mi->dirty = mc;
+}
+
+static void mirror_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    proxy_mirror *mi = arg;
+    while (mi->dirty) {
+        mconn *mc = mi->dirty;
+        mi->dirty = mc->flush_next;
+        mc->dirty = 0;
+        mc->flush_next = NULL;
+        proxy_mirror_conn_flush(mc); /* may free mc, or queue more (on the list again) */
+    }
 }
 
 void proxy_mirror_submit(proxy_mirror_req *r)
@@ -377,6 +175,15 @@ proxy_mirror *proxy_mirror_new(struct event_base *base, proxy_upstream_target *s
     mi->rec = cfg->mirror_record ? rec : NULL;
     mi->max_body = cfg->max_body;
     mi->rnd = seed ? seed : 0x9E3779B97F4A7C15ull;
+    mi->flush = event_new(base, -1, 0, mirror_flush, mi);
+    mi->scratch = malloc(PROXY_MIRROR_READ_MAX);
+    if (!mi->flush || !mi->scratch) {
+        if (mi->flush)
+            event_free(mi->flush);
+        free(mi->scratch);
+        free(mi);
+        return NULL;
+    }
     proxy_upstream_target *t[EXCHANGE_N_SHADOW] = {shadow, baseline};
     for (int i = 0; i < EXCHANGE_N_SHADOW && t[i]; i++) {
         proxy_upstream_target_ref(t[i]);
@@ -395,7 +202,7 @@ void proxy_mirror_free(proxy_mirror *mi)
     for (int i = 0; i < mi->n_pools; i++) {
         mpool *pl = &mi->pools[i];
         while (pl->conns)
-            mc_free(pl->conns);
+            proxy_mirror_conn_free(pl->conns);
         while (pl->pending) {
             proxy_mirror_req *r = pl->pending;
             pl->pending = r->next;
@@ -404,5 +211,7 @@ void proxy_mirror_free(proxy_mirror *mi)
     }
     for (int i = 0; i < mi->n_pools; i++)
         proxy_upstream_target_unref(mi->pools[i].shadow);
+    event_free(mi->flush);
+    free(mi->scratch);
     free(mi);
 }

@@ -24,11 +24,16 @@
 #define PROXY_MIRROR_MAX_HELD (8 * 1024 * 1024)  /* bytes of request copies a worker holds at once */
 #define PROXY_MIRROR_MAX_INFLIGHT 512            /* copies being built, queued or awaiting a response */
 #define PROXY_MIRROR_MAX_CONNS 64                /* connections to the shadow per worker */
+/* copies on one connection before the first is answered (HTTP/1.1 pipelining: safe methods on kept-alive
+ * requests only); the copies of one loop turn go out in one write */
+#define PROXY_MIRROR_PIPELINE 8
 #define PROXY_MIRROR_CONNECT_US (1000ll * 1000)  /* connect timeout */
 #define PROXY_MIRROR_RESPONSE_US (3000ll * 1000) /* from sending a request to the end of its response */
 /* idle keep-alive connections to the shadow close after this */
 #define PROXY_MIRROR_IDLE_US (10000ll * 1000)
 #define PROXY_MIRROR_BACKOFF_US (1000ll * 1000)  /* after a failed connect, requests are skipped this long */
+/* after a connection with pipelined copies failed, one copy per connection this long */
+#define PROXY_MIRROR_SERIAL_US (60000ll * 1000)
 
 typedef struct proxy_mirror proxy_mirror;
 typedef struct proxy_mirror_req proxy_mirror_req;

@@ -11,11 +11,15 @@
 #include "proxy_mirror.h"
 #include "tdbuf.h"
 
-enum { MC_CONNECTING = 0, MC_BUSY, MC_IDLE };
+enum { MC_CONNECTING = 0, MC_OPEN };
 
-#define PROXY_MIRROR_READ_MAX (256 * 1024) /* bytes of an answer read from the socket at once */
+/* Bytes of an answer read from the socket at once: while it is kept (--mirror-record), and while it is
+ * only framed, where a body past what was read is dropped in the kernel (recv MSG_TRUNC) instead. */
+#define PROXY_MIRROR_READ_MAX (256 * 1024)
+#define PROXY_MIRROR_READ_DROP (16 * 1024)
 
 typedef struct mpool mpool;
+typedef struct mconn mconn;
 
 struct proxy_mirror_req {
     proxy_mirror *mi;
@@ -25,27 +29,40 @@ struct proxy_mirror_req {
     size_t head_len;  /* bytes of the head; what follows is body */
     char method[24];
     int keep_alive;   /* the client's request allows reuse of the connection */
+    int pipeline;     /* may share a connection with copies ahead of it: a safe method, kept alive */
+    int requeued;     /* put back once already (its connection closed before answering it) */
+    uint64_t out_end; /* where its bytes end in its connection's output, counted from the connect */
+    int64_t sent_us;  /* put on its connection (wall clock, for the record) */
     proxy_mirror_join *join; /* --mirror-record: where the answer goes (NULL: dropped as it arrives) */
-    proxy_mirror_req *next; /* pending queue */
+    proxy_mirror_req *next; /* the pool's pending queue, or its connection's copies in flight */
 };
 
-typedef struct mconn {
+/* One connection to a shadow, on its own socket (no bufferevent: one sendmsg per loop turn for every
+ * copy queued in it, one recv per wakeup, the bodies nobody keeps dropped in the kernel). */
+struct mconn {
     mpool *pool;
-    struct mconn *prev, *next;
-    struct bufferevent *bev;
-    struct event *timer;
+    mconn *prev, *next;   /* the pool's connections */
+    mconn *flush_next;    /* the mirror's list of connections with bytes to write this turn */
+    int fd;
+    struct event *rev, *wev, *timer;
+    struct evbuffer *out; /* copies not written yet */
+    uint64_t queued, written; /* bytes put in out, written to the socket, since the connect */
     httpmsg_parser *rs;
-    proxy_mirror_req *req; /* the request in flight (MC_CONNECTING, MC_BUSY) */
+    proxy_mirror_req *head, *tail; /* in flight, in order: the head's answer is the one being read */
+    size_t depth;
     int state;
+    int dirty;            /* on the flush list */
     int status, interim, done; /* set by the parser callbacks */
     int keep_alive;
-    size_t head_len;  /* of the message being parsed, 0 until its head is known */
+    size_t head_len;      /* of the message being parsed, 0 until its head is known */
+    int64_t body_len;     /* its body's length when framed by Content-Length, else -1 */
+    uint64_t msg_bytes;   /* bytes of the message being parsed fed to the parser */
     /* --mirror-record: the answer kept (head, body up to --max-body) */
     tdbuf kept;
-    uint64_t seen;    /* bytes of the current message parsed so far */
+    uint64_t seen;        /* bytes of the current message parsed so far */
     int truncated;
-    int64_t sent_us, first_us;
-} mconn;
+    int64_t first_us;
+};
 
 /* One shadow: its connections and its queue. */
 struct mpool {
@@ -56,6 +73,8 @@ struct mpool {
     mconn *conns;
     proxy_mirror_req *pending, *pending_tail;
     int64_t down_until; /* monotonic us: no new connections before this */
+    int64_t serial_until; /* monotonic us: no pipelining before this (a pipelined connection failed) */
+    int pumping;        /* in proxy_mirror_pool_pump (a failure below does not re-enter it) */
 };
 
 struct proxy_mirror {
@@ -69,6 +88,9 @@ struct proxy_mirror {
     int n_pools;          /* 1, or 2 with --mirror-baseline */
     proxy_record *rec;    /* --mirror-record: where joined exchanges go; NULL: answers dropped */
     uint64_t max_body;
+    struct event *flush;  /* active once per loop turn with bytes to write: writes every dirty conn */
+    mconn *dirty;
+    char *scratch;        /* PROXY_MIRROR_READ_MAX: every answer is read here first */
 };
 
 /* Frees r and gives back what it held (bytes, its in-flight slot). A join still waiting for r's answer
@@ -78,8 +100,28 @@ void proxy_mirror_req_free(proxy_mirror_req *r);
 void proxy_mirror_req_skip(proxy_mirror_req *r, proxy_metrics_mirror_skip why);
 /* A copy of r for another shadow (same bytes, same join), or NULL (counted as skipped). */
 proxy_mirror_req *proxy_mirror_req_clone(proxy_mirror_req *r, mpool *to);
-/* proxy_mirror.c: queue or send r on its pool */
+/* proxy_mirror.c: the pool. Puts r on a connection (batched with the copies of this loop turn, else an
+ * idle one, else a new one, else pipelined behind others) or queues it. */
 void proxy_mirror_pool_submit(proxy_mirror_req *r);
+/* Queued copies get connections while there is room. */
+void proxy_mirror_pool_pump(mpool *pl);
+/* r (not answered on a connection that closed) goes back to the front of its pool's queue; a copy put
+ * back once already fails instead (counted as kind). */
+void proxy_mirror_pool_requeue(proxy_mirror_req *r, proxy_metrics_uperr_kind kind, const char *what);
+/* mc has bytes to write: written at the end of this loop turn. */
+void proxy_mirror_pool_dirty(mconn *mc);
+
+/* proxy_mirror_conn.c: one connection. NULL when it could not even start (r is then still the
+ * caller's, the failure counted and the backoff started when the shadow refused). */
+mconn *proxy_mirror_conn_open(mpool *pl, proxy_mirror_req *r);
+/* Puts r behind mc's copies in flight (written at the end of this loop turn). */
+void proxy_mirror_conn_queue(mconn *mc, proxy_mirror_req *r);
+/* Writes what mc has queued. Returns 0, or -1 when mc failed and is gone. */
+int proxy_mirror_conn_flush(mconn *mc);
+/* Closes mc; its copies in flight are freed (not answered; nothing counted). */
+void proxy_mirror_conn_free(mconn *mc);
+/* mc may take r: open, r pipelines behind mc's copies (or mc has none), and mc has room. */
+int proxy_mirror_conn_takes(const mconn *mc, const proxy_mirror_req *r);
 
 /* proxy_mirror_join.c */
 void proxy_mirror_join_add(proxy_mirror_join *j); /* one more answer due (a copy for the baseline) */

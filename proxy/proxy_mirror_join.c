@@ -69,7 +69,7 @@ void proxy_mirror_join_primary(proxy_mirror_join *j, exchange *x)
     join_maybe_done(j);
 }
 
-static void join_put(proxy_mirror_join *j, int role, mconn *mc, const char *error)
+static void join_put(proxy_mirror_join *j, int role, mconn *mc, int64_t sent_us, const char *error)
 {
     exchange_shadow *s = &j->sh[role];
     if (!error) {
@@ -78,13 +78,13 @@ static void join_put(proxy_mirror_join *j, int role, mconn *mc, const char *erro
         if (!s->response)
             s->error = strdup("out of memory keeping the answer");
         s->truncated = mc->truncated;
-        s->sent_us = mc->sent_us;
+        s->sent_us = sent_us;
         s->resp_first_us = mc->first_us;
         s->resp_end_us = tdtime_now_us();
     } else if (*error) {
         s->present = 1;
         s->error = strdup(error);
-        s->sent_us = mc ? mc->sent_us : 0;
+        s->sent_us = sent_us;
     }
     j->waiting--;
     join_maybe_done(j);
@@ -95,7 +95,7 @@ void proxy_mirror_join_answer(mconn *mc, proxy_mirror_req *r, const char *error)
     if (r && r->join) {
         proxy_mirror_join *j = r->join;
         r->join = NULL;
-        join_put(j, r->pool->role, mc, error);
+        join_put(j, r->pool->role, mc, r->sent_us, error);
     }
     proxy_mirror_join_keep_reset(mc);
     mc->first_us = 0;
@@ -107,12 +107,12 @@ void proxy_mirror_join_fail(proxy_mirror_req *r, const char *error)
         return;
     proxy_mirror_join *j = r->join;
     r->join = NULL;
-    join_put(j, r->pool->role, NULL, error);
+    join_put(j, r->pool->role, NULL, r->sent_us, error);
 }
 
 void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n)
 {
-    if (!mc->req || !mc->req->join || n == 0)
+    if (!mc->head || !mc->head->join || n == 0)
         return;
     if (!mc->first_us)
         mc->first_us = tdtime_now_us();

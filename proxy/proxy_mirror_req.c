@@ -64,6 +64,7 @@ take:;
     r->pool = &mi->pools[0];
     r->head_len = head_len;
     r->keep_alive = keep_alive;
+    r->pipeline = keep_alive && httpmsg_method_is_safe(method);
     snprintf(r->method, sizeof r->method, "%s", method);
     mi->inflight++;
     return r;
@@ -115,10 +116,11 @@ proxy_mirror_req *proxy_mirror_req_clone(proxy_mirror_req *r, mpool *to)
         return NULL;
     }
     *c = (proxy_mirror_req){
-        .mi = mi, .pool = to, .buf = c->buf, .head_len = r->head_len, .keep_alive = r->keep_alive};
+        .mi = mi, .pool = to, .buf = c->buf, .head_len = r->head_len, .keep_alive = r->keep_alive,
+        .pipeline = r->pipeline};
     memcpy(c->method, r->method, sizeof c->method);
     mi->inflight++;
-    /* copied, not referenced: the original's chains are moved into a socket as it is sent */
+    /* copied, not referenced: a buffer holding references cannot be referenced in turn */
     const unsigned char *p = evbuffer_pullup(r->buf, -1);
     if ((!p && n) || evbuffer_add(c->buf, p, n) != 0) {
         proxy_mirror_req_skip(c, PROXY_METRICS_MSKIP_NOMEM);

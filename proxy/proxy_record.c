@@ -6,7 +6,10 @@
  * switch per record cost more than queueing it). The writer wakes every REC_POLL_US on its own, or when
  * the queue passes REC_WAKE_COUNT records or REC_WAKE_BYTES, takes everything queued, and writes each
  * batch with one pwrite (capwriter's deferred writes). At most REC_POLL_US plus one batch's writing
- * stands between an exchange and the kernel: far inside the one second a kill -9 may lose. */
+ * stands between an exchange and the kernel: far inside the one second a kill -9 may lose.
+ *
+ * And back: written exchanges return to the workers for reuse (proxy_record_spare.c), so that the
+ * writer never frees a worker's memory. */
 #include "proxy_record.h"
 
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include "proxy_log.h"
 #include "proxy_mirror_cmp.h"
 #include "proxy_redact.h"
+#include "proxy_record_spare.h"
 #include "tdnum.h"
 #include "tdtime.h"
 
@@ -49,6 +53,7 @@ struct proxy_record {
     size_t head, count, bytes;
     int stop;
     atomic_int rotate_req;
+    proxy_record_spare *spare; /* written exchanges on their way back to the workers */
 };
 
 void proxy_record_exchange_free(exchange *x)
@@ -62,6 +67,17 @@ void proxy_record_exchange_free(exchange *x)
 static size_t rec_size(const exchange *x)
 {
     return sizeof *x + x->request_len + x->response_len + exchange_shadow_bytes(x);
+}
+
+exchange *proxy_record_reuse(proxy_record *r, proxy_record_spares *s, tdbuf *rq, tdbuf *rs, char **addr)
+{
+    return proxy_record_spare_take(r->spare, s, rq, rs, addr);
+}
+
+void proxy_record_spares_release(proxy_record *r, proxy_record_spares *s)
+{
+    if (r)
+        proxy_record_spare_release(r->spare, s);
 }
 
 int proxy_record_wants(const proxy_record *r, const char *target, uint64_t *rnd)
@@ -239,10 +255,10 @@ static void *rec_thread(void *arg)
         size_t queued = 0;
         for (size_t i = 0; i < n; i++) {
             queued += (size_t)rec_write_one(r, batch[i], &failing);
-            proxy_record_exchange_free(batch[i]);
         }
         if (n > 0)
             rec_commit(r, queued, &failing);
+        proxy_record_spare_return(r->spare, batch, n, r->redact != NULL);
         int64_t now = tdtime_mono_us();
         if (now - last_tick >= REC_TICK_US) {
             last_tick = now;
@@ -269,7 +285,7 @@ proxy_record *proxy_record_new(const proxy_config *cfg, proxy_metrics *m, const 
     proxy_record *r = NULL, *result = NULL;
     char info[1024];
     r = calloc(1, sizeof *r);
-    if (!r || !(r->ring = calloc(REC_QUEUE_CAP, sizeof *r->ring))) {
+    if (!r || !(r->ring = calloc(REC_QUEUE_CAP, sizeof *r->ring)) || !(r->spare = proxy_record_spare_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -348,6 +364,7 @@ void proxy_record_free(proxy_record *r)
         pthread_mutex_destroy(&r->mu);
         pthread_cond_destroy(&r->cv);
     }
+    proxy_record_spare_free(r->spare);
     proxy_redact_free(r->redact);
     proxy_mirror_cmp_free(r->cmp);
     free(r);

@@ -10,6 +10,8 @@
 #include "exchange.h"
 #include "proxy_config.h"
 #include "proxy_metrics.h"
+#include "proxy_record_spare.h"
+#include "tdbuf.h"
 
 typedef struct proxy_record proxy_record;
 
@@ -28,6 +30,12 @@ int proxy_record_wants(const proxy_record *r, const char *target, uint64_t *rnd)
 /* Takes ownership of x (a heap exchange from malloc, freed with exchange_clear + free). Never blocks on
  * the writer: when the queue is full the exchange is dropped and counted. Returns 0 queued, -1 dropped. */
 int proxy_record_push(proxy_record *r, exchange *x);
+
+/* A written exchange back from the writer, for the next record: proxy_record_spare_take on the
+ * recorder's spares. Worker thread only. */
+exchange *proxy_record_reuse(proxy_record *r, proxy_record_spares *s, tdbuf *rq, tdbuf *rs, char **addr);
+/* Frees what s still holds (the worker is ending). NULL r is a no-op. */
+void proxy_record_spares_release(proxy_record *r, proxy_record_spares *s);
 
 /* Ask the writer to close the current segment and start the next (SIGHUP). Async-signal-unsafe; call
  * from the main loop. */

@@ -58,9 +58,8 @@ static void attach(proxy_conn *c, proxy_upstream_conn *u)
 
 static int new_response_parser(proxy_conn *c)
 {
-    httpmsg_parser_free(c->rs);
-    httpmsg_limits lim = {.max_head = c->w->cfg->max_head};
-    c->rs = httpmsg_parser_new(HTTPMSG_RESPONSE, &rs_callbacks, c, &lim);
+    proxy_conn_parser_put(c->w, PROXY_CONN_RS, c->rs);
+    c->rs = proxy_conn_parser_get(c, PROXY_CONN_RS, &rs_callbacks);
     if (!c->rs)
         return -1;
     httpmsg_parser_set_request_method(c->rs, c->method);
@@ -72,7 +71,7 @@ static int new_response_parser(proxy_conn *c)
 static void fail_exchange(proxy_conn *c, int status, const char *msg)
 {
     proxy_relay_release(c, 0);
-    httpmsg_parser_free(c->rs); /* it may be inside a message */
+    proxy_conn_parser_put(c->w, PROXY_CONN_RS, c->rs); /* it may be inside a message: reuse resets it */
     c->rs = NULL;
     proxy_conn_rec_finish(c, msg);
     if (c->to_client == 0) {
@@ -209,7 +208,7 @@ static int response_done(proxy_conn *c, int by_eof)
         relay_tunnel_start(c);
         return PROXY_RELAY_MORE;
     }
-    httpmsg_parser_free(c->rs); /* a fresh one for the next exchange; idle connections hold none */
+    proxy_conn_parser_put(c->w, PROXY_CONN_RS, c->rs); /* idle connections hold none */
     c->rs = NULL;
     proxy_relay_release(c, reusable);
     return PROXY_RELAY_DONE;

@@ -1,7 +1,51 @@
 /* proxy_xrec: bounded appends and the hand-over of a recorded exchange. */
 #include "proxy_xrec.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_conn.h"
 #include "proxy_record.h"
+
+exchange *proxy_xrec_begin(struct proxy_wctx *w, const char *path, tdbuf *rq, tdbuf *rs, uint64_t conn_id,
+                           uint64_t conn_seq, int64_t req_start_us, const char *peer, const char *proto)
+{
+    if (!w->rec)
+        return NULL;
+    if (!proxy_record_wants(w->rec, path, &w->rnd)) {
+        proxy_metrics_sampled_out(w->m);
+        return NULL;
+    }
+    /* a written exchange back from the writer, with its buffers: no malloc, no realloc growth */
+    char *addr = NULL;
+    exchange *x = proxy_record_reuse(w->rec, &w->spares, rq, rs, &addr);
+    if (!x) {
+        if (!(x = malloc(sizeof *x))) {
+            proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
+            return NULL;
+        }
+        exchange_init(x);
+        tdbuf_init(rq, 0);
+        tdbuf_init(rs, 0);
+    }
+    x->conn_id = conn_id;
+    x->conn_seq = conn_seq;
+    x->req_start_us = req_start_us;
+    if (addr && strcmp(addr, peer) == 0) {
+        x->client_addr = addr; /* the same client as the record this exchange held before */
+        addr = NULL;
+    }
+    free(addr);
+    if ((!x->client_addr && exchange_set_str(&x->client_addr, peer) != 0) ||
+        exchange_set_str(&x->protocol, proto) != 0) {
+        proxy_record_exchange_free(x);
+        tdbuf_free(rq);
+        tdbuf_free(rs);
+        proxy_metrics_dropped(w->m, PROXY_METRICS_DROP_NOMEM);
+        return NULL;
+    }
+    return x;
+}
 
 int proxy_xrec_append(exchange *x, uint64_t max_body, tdbuf *b, uint64_t *body_rec, size_t head_len,
                       const char *p, size_t n, unsigned trunc_flag)

@@ -10,6 +10,14 @@
 #include "exchange.h"
 #include "tdbuf.h"
 
+struct proxy_wctx;
+
+/* A new record for a request on w's recorder, with its connection's facts, and rq and rs ready for its
+ * bytes (a written exchange's buffers when the writer gave one back): NULL when there is no recorder,
+ * when sampling leaves the request out (path: what the sampling and filters look at), or out of memory
+ * (each counted on /metrics). The caller sets target_uri. */
+exchange *proxy_xrec_begin(struct proxy_wctx *w, const char *path, tdbuf *rq, tdbuf *rs, uint64_t conn_id,
+                           uint64_t conn_seq, int64_t req_start_us, const char *peer, const char *proto);
 /* Appends n bytes of a message to b: the first head_len always, body bytes while *body_rec is under
  * max_body (setting trunc_flag in x->truncated when cut). Returns 0, or -1 out of memory (the caller
  * drops the record). */

@@ -76,6 +76,10 @@ typedef struct httpmsg_limits {
 httpmsg_parser *httpmsg_parser_new(httpmsg_type type, const httpmsg_callbacks *cb, void *ctx,
                                    const httpmsg_limits *limits);
 void httpmsg_parser_free(httpmsg_parser *p); /* NULL is a no-op */
+/* Makes p what httpmsg_parser_new made it (same type, callbacks and limits, no message yet), now for
+ * ctx, keeping its storage: for a caller's cache of parsers (an allocation and the head buffers'
+ * growth saved per message). Any state, even after an error. */
+void httpmsg_parser_reuse(httpmsg_parser *p, void *ctx);
 /* Feed bytes. Returns how many were consumed (less than len after a pause or an upgrade), or an
  * httpmsg_status < 0; after an error the parser is dead. */
 ssize_t httpmsg_parser_execute(httpmsg_parser *p, const char *data, size_t len);

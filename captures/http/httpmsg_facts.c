@@ -27,17 +27,24 @@ int httpmsg_method_is_idempotent(const char *method)
     return httpmsg_method_is_safe(method) || !strcmp(method, "PUT") || !strcmp(method, "DELETE");
 }
 
-static int name_in(const char *const *list, size_t n, const char *name, size_t len)
+/* lengths kept beside the names: these lists are asked about every field of every forwarded head */
+typedef struct lit {
+    const char *s;
+    size_t n;
+} lit;
+#define LIT(x) {x, sizeof x - 1}
+
+static int name_in(const lit *list, size_t n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
-        if (strlen(list[i]) == len && !strncasecmp(name, list[i], len))
+        if (list[i].n == len && !strncasecmp(name, list[i].s, len))
             return 1;
     return 0;
 }
 
-static const char *const CONN_SPECIFIC[] = {"connection", "keep-alive", "proxy-connection", "te",
-                                            "trailer",    "upgrade",    "transfer-encoding"};
-static const char *const FRAMING[] = {"content-length", "expect", "http2-settings"};
+static const lit CONN_SPECIFIC[] = {LIT("connection"), LIT("keep-alive"), LIT("proxy-connection"), LIT("te"),
+                                    LIT("trailer"),    LIT("upgrade"),    LIT("transfer-encoding")};
+static const lit FRAMING[] = {LIT("content-length"), LIT("expect"), LIT("http2-settings")};
 
 int httpmsg_header_is_conn_specific(const char *name, size_t len)
 {
@@ -94,9 +101,11 @@ int httpmsg_raw_status(const char *raw, size_t len)
 
 size_t httpmsg_raw_head_len(const char *m, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (m[i] != '\n')
-            continue;
+    /* memchr, not a byte loop: the writer runs this over every recorded message's head */
+    for (const char *p = len ? memchr(m, '\n', len) : NULL; p; p = memchr(p + 1, '\n', len - (size_t)(p + 1 - m))) {
+        size_t i = (size_t)(p - m);
+        if (i + 1 >= len)
+            break;
         if (m[i + 1] == '\n')
             return i + 2;
         if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')

@@ -332,6 +332,52 @@ static void pause_and_resume(void **state)
     httpmsg_parser_free(p);
 }
 
+/* A head is gathered a few KiB at a time: one that spans several steps parses whole, the body after a
+ * short head is not taken into the head, and one past max_head is still refused with 431. */
+static void long_head_in_one_call(void **state)
+{
+    (void)state;
+    static char msg[80 * 1024];
+    int hl = snprintf(msg, sizeof msg, "POST / HTTP/1.1\r\nContent-Length: 3\r\nX: %06000d\r\n\r\nabc", 0);
+    rec r = {0};
+    httpmsg_parser *p = httpmsg_parser_new(REQ, &cbs, &r, NULL);
+    assert_int_equal(httpmsg_parser_execute(p, msg, (size_t)hl), hl);
+    assert_int_equal(r.completed, 1);
+    assert_non_null(strstr(r.out, "\nabc|C\n"));
+    httpmsg_parser_free(p);
+    memset(msg, 0, sizeof msg);
+    int n = snprintf(msg, sizeof msg, "GET / HTTP/1.1\r\nX: %070000d\r\n\r\n", 0);
+    p = httpmsg_parser_new(REQ, &cbs, &r, NULL);
+    assert_int_equal(httpmsg_parser_execute(p, msg, (size_t)n), HTTPMSG_ETOOLARGE);
+    assert_non_null(strstr(httpmsg_parser_error(p), "65536"));
+    httpmsg_parser_free(p);
+}
+
+/* A reused parser (the proxy's per-worker spares) behaves as a new one: after an error, in the middle
+ * of a chunked body, or after a HEAD response, the next message parses for the new ctx. */
+static void reuse_is_new(void **state)
+{
+    (void)state;
+    rec r1 = {0}, r2 = {0};
+    httpmsg_parser *p = httpmsg_parser_new(HTTPMSG_RESPONSE, &cbs, &r1, NULL);
+    httpmsg_parser_set_request_method(p, "HEAD");
+    const char *dup = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+    assert_true(httpmsg_parser_execute(p, dup, strlen(dup)) < 0);
+    httpmsg_parser_reuse(p, &r2);
+    assert_string_equal(httpmsg_parser_error(p), "no error");
+    const char *cut = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab";
+    assert_int_equal(httpmsg_parser_execute(p, cut, strlen(cut)), (ssize_t)strlen(cut));
+    assert_string_equal(r2.out, "H 200 OK 1.1 cl=-1 chunked ka [Transfer-Encoding=chunked]\nab"); /* r2's */
+    httpmsg_parser_reuse(p, &r1);
+    memset(&r1, 0, sizeof r1);
+    /* no HEAD any more: the body is read; and no chunk state left over from the cut message */
+    const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    assert_int_equal(httpmsg_parser_execute(p, ok, strlen(ok)), (ssize_t)strlen(ok));
+    assert_int_equal(r1.completed, 1);
+    assert_string_equal(r1.out, "H 200 OK 1.1 cl=2 ka [Content-Length=2]\nhi|C\n");
+    httpmsg_parser_free(p);
+}
+
 /* A client takes "gzip, chunked" (framed by the chunked, the gzip left to the reader) when asked; the
  * default, the proxy's, refuses it with 501. */
 static void accept_codings_for_clients(void **state)
@@ -441,7 +487,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(case_table_whole_and_split), cmocka_unit_test(smuggling_vectors_refused),
-        cmocka_unit_test(limits_give_431),           cmocka_unit_test(pause_and_resume),
+        cmocka_unit_test(limits_give_431),           cmocka_unit_test(pause_and_resume), cmocka_unit_test(reuse_is_new), cmocka_unit_test(long_head_in_one_call),
         cmocka_unit_test(oneshot_chunked),           cmocka_unit_test(oneshot_cut_and_interim),
         cmocka_unit_test(oneshot_errors),            cmocka_unit_test(accept_codings_for_clients),
     };
