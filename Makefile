@@ -18,7 +18,7 @@ BUILD      ?= build/asan
 BIN        ?= build/asan/bin
 endif
 
-PKGS       := libevent libevent_pthreads libevent_openssl libcurl libzstd jansson zlib libbrotlidec libssl libcrypto \
+PKGS       := libevent libevent_pthreads libevent_openssl libcurl libzstd jansson zlib libdeflate libbrotlidec libssl libcrypto \
               libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
