@@ -156,11 +156,6 @@ static int cb_value(http_parser *hp, const char *at, size_t len)
     return extend(&p->spans[p->nspans - 1].value, p, at, len);
 }
 
-static bool is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* Builds p->head from the spans: every string copied, NUL-terminated, into p->strs. */
 static int build_head(httpmsg_parser *p)
 {
@@ -197,7 +192,7 @@ static int build_head(httpmsg_parser *p)
     for (size_t i = 0; i < p->nspans; i++) {
         httpmsg_header *f = &p->headers[i];
         span v = p->spans[i].value;
-        while (v.len && is_ows(p->raw[v.off + v.len - 1]))
+        while (v.len && (p->raw[v.off + v.len - 1] == ' ' || p->raw[v.off + v.len - 1] == '\t'))
             v.len--; /* http-parser keeps trailing OWS */
         COPY(f->name, p->spans[i].name);
         f->name_len = p->spans[i].name.len;
