@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proxy/proxy_mirror.h"
+#include "proxy_mirror.h"
 
 static char *render(proxy_metrics *m)
 {
