@@ -249,6 +249,7 @@ void proxy_worker_free(proxy_worker *w)
     proxy_mirror_free(w->ctx.mirror); /* after the connections: they may hold request copies */
     proxy_record_spares_release(w->ctx.rec, &w->ctx.spares);
     proxy_conn_parsers_free(&w->ctx);
+    proxy_conn_kits_free(&w->ctx);
     proxy_upstream_pool_free(w->ctx.pool);
     proxy_upstream_target_unref(w->ctx.target);
     if (w->ctx.base)

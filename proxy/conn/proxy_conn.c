@@ -124,12 +124,16 @@ void proxy_conn_parsers_free(proxy_wctx *w)
             httpmsg_parser_free(w->parsers[k][--w->n_parsers[k]]);
 }
 
+static void hdr_timeout(evutil_socket_t fd, short what, void *ctx);
+
 /* Parsers exist only while a connection has an exchange going: an idle keep-alive connection then
  * costs a few hundred bytes instead of a few KiB (between exchanges they wait in the worker's
  * spares). Returns -1 out of memory. */
 static int request_start(proxy_conn *c)
 {
     if (!c->rq && !(c->rq = proxy_conn_parser_get(c, PROXY_CONN_RQ, &rq_callbacks)))
+        return -1;
+    if (proxy_conn_kit_take(c, hdr_timeout) != 0)
         return -1;
     TD_ASSERT(c->rstate == RQ_IDLE && c->sstate == RS_NONE);
     c->rstate = RQ_HEAD;
@@ -261,6 +265,7 @@ static void pconn_exchange_done(proxy_conn *c)
     if (c->rstate == RQ_IDLE) {
         proxy_conn_parser_put(c->w, PROXY_CONN_RQ, c->rq);
         c->rq = NULL;
+        proxy_conn_kit_park(c);
         if (c->client_eof)
             proxy_conn_finish_close(c);
     }
@@ -415,10 +420,6 @@ int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, c
     c->w = w;
     c->id = atomic_fetch_add(&pconn_next_id, 1);
     c->proto = proto;
-    c->hold = evbuffer_new();
-    c->rhold = evbuffer_new();
-    c->replay = evbuffer_new();
-    c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
     c->bev = bev;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     /* link first, so proxy_conn_free can undo everything */
@@ -430,7 +431,7 @@ int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, c
     proxy_metrics_conn_open(w->m);
     c->upcb = &up_callbacks;
     c->io = proxy_sock_new(bev);
-    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->io) {
+    if (!c->io) {
         proxy_log(PROXY_LOG_ERROR, "out of memory accepting a connection");
         proxy_conn_free(c, NULL);
         return -1;

@@ -46,7 +46,8 @@ typedef struct proxy_conn {
     httpmsg_parser *rq;
     int rstate;
     int ev_head, ev_done; /* set by parser callbacks, consumed after each execute */
-    struct evbuffer *hold; /* head bytes held until the head is known good */
+    struct evbuffer *hold; /* head bytes held until the head is known good (hold, rhold, replay and
+                            * hdr_timer: only while an exchange is going, see proxy_conn_kit.c) */
     size_t head_len;
     char method[24];
     char *url;        /* request target as sent */
@@ -138,5 +139,11 @@ enum { PROXY_CONN_RQ = 0, PROXY_CONN_RS = 1 };
 httpmsg_parser *proxy_conn_parser_get(proxy_conn *c, int kind, const httpmsg_callbacks *cb);
 /* Keeps p for a next exchange, or frees it when the spares are full; NULL is a no-op. */
 void proxy_conn_parser_put(proxy_wctx *w, int kind, httpmsg_parser *p);
+
+/* proxy_conn_kit.c: c->hold, c->rhold, c->replay and c->hdr_timer exist only while an exchange is
+ * going. take: from the worker's spares or new (no-op when c has them); -1 out of memory. park: they go
+ * back (the timer deleted); no-op when c has none. */
+int proxy_conn_kit_take(proxy_conn *c, event_callback_fn hdr_timeout);
+void proxy_conn_kit_park(proxy_conn *c);
 
 #endif
