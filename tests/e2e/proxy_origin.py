@@ -127,6 +127,10 @@ def handle(sock):
                 sock.sendall(b"HTTP/1.1 204 No Content\r\nX-Test: yes\r\n\r\n")
             elif path == "/304":
                 sock.sendall(b"HTTP/1.1 304 Not Modified\r\nETag: \"abc\"\r\n\r\n")
+            elif path == "/hop":  # ?N: N fields named in Connection (hop-by-hop), beside one that is not
+                names = ["X-Hop%d" % i for i in range(int(query or "2"))]
+                send(sock, 200, b"hop\n", [("Connection", ", ".join(["keep-alive"] + names))]
+                     + [(n, "1") for n in names] + [("Keep-Alive", "timeout=5"), ("X-Kept", "yes")])
             elif path == "/head":
                 send(sock, 200, b"z" * 1234, [("Content-Type", "text/plain")], head_only)
             elif path == "/slow":
