@@ -77,6 +77,7 @@ typedef struct proxy_conn {
     exchange *x;
     tdbuf rqbuf, rsbuf;
     uint64_t rq_body_rec, rs_body_rec;
+    size_t rs_pend; /* response bytes read straight into rsbuf's end, not yet parsed and forwarded */
 
     /* connection */
     int close_after; /* close once the current response is written */
@@ -102,6 +103,11 @@ void proxy_conn_rec_finish(proxy_conn *c, const char *error); /* push c->x (if a
  * trunc_flag when cut). Returns -1 when out of memory (the record is dropped). */
 int proxy_conn_rec_append(proxy_conn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p,
                           size_t n, unsigned trunc_flag);
+/* Lets the upstream socket read this exchange's response into rsbuf (when it is recorded). */
+void proxy_conn_rec_sink(proxy_conn *c, proxy_sock *up);
+/* n bytes at rsbuf offset off, read there and now forwarded, head of them the response head's: counted
+ * in the record, and cut from rsbuf past --max-body. */
+void proxy_conn_rec_direct(proxy_conn *c, size_t off, size_t n, size_t head);
 
 /* proxy_conn_mirror.c */
 void proxy_conn_mirror_begin(proxy_conn *c);            /* the head is accepted: copy it if mirrored */
