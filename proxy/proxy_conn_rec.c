@@ -35,6 +35,8 @@ void proxy_conn_rec_finish(proxy_conn *c, const char *error)
 {
     if (!c->x)
         return;
+    if (!error)
+        c->w->rs_hint = c->rsbuf.len;
     exchange *x = proxy_xrec_finish(c->x, &c->rqbuf, &c->rsbuf, error);
     c->x = NULL;
     c->rs_pend = 0;
@@ -78,7 +80,13 @@ static char *rec_sink_get(void *ctx, size_t *len)
         return NULL;
     size_t want;
     if (c->sstate == RS_HEAD) {
-        if (c->from_up != 0 || c->rsbuf.cap < c->rsbuf.len + 1 + REC_SINK_MIN)
+        if (c->from_up != 0)
+            return NULL;
+        /* no written record's buffer to hand: a fresh one when the last response here was large
+         * (its size is reserved later anyway; a small answer gives the rest back, proxy_xrec_finish) */
+        if (c->rsbuf.cap < c->rsbuf.len + 1 + REC_SINK_MIN && c->rsbuf.len == 0 && c->w->rs_hint >= REC_SINK_MIN)
+            (void)tdbuf_reserve(&c->rsbuf, c->w->rs_hint);
+        if (c->rsbuf.cap < c->rsbuf.len + 1 + REC_SINK_MIN)
             return NULL;
         want = c->rsbuf.cap - c->rsbuf.len - 1; /* the NUL's byte stays */
     } else if (c->sstate == RS_BODY) {
