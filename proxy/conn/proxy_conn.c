@@ -22,6 +22,8 @@ static _Atomic uint64_t pconn_next_id = 1;
 
 /* ---- parser callbacks: note what happened, act after execute returns ---- */
 
+#define PCONN_URI_MAX (16 * 1024) /* longest WARC-Target-URI built; a longer one is refused (400) */
+
 static int rq_on_head(void *ctx, const httpmsg_head *h)
 {
     proxy_conn *c = ctx;
@@ -44,25 +46,27 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
         return -1;
     if (!c->w->rec)
         return 0; /* the absolute URI is only for the capture */
-    char host[512];
-    tdbuf b;
-    tdbuf_init(&b, 16 * 1024);
-    if (!strncasecmp(c->url, "http://", 7) || !strncasecmp(c->url, "https://", 8)) {
-        if (tdbuf_puts(&b, c->url) != 0)
-            return -1;
-    } else {
-        if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
-            snprintf(host, sizeof host, "%s", c->w->target->hostport);
-        int rc = tdbuf_puts(&b, c->proto ? "https://" : "http://");
-        rc = rc ? rc : tdbuf_puts(&b, host);
-        rc = rc ? rc : tdbuf_puts(&b, c->url);
-        if (rc != 0) {
-            tdbuf_free(&b);
-            return -1;
-        }
+    /* one allocation of the exact size: this runs for every recorded request */
+    const char *url = c->url, *scheme = c->proto ? "https://" : "http://";
+    size_t lu = strlen(url);
+    if (url[0] != '/' && (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8))) {
+        c->target_uri = lu <= PCONN_URI_MAX ? strdup(url) : NULL;
+        return c->target_uri ? 0 : -1;
     }
-    c->target_uri = tdbuf_steal(&b, NULL);
-    return c->target_uri ? 0 : -1;
+    char host[512];
+    if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
+        snprintf(host, sizeof host, "%s", c->w->target->hostport);
+    size_t ls = strlen(scheme), lh = strlen(host);
+    if (ls + lh + lu > PCONN_URI_MAX)
+        return -1;
+    char *t = malloc(ls + lh + lu + 1);
+    if (!t)
+        return -1;
+    memcpy(t, scheme, ls);
+    memcpy(t + ls, host, lh);
+    memcpy(t + ls + lh, url, lu + 1);
+    c->target_uri = t;
+    return 0;
 }
 
 static int rq_on_complete(void *ctx)

@@ -50,6 +50,7 @@ typedef struct proxy_wctx {
     proxy_upstream_target *target; /* this worker's reference to the current target */
     uint64_t rnd;                  /* sampling state */
     proxy_record_spares spares;    /* written exchanges back from the writer, for reuse */
+    size_t rs_hint;                /* the last recorded HTTP/1 response's size (proxy_conn_rec.c) */
     /* Parsers of finished exchanges, for the next ones ([0] requests, [1] responses): a parser is
      * still made per exchange (idle connections hold none), but not allocated per exchange. */
     struct httpmsg_parser *parsers[2][PROXY_WCTX_PARSERS];

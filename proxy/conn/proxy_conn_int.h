@@ -65,7 +65,7 @@ typedef struct proxy_conn {
     struct evbuffer *rhold; /* response head bytes held until the head is known good */
     uint64_t to_client;   /* bytes of this exchange written to the client */
     uint64_t from_up;     /* bytes of this exchange received from the upstream */
-    int up_connected, up_dirty, up_eof, retried;
+    unsigned char up_connected, up_dirty, up_eof, retried; /* flags: bytes, not ints (10 000 idle connections) */
     struct evbuffer *replay; /* copy of the request sent on a reused connection, for one retry */
     int replay_ok;
 
@@ -78,14 +78,15 @@ typedef struct proxy_conn {
     exchange *x;
     tdbuf rqbuf, rsbuf;
     uint64_t rq_body_rec, rs_body_rec;
+    size_t rs_pend; /* response bytes read straight into rsbuf's end, not yet parsed and forwarded */
 
     /* connection */
-    int close_after; /* close once the current response is written */
-    int closing;     /* no more reading; freed when the output is flushed */
-    int tunnel;      /* after a 101: bytes are relayed both ways untouched */
-    int tunnel_flush_up; /* client gone: free once the upstream output is flushed */
-    int client_eof;      /* the client half-closed after its request */
-    int lingering;       /* our side shut down; discarding input until EOF or a short timeout */
+    unsigned char close_after;     /* close once the current response is written */
+    unsigned char closing;         /* no more reading; freed when the output is flushed */
+    unsigned char tunnel;          /* after a 101: bytes are relayed both ways untouched */
+    unsigned char tunnel_flush_up; /* client gone: free once the upstream output is flushed */
+    unsigned char client_eof;      /* the client half-closed after its request */
+    unsigned char lingering;       /* our side shut down; discarding input until EOF or a short timeout */
 } proxy_conn;
 
 /* proxy_conn.c */
@@ -103,6 +104,11 @@ void proxy_conn_rec_finish(proxy_conn *c, const char *error); /* push c->x (if a
  * trunc_flag when cut). Returns -1 when out of memory (the record is dropped). */
 int proxy_conn_rec_append(proxy_conn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p,
                           size_t n, unsigned trunc_flag);
+/* Lets the upstream socket read this exchange's response into rsbuf (when it is recorded). */
+void proxy_conn_rec_sink(proxy_conn *c, proxy_sock *up);
+/* n bytes at rsbuf offset off, read there and now forwarded, head of them the response head's: counted
+ * in the record, and cut from rsbuf past --max-body. */
+void proxy_conn_rec_direct(proxy_conn *c, size_t off, size_t n, size_t head);
 
 /* proxy_conn_mirror.c */
 void proxy_conn_mirror_begin(proxy_conn *c);            /* the head is accepted: copy it if mirrored */
