@@ -127,6 +127,19 @@ static int run_setup(check_run *r, char *err, size_t errlen)
         if (!(r->lanes[0].baseline = engine_new(r->base, &eo, err, errlen)))
             return -1;
     }
+    /* Scanning on demand reads the recorded requests inside a judgment, on the event loop: libcurl's
+     * timers run on during that pause and time out the transfers in flight, so with libcurl the scan
+     * is done whole before anything is sent (the native client reads its answers first when the loop
+     * comes back, and only its latency figures see the pause). */
+    if (r->scan_cs && (!engine_is_native(r->lanes[0].target) ||
+                       (r->lanes[0].baseline && !engine_is_native(r->lanes[0].baseline)))) {
+        while (scan_more(r) > 0)
+            ;
+        if (r->fatal[0]) {
+            snprintf(err, errlen, "%s", r->fatal);
+            return -1;
+        }
+    }
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");

@@ -321,3 +321,8 @@ size_t engine_inflight(const engine *e)
 {
     return e ? e->inflight : 0;
 }
+
+int engine_is_native(const engine *e)
+{
+    return e->native;
+}

@@ -88,5 +88,7 @@ void engine_free(engine *e);
  * callback is not called then). */
 int engine_submit(engine *e, const engine_request *req, engine_done_fn done, void *user);
 size_t engine_inflight(const engine *e);
+/* 1 when e is tapedeck's own HTTP/1.1 client, 0 when it is libcurl (https://, --http2, --engine curl). */
+int engine_is_native(const engine *e);
 
 #endif
