@@ -394,7 +394,6 @@ int capwriter_close(capwriter *w, char *err, size_t errlen)
         return CAPWRITER_OK;
     int rc = cw_close_file(w, err, errlen);
     ZSTD_freeCCtx(w->cctx);
-    ZSTD_freeCDict(w->cdict);
     free(w->dict);
     tdbuf_free(&w->hold);
     tdbuf_free(&w->req);

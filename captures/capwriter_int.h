@@ -42,9 +42,9 @@ struct capwriter {
 
     /* compression */
     ZSTD_CCtx *cctx;
-    ZSTD_CDict *cdict; /* the dictionary in use (this segment's, or the previous one reused) */
-    void *dict;
+    void *dict; /* the dictionary in use (this segment's, or the previous one reused) */
     size_t dict_len;
+    int dict_loaded; /* dict is the one loaded into cctx */
 
     /* records held at a segment's start for training: record 0 is the warcinfo */
     int holding;
