@@ -310,7 +310,8 @@ int cw_write_direct(capwriter *w, char *err, size_t errlen)
     }
     w->st.exchanges++;
     w->seg_exchanges++;
-    for (size_t i = 0; i < nrec; i++)
+    int sampling = cw_sampling(w);
+    for (size_t i = 0; sampling && i < nrec; i++)
         cw_sample(w, recs[i]->data, recs[i]->len);
     return 0;
 }

@@ -94,6 +94,7 @@ int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
 int cw_release_hold(capwriter *w, char *err, size_t errlen);
 void cw_sample(capwriter *w, const char *rec, size_t len); /* keep a record's prefix for the next dictionary */
+int cw_sampling(const capwriter *w); /* 1 = records written now may build the next dictionary */
 int cw_resv_ready(const capwriter *w); /* 1 = enough samples to build the next segment's dictionary now */
 void cw_resv_free(capwriter *w);
 /* capwriter.c: the exchange's formatted records in file order (empty ones left out); returns how many */
