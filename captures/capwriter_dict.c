@@ -283,25 +283,29 @@ static void cw_train(capwriter *w)
     free(w->dict);
     w->dict = buf;
     w->dict_len = len;
-    w->dict_loaded = 0;
+    w->dict_loaded[0] = w->dict_loaded[1] = 0;
 }
 
-/* Loads w->dict into the compression context (a copy); zstd builds its tables from it at the next frame
- * and keeps them for every frame after, so this runs once per new dictionary. At level 1 zstd would give a 1 MiB dictionary 2^14 hash entries, one for every 64 bytes,
- * and later positions overwrite earlier ones, so most of the dictionary could not be matched: 2^15
- * took the capture bench from 305 to 302 bytes per exchange (and 5 % less match-finding time, the
- * matches being longer); 2^16 and more gained nothing and missed the cache more. Levels 2 and up have
- * 2^16 or more already. */
-static int cw_use_dict(capwriter *w)
+/* Loads w->dict into compression context `which` (a copy); zstd builds its tables from it at the next
+ * frame and keeps them for every frame after, so this runs once per new dictionary and context. At
+ * level 1 zstd would give a 1 MiB dictionary 2^14 hash entries, one for every 64 bytes, and later
+ * positions overwrite earlier ones, so most of the dictionary could not be matched: 2^15 took the
+ * capture bench from 305 to 302 bytes per exchange (and 5 % less match-finding time, the matches being
+ * longer); 2^16 and more gained nothing and missed the cache more. Levels 2 and up have 2^16 or more
+ * already. Records past CW_BIG_RECORD go to the second context, with zstd's own tables: there zstd
+ * copies the dictionary's tables into the context for every frame, and on 64 KiB JSON bodies 2^15
+ * cost 4 % more bytes and more time than 2^14. That context is loaded at its first such record. */
+int cw_use_dict(capwriter *w, int which)
 {
-    if (w->no_dict || w->dict_loaded)
+    if (w->no_dict || w->dict_loaded[which])
         return CAPWRITER_OK;
-    size_t r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_hashLog, w->dict && w->level == 1 ? CW_DICT_HASHLOG : 0);
+    size_t r = ZSTD_CCtx_setParameter(w->cctx[which], ZSTD_c_hashLog,
+                                      !which && w->dict && w->level == 1 ? CW_DICT_HASHLOG : 0);
     if (!ZSTD_isError(r))
-        r = ZSTD_CCtx_loadDictionary(w->cctx, w->dict, w->dict ? w->dict_len : 0);
+        r = ZSTD_CCtx_loadDictionary(w->cctx[which], w->dict, w->dict ? w->dict_len : 0);
     if (ZSTD_isError(r))
         return CAPWRITER_ENOMEM;
-    w->dict_loaded = 1;
+    w->dict_loaded[which] = 1;
     return CAPWRITER_OK;
 }
 
@@ -355,7 +359,7 @@ int cw_release_hold(capwriter *w, char *err, size_t errlen)
         w->n_resv = 0;
     }
     /* From here on this segment's frames use the dictionary (or none). */
-    rc = cw_use_dict(w);
+    rc = cw_use_dict(w, 0);
     w->hdr.len = 0;
     if (!rc && !w->no_dict && w->dict)
         rc = cw_dict_frame(w, &w->hdr);
