@@ -16,13 +16,8 @@
 static void write_n(capwriter *w, unsigned from, unsigned n)
 {
     char err[512];
-    for (unsigned i = from; i < from + n; i++) {
-        exchange x;
-        fx_make(&x, i);
-        if (capwriter_write(w, &x, err, sizeof err) != 0)
-            fail_msg("write %u: %s", i, err);
-        exchange_clear(&x);
-    }
+    if (fx_write_n(w, from, n, err, sizeof err) != 0)
+        fail_msg("write: %s", err);
 }
 
 /* Every exchange 0..n-1 of the fixture set, in order, from the folder's segments; each segment has a
