@@ -126,7 +126,8 @@ int cw_sampling(const capwriter *w)
     if (!w->rotate_bytes && !w->rotate_age_us)
         return 1;
     double in = (double)(w->st.bytes_in - w->seg_in_mark), out = (double)(w->good_size + w->pend.len);
-    if (w->rotate_bytes && (out <= 0 || in <= 0 || ((double)w->rotate_bytes - out) * in / out <= CW_SAMPLE_REACH))
+    if (w->rotate_bytes &&
+        (out <= 0 || in <= 0 || ((double)w->rotate_bytes - out) * in / out <= CW_SAMPLE_REACH))
         return 1;
     if (w->rotate_age_us) {
         double age = (double)(tdtime_mono_us() - w->seg_open_mono);
@@ -287,20 +288,21 @@ static void cw_train(capwriter *w)
 }
 
 /* Loads w->dict into compression context `which` (a copy); zstd builds its tables from it at the next
- * frame and keeps them for every frame after, so this runs once per new dictionary and context. At
- * level 1 zstd would give a 1 MiB dictionary 2^14 hash entries, one for every 64 bytes, and later
- * positions overwrite earlier ones, so most of the dictionary could not be matched: 2^15 took the
- * capture bench from 305 to 302 bytes per exchange (and 5 % less match-finding time, the matches being
- * longer); 2^16 and more gained nothing and missed the cache more. Levels 2 and up have 2^16 or more
- * already. Records past CW_BIG_RECORD go to the second context, with zstd's own tables: there zstd
- * copies the dictionary's tables into the context for every frame, and on 64 KiB JSON bodies 2^15
- * cost 4 % more bytes and more time than 2^14. That context is loaded at its first such record. */
+ * frame and keeps them for every frame after, so this runs once per new dictionary and context.
+ * At level 1 zstd gives a 1 MiB dictionary 2^14 hash entries, one for every 64 bytes (later positions
+ * overwrite earlier ones). On the capture bench's records 2^15 took the records from 305 to 302 bytes
+ * per exchange, with 5 % less match-finding time (longer matches); 2^16 and 2^17 gave less. Without
+ * payload digests the same corpus went the other way (2^14: 253.5, 2^15: 257.2): the best size depends
+ * on the traffic, and the larger one is kept for records with digests, the default. Levels 2 and up
+ * have 2^16 or more already. Records past CW_BIG_RECORD go to the second context, with zstd's own
+ * tables: zstd copies the dictionary's tables into the context for every such frame, and on 64 KiB JSON
+ * bodies 2^15 cost 4 % more bytes and more time. That context is loaded at its first such record. */
 int cw_use_dict(capwriter *w, int which)
 {
     if (w->no_dict || w->dict_loaded[which])
         return CAPWRITER_OK;
-    size_t r = ZSTD_CCtx_setParameter(w->cctx[which], ZSTD_c_hashLog,
-                                      !which && w->dict && w->level == 1 ? CW_DICT_HASHLOG : 0);
+    int larger = !which && w->dict && w->level == 1 && !w->no_digest;
+    size_t r = ZSTD_CCtx_setParameter(w->cctx[which], ZSTD_c_hashLog, larger ? CW_DICT_HASHLOG : 0);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_loadDictionary(w->cctx[which], w->dict, w->dict ? w->dict_len : 0);
     if (ZSTD_isError(r))
