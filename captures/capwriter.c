@@ -61,7 +61,9 @@ int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out)
     }
     size_t bound = ZSTD_compressBound(len);
     int big = len > CW_BIG_RECORD;
-    if (tdbuf_reserve(out, bound) != TDBUF_OK || (big && cw_use_dict(w, 1) != CAPWRITER_OK))
+    /* cw_use_dict: the big records' context loads its dictionary at the first one; a load that failed
+     * fails the record rather than leaving it to the previous dictionary */
+    if (tdbuf_reserve(out, bound) != TDBUF_OK || cw_use_dict(w, big) != CAPWRITER_OK)
         return CAPWRITER_ENOMEM;
     size_t n = ZSTD_compress2(w->cctx[big], out->data + out->len, bound, rec, len);
     if (ZSTD_isError(n))
