@@ -60,9 +60,12 @@ int cw_compress_record(capwriter *w, const char *rec, size_t len, tdbuf *out)
         return CAPWRITER_OK;
     }
     size_t bound = ZSTD_compressBound(len);
-    if (tdbuf_reserve(out, bound) != TDBUF_OK)
+    int big = len > CW_BIG_RECORD;
+    /* cw_use_dict: the big records' context loads its dictionary at the first one; a load that failed
+     * fails the record rather than leaving it to the previous dictionary */
+    if (tdbuf_reserve(out, bound) != TDBUF_OK || cw_use_dict(w, big) != CAPWRITER_OK)
         return CAPWRITER_ENOMEM;
-    size_t n = ZSTD_compress2(w->cctx, out->data + out->len, bound, rec, len);
+    size_t n = ZSTD_compress2(w->cctx[big], out->data + out->len, bound, rec, len);
     if (ZSTD_isError(n))
         return CAPWRITER_ENOMEM;
     out->len += n;
@@ -218,15 +221,17 @@ capwriter *capwriter_open(const capwriter_opts *opts, char *err, size_t errlen)
             !(w->final_path = strdup(opts->path)))
             goto nomem;
     }
-    w->cctx = ZSTD_createCCtx();
-    if (!w->cctx)
-        goto nomem;
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1))) {
-        cw_err(err, errlen, "capture writer: bad compression level");
-        capwriter_close(w, NULL, 0);
-        return NULL;
+    for (int i = 0; i < 2; i++) {
+        w->cctx[i] = ZSTD_createCCtx();
+        if (!w->cctx[i])
+            goto nomem;
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx[i], ZSTD_c_compressionLevel, w->level)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx[i], ZSTD_c_checksumFlag, 1)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx[i], ZSTD_c_contentSizeFlag, 1))) {
+            cw_err(err, errlen, "capture writer: bad compression level");
+            capwriter_close(w, NULL, 0);
+            return NULL;
+        }
     }
     w->last_sync_mono = tdtime_mono_us();
     if (cw_open_file(w, err, errlen) != CAPWRITER_OK) {
@@ -310,7 +315,8 @@ int cw_write_direct(capwriter *w, char *err, size_t errlen)
     }
     w->st.exchanges++;
     w->seg_exchanges++;
-    for (size_t i = 0; i < nrec; i++)
+    int sampling = cw_sampling(w);
+    for (size_t i = 0; sampling && i < nrec; i++)
         cw_sample(w, recs[i]->data, recs[i]->len);
     return 0;
 }
@@ -393,8 +399,8 @@ int capwriter_close(capwriter *w, char *err, size_t errlen)
     if (!w)
         return CAPWRITER_OK;
     int rc = cw_close_file(w, err, errlen);
-    ZSTD_freeCCtx(w->cctx);
-    ZSTD_freeCDict(w->cdict);
+    ZSTD_freeCCtx(w->cctx[0]);
+    ZSTD_freeCCtx(w->cctx[1]);
     free(w->dict);
     tdbuf_free(&w->hold);
     tdbuf_free(&w->req);

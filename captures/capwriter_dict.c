@@ -11,13 +11,17 @@
 
 #include "capwriter_int.h"
 #include "td_assert.h"
+#include "tdtime.h"
 #include "warc.h"
 
 #define CW_MIN_SAMPLES 8
 #define CW_MAX_SAMPLE ((size_t)16 << 10) /* bytes of one record used for training */
 #define CW_MAX_TRAIN ((size_t)2 << 20)   /* bytes of samples in all */
 #define CW_DICT_FLOOR ((size_t)32 << 10) /* smallest dictionary the eighth-of-a-segment rule gives */
+#define CW_DICT_HASHLOG 15 /* hash entries of the dictionary at level 1: see cw_use_dict */
 #define CW_HOLD_BYTES ((size_t)2 << 20)  /* held bytes that end the hold (enough to build from) */
+#define CW_SAMPLE_REACH 8e6 /* record bytes before a rotation that are sampled: 4 reservoirs */
+#define CW_STAT_BYTES ((size_t)256 << 10) /* samples the entropy tables are fitted to */
 
 int cw_hold_add_size(capwriter *w, size_t size)
 {
@@ -109,6 +113,30 @@ void cw_sample(capwriter *w, const char *rec, size_t len)
         w->resv.len -= take; /* out of memory: the sample is simply not kept */
 }
 
+/* Records are sampled only where a next segment may be built from them: never in a single file (it does
+ * not rotate); with a size or age limit, once the segment is within CW_SAMPLE_REACH of record bytes of
+ * it (judged from the segment's ratio and rate so far); without limits always, since only an
+ * unannounced rotation (SIGHUP) can come. One that comes outside the reach finds the reservoir short,
+ * and the next segment holds its first second of records, as at startup. Copying every record's prefix
+ * (and shifting the reservoir when full) was 3 % of the writer for records that were never used. */
+int cw_sampling(const capwriter *w)
+{
+    if (w->no_dict || w->path)
+        return 0;
+    if (!w->rotate_bytes && !w->rotate_age_us)
+        return 1;
+    double in = (double)(w->st.bytes_in - w->seg_in_mark), out = (double)(w->good_size + w->pend.len);
+    if (w->rotate_bytes &&
+        (out <= 0 || in <= 0 || ((double)w->rotate_bytes - out) * in / out <= CW_SAMPLE_REACH))
+        return 1;
+    if (w->rotate_age_us) {
+        double age = (double)(tdtime_mono_us() - w->seg_open_mono);
+        if (age <= 0 || in <= 0 || ((double)w->rotate_age_us - age) * in / age <= CW_SAMPLE_REACH)
+            return 1;
+    }
+    return 0;
+}
+
 int cw_resv_ready(const capwriter *w)
 {
     return !w->no_dict && (w->n_resv >= w->dict_records || w->resv.len >= CW_HOLD_BYTES);
@@ -120,6 +148,36 @@ void cw_resv_free(capwriter *w)
     free(w->resv_sizes);
     w->resv_sizes = NULL;
     w->n_resv = w->cap_resv = 0;
+}
+
+/* The samples ZDICT_finalizeDictionary fits the entropy tables to: it compresses every one with the
+ * dictionary, which took it 7 ms a segment on 2 MiB of samples (a sixth of the writer's time on the
+ * capture bench). The tables should fit the records still to come, which find their templates in the
+ * content but are not in it: samples inside the content match themselves whole and only skew the
+ * tables towards long matches and few literals. So the newest samples that precede the content, up to
+ * CW_STAT_BYTES (same bytes per exchange as all 2 MiB, a third of the time); when fewer than
+ * CW_MIN_SAMPLES precede it, the first samples up to CW_STAT_BYTES. sizes/n describe data; pre is the
+ * byte offset where the content starts. */
+static void cw_stat_samples(const size_t *sizes, size_t n, size_t pre, size_t *first, size_t *count,
+                            const char **start, const char *data)
+{
+    size_t k = 0, off = 0;
+    while (k < n && off + sizes[k] <= pre)
+        off += sizes[k++]; /* k: the first sample that reaches into the content */
+    size_t i = k, bytes = 0;
+    while (i > 0 && bytes + sizes[i - 1] <= CW_STAT_BYTES)
+        bytes += sizes[--i];
+    if (k - i >= CW_MIN_SAMPLES) {
+        *first = i;
+        *count = k - i;
+        *start = data + off - bytes;
+        return;
+    }
+    for (i = 0, bytes = 0; i < n && (i < CW_MIN_SAMPLES || bytes + sizes[i] <= CW_STAT_BYTES); i++)
+        bytes += sizes[i];
+    *first = 0;
+    *count = i;
+    *start = data;
 }
 
 /* Builds the dictionary from the reservoir (the previous segment's most recent records) followed by the
@@ -145,26 +203,53 @@ static void cw_train(capwriter *w)
     if (n < CW_MIN_SAMPLES)
         return;
     void *buf = malloc(w->dict_size);
-    size_t *sizes = malloc(n * sizeof *sizes), used = 0;
-    tdbuf samples;
-    tdbuf_init(&samples, rbytes + held_bytes);
-    int ok = buf && sizes && tdbuf_reserve(&samples, rbytes + held_bytes) == TDBUF_OK;
-    if (ok && rbytes) {
-        size_t roff = w->resv.len - rbytes;
-        tdbuf_append(&samples, w->resv.data + roff, rbytes);
-        for (size_t i = first; i < w->n_resv; i++)
-            sizes[used++] = w->resv_sizes[i];
-    }
-    for (size_t i = 0; ok && i < nh; i++) {
+    /* The samples are read where they are when they already lie in one buffer as ZDICT wants them: only
+     * the reservoir's, or only held records, none cut or left out (the first segment). Otherwise they
+     * are gathered into one (2 MiB of copying and fresh pages a segment saved where they need not be). */
+    int in_place = rbytes == 0;
+    for (size_t i = 0; in_place && i < nh; i++) {
         size_t len = w->held_sizes[i + 1];
-        size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
-        const char *rec = w->hold.data + off;
+        in_place = len <= CW_MAX_SAMPLE && !cw_incompressible(w->hold.data + off, len);
         off += len;
-        if (cw_incompressible(rec, len))
-            continue; /* as cw_sample: raw-block records take nothing from the dictionary */
-        if (tdbuf_append(&samples, rec, take) != TDBUF_OK)
-            break;
-        sizes[used++] = take;
+    }
+    off = w->held_sizes[0];
+    size_t *sizes = NULL, used = 0, slen = 0;
+    const size_t *ssizes = NULL;
+    const char *sdata = NULL;
+    tdbuf gathered;
+    tdbuf_init(&gathered, rbytes + held_bytes);
+    int ok = buf != NULL;
+    if (ok && nh == 0) {
+        sdata = w->resv.data + (w->resv.len - rbytes);
+        slen = rbytes;
+        ssizes = w->resv_sizes + first;
+        used = w->n_resv - first;
+    } else if (ok && in_place) {
+        sdata = w->hold.data + off;
+        slen = held_bytes;
+        ssizes = w->held_sizes + 1;
+        used = nh;
+    } else if (ok) {
+        ok = (sizes = malloc(n * sizeof *sizes)) && tdbuf_reserve(&gathered, rbytes + held_bytes) == TDBUF_OK;
+        if (ok && rbytes) {
+            tdbuf_append(&gathered, w->resv.data + (w->resv.len - rbytes), rbytes);
+            for (size_t i = first; i < w->n_resv; i++)
+                sizes[used++] = w->resv_sizes[i];
+        }
+        for (size_t i = 0; ok && i < nh; i++) {
+            size_t len = w->held_sizes[i + 1];
+            size_t take = len < CW_MAX_SAMPLE ? len : CW_MAX_SAMPLE;
+            const char *rec = w->hold.data + off;
+            off += len;
+            if (cw_incompressible(rec, len))
+                continue; /* as cw_sample: raw-block records take nothing from the dictionary */
+            if (tdbuf_append(&gathered, rec, take) != TDBUF_OK)
+                break;
+            sizes[used++] = take;
+        }
+        sdata = gathered.data;
+        slen = gathered.len;
+        ssizes = sizes;
     }
     size_t len = 0;
     /* The dictionary travels in every segment: keep it to an eighth of what the last segment took in, so
@@ -175,7 +260,10 @@ static void cw_train(capwriter *w)
     if (limit > w->dict_size)
         limit = w->dict_size;
     if (ok && used >= CW_MIN_SAMPLES) {
-        size_t content = samples.len < limit ? samples.len : limit;
+        size_t content = slen < limit ? slen : limit;
+        size_t sfirst = 0, nstat = used;
+        const char *stat = sdata;
+        cw_stat_samples(ssizes, used, slen - content, &sfirst, &nstat, &stat, sdata);
         ZDICT_params_t zp;
         memset(&zp, 0, sizeof zp);
         zp.compressionLevel = w->level;
@@ -184,23 +272,43 @@ static void cw_train(capwriter *w)
          * the one in the segment's dictionary. Varied per dictionary so that frames from different
          * segments are not mistaken for each other. */
         zp.dictID = 32768 + (unsigned)((w->seq * 2654435761u + (uint64_t)w->seg_open_us) % 32768);
-        len = ZDICT_finalizeDictionary(buf, limit, samples.data + samples.len - content, content,
-                                       samples.data, sizes, (unsigned)used, zp);
+        len = ZDICT_finalizeDictionary(buf, limit, sdata + slen - content, content, stat, ssizes + sfirst,
+                                       (unsigned)nstat, zp);
     }
-    tdbuf_free(&samples);
+    tdbuf_free(&gathered);
     free(sizes);
-    ZSTD_CDict *cd = NULL;
-    if (buf && len > 0 && !ZDICT_isError(len))
-        cd = ZSTD_createCDict(buf, len, w->level);
-    if (!cd) {
+    if (!buf || len == 0 || ZDICT_isError(len)) {
         free(buf);
         return;
     }
-    ZSTD_freeCDict(w->cdict);
     free(w->dict);
-    w->cdict = cd;
     w->dict = buf;
     w->dict_len = len;
+    w->dict_loaded[0] = w->dict_loaded[1] = 0;
+}
+
+/* Loads w->dict into compression context `which` (a copy); zstd builds its tables from it at the next
+ * frame and keeps them for every frame after, so this runs once per new dictionary and context.
+ * At level 1 zstd gives a 1 MiB dictionary 2^14 hash entries, one for every 64 bytes (later positions
+ * overwrite earlier ones). On the capture bench's records 2^15 took the records from 305 to 302 bytes
+ * per exchange, with 5 % less match-finding time (longer matches); 2^16 and 2^17 gave less. Without
+ * payload digests the same corpus went the other way (2^14: 253.5, 2^15: 257.2): the best size depends
+ * on the traffic, and the larger one is kept for records with digests, the default. Levels 2 and up
+ * have 2^16 or more already. Records past CW_BIG_RECORD go to the second context, with zstd's own
+ * tables: zstd copies the dictionary's tables into the context for every such frame, and on 64 KiB JSON
+ * bodies 2^15 cost 4 % more bytes and more time. That context is loaded at its first such record. */
+int cw_use_dict(capwriter *w, int which)
+{
+    if (w->no_dict || w->dict_loaded[which])
+        return CAPWRITER_OK;
+    int larger = !which && w->dict && w->level == 1 && !w->no_digest;
+    size_t r = ZSTD_CCtx_setParameter(w->cctx[which], ZSTD_c_hashLog, larger ? CW_DICT_HASHLOG : 0);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_loadDictionary(w->cctx[which], w->dict, w->dict ? w->dict_len : 0);
+    if (ZSTD_isError(r))
+        return CAPWRITER_ENOMEM;
+    w->dict_loaded[which] = 1;
+    return CAPWRITER_OK;
 }
 
 /* The skippable frame holding the (zstd-compressed) dictionary, appended to out. */
@@ -210,20 +318,19 @@ static int cw_dict_frame(capwriter *w, tdbuf *out)
     if (tdbuf_reserve(out, 8 + bound) != TDBUF_OK)
         return CAPWRITER_ENOMEM;
     unsigned char *p = (unsigned char *)out->data + out->len;
-    /* The dictionary is a segment's first records, so it compresses well with lazy matching over a
-     * window that spans it (level 9 took it to 96 KiB where level 1 left 108). Level 9 also searched
-     * hard: 13 ms a segment, a fifth of a 5000-exchange segment's writing. One lazy2 probe per position
-     * (searchLog 1) with 64 K hash entries and 6-byte matches keeps the window and nearly all of the
-     * ratio (97.6 KiB) at under half the time. */
+    /* The dictionary is a segment's first records, so it compresses well over a window that spans it
+     * (level 9 took it to 96 KiB where level 1's smaller window left 108). Lazy matching (lazy2, one
+     * probe per position) got 97.6 KiB in 5 ms a segment, a ninth of a 5000-exchange segment's writing;
+     * the fast strategy over the same 1 MiB window, 2^16 hash entries and 7-byte matches gets 107 KiB
+     * in 1.4 ms. Spent where it pays more: the segment's records (cw_use_dict) took back three times
+     * the 9 KiB. */
     ZSTD_CCtx *c = ZSTD_createCCtx();
     if (!c)
         return CAPWRITER_ENOMEM;
-    ZSTD_CCtx_setParameter(c, ZSTD_c_strategy, ZSTD_lazy2);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_strategy, ZSTD_fast);
     ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 20);
     ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, 16);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_chainLog, 16);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_searchLog, 1);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 6);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 7);
     size_t n = ZSTD_compress2(c, p + 8, bound, w->dict, w->dict_len);
     ZSTD_freeCCtx(c);
     if (ZSTD_isError(n))
@@ -248,19 +355,15 @@ int cw_release_hold(capwriter *w, char *err, size_t errlen)
         return rc;
     if (!w->no_dict) {
         cw_train(w);
-        /* The reservoir now collects this segment's records, held ones first, for the next dictionary. */
+        /* The reservoir now collects this segment's records, held ones first (below, once they are
+         * written and the segment's ratio is known), for the next dictionary. */
         w->resv.len = 0;
         w->n_resv = 0;
-        size_t soff = w->held_sizes[0];
-        for (size_t i = 1; i < w->n_held; i++) {
-            cw_sample(w, w->hold.data + soff, w->held_sizes[i]);
-            soff += w->held_sizes[i];
-        }
     }
     /* From here on this segment's frames use the dictionary (or none). */
-    ZSTD_CCtx_refCDict(w->cctx, w->no_dict ? NULL : w->cdict);
+    rc = cw_use_dict(w, 0);
     w->hdr.len = 0;
-    if (!w->no_dict && w->cdict)
+    if (!rc && !w->no_dict && w->dict)
         rc = cw_dict_frame(w, &w->hdr);
     if (!rc)
         rc = cw_compress_record(w, w->hold.data, w->held_sizes[0], &w->hdr);
@@ -277,6 +380,12 @@ int cw_release_hold(capwriter *w, char *err, size_t errlen)
     if (!rc) {
         w->st.exchanges += w->held_exchanges;
         w->seg_exchanges += w->held_exchanges;
+        int sampling = cw_sampling(w);
+        off = w->held_sizes[0];
+        for (size_t i = 1; sampling && i < w->n_held; i++) {
+            cw_sample(w, w->hold.data + off, w->held_sizes[i]);
+            off += w->held_sizes[i];
+        }
     }
     w->held_exchanges = 0;
     w->hold.len = 0;

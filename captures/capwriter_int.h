@@ -10,6 +10,7 @@
 #include "capwriter.h"
 #include "tdbuf.h"
 
+#define CW_BIG_RECORD ((size_t)8 << 10) /* past this zstd copies the dictionary's tables per frame */
 #define CW_RESV_LIMIT ((size_t)2 << 20) /* bytes of samples kept for the next segment's dictionary */
 
 struct capwriter {
@@ -41,10 +42,10 @@ struct capwriter {
                            * dictionary; 0 = none yet */
 
     /* compression */
-    ZSTD_CCtx *cctx;
-    ZSTD_CDict *cdict; /* the dictionary in use (this segment's, or the previous one reused) */
-    void *dict;
+    ZSTD_CCtx *cctx[2]; /* records up to CW_BIG_RECORD, and larger ones (cw_ctx) */
+    void *dict; /* the dictionary in use (this segment's, or the previous one reused) */
     size_t dict_len;
+    int dict_loaded[2]; /* dict is the one loaded into cctx[i] */
 
     /* records held at a segment's start for training: record 0 is the warcinfo */
     int holding;
@@ -94,7 +95,9 @@ int cw_hold_add_size(capwriter *w, size_t size); /* 1 = ok, 0 = out of memory */
 int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
 int cw_release_hold(capwriter *w, char *err, size_t errlen);
 void cw_sample(capwriter *w, const char *rec, size_t len); /* keep a record's prefix for the next dictionary */
-int cw_resv_ready(const capwriter *w); /* 1 = enough samples to build the next segment's dictionary now */
+int cw_sampling(const capwriter *w); /* 1 = records written now may build the next dictionary */
+int cw_resv_ready(const capwriter *w);
+int cw_use_dict(capwriter *w, int which); /* load w->dict into cctx[which] unless it is there */ /* 1 = enough samples to build the next segment's dictionary now */
 void cw_resv_free(capwriter *w);
 /* capwriter.c: the exchange's formatted records in file order (empty ones left out); returns how many */
 size_t cw_records(capwriter *w, tdbuf **out);

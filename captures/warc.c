@@ -368,40 +368,42 @@ static void random_bytes(unsigned char *out, size_t n)
  * dictionary learns the prefix. Fully random ids cost ~50 incompressible bytes per exchange. */
 void warc_new_record_id(char *buf, size_t bufsz)
 {
-    static __thread unsigned char base[10];
+    static __thread char prefix[34]; /* "urn:uuid:" and the hex of the thread's 10 random bytes */
     static __thread uint64_t counter;
     static __thread int ready;
     static __thread unsigned generation;
+    static const char hex[] = "0123456789abcdef";
     pthread_once(&fork_once, register_fork_handler);
     if (!ready || generation != fork_generation) {
         generation = fork_generation;
-        unsigned char c[8];
-        random_bytes(base, sizeof base);
+        unsigned char u[10], c[8];
+        random_bytes(u, sizeof u);
         random_bytes(c, sizeof c);
         for (int i = 0; i < 8; i++)
             counter = counter << 8 | c[i];
         counter &= 0x7fffffffffffULL; /* room to count before the 48 bits wrap */
+        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+        char *p = prefix + 9;
+        memcpy(prefix, "urn:uuid:", 9);
+        for (int i = 0; i < 10; i++) {
+            if (i == 4 || i == 6 || i == 8)
+                *p++ = '-';
+            *p++ = hex[u[i] >> 4];
+            *p++ = hex[u[i] & 15];
+        }
+        *p++ = '-';
+        *p = '\0';
         ready = 1;
     }
-    unsigned char u[16];
-    memcpy(u, base, 10);
+    /* Only the counter's 12 hex digits change: the writer makes two ids per exchange. */
+    char id[46];
+    memcpy(id, prefix, 33);
     uint64_t c = counter++ & 0xffffffffffffULL;
-    for (int i = 0; i < 6; i++)
-        u[10 + i] = (unsigned char)(c >> (40 - 8 * i));
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    /* hex by hand: the writer makes two ids per exchange */
-    static const char hex[] = "0123456789abcdef";
-    char id[46] = "urn:uuid:";
-    char *p = id + 9;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = hex[u[i] >> 4];
-        *p++ = hex[u[i] & 15];
-    }
-    *p = '\0';
-    size_t n = (size_t)(p - id);
+    for (int i = 0; i < 12; i++)
+        id[33 + i] = hex[(c >> (44 - 4 * i)) & 15];
+    id[45] = '\0';
+    size_t n = 45;
     if (bufsz == 0)
         return;
     if (n >= bufsz)

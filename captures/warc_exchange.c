@@ -89,88 +89,109 @@ static int payload_digest(const char *m, size_t len, char *out, size_t outsz)
     return 0;
 }
 
-/* A field value must stay on one line. */
-static int put_field(tdbuf *o, const char *name, const char *value)
+/* Record heads are written in place: room for the whole record is reserved once (a bound: the fixed
+ * text, the variable strings' lengths and the message), then filled through a cursor. A tdbuf call per
+ * piece, each checking room and measuring its string, was a tenth of the writer's instructions. */
+#define PUT(p, lit) ((char *)memcpy((p), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+#define HEAD_FIXED 1024 /* every literal, number, id, date and digest of one head, with room to spare */
+
+static char *put_mem(char *p, const char *s, size_t n)
 {
-    int rc = tdbuf_puts(o, name);
-    rc = rc ? rc : tdbuf_append(o, ": ", 2);
-    for (const char *p = value; !rc && *p;) {
-        size_t n = strcspn(p, "\r\n");
-        rc = tdbuf_append(o, p, n);
-        p += n;
-        if (*p) {
-            rc = rc ? rc : tdbuf_append(o, " ", 1);
-            p++;
-        }
-    }
-    return rc ? rc : tdbuf_append(o, "\r\n", 2);
+    return (char *)memcpy(p, s, n) + n;
 }
 
-/* Appends the pieces in order; stops at the first failure. The headers are built from literals and
- * tdbuf_put_* rather than tdbuf_printf: the format parsing was a tenth of the writer's time. */
-static int put_strs(tdbuf *o, const char *const *s, size_t n)
+static char *put_str(char *p, const char *s)
 {
-    int rc = 0;
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = tdbuf_puts(o, s[i]);
-    return rc;
+    return put_mem(p, s, strlen(s));
 }
 
-/* "Name: " digits "\r\n" */
-static int put_num_field(tdbuf *o, const char *name_colon, int64_t v)
+static char *put_u64(char *p, uint64_t v)
 {
-    int rc = tdbuf_puts(o, name_colon);
-    rc = rc ? rc : tdbuf_put_i64(o, v);
-    return rc ? rc : tdbuf_append(o, "\r\n", 2);
+    char d[20];
+    int i = 20;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return put_mem(p, d + i, (size_t)(20 - i));
 }
 
-static int put_u64_field(tdbuf *o, const char *name_colon, uint64_t v)
+static char *put_i64(char *p, int64_t v)
 {
-    int rc = tdbuf_puts(o, name_colon);
-    rc = rc ? rc : tdbuf_put_u64(o, v);
-    return rc ? rc : tdbuf_append(o, "\r\n", 2);
+    if (v >= 0)
+        return put_u64(p, (uint64_t)v);
+    *p++ = '-';
+    return put_u64(p, (uint64_t)0 - (uint64_t)v);
 }
 
-static int put_common(tdbuf *o, const char *type, const char *id, int64_t date_us, const exchange *x,
-                      const char *msgtype, const char *msg, size_t msg_len, unsigned flags)
+/* "Name: value\r\n"; a field value must stay on one line, so each CR or LF in it becomes a space. */
+static char *put_field(char *p, const char *name, size_t nlen, const char *value)
+{
+    p = PUT(put_mem(p, name, nlen), ": ");
+    size_t clean = strcspn(value, "\r\n"), n = clean + strlen(value + clean);
+    memcpy(p, value, n);
+    for (size_t i = clean; i < n; i++)
+        if (p[i] == '\r' || p[i] == '\n')
+            p[i] = ' ';
+    return PUT(p + n, "\r\n");
+}
+#define PUT_FIELD(p, name, value) put_field((p), name, sizeof(name) - 1, (value))
+
+/* "Name: digits\r\n" */
+#define PUT_NUM(p, name, v) PUT(put_i64(PUT((p), name ": "), (v)), "\r\n")
+
+static size_t opt_len(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+/* Reserves room for a record of at most `bound` bytes past o's end; the cursor, or NULL. */
+static char *head_begin(tdbuf *o, size_t bound)
+{
+    return tdbuf_reserve(o, bound) == TDBUF_OK ? o->data + o->len : NULL;
+}
+
+static void head_end(tdbuf *o, char *p)
+{
+    o->len = (size_t)(p - o->data);
+    o->data[o->len] = '\0';
+}
+
+/* Room the common fields need beyond HEAD_FIXED: the URI, one "WARC-Protocol: \r\n" per protocol. */
+static size_t common_extra(const exchange *x)
+{
+    return opt_len(x->target_uri) + 17 * (opt_len(x->protocol) + 1);
+}
+
+static char *put_common(char *p, const char *type, const char *id, int64_t date_us, const exchange *x,
+                        const char *msgtype, const char *msg, size_t msg_len, unsigned flags)
 {
     char date[40], digest[80];
     tdtime_format_iso(date_us ? date_us : tdtime_now_us(), 1, date, sizeof date);
-    const char *head[] = {"WARC/1.1\r\nWARC-Type: ", type, "\r\nWARC-Record-ID: <", id, ">\r\nWARC-Date: ", date,
-                          "\r\n"};
-    int rc = put_strs(o, head, sizeof head / sizeof head[0]);
-    rc = rc ? rc : put_field(o, "WARC-Target-URI", x->target_uri ? x->target_uri : "http://unknown/");
-    if (!rc) {
-        const char *ct[] = {"Content-Type: application/http;msgtype=", msgtype, "\r\n"};
-        rc = put_strs(o, ct, 3);
-    }
-    if (!rc && !(flags & WARC_FMT_NO_DIGEST) && payload_digest(msg, msg_len, digest, sizeof digest) == 0) {
-        const char *pd[] = {"WARC-Payload-Digest: ", digest, "\r\n"};
-        rc = put_strs(o, pd, 3);
-    }
-    rc = rc ? rc : put_u64_field(o, "WARC-Tapedeck-Conn: ", x->conn_id);
-    rc = rc ? rc : put_u64_field(o, "WARC-Tapedeck-Seq: ", x->conn_seq);
+    p = put_str(PUT(p, "WARC/1.1\r\nWARC-Type: "), type);
+    p = put_str(PUT(p, "\r\nWARC-Record-ID: <"), id);
+    p = put_str(PUT(p, ">\r\nWARC-Date: "), date);
+    p = PUT_FIELD(PUT(p, "\r\n"), "WARC-Target-URI", x->target_uri ? x->target_uri : "http://unknown/");
+    p = PUT(put_str(PUT(p, "Content-Type: application/http;msgtype="), msgtype), "\r\n");
+    if (!(flags & WARC_FMT_NO_DIGEST) && payload_digest(msg, msg_len, digest, sizeof digest) == 0)
+        p = PUT(put_str(PUT(p, "WARC-Payload-Digest: "), digest), "\r\n");
+    p = PUT(put_u64(PUT(p, "WARC-Tapedeck-Conn: "), x->conn_id), "\r\n");
+    p = PUT(put_u64(PUT(p, "WARC-Tapedeck-Seq: "), x->conn_seq), "\r\n");
     /* WARC-Protocol (warc-specifications issue 42): one field per protocol, outermost last */
-    for (const char *p = x->protocol; !rc && p && *p;) {
-        size_t n = strcspn(p, " ");
-        if (n) {
-            rc = tdbuf_puts(o, "WARC-Protocol: ");
-            rc = rc ? rc : tdbuf_append(o, p, n);
-            rc = rc ? rc : tdbuf_append(o, "\r\n", 2);
-        }
-        p += n;
-        p += *p == ' ';
+    for (const char *q = x->protocol; q && *q;) {
+        size_t n = strcspn(q, " ");
+        if (n)
+            p = PUT(put_mem(PUT(p, "WARC-Protocol: "), q, n), "\r\n");
+        q += n;
+        q += *q == ' ';
     }
-    return rc;
+    return p;
 }
 
-static int put_tail(tdbuf *o, const char *msg, size_t len)
+static char *put_tail(char *p, const char *msg, size_t len)
 {
-    int rc = tdbuf_puts(o, "Content-Length: ");
-    rc = rc ? rc : tdbuf_put_u64(o, len);
-    rc = rc ? rc : tdbuf_append(o, "\r\n\r\n", 4);
-    rc = rc ? rc : tdbuf_append(o, msg, len);
-    return rc ? rc : tdbuf_append(o, "\r\n\r\n", 4);
+    p = PUT(put_u64(PUT(p, "Content-Length: "), len), "\r\n\r\n");
+    return PUT(put_mem(p, msg, len), "\r\n\r\n");
 }
 
 static const char *const shadow_role[EXCHANGE_N_SHADOW] = {"shadow", "shadow-baseline"};
@@ -183,20 +204,24 @@ static int put_shadow(const exchange *x, int which, const char *req_id, tdbuf *o
     char id[64];
     if (!sh || !sh->response)
         return 0;
+    char *p = head_begin(out, HEAD_FIXED + common_extra(x) + sh->response_len);
+    if (!p)
+        return -1;
     warc_new_record_id(id, sizeof id);
     int64_t date = sh->resp_first_us ? sh->resp_first_us : sh->sent_us;
-    int rc = put_common(out, "response", id, date, x, "response", sh->response, sh->response_len, flags);
-    rc = rc ? rc : tdbuf_printf(out, "WARC-Concurrent-To: <%s>\r\nWARC-Tapedeck-Role: %s\r\n", req_id,
-                                shadow_role[which]);
-    if (!rc && sh->truncated)
-        rc = tdbuf_puts(out, "WARC-Truncated: length\r\n");
-    if (!rc && sh->sent_us)
-        rc = put_num_field(out, "WARC-Tapedeck-Request-Start: ", sh->sent_us);
-    if (!rc && sh->resp_first_us)
-        rc = put_num_field(out, "WARC-Tapedeck-Response-First: ", sh->resp_first_us);
-    if (!rc && sh->resp_end_us)
-        rc = put_num_field(out, "WARC-Tapedeck-Response-End: ", sh->resp_end_us);
-    return rc ? rc : put_tail(out, sh->response, sh->response_len);
+    p = put_common(p, "response", id, date, x, "response", sh->response, sh->response_len, flags);
+    p = put_str(PUT(p, "WARC-Concurrent-To: <"), req_id);
+    p = PUT(put_str(PUT(p, ">\r\nWARC-Tapedeck-Role: "), shadow_role[which]), "\r\n");
+    if (sh->truncated)
+        p = PUT(p, "WARC-Truncated: length\r\n");
+    if (sh->sent_us)
+        p = PUT_NUM(p, "WARC-Tapedeck-Request-Start", sh->sent_us);
+    if (sh->resp_first_us)
+        p = PUT_NUM(p, "WARC-Tapedeck-Response-First", sh->resp_first_us);
+    if (sh->resp_end_us)
+        p = PUT_NUM(p, "WARC-Tapedeck-Response-End", sh->resp_end_us);
+    head_end(out, put_tail(p, sh->response, sh->response_len));
+    return 0;
 }
 
 int warc_format_exchange(const exchange *x, tdbuf *req_out, tdbuf *resp_out)
@@ -209,59 +234,82 @@ int warc_format_exchange_opts(const exchange *x, tdbuf *req_out, tdbuf *resp_out
     return warc_format_exchange_shadow(x, req_out, resp_out, NULL, flags);
 }
 
+static int format_request(const exchange *x, const char *req_id, tdbuf *out, int shadows, unsigned flags)
+{
+    const char *req = x->request ? x->request : "";
+    const char *error = x->error || !x->response ? (x->error && *x->error ? x->error : "no response") : NULL;
+    size_t extra = opt_len(x->client_addr) + opt_len(x->redacted_request) + opt_len(error);
+    for (int i = 0; shadows && i < EXCHANGE_N_SHADOW; i++) {
+        const exchange_shadow *sh = exchange_shadow_get(x, i);
+        if (sh && !sh->response)
+            extra += 64 + (sh->error && *sh->error ? strlen(sh->error) : 9);
+    }
+    char *p = head_begin(out, HEAD_FIXED + common_extra(x) + extra + x->request_len);
+    if (!p)
+        return -1;
+    p = put_common(p, "request", req_id, x->req_start_us, x, "request", req, x->request_len, flags);
+    if (x->truncated & EXCHANGE_TRUNC_REQUEST)
+        p = PUT(p, "WARC-Truncated: length\r\n");
+    if (x->req_start_us)
+        p = PUT_NUM(p, "WARC-Tapedeck-Request-Start", x->req_start_us);
+    if (x->client_addr)
+        p = PUT_FIELD(p, "WARC-Tapedeck-Client", x->client_addr);
+    if (x->redacted_request && *x->redacted_request)
+        p = PUT_FIELD(p, "WARC-Tapedeck-Redacted", x->redacted_request);
+    if (error)
+        p = PUT_FIELD(p, "WARC-Tapedeck-Error", error);
+    for (int i = 0; shadows && i < EXCHANGE_N_SHADOW; i++) {
+        const exchange_shadow *sh = exchange_shadow_get(x, i);
+        if (sh && !sh->response)
+            p = put_field(p, shadow_err_field[i], strlen(shadow_err_field[i]),
+                          sh->error && *sh->error ? sh->error : "no answer");
+    }
+    head_end(out, put_tail(p, req, x->request_len));
+    return 0;
+}
+
+static int format_response(const exchange *x, const char *req_id, tdbuf *out, unsigned flags)
+{
+    char resp_id[64];
+    char *p = head_begin(out, HEAD_FIXED + 12 * EXCHANGE_MAX_INTERIM + common_extra(x) +
+                                  opt_len(x->redacted_response) + x->response_len);
+    if (!p)
+        return -1;
+    warc_new_record_id(resp_id, sizeof resp_id);
+    int64_t date = x->resp_first_us ? x->resp_first_us : x->req_start_us;
+    p = put_common(p, "response", resp_id, date, x, "response", x->response, x->response_len, flags);
+    p = PUT(put_str(PUT(p, "WARC-Concurrent-To: <"), req_id), ">\r\n");
+    if (x->truncated & EXCHANGE_TRUNC_RESPONSE)
+        p = PUT(p, "WARC-Truncated: length\r\n");
+    if (x->resp_first_us)
+        p = PUT_NUM(p, "WARC-Tapedeck-Response-First", x->resp_first_us);
+    if (x->resp_end_us)
+        p = PUT_NUM(p, "WARC-Tapedeck-Response-End", x->resp_end_us);
+    if (x->redacted_response && *x->redacted_response)
+        p = PUT_FIELD(p, "WARC-Tapedeck-Redacted", x->redacted_response);
+    if (x->n_interim > 0) {
+        p = PUT(p, "WARC-Tapedeck-Interim: ");
+        for (int i = 0; i < x->n_interim && i < EXCHANGE_MAX_INTERIM; i++) {
+            if (i)
+                *p++ = ',';
+            p = put_i64(p, x->interim[i]);
+        }
+        p = PUT(p, "\r\n");
+    }
+    head_end(out, put_tail(p, x->response, x->response_len));
+    return 0;
+}
+
 int warc_format_exchange_shadow(const exchange *x, tdbuf *req_out, tdbuf *resp_out, tdbuf *shadow_out,
                                 unsigned flags)
 {
-    char req_id[64], resp_id[64];
-    const char *req = x->request ? x->request : "";
+    char req_id[64];
     warc_new_record_id(req_id, sizeof req_id);
-    int rc = put_common(req_out, "request", req_id, x->req_start_us, x, "request", req, x->request_len, flags);
-    if (!rc && (x->truncated & EXCHANGE_TRUNC_REQUEST))
-        rc = tdbuf_puts(req_out, "WARC-Truncated: length\r\n");
-    if (!rc && x->req_start_us)
-        rc = put_num_field(req_out, "WARC-Tapedeck-Request-Start: ", x->req_start_us);
-    if (!rc && x->client_addr)
-        rc = put_field(req_out, "WARC-Tapedeck-Client", x->client_addr);
-    if (!rc && x->redacted_request && *x->redacted_request)
-        rc = put_field(req_out, "WARC-Tapedeck-Redacted", x->redacted_request);
-    if (!rc && (x->error || !x->response))
-        rc = put_field(req_out, "WARC-Tapedeck-Error", x->error && *x->error ? x->error : "no response");
-    for (int i = 0; shadow_out && !rc && i < EXCHANGE_N_SHADOW; i++) {
-        const exchange_shadow *sh = exchange_shadow_get(x, i);
-        if (sh && !sh->response)
-            rc = put_field(req_out, shadow_err_field[i], sh->error && *sh->error ? sh->error : "no answer");
-    }
-    rc = rc ? rc : put_tail(req_out, req, x->request_len);
+    int rc = format_request(x, req_id, req_out, shadow_out != NULL, flags);
     for (int i = 0; shadow_out && !rc && i < EXCHANGE_N_SHADOW; i++)
         rc = put_shadow(x, i, req_id, &shadow_out[i], flags);
-    if (rc || !x->response)
-        return rc ? WARC_ENOMEM : WARC_OK;
-
-    warc_new_record_id(resp_id, sizeof resp_id);
-    int64_t date = x->resp_first_us ? x->resp_first_us : x->req_start_us;
-    rc = put_common(resp_out, "response", resp_id, date, x, "response", x->response, x->response_len, flags);
-    if (!rc) {
-        const char *ct[] = {"WARC-Concurrent-To: <", req_id, ">\r\n"};
-        rc = put_strs(resp_out, ct, 3);
-    }
-    if (!rc && (x->truncated & EXCHANGE_TRUNC_RESPONSE))
-        rc = tdbuf_puts(resp_out, "WARC-Truncated: length\r\n");
-    if (!rc && x->resp_first_us)
-        rc = put_num_field(resp_out, "WARC-Tapedeck-Response-First: ", x->resp_first_us);
-    if (!rc && x->resp_end_us)
-        rc = put_num_field(resp_out, "WARC-Tapedeck-Response-End: ", x->resp_end_us);
-    if (!rc && x->redacted_response && *x->redacted_response)
-        rc = put_field(resp_out, "WARC-Tapedeck-Redacted", x->redacted_response);
-    if (!rc && x->n_interim > 0) {
-        rc = tdbuf_puts(resp_out, "WARC-Tapedeck-Interim: ");
-        for (int i = 0; !rc && i < x->n_interim && i < EXCHANGE_MAX_INTERIM; i++) {
-            if (i)
-                rc = tdbuf_append(resp_out, ",", 1);
-            rc = rc ? rc : tdbuf_put_i64(resp_out, x->interim[i]);
-        }
-        rc = rc ? rc : tdbuf_append(resp_out, "\r\n", 2);
-    }
-    rc = rc ? rc : put_tail(resp_out, x->response, x->response_len);
+    if (!rc && x->response)
+        rc = format_response(x, req_id, resp_out, flags);
     return rc ? WARC_ENOMEM : WARC_OK;
 }
 

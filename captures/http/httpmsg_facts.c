@@ -122,7 +122,8 @@ int httpmsg_raw_chunked(const char *m, size_t hl)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         size_t n = (size_t)(le - p);
-        if (n > 18 && !strncasecmp(p, "transfer-encoding:", 18)) {
+        /* the first letter before strncasecmp: the writer runs this over every head it records */
+        if (n > 18 && (p[0] | 0x20) == 't' && !strncasecmp(p, "transfer-encoding:", 18)) {
             const char *v = le;
             while (v > p + 18 && (v[-1] == '\r' || v[-1] == ' ' || v[-1] == '\t'))
                 v--;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capwriter.h"
 #include "exchange.h"
 #include "tdbuf.h"
 
@@ -157,6 +158,21 @@ static __attribute__((unused)) int fx_write_file(const char *path, const void *d
         return -1;
     size_t n = fwrite(data, 1, len, f);
     return fclose(f) == 0 && n == len ? 0 : -1;
+}
+
+/* Writes exchanges from .. from+n-1 of the set; 0, or the status of the first failed write (err says
+ * why). */
+static __attribute__((unused)) int fx_write_n(capwriter *w, unsigned from, unsigned n, char *err, size_t errlen)
+{
+    for (unsigned i = from; i < from + n; i++) {
+        exchange x;
+        fx_make(&x, i);
+        int rc = capwriter_write(w, &x, err, errlen);
+        exchange_clear(&x);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 #endif

@@ -55,13 +55,8 @@ static void check_file(const char *path, unsigned n, int want_dict)
 static void write_n(capwriter *w, unsigned from, unsigned n)
 {
     char err[512];
-    for (unsigned i = from; i < from + n; i++) {
-        exchange x;
-        fx_make(&x, i);
-        if (capwriter_write(w, &x, err, sizeof err) != 0)
-            fail_msg("write %u: %s", i, err);
-        exchange_clear(&x);
-    }
+    if (fx_write_n(w, from, n, err, sizeof err) != 0)
+        fail_msg("write: %s", err);
 }
 
 static void roundtrip(int dict, unsigned n, int want_dict)
