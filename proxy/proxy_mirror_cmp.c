@@ -93,7 +93,10 @@ static int collect(void *ud, const char *path, const char *expected, const char 
 }
 
 /* The head fields that change what a body decodes to: its framing and its codings. */
-static const char *const body_field[] = {"transfer-encoding:", "content-encoding:", "content-length:"};
+static const struct {
+    const char *name;
+    size_t len;
+} body_field[] = {{"transfer-encoding:", 18}, {"content-encoding:", 17}, {"content-length:", 15}};
 #define BODY_SIG_MAX 512
 
 /* The values of body_field in the head m[0..hl), in order, each after its index, into sig. Its length,
@@ -104,9 +107,10 @@ static int body_sig(const char *m, size_t hl, char *sig)
     for (const char *p = m, *end = m + hl; p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
-        for (size_t f = 0; f < sizeof body_field / sizeof body_field[0]; f++) {
-            size_t fl = strlen(body_field[f]);
-            if ((size_t)(le - p) < fl || (*p | 0x20) != body_field[f][0] || strncasecmp(p, body_field[f], fl))
+        char c0 = (char)(*p | 0x20);
+        for (size_t f = 0; (c0 == 't' || c0 == 'c') && f < sizeof body_field / sizeof body_field[0]; f++) {
+            size_t fl = body_field[f].len;
+            if ((size_t)(le - p) < fl || c0 != body_field[f].name[0] || strncasecmp(p, body_field[f].name, fl))
                 continue;
             const char *v = p + fl, *ve = le;
             while (v < ve && (*v == ' ' || *v == '\t'))
