@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "proxy/proxy_mirror_cmp.h"
+#include "proxy_mirror_cmp.h"
 
 #define GZ_A1 "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xab\x56\x4a\x54\xb2\x32\xac\x05\x00\xaf\xac\x1b\x56\x07\x00\x00\x00"
 #define JSON_HEAD "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
