@@ -268,12 +268,13 @@ static void round_trip(void **state)
     const char *p = (const char *)evbuffer_pullup(s.got, -1);
     assert_memory_equal(p, a, strlen(a));
     assert_memory_equal(p + strlen(a), b, strlen(b));
+    uint16_t port = ntohs(((const struct sockaddr_in *)&t->addr)->sin_port);
     proxy_mirror_free(mi);
     proxy_upstream_target_unref(t);
 
     /* a port nothing listens on: one failed connect, then requests are skipped while backing off */
     evconnlistener_free(l);
-    t = target_on(ntohs(bound.sin_port));
+    t = target_on(port);
     mi = mirror_new(base, t, 100, 0, m, 4);
     send_one(mi, a);
     char *txt = NULL;
