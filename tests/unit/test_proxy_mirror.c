@@ -270,7 +270,6 @@ static void round_trip(void **state)
     const char *p = (const char *)evbuffer_pullup(s.got, -1);
     assert_memory_equal(p, a, strlen(a));
     assert_memory_equal(p + strlen(a), b, strlen(b));
-    uint16_t port = ntohs(((const struct sockaddr_in *)&t->addr)->sin_port);
     proxy_mirror_free(mi);
     proxy_upstream_target_unref(t);
 
