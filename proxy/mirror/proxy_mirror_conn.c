@@ -176,6 +176,7 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
     int bodiless = mc->interim || h->status == 204 || h->status == 304 ||
                    (mc->head && strcmp(mc->head->method, "HEAD") == 0);
     mc->body_len = bodiless ? 0 : !h->chunked && h->content_length >= 0 ? h->content_length : -1;
+    proxy_mirror_join_head(mc);
     return 0;
 }
 
@@ -295,9 +296,11 @@ static void mc_on_read(evutil_socket_t fd, short what, void *arg)
         k = mc_drop(mc, left, &gone);
     } else {
         size_t want = mc->head->join ? PROXY_MIRROR_READ_MAX : PROXY_MIRROR_READ_DROP;
-        k = recv(fd, mc->pool->mi->scratch, want, MSG_DONTWAIT);
+        char *buf = mc->head->join ? proxy_mirror_join_room(mc, &want) : NULL;
+        buf = buf ? buf : mc->pool->mi->scratch;
+        k = recv(fd, buf, want, MSG_DONTWAIT);
         if (k > 0) {
-            gone = mc_feed(mc, mc->pool->mi->scratch, (size_t)k) != 0;
+            gone = mc_feed(mc, buf, (size_t)k) != 0;
             /* a full read of a large body: the rest is most likely there already */
             if (!gone && (size_t)k == want && (left = mc_droppable(mc)) > 0)
                 mc_drop(mc, left, &gone);

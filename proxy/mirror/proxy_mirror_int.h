@@ -17,6 +17,11 @@ enum { MC_CONNECTING = 0, MC_OPEN };
  * only framed, where a body past what was read is dropped in the kernel (recv MSG_TRUNC) instead. */
 #define PROXY_MIRROR_READ_MAX (256 * 1024)
 #define PROXY_MIRROR_READ_DROP (16 * 1024)
+/* A kept body with at least this much still due is read straight into its kept buffer (no copy from
+ * the scratch); less, and one read into the scratch takes it with the answers behind it. */
+#define PROXY_MIRROR_DIRECT_MIN (16 * 1024)
+/* Kept answers up to this size get their buffer sized from their Content-Length at once. */
+#define PROXY_MIRROR_KEEP_MAX (64u * 1024 * 1024)
 
 typedef struct mpool mpool;
 typedef struct mconn mconn;
@@ -127,6 +132,12 @@ int proxy_mirror_conn_takes(const mconn *mc, const proxy_mirror_req *r);
 void proxy_mirror_join_add(proxy_mirror_join *j); /* one more answer due (a copy for the baseline) */
 /* The answer on mc: the bytes the parser consumed (p, n) for the message being parsed. */
 void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n);
+/* mc's head is parsed (head_len, body_len set): a kept answer of known size gets its buffer at once. */
+void proxy_mirror_join_head(mconn *mc);
+/* Where the rest of a kept body framed by Content-Length can be read in place, and how much of it (*n),
+ * when enough is due; NULL otherwise (read into the scratch). Bytes read there go to
+ * proxy_mirror_join_keep as usual, which sees they are in place. */
+char *proxy_mirror_join_room(mconn *mc, size_t *n);
 /* An interim (1xx) message ended: what was kept is not the final answer. */
 void proxy_mirror_join_keep_reset(mconn *mc);
 /* The request on mc got its whole answer (error NULL) or none (error says why; "" = skipped, nothing

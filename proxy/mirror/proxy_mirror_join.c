@@ -110,13 +110,46 @@ void proxy_mirror_join_fail(proxy_mirror_req *r, const char *error)
     join_put(j, r->pool->role, NULL, r->sent_us, error);
 }
 
+/* Bytes of the answer on mc that are kept: the head, the body up to --max-body. */
+static uint64_t keep_limit(const mconn *mc)
+{
+    return mc->head_len ? mc->head_len + mc->pool->mi->max_body : UINT64_MAX;
+}
+
+void proxy_mirror_join_head(mconn *mc)
+{
+    if (!mc->head || !mc->head->join || mc->body_len < 0)
+        return;
+    /* The answer's size is known: its buffer is made that size once (doubling from 256 bytes took nine
+     * reallocs for 64 KiB, and left it twice the size it needed on its way to the writer). */
+    uint64_t lim = keep_limit(mc), total = mc->head_len + (uint64_t)mc->body_len;
+    size_t want = (size_t)(total < lim ? total : lim);
+    if (want > mc->kept.len && want <= PROXY_MIRROR_KEEP_MAX) {
+        mc->kept.limit = want; /* tdbuf grows to its limit at most: exactly this */
+        if (tdbuf_reserve(&mc->kept, want - mc->kept.len) != 0)
+            mc->kept.limit = 0;
+    }
+}
+
+char *proxy_mirror_join_room(mconn *mc, size_t *n)
+{
+    if (!mc->head || !mc->head->join || !mc->head_len || mc->body_len <= 0)
+        return NULL;
+    uint64_t end = mc->head_len + (uint64_t)mc->body_len;
+    if (end > keep_limit(mc) || mc->seen >= end || end - mc->seen < PROXY_MIRROR_DIRECT_MIN ||
+        mc->seen != mc->kept.len || tdbuf_reserve(&mc->kept, (size_t)(end - mc->seen)) != 0)
+        return NULL;
+    *n = (size_t)(end - mc->seen);
+    return mc->kept.data + mc->kept.len;
+}
+
 void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n)
 {
     if (!mc->head || !mc->head->join || n == 0)
         return;
     if (!mc->first_us)
         mc->first_us = tdtime_now_us();
-    uint64_t lim = mc->head_len ? mc->head_len + mc->pool->mi->max_body : UINT64_MAX;
+    uint64_t lim = keep_limit(mc);
     uint64_t from = mc->seen;
     mc->seen += n;
     if (from >= lim) {
@@ -126,13 +159,18 @@ void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n)
     size_t take = mc->seen > lim ? (size_t)(lim - from) : n;
     if (take < n)
         mc->truncated = 1;
-    if (tdbuf_append(&mc->kept, p, take) != 0)
+    if (mc->kept.data && p == mc->kept.data + mc->kept.len && mc->kept.len + take < mc->kept.cap) {
+        mc->kept.len += take; /* read in place (proxy_mirror_join_room) */
+        mc->kept.data[mc->kept.len] = '\0';
+    } else if (tdbuf_append(&mc->kept, p, take) != 0) {
         mc->truncated = 1; /* out of memory: what was kept stays, marked cut */
+    }
 }
 
 void proxy_mirror_join_keep_reset(mconn *mc)
 {
     tdbuf_reset(&mc->kept);
+    mc->kept.limit = 0;
     mc->seen = 0;
     mc->head_len = 0;
     mc->truncated = 0;

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decode.h"
+#include "httpmsg_facts.h"
 #include "jsondiff.h"
 #include "route.h"
 
@@ -90,6 +92,66 @@ static int collect(void *ud, const char *path, const char *expected, const char 
     return 0;
 }
 
+/* The head fields that change what a body decodes to: its framing and its codings. */
+static const struct {
+    const char *name;
+    size_t len;
+} body_field[] = {{"transfer-encoding:", 18}, {"content-encoding:", 17}, {"content-length:", 15}};
+#define BODY_SIG_MAX 512
+
+/* The values of body_field in the head m[0..hl), in order, each after its index, into sig. Its length,
+ * or -1 when they do not fit (the caller then decodes). */
+static int body_sig(const char *m, size_t hl, char *sig)
+{
+    size_t n = 0;
+    for (const char *p = m, *end = m + hl; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        char c0 = (char)(*p | 0x20);
+        for (size_t f = 0; (c0 == 't' || c0 == 'c') && f < sizeof body_field / sizeof body_field[0]; f++) {
+            size_t fl = body_field[f].len;
+            if ((size_t)(le - p) < fl || c0 != body_field[f].name[0] || strncasecmp(p, body_field[f].name, fl))
+                continue;
+            const char *v = p + fl, *ve = le;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            if (n + 2 + (size_t)(ve - v) > BODY_SIG_MAX)
+                return -1;
+            sig[n++] = (char)('0' + f);
+            memcpy(sig + n, v, (size_t)(ve - v));
+            n += (size_t)(ve - v);
+            sig[n++] = '\n';
+        }
+        p = le + 1;
+    }
+    return (int)n;
+}
+
+/* Whether a whole head ends m[0..hl) (a blank line), not just the bytes there are. */
+static int head_whole(const char *m, size_t hl)
+{
+    return hl >= 2 && m[hl - 1] == '\n' && (m[hl - 2] == '\n' || (hl >= 3 && m[hl - 2] == '\r' && m[hl - 3] == '\n'));
+}
+
+/* 1 when the shadow answered what the primary did, as far as the comparison looks: the same final status,
+ * the same body bytes, framed and coded the same way (the other fields, Date say, may differ). Decoding
+ * both, de-chunking, inflating, tokenizing JSON, would only find them equal; a shadow as good as the
+ * primary answers so nearly every time, and this is a memcmp. */
+static int same_answer(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int st = httpmsg_raw_status(a, alen);
+    if (st < 200 || st != httpmsg_raw_status(b, blen))
+        return 0;
+    size_t ha = httpmsg_raw_head_len(a, alen), hb = httpmsg_raw_head_len(b, blen);
+    if (alen - ha != blen - hb || !head_whole(a, ha) || !head_whole(b, hb) || memcmp(a + ha, b + hb, alen - ha))
+        return 0;
+    char sa[BODY_SIG_MAX], sb[BODY_SIG_MAX];
+    int na = body_sig(a, ha, sa), nb = body_sig(b, hb, sb);
+    return na >= 0 && na == nb && memcmp(sa, sb, (size_t)na) == 0;
+}
+
 /* How a answer differs from the primary's: 0 same, K_STATUS, K_BODY; the JSON paths into p. */
 static int differ(proxy_mirror_cmp *c, decode_msg *prim, decode_msg *other, paths *p)
 {
@@ -155,7 +217,9 @@ void proxy_mirror_cmp_exchange(proxy_mirror_cmp *c, const exchange *x)
     if (route_normalise(x->target_uri ? x->target_uri : "/", route, sizeof route) < 0)
         snprintf(route, sizeof route, "{long}");
     int d = K_ERRORS;
-    if (sh->response) {
+    if (sh->response && same_answer(x->response, x->response_len, sh->response, sh->response_len)) {
+        d = 0;
+    } else if (sh->response) {
         decode_msg prim;
         if (decode_response(&prim, x->response, x->response_len, 0, method, err, sizeof err) != DECODE_OK)
             return; /* nothing to compare with */

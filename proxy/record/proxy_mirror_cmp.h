@@ -4,6 +4,9 @@
  * by captures/json jsondiff; other bodies byte for byte). Counted per method and normalised route, and
  * rendered on /metrics as tapedeck_proxy_shadow_*. With a --mirror-baseline answer, a difference the
  * baseline shows as well (the same status, or every differing JSON path) is noise, not a mismatch.
+ * A shadow answer with the primary's status and body bytes, framed and coded alike (the same
+ * Transfer-Encoding, Content-Encoding and Content-Length), is equal without being decoded: the usual
+ * case, and a memcmp; the other fields (Date, say) are not compared, as they never were.
  *
  * Off the event loops: only the writer thread compares; the admin thread renders under the same lock.
  * Routes are capped (PROXY_MIRROR_CMP_MAX_ROUTES); the rest are counted under route "{other}". */

@@ -9,7 +9,10 @@
 # (4) a shadow 400 ms slow: the primary's latency stays where it is without mirroring (a generous
 #     bound), and the report shows the shadow's latency beside the primary's;
 # (5) a shadow that resets every connection: every client request still answered; errors counted live,
-#     recorded on the request records, and reported as transport errors.
+#     recorded on the request records, and reported as transport errors;
+# (6) large answers, read in several pieces (and in place, past the first): each shadow record holds the
+#     shadow's bytes exactly, a byte changed in the middle is a body mismatch live, --max-body cuts the
+#     shadow record as it cuts the response.
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/proxy_lib.bash"
 
@@ -173,4 +176,57 @@ px_dump "$tmp/reset" | grep -aq '^WARC-Tapedeck-Shadow-Error: ' || td_fail "no W
 verdict reset 1
 [ "$(jq_ "$tmp/reset.json" 'd["totals"]["errors"]')" = 8 ] || td_fail "reset: $(cat "$tmp/reset.out")"
 "$BIN/tapedeck-capture" verify "$tmp/reset" >/dev/null || td_fail "verify of the reset capture"
+
+# ---- (6) large answers ----
+blobs() { # name primary shadow [proxy args...]: 4 large answers, 2 on one connection
+  local name=$1 prim=$2 shd=$3 p
+  shift 3
+  px_start_proxy --upstream "$(url "$prim")" --mirror "$(url "$shd")" --mirror-record --capture-dir "$tmp/$name" \
+    --no-dictionary "$@"
+  p="http://127.0.0.1:$PROXY_PORT/api/blob"
+  curl -fsS -o /dev/null "$p/300000" -o /dev/null "$p/40000" || td_fail "blob requests failed"
+  curl -fsS -o /dev/null "$p/70000" -o /dev/null "$p/17000" || td_fail "blob requests failed"
+  settled 4
+  mx >"$tmp/$name.metrics"
+  px_stop_proxy
+  "$BIN/tapedeck-capture" cat "$tmp/$name" >"$tmp/$name.warc"
+}
+B='tapedeck_proxy_shadow_%s_total{method="GET",route="/api/blob/{id}"}'
+blob_records() { # warc [cut]: "size whole|truncated" per shadow record; each body checked byte for byte
+  python3 - "$1" "${2:-0}" <<'EOF'
+import re, sys
+data, cut = open(sys.argv[1], "rb").read(), int(sys.argv[2])
+i = 0
+while i < len(data):
+    h = data.index(b"\r\n\r\n", i)
+    head = data[i:h].decode()
+    n = int(re.search(r"(?mi)^Content-Length: (\d+)", head).group(1))
+    block = data[h + 4:h + 4 + n]
+    i = h + 4 + n + 4
+    if "WARC-Tapedeck-Role: shadow" not in head:
+        continue
+    size = int(re.search(r"(?m)^WARC-Target-URI: .*/(\d+)", head).group(1))
+    body = block[block.index(b"\r\n\r\n") + 4:]
+    want = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    if cut:
+        want = want[:cut]
+    assert body == want, (size, len(body), len(want))
+    print(size, "truncated" if "WARC-Truncated: length" in head else "whole")
+EOF
+}
+blobs blob good good2
+# shellcheck disable=SC2059
+{
+  [ "$(series blob "$(printf "$B" compared)")" = 4 ] || td_fail "live: blobs compared $(series blob "$(printf "$B" compared)"), want 4"
+  [ "$(series blob "$(printf "$B" body_mismatch)")" = 0 ] || td_fail "live: blobs body mismatches, want 0"
+}
+[ "$(blob_records "$tmp/blob.warc" | sort -n | tr '\n' ' ')" = "17000 whole 40000 whole 70000 whole 300000 whole " ] ||
+  td_fail "blob shadow records: $(blob_records "$tmp/blob.warc" | tr '\n' ' ')"
+blobs blobbroken good broken
+# shellcheck disable=SC2059
+[ "$(series blobbroken "$(printf "$B" body_mismatch)")" = 4 ] ||
+  td_fail "live: changed blobs body mismatches $(series blobbroken "$(printf "$B" body_mismatch)"), want 4"
+blobs blobcut good good2 --max-body 30000
+[ "$(blob_records "$tmp/blobcut.warc" 30000 | sort -n | tr '\n' ' ')" = "17000 whole 40000 truncated 70000 truncated 300000 truncated " ] ||
+  td_fail "cut blob shadow records: $(blob_records "$tmp/blobcut.warc" 30000 | tr '\n' ' ')"
 echo "ok"

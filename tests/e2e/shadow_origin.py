@@ -8,6 +8,8 @@ usage: shadow_origin.py PORT MODE
   noisy   as good, plus "ts" (the time) and "nonce" (random) in every body: differs on every call
   slow    as good, 400 ms late
   reset   reads the request, then resets the connection (RST) without answering
+GET /api/blob/N (any build but reset) answers N bytes of text, the first kilobyte sent 20 ms ahead of the
+rest (a reader gets the answer in more than one read); broken changes the byte in the middle.
 """
 import json
 import os
@@ -50,6 +52,16 @@ class H(BaseHTTPRequestHandler):
             return
         if MODE == "slow":
             time.sleep(0.4)
+        if self.path.startswith("/api/blob/"):
+            n = int(self.path.rsplit("/", 1)[1])
+            blob = bytearray((b"0123456789abcdef" * (n // 16 + 1))[:n])
+            if MODE == "broken" and n:
+                blob[n // 2] = ord("!")
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % n + blob[:1024])
+            self.wfile.flush()
+            time.sleep(0.02)
+            self.wfile.write(blob[1024:])
+            return
         status, body = answer(self.path.split("?", 1)[0])
         if MODE == "noisy":
             body["ts"] = time.time()

@@ -257,6 +257,65 @@ static void payload_digests(void **state)
     }
 }
 
+/* The digest of resp when it is an exchange's response, alone. */
+static void digest_alone(const char *resp, char *out, size_t outsz)
+{
+    exchange x;
+    warc_record req, r;
+    fx_make(&x, 0);
+    exchange_set_buf(&x.response, &x.response_len, resp, strlen(resp));
+    format_parse(&x, &req, &r);
+    snprintf(out, outsz, "%s", warc_record_get(&r, "WARC-Payload-Digest"));
+    warc_record_clear(&req);
+    warc_record_clear(&r);
+    exchange_clear(&x);
+}
+
+/* A shadow answer's digest is its own payload's whatever the primary answered: the writer reuses the
+ * primary's digest only when the payload bytes and their framing are the same (the last case carries
+ * the bytes of a chunked body, framed by Content-Length: the same bytes, another payload). */
+static void shadow_digests(void **state)
+{
+    const char *resps[sizeof digest_cases / sizeof digest_cases[0] + 2];
+    size_t n = 0;
+    for (; n < sizeof digest_cases / sizeof digest_cases[0]; n++)
+        resps[n] = digest_cases[n].resp;
+    resps[n++] = "HTTP/1.1 200 OK\r\nContent-Length: 24\r\nDate: x\r\n\r\n5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\n\r\n";
+    resps[n++] = "HTTP/1.1 200 OK\r\nDate: y\r\nContent-Length: 12\r\n\r\nhello, world";
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            char want[128], err[128];
+            digest_alone(resps[j], want, sizeof want);
+            exchange x;
+            fx_make(&x, 0);
+            exchange_set_buf(&x.response, &x.response_len, resps[i], strlen(resps[i]));
+            exchange_shadow *sh = exchange_shadow_slot(&x, EXCHANGE_SHADOW);
+            assert_non_null(sh);
+            sh->present = 1;
+            exchange_set_buf(&sh->response, &sh->response_len, resps[j], strlen(resps[j]));
+            tdbuf a, b, shadow[EXCHANGE_N_SHADOW];
+            tdbuf_init(&a, 0);
+            tdbuf_init(&b, 0);
+            for (int k = 0; k < EXCHANGE_N_SHADOW; k++)
+                tdbuf_init(&shadow[k], 0);
+            assert_int_equal(warc_format_exchange_shadow(&x, &a, &b, shadow, 0), WARC_OK);
+            warc_record r;
+            assert_int_equal(warc_record_parse(&r, shadow[0].data, shadow[0].len, err, sizeof err), WARC_OK);
+            assert_string_equal(warc_record_get(&r, "WARC-Tapedeck-Role"), "shadow");
+            assert_string_equal(warc_record_get(&r, "WARC-Payload-Digest"), want);
+            warc_record_clear(&r);
+            digest_alone(resps[i], want, sizeof want);
+            assert_int_equal(warc_record_parse(&r, b.data, b.len, err, sizeof err), WARC_OK);
+            assert_string_equal(warc_record_get(&r, "WARC-Payload-Digest"), want);
+            warc_record_clear(&r);
+            tdbuf_free(&a);
+            tdbuf_free(&b);
+            for (int k = 0; k < EXCHANGE_N_SHADOW; k++)
+                tdbuf_free(&shadow[k]);
+            exchange_clear(&x);
+        }
+}
+
 /* WARC_FMT_NO_DIGEST: both records parse, carry everything else, and no WARC-Payload-Digest. */
 static void no_digest_flag(void **state)
 {
@@ -286,7 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_and_format), cmocka_unit_test(bad_records),      cmocka_unit_test(record_ids),
         cmocka_unit_test(record_ids_after_fork), cmocka_unit_test(warcinfo),         cmocka_unit_test(exchange_records), cmocka_unit_test(failed_and_truncated),
-        cmocka_unit_test(payload_digests),
+        cmocka_unit_test(payload_digests),  cmocka_unit_test(shadow_digests),
         cmocka_unit_test(no_digest_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
