@@ -206,7 +206,7 @@ static int mc_done(mconn *mc)
     }
     mc_msg_start(mc);
     if (mc->head) { /* the next copy's deadline counts from when it was queued, not from now */
-        int64_t left = mc->head->sent_us + PROXY_MIRROR_RESPONSE_US - tdtime_now_us();
+        int64_t left = mc->head->sent_mono_us + PROXY_MIRROR_RESPONSE_US - tdtime_mono_us();
         mc_arm(mc, left < 1000 ? 1000 : left > PROXY_MIRROR_RESPONSE_US ? PROXY_MIRROR_RESPONSE_US : left);
     } else {
         mc_arm(mc, PROXY_MIRROR_IDLE_US);
@@ -411,6 +411,7 @@ int proxy_mirror_conn_takes(const mconn *mc, const proxy_mirror_req *r)
 void proxy_mirror_conn_queue(mconn *mc, proxy_mirror_req *r)
 {
     r->sent_us = tdtime_now_us();
+    r->sent_mono_us = tdtime_mono_us(); /* a step of the wall clock must not move the deadline */
     mc->queued += evbuffer_get_length(r->buf);
     r->out_end = mc->queued;
     r->next = NULL;

@@ -38,6 +38,7 @@ struct proxy_mirror_req {
     int requeued;     /* put back once already (its connection closed before answering it) */
     uint64_t out_end; /* where its bytes end in its connection's output, counted from the connect */
     int64_t sent_us;  /* put on its connection (wall clock, for the record) */
+    int64_t sent_mono_us; /* the same moment on the monotonic clock, for its deadline */
     proxy_mirror_join *join; /* --mirror-record: where the answer goes (NULL: dropped as it arrives) */
     proxy_mirror_req *next; /* the pool's pending queue, or its connection's copies in flight */
 };
