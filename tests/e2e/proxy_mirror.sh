@@ -152,8 +152,9 @@ echo "percent 50: mirrored $sent of 400 (shadow saw $ns, $conns connection(s)); 
 ((ns == sent)) || td_fail "the shadow saw $ns requests, the proxy sent $sent"
 ((rec + rout == 400 && rec >= 30 && rec <= 130)) || td_fail "recording at --sample 20: $rec recorded, $rout out"
 # copies are fire-and-forget, so a few run side by side; but at most the per-worker cap (64, two workers),
-# and each is reused
-((conns <= 128 && conns * 4 < sent)) || td_fail "$conns shadow connections for $sent copies: not kept alive"
+# and connections are reused: at least a third of the copies went on a connection already open (a shadow
+# slowed by a loaded machine makes copies spread over more connections before they pipeline)
+((conns <= 128 && conns * 3 < sent * 2)) || td_fail "$conns shadow connections for $sent copies: not kept alive"
 px_stop_proxy
 
 # ---- (3) a slow shadow and a dead one never slow the primary ----
