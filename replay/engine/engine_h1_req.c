@@ -26,9 +26,21 @@ static int req_puts(xfer *xf, const char *s)
     return req_put(xf, s, strlen(s));
 }
 
+/* Decimal digits of v at the end of buf[0..20); returns where they start (no printf on the hot path). */
+static char *u64_digits(char *end, uint64_t v)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
 int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
 {
-    snprintf(xf->method, sizeof xf->method, "%s", req->method);
+    /* per request: snprintf here was a tenth of load's instructions per request (callgrind) */
+    size_t ml = strnlen(req->method, sizeof xf->method - 1);
+    memcpy(xf->method, req->method, ml);
+    xf->method[ml] = '\0';
     xf->retried = 0;
     xf->fresh = req->fresh_connection;
     xf->close_after = req->close_connection;
@@ -39,7 +51,10 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
     /* xf->url holds the request target sent (for error messages) */
     if (engine_grow(&xf->url, &xf->url_cap, strlen(e->path_prefix) + strlen(t) + 2, 256) != 0)
         return -1;
-    snprintf(xf->url, xf->url_cap, "%s%s%s", e->path_prefix, t[0] == '/' ? "" : "/", t);
+    size_t pl = strlen(e->path_prefix), tl = strlen(t), sl = t[0] == '/' ? 0 : 1;
+    memcpy(xf->url, e->path_prefix, pl);
+    memcpy(xf->url + pl, "/", sl);
+    memcpy(xf->url + pl + sl, t, tl + 1);
     int has_host = 0, has_accept = 0, rc = 0;
     rc |= req_puts(xf, req->method);
     rc |= req_puts(xf, " ");
@@ -67,9 +82,10 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
     int bodyless = req->body_len == 0 && (!strcasecmp(req->method, "GET") || !strcasecmp(req->method, "HEAD") ||
                                           !strcasecmp(req->method, "DELETE") || !strcasecmp(req->method, "OPTIONS"));
     if (!bodyless) {
-        char cl[48];
-        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", req->body_len);
-        rc |= req_puts(xf, cl);
+        char num[20], *d = u64_digits(num + sizeof num, req->body_len);
+        rc |= req_puts(xf, "Content-Length: ");
+        rc |= req_put(xf, d, (size_t)(num + sizeof num - d));
+        rc |= req_puts(xf, "\r\n");
     }
     rc |= req_puts(xf, "\r\n");
     if (req->body_len)
