@@ -35,7 +35,31 @@ static uint32_t member(const jsoneq_doc *d, uint32_t obj, const unsigned char *p
     return 0;
 }
 
+/* A scalar the actual text writes as the expected one does, seen without scanning it: the expected
+ * bytes are a whole token, so equal bytes are the same token, except that a number could go on in
+ * the actual text (1.5 against 1.55, 1.5e3): then the scanner decides. */
+static inline int written_alike(const eq *q, const jt_token *e)
+{
+    const unsigned char *p = q->p, *x = (const unsigned char *)q->d->es + e->start;
+    size_t room = (size_t)(q->end - p);
+    if (room < e->len || *p != *x || !jsontok_same(p, x, e->len))
+        return 0;
+    return e->type != JT_NUMBER || room == e->len || !(jsontok_cls[p[e->len]] & JSONTOK_C_NUM);
+}
+
 static int value(eq *q, uint32_t ei, size_t depth);
+
+/* A member's value or an array's element: most are scalars written alike, taken here without a call. */
+static inline int element(eq *q, uint32_t ei, size_t depth)
+{
+    const jt_token *e = &q->d->et[ei];
+    q->p = jsontok_skip_ws(q->p, q->end);
+    if (e->type != JT_OBJECT && e->type != JT_ARRAY && q->p < q->end && written_alike(q, e)) {
+        q->p += e->len;
+        return 1;
+    }
+    return value(q, ei, depth);
+}
 
 /* After an element: 1 at a comma (another follows), 2 at the container's close (consumed), 0 else. */
 static int after_element(eq *q, char close)
@@ -68,7 +92,7 @@ static int object(eq *q, uint32_t ei, size_t depth)
         if (q->p >= q->end || *q->p != ':')
             return 0;
         q->p++;
-        if (!value(q, d->et[k].next, depth + 1))
+        if (!element(q, d->et[k].next, depth + 1))
             return 0;
         int next = after_element(q, '}');
         if (next != 1)
@@ -86,7 +110,7 @@ static int array(eq *q, uint32_t ei, size_t depth)
         return n == 0;
     }
     for (;;) {
-        if (i == n || !value(q, ek, depth + 1))
+        if (i == n || !element(q, ek, depth + 1))
             return 0;
         ek = d->et[ek].next;
         i++;
@@ -94,18 +118,6 @@ static int array(eq *q, uint32_t ei, size_t depth)
         if (next != 1)
             return next == 2 && i == n;
     }
-}
-
-/* A scalar the actual text writes as the expected one does, seen without scanning it: the expected
- * bytes are a whole token, so equal bytes are the same token, except that a number could go on in
- * the actual text (1.5 against 1.55, 1.5e3): then the scanner decides. */
-static inline int written_alike(const eq *q, const jt_token *e)
-{
-    const unsigned char *p = q->p, *x = (const unsigned char *)q->d->es + e->start;
-    size_t room = (size_t)(q->end - p);
-    if (room < e->len || *p != *x || !jsontok_same(p, x, e->len))
-        return 0;
-    return e->type != JT_NUMBER || room == e->len || !(jsontok_cls[p[e->len]] & JSONTOK_C_NUM);
 }
 
 static int value(eq *q, uint32_t ei, size_t depth)
