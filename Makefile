@@ -38,8 +38,9 @@ CFLAGS     ?= $(OPT) -g
 # Sub-rooms (see docs/internals.md). Header basenames are unique across the tree, so every room is on the
 # include path and a file names a header by its basename; tests/e2e/layering.sh checks who may include whom.
 CAP_DIRS   := captures/util captures/http captures/json captures captures/redact
+PROXY_DIRS := proxy/base proxy/record proxy/mirror proxy/conn proxy/h2 proxy
 REPLAY_DIRS:= replay/engine replay/check replay/shadow replay/load replay/stats replay/report
-INC        := -I. $(addprefix -I,$(CAP_DIRS) $(REPLAY_DIRS))
+INC        := -I. $(addprefix -I,$(CAP_DIRS) $(PROXY_DIRS) $(REPLAY_DIRS))
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DTAPEDECK_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(INC) $(PKG_CFLAGS) -MMD -MP -pthread
 LDLIBS     := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread -lm
@@ -53,7 +54,7 @@ endif
 # Libraries: every .c in a component folder except its main.c.
 CAP_SRC     := $(foreach d,$(CAP_DIRS),$(wildcard $(d)/*.c))
 CAPCLI_SRC  := $(wildcard captures/cli/*.c)
-PROXY_SRC   := $(filter-out proxy/main.c,$(wildcard proxy/*.c))
+PROXY_SRC   := $(filter-out proxy/main.c,$(foreach d,$(PROXY_DIRS),$(wildcard $(d)/*.c)))
 REPLAY_SRC  := $(foreach d,$(REPLAY_DIRS),$(wildcard $(d)/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
@@ -112,7 +113,7 @@ $(BUILD)/tests/fuzz_cli_%-regress: $(BUILD)/tests/fuzz/fuzz_cli_%.o $(BUILD)/tes
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 # fuzz_h2 drives the proxy's HTTP/2 request checks (proxy_h2_req), pure code from the proxy's library.
 $(BUILD)/tests/fuzz_h2-regress: $(BUILD)/tests/fuzz/fuzz_h2.o $(BUILD)/tests/fuzz/regress_driver.o \
-  $(call obj,proxy/proxy_h2_req.c) $(LIBCAP)
+  $(call obj,proxy/h2/proxy_h2_req.c) $(LIBCAP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
@@ -123,10 +124,10 @@ $(BUILD)/tests/fuzz/regress_driver.o: tests/fuzz/regress_driver.c
 fuzz:
 	$(MAKE) CC=clang SANITIZE=fuzzer-no-link,address,undefined BUILD=build/fuzz BIN=build/fuzz/bin \
 	  build/fuzz/libtdcapture.a build/fuzz/libtdreplay.a $(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC)) \
-	  build/fuzz/proxy/proxy_h2_req.o
+	  build/fuzz/proxy/h2/proxy_h2_req.o
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); x=; \
 	  case $$n in fuzz_cli_*) x="$(patsubst %.c,build/fuzz/%.o,$(CAPCLI_OBJ_SRC))";; \
-	    fuzz_h2) x="build/fuzz/proxy/proxy_h2_req.o";; esac; \
+	    fuzz_h2) x="build/fuzz/proxy/h2/proxy_h2_req.o";; esac; \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC) -fsanitize=fuzzer,address,undefined $$f $$x \
 	    build/fuzz/libtdreplay.a build/fuzz/libtdcapture.a $(LDLIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done

@@ -59,7 +59,7 @@ out=$(check_doc docs/internals.md) || td_fail "docs/internals.md names what does
 $out"
 
 # The checker must catch a wrong function, a wrong path and a wrong bare name.
-sed -e 's/`proxy\/proxy_conn.c:pconn_parse`/`proxy\/proxy_conn.c:pconn_parse_gone`/' \
+sed -e 's/`proxy\/conn\/proxy_conn.c:pconn_parse`/`proxy\/conn\/proxy_conn.c:pconn_parse_gone`/' \
     -e 's/`replay\/stats\/latency_cmp.c:latency_cmp_quantile`/`replay\/stats\/compare.c:compare_quantile`/' \
     -e 's/`report_set_check_extras`/`report_set_check_extra`/' docs/internals.md >"$T/bad.md"
 rc=0; out=$(check_doc "$T/bad.md") || rc=$?

@@ -12,7 +12,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "httpmsg.h"
-#include "proxy/proxy_h2_req.h"
+#include "proxy_h2_req.h"
 
 #define MAX_STREAMS 16
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "proxy/proxy_config.h"
+#include "proxy_config.h"
 
 typedef struct {
     const char *name;

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "proxy/proxy_metrics.h"
+#include "proxy_metrics.h"
 
 static void has(const char *text, const char *line)
 {

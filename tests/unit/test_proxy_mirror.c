@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proxy/proxy_mirror.h"
+#include "proxy_mirror.h"
 
 static char *render(proxy_metrics *m)
 {
@@ -48,6 +48,21 @@ static proxy_upstream_target *target_on(int port)
     if (!t)
         fail_msg("%s", err);
     return t;
+}
+
+/* A shadow listening on a loopback port of the kernel's choosing, and a target that points at it. */
+static struct evconnlistener *shadow_listen(struct event_base *base, evconnlistener_cb cb, void *arg, int backlog,
+                                            proxy_upstream_target **t)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct evconnlistener *l = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                                       backlog, (struct sockaddr *)&sin, sizeof sin);
+    assert_non_null(l);
+    struct sockaddr_in bound;
+    socklen_t bl = sizeof bound;
+    assert_int_equal(getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl), 0);
+    *t = target_on(ntohs(bound.sin_port));
+    return l;
 }
 
 /* A mirror without --mirror-record or a baseline, as proxy_mirror_new's config would give. */
@@ -228,14 +243,8 @@ static void round_trip(void **state)
     (void)state;
     struct event_base *base = event_base_new();
     shadow_state s = {.got = evbuffer_new()};
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct evconnlistener *l = evconnlistener_new_bind(base, sh_accept, &s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                                       16, (struct sockaddr *)&sin, sizeof sin);
-    assert_non_null(l);
-    struct sockaddr_in bound;
-    socklen_t bl = sizeof bound;
-    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
-    proxy_upstream_target *t = target_on(ntohs(bound.sin_port));
+    proxy_upstream_target *t;
+    struct evconnlistener *l = shadow_listen(base, sh_accept, &s, 16, &t);
     proxy_metrics *m = proxy_metrics_new();
     proxy_mirror *mi = mirror_new(base, t, 100, 0, m, 3);
 
@@ -393,14 +402,8 @@ static void pipelined(void **state)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct event_base *base = event_base_new();
         pshadow s = {.body = cases[k].body, .close_after = cases[k].close_after};
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        struct evconnlistener *l = evconnlistener_new_bind(base, ps_accept, &s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                                           64, (struct sockaddr *)&sin, sizeof sin);
-        assert_non_null(l);
-        struct sockaddr_in bound;
-        socklen_t bl = sizeof bound;
-        getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl);
-        proxy_upstream_target *t = target_on(ntohs(bound.sin_port));
+        proxy_upstream_target *t;
+        struct evconnlistener *l = shadow_listen(base, ps_accept, &s, 64, &t);
         proxy_metrics *m = proxy_metrics_new();
         proxy_mirror *mi = mirror_new(base, t, 100, 0, m, 5);
         enum { N = 24 };
