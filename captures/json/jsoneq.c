@@ -62,7 +62,7 @@ static inline int element(eq *q, uint32_t ei, size_t depth)
 }
 
 /* After an element: 1 at a comma (another follows), 2 at the container's close (consumed), 0 else. */
-static int after_element(eq *q, char close)
+static inline int after_element(eq *q, char close)
 {
     q->p = jsontok_skip_ws(q->p, q->end);
     if (q->p >= q->end || (*q->p != ',' && *q->p != close))
