@@ -50,9 +50,9 @@ static proxy_upstream_target *target_on(int port)
     return t;
 }
 
-/* A shadow listening on a loopback port of the kernel's choosing, and a target that points at it. */
+/* A shadow listening on a loopback port of the kernel's choosing (*port), and a target that points at it. */
 static struct evconnlistener *shadow_listen(struct event_base *base, evconnlistener_cb cb, void *arg, int backlog,
-                                            proxy_upstream_target **t)
+                                            proxy_upstream_target **t, int *port)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct evconnlistener *l = evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
@@ -61,7 +61,8 @@ static struct evconnlistener *shadow_listen(struct event_base *base, evconnliste
     struct sockaddr_in bound;
     socklen_t bl = sizeof bound;
     assert_int_equal(getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &bl), 0);
-    *t = target_on(ntohs(bound.sin_port));
+    *port = ntohs(bound.sin_port);
+    *t = target_on(*port);
     return l;
 }
 
@@ -244,7 +245,8 @@ static void round_trip(void **state)
     struct event_base *base = event_base_new();
     shadow_state s = {.got = evbuffer_new()};
     proxy_upstream_target *t;
-    struct evconnlistener *l = shadow_listen(base, sh_accept, &s, 16, &t);
+    int port;
+    struct evconnlistener *l = shadow_listen(base, sh_accept, &s, 16, &t, &port);
     proxy_metrics *m = proxy_metrics_new();
     proxy_mirror *mi = mirror_new(base, t, 100, 0, m, 3);
 
@@ -273,7 +275,7 @@ static void round_trip(void **state)
 
     /* a port nothing listens on: one failed connect, then requests are skipped while backing off */
     evconnlistener_free(l);
-    t = target_on(ntohs(bound.sin_port));
+    t = target_on(port);
     mi = mirror_new(base, t, 100, 0, m, 4);
     send_one(mi, a);
     char *txt = NULL;
@@ -403,7 +405,8 @@ static void pipelined(void **state)
         struct event_base *base = event_base_new();
         pshadow s = {.body = cases[k].body, .close_after = cases[k].close_after};
         proxy_upstream_target *t;
-        struct evconnlistener *l = shadow_listen(base, ps_accept, &s, 64, &t);
+        int port;
+        struct evconnlistener *l = shadow_listen(base, ps_accept, &s, 64, &t, &port);
         proxy_metrics *m = proxy_metrics_new();
         proxy_mirror *mi = mirror_new(base, t, 100, 0, m, 5);
         enum { N = 24 };
