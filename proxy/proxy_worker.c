@@ -1,5 +1,7 @@
-/* proxy_worker: a thread running one event_base. Cross-thread requests arrive as event_active() on
- * events owned by this base (libevent is set up for pthreads by the server). */
+/* proxy_worker: a thread running one event_base. The base has no lock (EVENT_BASE_FLAG_NOLOCK): only
+ * its thread touches it, and the lock libevent otherwise takes around every event operation was some
+ * twenty mutex round trips per proxied request. Cross-thread requests (drain, stop, a new upstream)
+ * are bits in `wake`, with a write to an eventfd the base reads. */
 #include "proxy_worker.h"
 
 #include <errno.h>
@@ -8,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -20,6 +25,8 @@
 #define WORKER_POOL_IDLE_US (30ll * 1000000) /* below common upstream keep-alive timeouts (nginx: 75 s) */
 #define WORKER_POOL_MAX 1024
 
+enum { WORKER_WAKE_DRAIN = 1u, WORKER_WAKE_STOP = 2u, WORKER_WAKE_UPSTREAM = 4u };
+
 struct proxy_worker {
     int idx;
     proxy_wctx ctx;
@@ -27,7 +34,9 @@ struct proxy_worker {
     int started;
     struct evconnlistener *lst;
     evutil_socket_t listen_fd;
-    struct event *ev_drain, *ev_stop, *ev_upstream, *ev_deadline, *ev_resume;
+    struct event *ev_wake, *ev_deadline, *ev_resume;
+    int wake_fd;          /* eventfd: the other threads' requests, read by ev_wake */
+    atomic_uint wake;     /* WORKER_WAKE_* bits not yet handled */
     void (*on_exit)(void *);
     void *arg;
     int64_t last_accept_log;
@@ -120,6 +129,30 @@ static void worker_upstream(evutil_socket_t fd, short what, void *arg)
     proxy_relay_current_target(&w->ctx); /* refreshes and retires idle connections to the old upstream */
 }
 
+static void worker_wake(evutil_socket_t fd, short what, void *arg)
+{
+    proxy_worker *w = arg;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        proxy_log(PROXY_LOG_WARN, "worker %d: reading its wake-up eventfd: %s", w->idx, strerror(errno));
+    unsigned bits = atomic_exchange(&w->wake, 0u);
+    if (bits & WORKER_WAKE_UPSTREAM)
+        worker_upstream(-1, 0, w);
+    if (bits & WORKER_WAKE_DRAIN)
+        worker_drain(-1, 0, w);
+    if (bits & WORKER_WAKE_STOP)
+        worker_stop(-1, 0, w);
+}
+
+/* From any thread. */
+static void worker_post(proxy_worker *w, unsigned bit)
+{
+    atomic_fetch_or(&w->wake, bit);
+    uint64_t one = 1;
+    while (write(w->wake_fd, &one, sizeof one) < 0 && errno == EINTR)
+        ;
+}
+
 static void *worker_main(void *arg)
 {
     proxy_worker *w = arg;
@@ -157,9 +190,12 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->ctx.on_conn_closed = worker_check_done;
     /* The changelist folds the enable/disable pairs bufferevents make within one loop turn (write
      * interest on every forwarded chunk) into at most one epoll_ctl. */
+    w->wake_fd = -1;
+    atomic_init(&w->wake, 0u);
     struct event_config *ec = event_config_new();
     if (ec) {
         event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
         w->ctx.base = event_base_new_with_config(ec);
         event_config_free(ec);
     }
@@ -177,13 +213,15 @@ proxy_worker *proxy_worker_new(int idx, const proxy_config *cfg, proxy_metrics *
     w->lst = evconnlistener_new(w->ctx.base, worker_accept, w, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
     if (!w->lst)
         evutil_closesocket(listen_fd);
-    w->ev_drain = event_new(w->ctx.base, -1, 0, worker_drain, w);
-    w->ev_stop = event_new(w->ctx.base, -1, 0, worker_stop, w);
-    w->ev_upstream = event_new(w->ctx.base, -1, 0, worker_upstream, w);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->ev_wake = w->wake_fd >= 0 ? event_new(w->ctx.base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake, w) : NULL;
+    if (w->ev_wake && event_add(w->ev_wake, NULL) != 0) {
+        event_free(w->ev_wake);
+        w->ev_wake = NULL;
+    }
     w->ev_deadline = evtimer_new(w->ctx.base, worker_deadline, w);
     w->ev_resume = evtimer_new(w->ctx.base, worker_resume, w);
-    if (!w->ctx.pool || (shadow && !w->ctx.mirror) || !w->lst || !w->ev_drain || !w->ev_stop || !w->ev_upstream || !w->ev_deadline ||
-        !w->ev_resume) {
+    if (!w->ctx.pool || (shadow && !w->ctx.mirror) || !w->lst || !w->ev_wake || !w->ev_deadline || !w->ev_resume) {
         snprintf(err, errlen, "out of memory setting up worker %d", idx);
         goto out;
     }
@@ -205,17 +243,17 @@ int proxy_worker_start(proxy_worker *w)
 
 void proxy_worker_drain(proxy_worker *w)
 {
-    event_active(w->ev_drain, 0, 0);
+    worker_post(w, WORKER_WAKE_DRAIN);
 }
 
 void proxy_worker_stop(proxy_worker *w)
 {
-    event_active(w->ev_stop, 0, 0);
+    worker_post(w, WORKER_WAKE_STOP);
 }
 
 void proxy_worker_notify_upstream(proxy_worker *w)
 {
-    event_active(w->ev_upstream, 0, 0);
+    worker_post(w, WORKER_WAKE_UPSTREAM);
 }
 
 void proxy_worker_join(proxy_worker *w)
@@ -236,12 +274,10 @@ void proxy_worker_free(proxy_worker *w)
     }
     if (w->lst)
         evconnlistener_free(w->lst);
-    if (w->ev_drain)
-        event_free(w->ev_drain);
-    if (w->ev_stop)
-        event_free(w->ev_stop);
-    if (w->ev_upstream)
-        event_free(w->ev_upstream);
+    if (w->ev_wake)
+        event_free(w->ev_wake);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
     if (w->ev_deadline)
         event_free(w->ev_deadline);
     if (w->ev_resume)
@@ -249,6 +285,7 @@ void proxy_worker_free(proxy_worker *w)
     proxy_mirror_free(w->ctx.mirror); /* after the connections: they may hold request copies */
     proxy_record_spares_release(w->ctx.rec, &w->ctx.spares);
     proxy_conn_parsers_free(&w->ctx);
+    proxy_conn_kits_free(&w->ctx);
     proxy_upstream_pool_free(w->ctx.pool);
     proxy_upstream_target_unref(w->ctx.target);
     if (w->ctx.base)

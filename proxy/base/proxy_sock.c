@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -23,6 +24,8 @@ struct proxy_sock {
     struct evbuffer_cb_entry *drained;
     bufferevent_data_cb rd;
     bufferevent_event_cb ev;
+    proxy_sock_sink_get sink_get; /* NULL: every read goes into the input */
+    proxy_sock_sink_got sink_got;
     void *ctx;
     struct timeval rd_tv;
     int has_rd_tv;
@@ -62,6 +65,39 @@ static void sock_event(proxy_sock *s, short what)
         s->ev(s->bev, (short)(BEV_EVENT_READING | what), s->ctx);
 }
 
+/* What a read returned, once its bytes are where they belong: the owner hears (rd, or the event
+ * callback on EOF and errors). n_room: the bytes the read could have taken. */
+static void sock_after_read(proxy_sock *s, ssize_t n, int e, size_t n_room)
+{
+    if (n > 0) {
+        s->window = (size_t)n == n_room ? SOCK_WINDOW_MAX : SOCK_WINDOW_MIN;
+        if (s->rd)
+            s->rd(s->bev, s->ctx); /* last: it may free s */
+        return;
+    }
+    if (n == 0) {
+        sock_event(s, BEV_EVENT_EOF);
+        return;
+    }
+    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+        return;
+    errno = e; /* for EVUTIL_SOCKET_ERROR() in the owner's message */
+    sock_event(s, BEV_EVENT_ERROR);
+}
+
+/* One read straight into the owner's memory (the input is empty, so the order of bytes holds). */
+static void sock_read_sink(proxy_sock *s, evutil_socket_t fd, char *dst, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(fd, dst, len);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    if (n > 0)
+        s->sink_got(s->ctx, (size_t)n);
+    sock_after_read(s, n, e, len);
+}
+
 static void sock_on_read(evutil_socket_t fd, short what, void *arg)
 {
     proxy_sock *s = arg;
@@ -78,6 +114,14 @@ static void sock_on_read(evutil_socket_t fd, short what, void *arg)
         }
         if (want > s->high - have)
             want = s->high - have;
+    }
+    if (s->sink_get && have == 0) {
+        size_t len = 0;
+        char *dst = s->sink_get(s->ctx, &len);
+        if (dst && len > 0) {
+            sock_read_sink(s, fd, dst, len < want ? len : want);
+            return;
+        }
     }
     struct evbuffer_iovec v[2];
     /* a socket bufferevent keeps the end of its input frozen so that only its own reads append; this
@@ -109,23 +153,10 @@ static void sock_on_read(evutil_socket_t fd, short what, void *arg)
     evbuffer_commit_space(in, v, used);
     evbuffer_freeze(in, 0);
     /* A read that found nothing leaves the reserved chain behind, empty: on an idle keep-alive
-     * connection that is a 4 KiB block per connection, most of the proxy's memory at 10k of them. */
+     * connection that would be a block of up to the read window (64 KiB) held for nothing. */
     if (n <= 0 && have == 0)
         evbuffer_drain(in, 0);
-    if (n > 0) {
-        s->window = (size_t)n == room ? SOCK_WINDOW_MAX : SOCK_WINDOW_MIN;
-        if (s->rd)
-            s->rd(s->bev, s->ctx); /* last: it may free s */
-        return;
-    }
-    if (n == 0) {
-        sock_event(s, BEV_EVENT_EOF);
-        return;
-    }
-    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
-        return;
-    errno = e; /* for EVUTIL_SOCKET_ERROR() in the owner's message */
-    sock_event(s, BEV_EVENT_ERROR);
+    sock_after_read(s, n, e, room);
 }
 
 proxy_sock *proxy_sock_new(struct bufferevent *bev)
@@ -171,7 +202,17 @@ void proxy_sock_setcb(proxy_sock *s, bufferevent_data_cb rd, bufferevent_data_cb
     s->rd = rd;
     s->ev = ev;
     s->ctx = ctx;
+    s->sink_get = NULL;
+    s->sink_got = NULL;
     bufferevent_setcb(s->bev, NULL, wr, ev, ctx);
+}
+
+void proxy_sock_set_sink(proxy_sock *s, proxy_sock_sink_get get, proxy_sock_sink_got got)
+{
+    if (!s->rev)
+        return; /* TLS: every byte comes out of OpenSSL into the input */
+    s->sink_get = get && got ? get : NULL;
+    s->sink_got = got;
 }
 
 void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr)

@@ -39,4 +39,13 @@ void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const stru
 void proxy_sock_read_limit(proxy_sock *s, size_t high);
 void proxy_sock_read(proxy_sock *s, int on); /* enable (1) or disable (0) reading */
 
+/* A sink takes a read's bytes into the owner's memory instead of the input (the recorder's buffer: the
+ * bytes land once, where they are kept). Before a read, and only while the input is empty (so the
+ * bytes stay in order), get(ctx, &len) names where up to len bytes may go, or returns NULL (this read
+ * goes into the input); after the read, got(ctx, n) says how many landed there, before rd runs. Set
+ * after proxy_sock_setcb (which clears it), with its ctx. A TLS sock never asks. */
+typedef char *(*proxy_sock_sink_get)(void *ctx, size_t *len);
+typedef void (*proxy_sock_sink_got)(void *ctx, size_t n);
+void proxy_sock_set_sink(proxy_sock *s, proxy_sock_sink_get get, proxy_sock_sink_got got);
+
 #endif

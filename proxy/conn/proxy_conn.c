@@ -22,6 +22,8 @@ static _Atomic uint64_t pconn_next_id = 1;
 
 /* ---- parser callbacks: note what happened, act after execute returns ---- */
 
+#define PCONN_URI_MAX (16 * 1024) /* longest WARC-Target-URI built; a longer one is refused (400) */
+
 static int rq_on_head(void *ctx, const httpmsg_head *h)
 {
     proxy_conn *c = ctx;
@@ -44,25 +46,27 @@ static int rq_on_head(void *ctx, const httpmsg_head *h)
         return -1;
     if (!c->w->rec)
         return 0; /* the absolute URI is only for the capture */
-    char host[512];
-    tdbuf b;
-    tdbuf_init(&b, 16 * 1024);
-    if (!strncasecmp(c->url, "http://", 7) || !strncasecmp(c->url, "https://", 8)) {
-        if (tdbuf_puts(&b, c->url) != 0)
-            return -1;
-    } else {
-        if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
-            snprintf(host, sizeof host, "%s", c->w->target->hostport);
-        int rc = tdbuf_puts(&b, c->proto ? "https://" : "http://");
-        rc = rc ? rc : tdbuf_puts(&b, host);
-        rc = rc ? rc : tdbuf_puts(&b, c->url);
-        if (rc != 0) {
-            tdbuf_free(&b);
-            return -1;
-        }
+    /* one allocation of the exact size: this runs for every recorded request */
+    const char *url = c->url, *scheme = c->proto ? "https://" : "http://";
+    size_t lu = strlen(url);
+    if (url[0] != '/' && (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8))) {
+        c->target_uri = lu <= PCONN_URI_MAX ? strdup(url) : NULL;
+        return c->target_uri ? 0 : -1;
     }
-    c->target_uri = tdbuf_steal(&b, NULL);
-    return c->target_uri ? 0 : -1;
+    char host[512];
+    if (!httpmsg_header_value(h, "Host", host, sizeof host) || !host[0])
+        snprintf(host, sizeof host, "%s", c->w->target->hostport);
+    size_t ls = strlen(scheme), lh = strlen(host);
+    if (ls + lh + lu > PCONN_URI_MAX)
+        return -1;
+    char *t = malloc(ls + lh + lu + 1);
+    if (!t)
+        return -1;
+    memcpy(t, scheme, ls);
+    memcpy(t + ls, host, lh);
+    memcpy(t + ls + lh, url, lu + 1);
+    c->target_uri = t;
+    return 0;
 }
 
 static int rq_on_complete(void *ctx)
@@ -124,12 +128,16 @@ void proxy_conn_parsers_free(proxy_wctx *w)
             httpmsg_parser_free(w->parsers[k][--w->n_parsers[k]]);
 }
 
+static void hdr_timeout(evutil_socket_t fd, short what, void *ctx);
+
 /* Parsers exist only while a connection has an exchange going: an idle keep-alive connection then
  * costs a few hundred bytes instead of a few KiB (between exchanges they wait in the worker's
  * spares). Returns -1 out of memory. */
 static int request_start(proxy_conn *c)
 {
     if (!c->rq && !(c->rq = proxy_conn_parser_get(c, PROXY_CONN_RQ, &rq_callbacks)))
+        return -1;
+    if (proxy_conn_kit_take(c, hdr_timeout) != 0)
         return -1;
     TD_ASSERT(c->rstate == RQ_IDLE && c->sstate == RS_NONE);
     c->rstate = RQ_HEAD;
@@ -261,6 +269,7 @@ static void pconn_exchange_done(proxy_conn *c)
     if (c->rstate == RQ_IDLE) {
         proxy_conn_parser_put(c->w, PROXY_CONN_RQ, c->rq);
         c->rq = NULL;
+        proxy_conn_kit_park(c);
         if (c->client_eof)
             proxy_conn_finish_close(c);
     }
@@ -415,10 +424,6 @@ int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, c
     c->w = w;
     c->id = atomic_fetch_add(&pconn_next_id, 1);
     c->proto = proto;
-    c->hold = evbuffer_new();
-    c->rhold = evbuffer_new();
-    c->replay = evbuffer_new();
-    c->hdr_timer = evtimer_new(w->base, hdr_timeout, c);
     c->bev = bev;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     /* link first, so proxy_conn_free can undo everything */
@@ -430,7 +435,7 @@ int proxy_conn_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, c
     proxy_metrics_conn_open(w->m);
     c->upcb = &up_callbacks;
     c->io = proxy_sock_new(bev);
-    if (!c->hold || !c->rhold || !c->replay || !c->hdr_timer || !c->io) {
+    if (!c->io) {
         proxy_log(PROXY_LOG_ERROR, "out of memory accepting a connection");
         proxy_conn_free(c, NULL);
         return -1;

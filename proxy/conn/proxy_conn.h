@@ -30,6 +30,13 @@ typedef struct proxy_side {
 } proxy_side;
 
 #define PROXY_WCTX_PARSERS 8
+#define PROXY_WCTX_KITS 256
+
+/* What an exchange borrows for its time (proxy_conn_kit.c). */
+typedef struct proxy_conn_kit {
+    struct evbuffer *hold, *rhold, *replay;
+    struct event *hdr_timer;
+} proxy_conn_kit;
 
 /* What a worker shares with its connections. Owned by the worker; connections only borrow it. */
 typedef struct proxy_wctx {
@@ -43,10 +50,14 @@ typedef struct proxy_wctx {
     proxy_upstream_target *target; /* this worker's reference to the current target */
     uint64_t rnd;                  /* sampling state */
     proxy_record_spares spares;    /* written exchanges back from the writer, for reuse */
+    size_t rs_hint;                /* the last recorded HTTP/1 response's size (proxy_conn_rec.c) */
     /* Parsers of finished exchanges, for the next ones ([0] requests, [1] responses): a parser is
      * still made per exchange (idle connections hold none), but not allocated per exchange. */
     struct httpmsg_parser *parsers[2][PROXY_WCTX_PARSERS];
     size_t n_parsers[2];
+    /* Buffers and header timers of finished exchanges, for the next ones (idle connections hold none). */
+    proxy_conn_kit kits[PROXY_WCTX_KITS];
+    size_t n_kits;
     int draining;
     struct proxy_conn *conns; /* every open client connection */
     proxy_side *sides;        /* and every other one (TLS handshakes, HTTP/2 sessions) */
@@ -68,6 +79,8 @@ void proxy_conn_drain_all(proxy_wctx *w);
 void proxy_conn_close_all(proxy_wctx *w);
 /* Frees the worker's spare parsers (the worker is ending, its connections closed). */
 void proxy_conn_parsers_free(proxy_wctx *w);
+/* Frees the worker's spare exchange buffers (as above). */
+void proxy_conn_kits_free(proxy_wctx *w);
 /* The current target for new requests (refreshed when a cut-over happened). Borrowed. */
 proxy_upstream_target *proxy_relay_current_target(proxy_wctx *w);
 

@@ -27,14 +27,7 @@ void proxy_conn_free(proxy_conn *c, const char *why)
     w->n_conns--;
     proxy_conn_parser_put(w, PROXY_CONN_RQ, c->rq);
     proxy_conn_parser_put(w, PROXY_CONN_RS, c->rs);
-    if (c->hold)
-        evbuffer_free(c->hold);
-    if (c->rhold)
-        evbuffer_free(c->rhold);
-    if (c->replay)
-        evbuffer_free(c->replay);
-    if (c->hdr_timer)
-        event_free(c->hdr_timer);
+    proxy_conn_kit_park(c);
     proxy_sock_free(c->io); /* before the bufferevent closes the socket */
     if (c->bev)
         bufferevent_free(c->bev);
@@ -75,7 +68,8 @@ void proxy_conn_linger(proxy_conn *c)
 void proxy_conn_finish_close(proxy_conn *c)
 {
     c->closing = 1;
-    evtimer_del(c->hdr_timer);
+    if (c->hdr_timer)
+        evtimer_del(c->hdr_timer);
     proxy_sock_read(c->io, 0);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         proxy_conn_linger(c);

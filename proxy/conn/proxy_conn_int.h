@@ -46,7 +46,8 @@ typedef struct proxy_conn {
     httpmsg_parser *rq;
     int rstate;
     int ev_head, ev_done; /* set by parser callbacks, consumed after each execute */
-    struct evbuffer *hold; /* head bytes held until the head is known good */
+    struct evbuffer *hold; /* head bytes held until the head is known good (hold, rhold, replay and
+                            * hdr_timer: only while an exchange is going, see proxy_conn_kit.c) */
     size_t head_len;
     char method[24];
     char *url;        /* request target as sent */
@@ -64,7 +65,7 @@ typedef struct proxy_conn {
     struct evbuffer *rhold; /* response head bytes held until the head is known good */
     uint64_t to_client;   /* bytes of this exchange written to the client */
     uint64_t from_up;     /* bytes of this exchange received from the upstream */
-    int up_connected, up_dirty, up_eof, retried;
+    unsigned char up_connected, up_dirty, up_eof, retried; /* flags: bytes, not ints (10 000 idle connections) */
     struct evbuffer *replay; /* copy of the request sent on a reused connection, for one retry */
     int replay_ok;
 
@@ -77,14 +78,15 @@ typedef struct proxy_conn {
     exchange *x;
     tdbuf rqbuf, rsbuf;
     uint64_t rq_body_rec, rs_body_rec;
+    size_t rs_pend; /* response bytes read straight into rsbuf's end, not yet parsed and forwarded */
 
     /* connection */
-    int close_after; /* close once the current response is written */
-    int closing;     /* no more reading; freed when the output is flushed */
-    int tunnel;      /* after a 101: bytes are relayed both ways untouched */
-    int tunnel_flush_up; /* client gone: free once the upstream output is flushed */
-    int client_eof;      /* the client half-closed after its request */
-    int lingering;       /* our side shut down; discarding input until EOF or a short timeout */
+    unsigned char close_after;     /* close once the current response is written */
+    unsigned char closing;         /* no more reading; freed when the output is flushed */
+    unsigned char tunnel;          /* after a 101: bytes are relayed both ways untouched */
+    unsigned char tunnel_flush_up; /* client gone: free once the upstream output is flushed */
+    unsigned char client_eof;      /* the client half-closed after its request */
+    unsigned char lingering;       /* our side shut down; discarding input until EOF or a short timeout */
 } proxy_conn;
 
 /* proxy_conn.c */
@@ -102,6 +104,11 @@ void proxy_conn_rec_finish(proxy_conn *c, const char *error); /* push c->x (if a
  * trunc_flag when cut). Returns -1 when out of memory (the record is dropped). */
 int proxy_conn_rec_append(proxy_conn *c, tdbuf *b, uint64_t *body_rec, size_t head_len, const char *p,
                           size_t n, unsigned trunc_flag);
+/* Lets the upstream socket read this exchange's response into rsbuf (when it is recorded). */
+void proxy_conn_rec_sink(proxy_conn *c, proxy_sock *up);
+/* n bytes at rsbuf offset off, read there and now forwarded, head of them the response head's: counted
+ * in the record, and cut from rsbuf past --max-body. */
+void proxy_conn_rec_direct(proxy_conn *c, size_t off, size_t n, size_t head);
 
 /* proxy_conn_mirror.c */
 void proxy_conn_mirror_begin(proxy_conn *c);            /* the head is accepted: copy it if mirrored */
@@ -138,5 +145,11 @@ enum { PROXY_CONN_RQ = 0, PROXY_CONN_RS = 1 };
 httpmsg_parser *proxy_conn_parser_get(proxy_conn *c, int kind, const httpmsg_callbacks *cb);
 /* Keeps p for a next exchange, or frees it when the spares are full; NULL is a no-op. */
 void proxy_conn_parser_put(proxy_wctx *w, int kind, httpmsg_parser *p);
+
+/* proxy_conn_kit.c: c->hold, c->rhold, c->replay and c->hdr_timer exist only while an exchange is
+ * going. take: from the worker's spares or new (no-op when c has them); -1 out of memory. park: they go
+ * back (the timer deleted); no-op when c has none. */
+int proxy_conn_kit_take(proxy_conn *c, event_callback_fn hdr_timeout);
+void proxy_conn_kit_park(proxy_conn *c);
 
 #endif

@@ -54,6 +54,7 @@ static void attach(proxy_conn *c, proxy_upstream_conn *u)
     c->up_connected = u->reused;
     proxy_upstream_conn_attach(u, c->upcb->rd, c->upcb->wr, c->upcb->ev, c, cfg->buffer_high,
                                cfg->upstream_timeout_us, cfg->connect_timeout_us);
+    proxy_conn_rec_sink(c, u->io);
 }
 
 static int new_response_parser(proxy_conn *c)
@@ -156,7 +157,7 @@ void proxy_relay_release(proxy_conn *c, int reusable)
  * a fresh connection. Returns 1 when the retry is under way. */
 static int try_retry(proxy_conn *c)
 {
-    if (!c->up || !c->up->reused || c->from_up != 0 || !c->replay_ok || c->retried)
+    if (!c->up || !c->up->reused || c->from_up != 0 || c->rs_pend || !c->replay_ok || c->retried)
         return 0;
     char err[256];
     c->retried = 1;
@@ -224,6 +225,62 @@ static int relay_eof(proxy_conn *c)
                                  : "upstream closed the connection without a response");
 }
 
+enum { DIRECT_NONE = 0, DIRECT_SENT, DIRECT_HOLD, DIRECT_GONE };
+
+static int relay_interim(const proxy_conn *c)
+{
+    return c->rstatus < 200 && !(c->rstatus == 101 && c->req_upgrade);
+}
+
+/* The parser took n of the rs_pend bytes read into rsbuf's end. What it left (past a message's end) goes
+ * back to the front of the input, which only ever holds later bytes. A final head, and body bytes, are
+ * forwarded from rsbuf and stay there as the record (DIRECT_SENT); a head the read cut short, or an
+ * interim response, is not the record's: it moves into rhold and takes the input's path (DIRECT_HOLD).
+ * DIRECT_GONE: out of memory, c is closing or gone. */
+static int relay_direct(proxy_conn *c, struct evbuffer *in, size_t n)
+{
+    size_t avail = c->rs_pend, start = c->rsbuf.len - avail;
+    const char *p = c->rsbuf.data + start;
+    int r = DIRECT_SENT;
+    c->rs_pend = 0;
+    if (n < avail && evbuffer_prepend(in, p + n, avail - n) != 0)
+        r = DIRECT_GONE;
+    c->rsbuf.len = start + n;
+    if (r == DIRECT_SENT && c->sstate == RS_HEAD && (!c->ev_rhead || relay_interim(c))) {
+        r = evbuffer_add(c->rhold, p, n) == 0 ? DIRECT_HOLD : DIRECT_GONE;
+        c->rsbuf.len = start;
+    }
+    c->rsbuf.data[c->rsbuf.len] = '\0';
+    if (r != DIRECT_SENT) {
+        if (r == DIRECT_GONE)
+            fail_exchange(c, 502, "out of memory");
+        return r;
+    }
+    size_t head = 0;
+    if (c->sstate == RS_HEAD) {
+        head = c->r_head_len;
+        c->sstate = RS_BODY;
+        size_t mb = (size_t)c->w->cfg->max_body, want = c->r_head_len + (c->r_cl < (int64_t)mb ? (size_t)c->r_cl : mb);
+        if (c->r_cl > 0 && !c->is_head && want > c->rsbuf.len)
+            (void)tdbuf_reserve(&c->rsbuf, want - c->rsbuf.len); /* the rest of the body reads in here */
+    }
+    struct iovec v = {c->rsbuf.data + start, n};
+    c->to_client += n;
+    proxy_metrics_bytes(c->w->m, 0, n);
+    if (proxy_io_sendv(c->bev, 1, &v, 1) != 0) {
+        fail_exchange(c, 502, "out of memory");
+        return DIRECT_GONE;
+    }
+    proxy_conn_rec_direct(c, start, n, head);
+    return DIRECT_SENT;
+}
+
+/* Nothing of the upstream's bytes waits: neither in the input nor read into the record. */
+static int relay_up_drained(proxy_conn *c)
+{
+    return c->rs_pend == 0 && evbuffer_get_length(bufferevent_get_input(c->up->bev)) == 0;
+}
+
 int proxy_relay_process(proxy_conn *c)
 {
     if (!c->up)
@@ -239,14 +296,18 @@ int proxy_relay_process(proxy_conn *c)
         return PROXY_RELAY_MORE;
     }
     while (c->sstate == RS_HEAD || c->sstate == RS_BODY) {
-        size_t avail = evbuffer_get_length(in);
+        size_t avail = c->rs_pend ? c->rs_pend : evbuffer_get_length(in);
         if (avail == 0)
             break;
         if (evbuffer_get_length(out) >= high)
             return PROXY_RELAY_MORE; /* resumed from the client's write callback */
         struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+        if (c->rs_pend) { /* read into the record (proxy_conn_rec.c): they come before the input's */
+            v.iov_base = c->rsbuf.data + c->rsbuf.len - avail;
+            v.iov_len = avail;
+        } else if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
             break;
+        }
         if (c->from_up == 0 && c->x)
             c->x->resp_first_us = tdtime_now_us();
         c->ev_rhead = c->ev_rdone = 0;
@@ -254,17 +315,28 @@ int proxy_relay_process(proxy_conn *c)
         if (n < 0) {
             char msg[300];
             snprintf(msg, sizeof msg, "bad response from upstream: %s", httpmsg_parser_error(c->rs));
+            if (c->rs_pend) { /* no record's bytes (a retry starts the response afresh) */
+                c->rsbuf.len -= c->rs_pend;
+                c->rsbuf.data[c->rsbuf.len] = '\0';
+                c->rs_pend = 0;
+            }
             return relay_fail(c, PROXY_METRICS_UPERR_BAD_RESPONSE, 502, msg);
         }
         c->from_up += (uint64_t)n;
-        if (c->sstate == RS_HEAD) {
-            evbuffer_remove_buffer(in, c->rhold, (size_t)n);
+        int d = c->rs_pend ? relay_direct(c, in, (size_t)n) : DIRECT_NONE;
+        if (d == DIRECT_GONE)
+            return PROXY_RELAY_GONE;
+        if (d == DIRECT_SENT) {
+            /* forwarded and recorded by relay_direct */
+        } else if (c->sstate == RS_HEAD) {
+            if (d == DIRECT_NONE)
+                evbuffer_remove_buffer(in, c->rhold, (size_t)n);
             if (!c->ev_rhead) {
                 if (n == 0)
                     break;
                 continue;
             }
-            int interim = c->rstatus < 200 && !(c->rstatus == 101 && c->req_upgrade);
+            int interim = relay_interim(c);
             size_t hl = evbuffer_get_length(c->rhold);
             if (interim) {
                 if (c->x && c->x->n_interim < EXCHANGE_MAX_INTERIM)
@@ -304,7 +376,7 @@ int proxy_relay_process(proxy_conn *c)
         if (n == 0)
             break;
     }
-    if (c->up && c->up_eof && evbuffer_get_length(in) == 0)
+    if (c->up && c->up_eof && relay_up_drained(c))
         return relay_eof(c);
     return PROXY_RELAY_MORE;
 }
@@ -358,7 +430,7 @@ int proxy_relay_up_event(proxy_conn *c, short what)
         int r = proxy_relay_process(c);
         if (r != PROXY_RELAY_MORE)
             return r;
-        if (c->up && evbuffer_get_length(bufferevent_get_input(c->up->bev)) == 0)
+        if (c->up && relay_up_drained(c))
             return relay_eof(c);
         return PROXY_RELAY_MORE; /* the rest waits for the client to drain; proxy_relay_process finishes it */
     }

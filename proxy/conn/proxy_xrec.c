@@ -69,6 +69,15 @@ exchange *proxy_xrec_finish(exchange *x, tdbuf *rq, tdbuf *rs, const char *error
         if (exchange_set_str(&x->error, error) != 0)
             goto nomem;
     } else {
+        /* a buffer sized for a larger answer than came (proxy_conn_rec.c) gives its rest back: a
+         * queued record holds what it records, not what was guessed */
+        if (rs->data && rs->cap > 2 * rs->len + 4096) {
+            char *p = realloc(rs->data, rs->len + 1);
+            if (p) {
+                rs->data = p;
+                rs->cap = rs->len + 1;
+            }
+        }
         x->response = tdbuf_steal(rs, &x->response_len);
     }
     if (!x->request || (!error && !x->response))

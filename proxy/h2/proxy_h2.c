@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "proxy_front.h"
 #include "proxy_io.h"
 #include "proxy_log.h"
@@ -271,6 +275,51 @@ static void ph2_init_once(void)
 
 /* ---- the client connection ---- */
 
+/* n bytes from the client into nghttp2. Returns 0 to go on, -1 when the connection reads no more. */
+static int feed(proxy_h2 *s, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = nghttp2_session_mem_recv(s->ng, p, n);
+        if (k < 0) {
+            if (k == NGHTTP2_ERR_FLOODED) {
+                if (!s->fatal)
+                    proxy_metrics_h2_refused(s->w->m, PROXY_METRICS_H2_CONTROL_FLOOD);
+                s->closing = 1;
+            } else if (!s->fatal) {
+                session_refuse(s, PROXY_METRICS_H2_PROTOCOL);
+            }
+            return -1;
+        }
+        proxy_metrics_bytes(s->w->m, (uint64_t)k, 0);
+        if (s->fatal || s->closing) /* a limit was broken: read nothing more */
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* With read-ahead one read(2) takes every TLS record the socket holds, but bufferevent_openssl (libevent
+ * 2.1) decrypts only the first ones: it asks SSL_pending, which counts the bytes left of the record being
+ * read, not the records behind it. Those are decrypted here, straight from the SSL object (as
+ * proxy_h2_out writes to it), and no socket event would have come for them. SSL_read stops with
+ * WANT_READ when only part of a record is left: the socket's next bytes wake the bufferevent. */
+static void drain_tls(proxy_h2 *s)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+    uint8_t buf[16384];
+    while (ssl && !s->closing && !s->fatal && SSL_has_pending(ssl)) {
+        ERR_clear_error();
+        int r = SSL_read(ssl, buf, sizeof buf);
+        if (r <= 0) {
+            ERR_clear_error(); /* a retry, EOF or an error: the bufferevent's own read reports it */
+            break;
+        }
+        if (feed(s, buf, (size_t)r) != 0)
+            break;
+    }
+}
+
 static void conn_read(struct bufferevent *bev, void *ctx)
 {
     proxy_h2 *s = ctx;
@@ -284,25 +333,13 @@ static void conn_read(struct bufferevent *bev, void *ctx)
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
-        ssize_t n = nghttp2_session_mem_recv(s->ng, v.iov_base, v.iov_len);
-        if (n < 0) {
-            if (n == NGHTTP2_ERR_FLOODED) {
-                if (!s->fatal)
-                    proxy_metrics_h2_refused(s->w->m, PROXY_METRICS_H2_CONTROL_FLOOD);
-                s->closing = 1;
-            } else if (!s->fatal) {
-                session_refuse(s, PROXY_METRICS_H2_PROTOCOL);
-            }
-            evbuffer_drain(in, evbuffer_get_length(in));
+        int rc = feed(s, v.iov_base, v.iov_len);
+        evbuffer_drain(in, rc == 0 ? v.iov_len : evbuffer_get_length(in));
+        if (rc != 0)
             break;
-        }
-        proxy_metrics_bytes(s->w->m, (uint64_t)n, 0);
-        evbuffer_drain(in, (size_t)n);
-        if (s->fatal) { /* a limit was broken: read nothing more */
-            evbuffer_drain(in, evbuffer_get_length(in));
-            break;
-        }
     }
+    if (!s->closing)
+        drain_tls(s);
     s->in_ng = 0;
     proxy_h2_flush(s);
 }
@@ -400,6 +437,9 @@ int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, con
         return -1;
     }
     bufferevent_setcb(bev, conn_read, conn_write, conn_event, s);
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    if (ssl)
+        SSL_set_read_ahead(ssl, 1); /* safe here only: conn_read decrypts what read-ahead buffered */
     proxy_io_tune_bev(bev, cfg->buffer_high);
     bufferevent_setwatermark(bev, EV_WRITE, cfg->buffer_high / 2, 0);
     struct timeval tv = {(time_t)(cfg->idle_timeout_us / 1000000), (suseconds_t)(cfg->idle_timeout_us % 1000000)};

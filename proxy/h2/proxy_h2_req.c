@@ -3,6 +3,7 @@
  * HPACK carries arbitrary octets, HTTP/1.1 does not. */
 #include "proxy_h2_req.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,8 +11,44 @@
 static const char *const pseudo_names[4] = {":method", ":path", ":authority", ":scheme"};
 static const size_t pseudo_lens[4] = {7, 5, 10, 7};
 
+/* Byte classes, one table lookup per byte (these run over every field of every request):
+ * C_TCHAR RFC 9110 5.6.2 tchar other than an uppercase letter (RFC 9113 8.2.1: uppercase in a field name
+ * is malformed), C_UPPER A-Z, C_VALUE allowed in a value (no NUL, CR, LF: RFC 9113 8.2.1; other controls
+ * are refused too, HTTP/1 readers differ on them), C_VISIBLE visible ASCII (the request line's target,
+ * Host: no space). */
+enum { C_TCHAR = 1, C_UPPER = 2, C_VALUE = 4, C_VISIBLE = 8 };
+static unsigned char byte_class[256];
+
+static void classes_init(void)
+{
+    for (int c = 0; c < 256; c++) {
+        unsigned char k = 0;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c)))
+            k |= C_TCHAR;
+        if (c >= 'A' && c <= 'Z')
+            k |= C_UPPER;
+        if ((c >= 0x20 || c == '\t') && c != 0x7f)
+            k |= C_VALUE;
+        if (c > 0x20 && c < 0x7f)
+            k |= C_VISIBLE;
+        byte_class[c] = k;
+    }
+}
+
+static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
+
+/* every byte of p[0..n) in one of the classes of mask (the table is filled by proxy_h2_req_init) */
+static int all_in(const char *p, size_t n, unsigned mask)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(byte_class[(unsigned char)p[i]] & mask))
+            return 0;
+    return 1;
+}
+
 void proxy_h2_req_init(proxy_h2_req *r, size_t max_list)
 {
+    pthread_once(&classes_once, classes_init);
     memset(r, 0, sizeof *r);
     tdbuf_init(&r->fields, 0);
     tdbuf_init(&r->cookie, 0);
@@ -39,51 +76,27 @@ void proxy_h2_req_reset(proxy_h2_req *r)
     r->status = PROXY_H2_REQ_OK;
 }
 
-/* RFC 9110 5.6.2 tchar, lowercase only (RFC 9113 8.2.1: uppercase in a field name is malformed). */
 static int token_lower(const char *p, size_t n)
 {
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c))
-            continue;
-        return 0;
-    }
-    return 1;
+    return n > 0 && all_in(p, n, C_TCHAR);
 }
 
 static int token_any(const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] >= 'A' && p[i] <= 'Z')
-            continue;
-        else if (!token_lower(p + i, 1))
-            return 0;
-    return n > 0;
+    return n > 0 && all_in(p, n, C_TCHAR | C_UPPER);
 }
 
-/* RFC 9113 8.2.1: no NUL, CR or LF anywhere, no leading or trailing SP/HTAB. Other controls are refused
- * too (HTTP/1 readers differ on them). */
+/* no leading or trailing SP/HTAB (RFC 9113 8.2.1) */
 static int value_ok(const char *v, size_t n)
 {
     if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
-    }
-    return 1;
+    return all_in(v, n, C_VALUE);
 }
 
-/* Bytes allowed in the request line's target and in Host: visible ASCII only (no space). */
 static int visible(const char *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
-            return 0;
-    return 1;
+    return all_in(v, n, C_VISIBLE);
 }
 
 /* The methods HTTP/1 requests may use here: http-parser's (httpmsg) list. Another token would be

@@ -5,6 +5,7 @@
  * proxy_h2 (shares proxy_h2_int.h). */
 #include "proxy_h2_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,21 +69,61 @@ void proxy_h2_up_local_response(proxy_h2_stream *st, int status, const char *msg
     proxy_metrics_request(st->s->w->m, status, tdtime_mono_us() - st->t0_mono);
 }
 
+/* The next token of a Connection value in [*p, e): 1 with t and n set, 0 at its end. */
+static int conn_token(const char **p, const char *e, const char **t, size_t *n)
+{
+    const char *q = *p;
+    while (q < e && (*q == ' ' || *q == ',' || *q == '\t'))
+        q++;
+    *t = q;
+    while (q < e && *q != ',' && *q != ' ' && *q != '\t')
+        q++;
+    *n = (size_t)(q - *t);
+    *p = q;
+    return *n > 0;
+}
+
+/* The upstream's Connection field split once per head (n_tok -1: more than CONN_TOKENS, split again for
+ * each name). */
+#define CONN_TOKENS 8
+typedef struct conn_tokens {
+    const httpmsg_header *conn;
+    const char *t[CONN_TOKENS];
+    size_t n[CONN_TOKENS];
+    int n_tok;
+} conn_tokens;
+
+static void conn_split(conn_tokens *ct)
+{
+    const char *p = ct->conn ? ct->conn->value : NULL, *e = p ? p + ct->conn->value_len : NULL, *t;
+    size_t n;
+    while (p && conn_token(&p, e, &t, &n)) {
+        if (ct->n_tok == CONN_TOKENS) {
+            ct->n_tok = -1;
+            return;
+        }
+        ct->t[ct->n_tok] = t;
+        ct->n[ct->n_tok++] = n;
+    }
+}
+
 /* Fields that describe the HTTP/1.1 hop, not the message (RFC 9113 8.2.2), and those the upstream's
- * Connection field (conn, found once per head) names. */
-static int hop_by_hop(const httpmsg_header *conn, const char *name, size_t nl)
+ * Connection field names. */
+static int hop_by_hop(const conn_tokens *ct, const char *name, size_t nl)
 {
     if (httpmsg_header_is_conn_specific(name, nl))
         return 1;
-    for (const char *p = conn ? conn->value : NULL, *e = p ? p + conn->value_len : NULL; p && p < e;) {
-        while (p < e && (*p == ' ' || *p == ',' || *p == '\t'))
-            p++;
-        const char *t = p;
-        while (p < e && *p != ',' && *p != ' ' && *p != '\t')
-            p++;
-        if ((size_t)(p - t) == nl && !strncasecmp(t, name, nl))
-            return 1;
+    if (ct->n_tok < 0) {
+        const char *p = ct->conn->value, *e = p + ct->conn->value_len, *t;
+        size_t n;
+        while (conn_token(&p, e, &t, &n))
+            if (n == nl && !strncasecmp(t, name, nl))
+                return 1;
+        return 0;
     }
+    for (int i = 0; i < ct->n_tok; i++)
+        if (ct->n[i] == nl && !strncasecmp(ct->t[i], name, nl))
+            return 1;
     return 0;
 }
 
@@ -96,6 +137,26 @@ static size_t status_digits(int status, char out[4])
     out[2] = (char)('0' + status % 10);
     out[3] = '\0';
     return 3;
+}
+
+/* ASCII lowercase copy, eight bytes at a time: a byte gets 0x20 added when it is in 'A'..'Z' (bytes
+ * over 0x7f are left alone). */
+static void lower_copy(char *dst, const char *src, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t x, low7;
+        memcpy(&x, src + k, 8);
+        low7 = x & ~high;
+        uint64_t ge_a = low7 + ones * (0x80 - 'A'), gt_z = low7 + ones * (0x80 - 'Z' - 1);
+        x |= ((ge_a & ~gt_z & ~x) & high) >> 2;
+        memcpy(dst + k, &x, 8);
+    }
+    for (; k < n; k++) {
+        char c = src[k];
+        dst[k] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+    }
 }
 
 static int submit_head(proxy_h2_stream *st, const httpmsg_head *h)
@@ -113,16 +174,14 @@ static int submit_head(proxy_h2_stream *st, const httpmsg_head *h)
     size_t n = 0, used = 0;
     nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)code, 7, status_digits(h->status, code),
                            NGHTTP2_NV_FLAG_NONE};
-    const httpmsg_header *conn = httpmsg_find_header(h, "Connection");
+    conn_tokens ct = {.conn = httpmsg_find_header(h, "Connection")};
+    conn_split(&ct);
     for (size_t i = 0; i < h->n_headers; i++) {
         const httpmsg_header *f = &h->headers[i];
-        if (hop_by_hop(conn, f->name, f->name_len) || used + f->name_len > h->head_len)
+        if (hop_by_hop(&ct, f->name, f->name_len) || used + f->name_len > h->head_len)
             continue;
         char *lc = names + used; /* HTTP/2 field names are lowercase (RFC 9113 8.2.1); names are tokens */
-        for (size_t k = 0; k < f->name_len; k++) {
-            char c = f->name[k];
-            lc[k] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-        }
+        lower_copy(lc, f->name, f->name_len);
         used += f->name_len;
         nv[n++] = (nghttp2_nv){(uint8_t *)lc, (uint8_t *)f->value, f->name_len, f->value_len, NGHTTP2_NV_FLAG_NONE};
     }
@@ -319,7 +378,9 @@ static int up_process(proxy_h2_stream *st)
         }
         st->ev_rhead = 0;
         ssize_t n = httpmsg_parser_execute(st->rs, v.iov_base, take);
-        if (n < 0 || (in_head && tdbuf_append(&st->rhead, v.iov_base, (size_t)n) != 0)) {
+        /* a head whole in this chunk (the usual case) goes to the record from here, not through rhead */
+        int whole = in_head && n >= 0 && st->ev_rhead && st->rhead.len == 0;
+        if (n < 0 || (in_head && !whole && tdbuf_append(&st->rhead, v.iov_base, (size_t)n) != 0)) {
             char msg[300];
             snprintf(msg, sizeof msg, "bad response from upstream: %s",
                      n < 0 ? httpmsg_parser_error(st->rs) : "out of memory");
@@ -333,8 +394,9 @@ static int up_process(proxy_h2_stream *st)
         } else if (st->ev_rhead) {
             if (st->rstatus >= 200) {
                 st->head_done = 1;
-                proxy_h2_stream_rec_append(st, &st->rsbuf, &st->rs_body_rec, st->rhead.len, st->rhead.data,
-                                           st->rhead.len, EXCHANGE_TRUNC_RESPONSE);
+                const char *hp = whole ? v.iov_base : st->rhead.data;
+                size_t hl = whole ? (size_t)n : st->rhead.len;
+                proxy_h2_stream_rec_append(st, &st->rsbuf, &st->rs_body_rec, hl, hp, hl, EXCHANGE_TRUNC_RESPONSE);
             }
             tdbuf_reset(&st->rhead);
         }

@@ -42,15 +42,16 @@ assert slow['latency_ms']['p50'] - slow['baseline']['latency_ms']['p50'] > 30
 assert r['totals']['requests'] == 600 and r['baseline']['totals']['requests'] == 600
 PY
 
-# SLOs per route
-run 1 slo_slow --target "$S" --slo 'GET /api/slow/{id}: p95<30ms' --slo 'GET /api/trips/{id}: p95<30ms'
+# SLOs per route. The slow route's +40 ms fails a 30 ms SLO on any machine; the limits that must pass
+# are wide, because a Python origin on a loaded 2-core box answers in tens to hundreds of milliseconds.
+run 1 slo_slow --target "$S" --slo 'GET /api/slow/{id}: p95<30ms' --slo 'GET /api/trips/{id}: p95<2s'
 grep -q 'FAIL  GET /api/slow/{id}: p95<30ms' "$T/slo_slow.out" || td_fail "route SLO not named"
-grep -q 'pass  GET /api/trips/{id}: p95<30ms' "$T/slo_slow.out" || td_fail "other route SLO not passed"
-run 0 slo_fast --target "$A" --slo 'GET /api/slow/{id}: p95<30ms' --slo 'p99<300ms' --slo 'error_rate<1%'
+grep -q 'pass  GET /api/trips/{id}: p95<2s' "$T/slo_slow.out" || td_fail "other route SLO not passed"
+run 0 slo_fast --target "$A" --slo 'GET /api/slow/{id}: p95<2s' --slo 'p99<3s' --slo 'error_rate<1%'
 
 # against an earlier report
 run 0 base --target "$A"
 run 1 vs_base_slow --target "$S" --baseline-report "$T/base.json"
 grep -q 'FAIL  GET /api/slow/{id}: p50 vs baseline report' "$T/vs_base_slow.out" || td_fail "baseline-report gate"
-run 0 vs_base_same --target "$B" --baseline-report "$T/base.json" --max-regression 50%
+run 0 vs_base_same --target "$B" --baseline-report "$T/base.json" --max-regression 50% --regression-floor 20ms
 echo ok

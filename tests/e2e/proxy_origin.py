@@ -77,6 +77,11 @@ class Conn:
         return self.read(n)
 
 
+def pattern(n):
+    """The /bytes body: every byte value, shifted by the block number, so a misplaced piece shows."""
+    return b"".join(bytes((i + j // 256) % 256 for i in range(256)) for j in range(0, n + 255, 256))[:n]
+
+
 def send(s, status, body=b"", headers=(), head_only=False, reason="OK"):
     hs = "".join("%s: %s\r\n" % kv for kv in headers)
     if not any(k.lower() in ("content-length", "transfer-encoding") for k, _ in headers):
@@ -127,6 +132,21 @@ def handle(sock):
                 sock.sendall(b"HTTP/1.1 204 No Content\r\nX-Test: yes\r\n\r\n")
             elif path == "/304":
                 sock.sendall(b"HTTP/1.1 304 Not Modified\r\nETag: \"abc\"\r\n\r\n")
+            elif path == "/hop":  # ?N: N fields named in Connection (hop-by-hop), beside one that is not
+                names = ["X-Hop%d" % i for i in range(int(query or "2"))]
+                send(sock, 200, b"hop\n", [("Connection", ", ".join(["keep-alive"] + names))]
+                     + [(n, "1") for n in names] + [("Keep-Alive", "timeout=5"), ("X-Kept", "yes")])
+            elif path == "/bytes":  # n bytes of a fixed pattern, in one write or in pieces of p bytes
+                q = urllib.parse.parse_qs(query)
+                n, piece = int(q.get("n", ["0"])[0]), int(q.get("p", ["0"])[0])
+                out = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n
+                if not head_only:
+                    out += pattern(n)
+                piece = piece or len(out)
+                for i in range(0, len(out), piece):
+                    sock.sendall(out[i:i + piece])
+                    if piece < len(out):
+                        time.sleep(0.002)
             elif path == "/head":
                 send(sock, 200, b"z" * 1234, [("Content-Type", "text/plain")], head_only)
             elif path == "/slow":
