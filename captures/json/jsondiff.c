@@ -434,7 +434,7 @@ long jsondiff(jsondiff_ctx *c, const char *e, size_t el, const char *a, size_t a
     long rc;
     if (jsontok_parse(&c->te, e, el) < 0) {
         rc = JSONDIFF_EEXPECTED;
-    } else if (quick_equal(c, e, a, al)) {
+    } else if (!(opts && opts->walk_only) && quick_equal(c, e, a, al)) {
         rc = 0;
     } else if (jsontok_parse(&c->ta, a, al) < 0) {
         rc = JSONDIFF_EACTUAL;

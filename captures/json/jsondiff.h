@@ -29,6 +29,7 @@ typedef struct jsondiff_opts {
     const jsonpath_set *ignore; /* may be NULL */
     jsondiff_equiv_fn equiv;    /* may be NULL */
     void *equiv_ud;
+    int walk_only; /* tests: no one-pass check for equal documents first (the walk alone decides) */
 } jsondiff_opts;
 
 /* The sides that are not JSON are jsondiff's own conditions (see td_status.h). */

@@ -14,26 +14,55 @@ typedef struct eq {
     const unsigned char *as, *p, *end;
 } eq;
 
-/* The first member of expected object obj whose key is raw bytes k[0..klen), or 0. Only the first:
+/* The first member of expected object obj whose key is written at p as the expected text writes it,
+ * or 0. An expected key's raw text is a whole string token, so when the actual text starts with those
+ * bytes its key is that token, closing quote included: no scan of the actual key. Only the first:
  * with a duplicate key the second member is never found, the match fails and the walk decides. */
-static uint32_t member(const jsoneq_doc *d, uint32_t obj, const unsigned char *k, uint32_t klen)
+static uint32_t member(const jsoneq_doc *d, uint32_t obj, const unsigned char *p, const unsigned char *end)
 {
     const jt_token *t = d->et;
+    size_t room = (size_t)(end - p);
+    if (room < 2)
+        return 0;
     uint32_t key = obj + 1;
     for (uint32_t m = 0; m < t[obj].n; m++) {
-        /* keys include their quotes: klen >= 2, and the first character tells most keys apart */
-        if (t[key].len == klen && (unsigned char)d->es[t[key].start + 1] == k[1] &&
-            !memcmp(d->es + t[key].start, k, klen))
+        /* keys include their quotes: the first character tells most keys apart */
+        const unsigned char *k = (const unsigned char *)d->es + t[key].start;
+        if (k[1] == p[1] && t[key].len <= room && jsontok_same(k, p, t[key].len))
             return key;
         key = t[t[key].next].next;
     }
     return 0;
 }
 
+/* A scalar the actual text writes as the expected one does, seen without scanning it: the expected
+ * bytes are a whole token, so equal bytes are the same token, except that a number could go on in
+ * the actual text (1.5 against 1.55, 1.5e3): then the scanner decides. */
+static inline int written_alike(const eq *q, const jt_token *e)
+{
+    const unsigned char *p = q->p, *x = (const unsigned char *)q->d->es + e->start;
+    size_t room = (size_t)(q->end - p);
+    if (room < e->len || *p != *x || !jsontok_same(p, x, e->len))
+        return 0;
+    return e->type != JT_NUMBER || room == e->len || !(jsontok_cls[p[e->len]] & JSONTOK_C_NUM);
+}
+
 static int value(eq *q, uint32_t ei, size_t depth);
 
+/* A member's value or an array's element: most are scalars written alike, taken here without a call. */
+static inline int element(eq *q, uint32_t ei, size_t depth)
+{
+    const jt_token *e = &q->d->et[ei];
+    q->p = jsontok_skip_ws(q->p, q->end);
+    if (e->type != JT_OBJECT && e->type != JT_ARRAY && q->p < q->end && written_alike(q, e)) {
+        q->p += e->len;
+        return 1;
+    }
+    return value(q, ei, depth);
+}
+
 /* After an element: 1 at a comma (another follows), 2 at the container's close (consumed), 0 else. */
-static int after_element(eq *q, char close)
+static inline int after_element(eq *q, char close)
 {
     q->p = jsontok_skip_ws(q->p, q->end);
     if (q->p >= q->end || (*q->p != ',' && *q->p != close))
@@ -54,20 +83,16 @@ static int object(eq *q, uint32_t ei, size_t depth)
         q->p = jsontok_skip_ws(q->p, q->end);
         if (q->p >= q->end || *q->p != '"')
             return 0;
-        int esc = 0;
-        const unsigned char *ks = q->p, *ke = jsontok_scan_string(ks, q->end, &esc);
-        if (!ke)
-            return 0;
-        uint32_t k = member(d, ei, ks, (uint32_t)(ke - ks));
+        uint32_t k = member(d, ei, q->p, q->end);
         if (!k || d->seen[k])
-            return 0; /* a key the expected object lacks, or a second member with the same key */
+            return 0; /* a key the expected object lacks (or writes otherwise), or a second member with it */
         d->seen[k] = 1;
         got++;
-        q->p = jsontok_skip_ws(ke, q->end);
+        q->p = jsontok_skip_ws(q->p + d->et[k].len, q->end);
         if (q->p >= q->end || *q->p != ':')
             return 0;
         q->p++;
-        if (!value(q, d->et[k].next, depth + 1))
+        if (!element(q, d->et[k].next, depth + 1))
             return 0;
         int next = after_element(q, '}');
         if (next != 1)
@@ -85,7 +110,7 @@ static int array(eq *q, uint32_t ei, size_t depth)
         return n == 0;
     }
     for (;;) {
-        if (i == n || !value(q, ek, depth + 1))
+        if (i == n || !element(q, ek, depth + 1))
             return 0;
         ek = d->et[ek].next;
         i++;
@@ -102,6 +127,10 @@ static int value(eq *q, uint32_t ei, size_t depth)
     q->p = jsontok_skip_ws(q->p, q->end);
     if (q->p >= q->end)
         return 0;
+    if (e->type != JT_OBJECT && e->type != JT_ARRAY && written_alike(q, e)) {
+        q->p += e->len;
+        return 1;
+    }
     jt_token a = {.start = (uint32_t)(q->p - q->as)};
     const unsigned char *after;
     switch (*q->p) {

@@ -6,19 +6,21 @@
 #define TAPEDECK_JSONTOK_SCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 enum { JSONTOK_C_WS = 1, JSONTOK_C_STOP = 2 /* ends a plain run inside a string: '"', '\\', a control character */,
-       JSONTOK_C_DIGIT = 4, JSONTOK_C_HEX = 8 };
+       JSONTOK_C_DIGIT = 4, JSONTOK_C_HEX = 8, JSONTOK_C_NUM = 16 /* may go on a number: digits . e E + - */ };
 
 /* clang-format off */
 static const unsigned char jsontok_cls[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 2, 2, 3, 2, 2, /* \t \n \r: also whitespace */
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* ' ', '"' */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 0, 0, 0, 0, /* 0-9 */
-    0, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* A-F */
+    1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 16, 16, 0, /* ' ', '"', + - . */
+    28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 0, 0, 0, 0, 0, 0, /* 0-9 */
+    0, 8, 8, 8, 8, 24, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* A-F (E) */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, /* '\\' */
-    0, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a-f */
+    0, 8, 8, 8, 8, 24, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a-f (e) */
 };
 /* clang-format on */
 
@@ -85,6 +87,28 @@ static inline const unsigned char *jsontok_skip_ws(const unsigned char *p, const
     while (p < end && (jsontok_cls[*p] & JSONTOK_C_WS))
         p++;
     return p;
+}
+
+/* 1 when a[0..n) and b[0..n) are the same bytes: the short runs most keys and scalars are, without a
+ * call (two overlapping loads cover 4..16 bytes) */
+static inline int jsontok_same(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y, u, v;
+        memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&v, b + n - 8, 8);
+        return x == y && u == v;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x, y, u, v;
+        memcpy(&x, a, 4), memcpy(&y, b, 4), memcpy(&u, a + n - 4, 4), memcpy(&v, b + n - 4, 4);
+        return x == y && u == v;
+    }
+    if (n > 16)
+        return !memcmp(a, b, n);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
 }
 
 #endif

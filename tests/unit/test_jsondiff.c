@@ -1,6 +1,6 @@
 /* jsondiff: a case table of document pairs and the exact differences expected (paths, values),
  * --ignore applied during the walk, the equiv hook, early stop, large objects in another key order,
- * and text that is not JSON. */
+ * text that is not JSON, and the one-pass check for equal documents against the walk alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -195,6 +195,76 @@ static void large_objects_and_not_json(void **state)
     assert_int_equal(jsondiff(NULL, deep + 200, 200, deep + 200, 200, NULL, emit, &c3), 0);
 }
 
+/* The one-pass check (jsoneq) takes keys and scalars written as the expected text writes them by their
+ * bytes alone; every pair here must get from jsondiff exactly what the walk alone gives (rc, paths,
+ * values), whether jsoneq answers or leaves it to the walk: prefixes that go on (1.5 / 1.55, "ab" /
+ * "abc"), other spellings of one value, escapes, reorderings at every level, text cut short. */
+static void fast_path_as_walk(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *exp, *act, *want; /* want NULL: not JSON on the answer side */
+    } t[] = {
+        {"{\"a\":1,\"b\":{\"c\":[1,{\"d\":2,\"e\":3}]}}", "{\"b\":{\"c\":[1,{\"e\":3,\"d\":2}]},\"a\":1}", ""},
+        {"[{\"seq\":0,\"lat\":47.6,\"lon\":-122.3},{\"seq\":1,\"lat\":47.7,\"lon\":-122.4}]",
+         "[\n {\n  \"lat\": 47.6,\n  \"lon\": -122.3,\n  \"seq\": 0\n },\n {\n  \"lat\": 47.7,\n  \"lon\": -122.4,\n  \"seq\": 1\n }\n]", ""},
+        {"{\"n\":1}", "{\"n\":1.0}", ""},
+        {"{\"n\":1.0}", "{\"n\":1}", ""},
+        {"{\"n\":1.5}", "{\"n\":1.55}", "$.n=1.5>1.55"},
+        {"{\"n\":1.5}", "{\"n\":1.5e3}", "$.n=1.5>1.5e3"},
+        {"{\"n\":1.5}", "{\"n\":1.5e0}", ""},
+        {"{\"n\":1}", "{\"n\":10}", "$.n=1>10"},
+        {"[1]", "[1e]", NULL},
+        {"[1]", "[1.]", NULL},
+        {"[1]", "[1-]", NULL},
+        {"[-0]", "[0]", ""},
+        {"[0]", "[-0.0]", ""},
+        {"{\"s\":\"caf\\u00e9\"}", "{\"s\":\"caf\xc3\xa9\"}", ""},
+        {"{\"s\":\"caf\xc3\xa9\"}", "{\"s\":\"caf\\u00e9\"}", ""},
+        /* keys pair up as written (the walk's rule), escapes and all */
+        {"{\"caf\\u00e9\":1}", "{\"caf\xc3\xa9\":1}", "$['caf\xc3\xa9']=1>(missing); $['caf\xc3\xa9']=(missing)>1"},
+        {"{\"a\":1}", "{\"\\u0061\":1}", "$.a=1>(missing); $.a=(missing)>1"},
+        {"{\"s\":\"ab\"}", "{\"s\":\"abc\"}", "$.s=\"ab\">\"abc\""},
+        {"{\"s\":\"ab\"}", "{\"s\":\"ab\\\"\"}", "$.s=\"ab\">\"ab\\\"\""},
+        {"{\"ab\":1}", "{\"abc\":1}", "$.ab=1>(missing); $.abc=(missing)>1"},
+        {"{\"ab\":1,\"abc\":2}", "{\"abc\":2,\"ab\":1}", ""},
+        /* one byte that differs, last, at every length the byte comparison takes apart (one difference
+         * per case: any other would send the whole document to the walk) */
+        {"[12]", "[13]", "$[0]=12>13"},
+        {"[\"ab\"]", "[\"ac\"]", "$[0]=\"ab\">\"ac\""},
+        {"[\"abcdefghij\"]", "[\"abcdefghiJ\"]", "$[0]=\"abcdefghij\">\"abcdefghiJ\""},
+        {"[\"abcdefghijklmnopqrs\"]", "[\"abcdefghijklmnopqrS\"]", "$[0]=\"abcdefghijklmnopqrs\">\"abcdefghijklmnopqrS\""},
+        {"{\"xy\":2}", "{\"xz\":2}", "$.xy=2>(missing); $.xz=(missing)>2"},
+        {"{\"abcdefgh\":1}", "{\"abcdefgX\":1}", "$.abcdefgh=1>(missing); $.abcdefgX=(missing)>1"},
+        {"{\"a\":true}", "{\"a\":truex}", NULL},
+        {"{\"a\":true}", "{\"a\":false}", "$.a=true>false"},
+        {"{\"a\":null}", "{\"a\":nul}", NULL},
+        {"{\"a\":1}", "{\"a\":1", NULL},
+        {"{\"a\":\"x\"}", "{\"a\":\"x", NULL},
+        {"{\"a\":\"x\"}", "{\"a", NULL},
+        {"{\"a\":1,\"a\":2}", "{\"a\":2,\"a\":1}", "$.a=1>2; $.a=2>1"},
+        {"{\"a\":[1,2],\"b\":{}}", "{\"b\":{},\"a\":[1,2]}", ""},
+        {"{\"a\":[1,2]}", "{\"a\":[1,2]} ", ""},
+        {"{\"a\":[1,2]}", "{\"a\":[1,2]}]", NULL},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        long rc[2];
+        collect c[2];
+        memset(c, 0, sizeof c);
+        for (int walk_only = 0; walk_only < 2; walk_only++) {
+            jsondiff_opts o = {.walk_only = walk_only};
+            if (!g_ctx)
+                g_ctx = jsondiff_ctx_new();
+            rc[walk_only] = jsondiff(g_ctx, t[i].exp, strlen(t[i].exp), t[i].act, strlen(t[i].act), &o, emit,
+                                     &c[walk_only]);
+        }
+        if (rc[0] != rc[1] || strcmp(c[0].text, c[1].text))
+            fail_msg("case %zu: %ld '%s', the walk alone %ld '%s'", i, rc[0], c[0].text, rc[1], c[1].text);
+        if (!t[i].want ? rc[0] != JSONDIFF_EACTUAL : strcmp(c[0].text, t[i].want) != 0)
+            fail_msg("case %zu: got %ld '%s', want '%s'", i, rc[0], c[0].text, t[i].want ? t[i].want : "not JSON");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +273,7 @@ int main(void)
         cmocka_unit_test(equiv_and_stop),
         cmocka_unit_test(large_objects_and_not_json),
         cmocka_unit_test(answer_not_json),
+        cmocka_unit_test(fast_path_as_walk),
     };
     return cmocka_run_group_tests(tests, NULL, free_ctx);
 }
