@@ -113,8 +113,9 @@ static void report(walk *w, const jt_token *e, const jt_token *a)
         w->stop = 1;
 }
 
-/* Unescaped string (or raw number) text into scratch buffer k. NULL when out of memory. */
-static const char *scalar_text(walk *w, int k, const char *s, const jt_token *t)
+/* Unescaped string (or raw number) text into scratch buffer k, its length in *n (NULL: not wanted; the text
+ * may hold a NUL, from \u0000). NULL when out of memory. */
+static const char *scalar_text(walk *w, int k, const char *s, const jt_token *t, size_t *n)
 {
     jsondiff_ctx *c = w->c;
     size_t need = t->len + 1;
@@ -127,12 +128,15 @@ static const char *scalar_text(walk *w, int k, const char *s, const jt_token *t)
         c->sbuf[k] = nb;
         c->scap[k] = need;
     }
+    size_t len = t->len;
     if (t->type == JT_STRING) {
-        jsontok_string(s, t, c->sbuf[k], c->scap[k]);
+        len = jsontok_string(s, t, c->sbuf[k], c->scap[k]);
     } else {
         memcpy(c->sbuf[k], s + t->start, t->len);
         c->sbuf[k][t->len] = '\0';
     }
+    if (n)
+        *n = len;
     return c->sbuf[k];
 }
 
@@ -176,8 +180,10 @@ static int scalars_equal(walk *w, const jt_token *e, const jt_token *a)
         return 1;
     if (!e->escaped && !a->escaped)
         return 0;
-    const char *x = scalar_text(w, 0, w->es, e), *y = scalar_text(w, 1, w->as, a);
-    return x && y && !strcmp(x, y);
+    size_t xl, yl;
+    const char *x = scalar_text(w, 0, w->es, e, &xl), *y = scalar_text(w, 1, w->as, a, &yl);
+    /* by length and bytes: an escaped \u0000 unescapes to a NUL, where strcmp would stop */
+    return x && y && xl == yl && !memcmp(x, y, xl);
 }
 
 static int keys_equal(const char *s1, const jt_token *k1, const char *s2, const jt_token *k2)
@@ -414,7 +420,7 @@ static void walk_node(walk *w, uint32_t ei, uint32_t ai)
     if (w->o && w->o->equiv && e->type == a->type &&
         (e->type == JT_STRING ||
          (e->type == JT_NUMBER && is_integer_text(w->es + e->start, e->len) && is_integer_text(w->as + a->start, a->len)))) {
-        const char *x = scalar_text(w, 0, w->es, e), *y = scalar_text(w, 1, w->as, a);
+        const char *x = scalar_text(w, 0, w->es, e, NULL), *y = scalar_text(w, 1, w->as, a, NULL);
         const char *key = NULL;
         path_keys(w);
         for (size_t d = w->depth; d > 0 && !key; d--)

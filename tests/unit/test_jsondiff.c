@@ -76,6 +76,9 @@ static void cases(void **state)
         /* strings compare unescaped; numbers as written when shown */
         {"[\"caf\\u00e9\", \"a\\/b\"]", "[\"caf\xc3\xa9\", \"a/b\"]", ""},
         {"[\"a\\nb\"]", "[\"a b\"]", "$[0]=\"a\\nb\">\"a b\""},
+        /* an escaped NUL is a character like any other: what follows it still counts */
+        {"[\"a\\u0000b\"]", "[\"a\\u0000c\"]", "$[0]=\"a\\u0000b\">\"a\\u0000c\""},
+        {"[\"a\\u0000b\"]", "[\"a\\u0000\"]", "$[0]=\"a\\u0000b\">\"a\\u0000\""},
         {"[1e2, 0.5, -0]", "[100, 5e-1, 0]", ""},
         {"{\"d\":47.6}", "{\"d\":47.60001}", "$.d=47.6>47.60001"},
         {"{\"x\":null}", "{\"x\":0}", "$.x=null>0"},
