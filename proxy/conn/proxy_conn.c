@@ -15,6 +15,7 @@
 
 #include "httpmsg_facts.h"
 #include "proxy_log.h"
+#include "proxy_xrec.h"
 #include "td_assert.h"
 #include "tdtime.h"
 
@@ -165,10 +166,10 @@ static int request_head_done(proxy_conn *c)
     proxy_conn_rec_begin(c);
     if (c->x) {
         size_t n = evbuffer_get_length(c->hold);
+        int64_t cap = (int64_t)c->w->cfg->max_body < PROXY_XREC_REQ_RESERVE ? (int64_t)c->w->cfg->max_body
+                                                                             : PROXY_XREC_REQ_RESERVE;
         if (c->q_cl > 0)
-            (void)tdbuf_reserve(&c->rqbuf, c->head_len + (size_t)(c->q_cl < (int64_t)c->w->cfg->max_body
-                                                                ? c->q_cl
-                                                                : (int64_t)c->w->cfg->max_body));
+            (void)tdbuf_reserve(&c->rqbuf, c->head_len + (size_t)(c->q_cl < cap ? c->q_cl : cap));
         const char *p = (const char *)evbuffer_pullup(c->hold, -1);
         if (p)
             proxy_conn_rec_append(c, &c->rqbuf, &c->rq_body_rec, c->head_len, p, n, EXCHANGE_TRUNC_REQUEST);

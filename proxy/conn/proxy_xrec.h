@@ -10,6 +10,10 @@
 #include "exchange.h"
 #include "tdbuf.h"
 
+/* What a request's declared Content-Length may reserve in its record up front (within --max-body): the
+ * client's word, so a lie costs it at most this per stream; a longer body grows the buffer as it comes. */
+#define PROXY_XREC_REQ_RESERVE (64 * 1024)
+
 struct proxy_wctx;
 
 /* A new record for a request on w's recorder, with its connection's facts, and rq and rs ready for its

@@ -170,6 +170,8 @@ void proxy_h2_stream_request_head(proxy_h2_stream *st, int end_stream)
     if (st->x) { /* room for the head and a body of known length (within --max-body) at once */
         int64_t cl = st->rq.content_length;
         uint64_t body = cl > 0 ? (uint64_t)cl : 0, mb = w->cfg->max_body;
+        if (mb > PROXY_XREC_REQ_RESERVE)
+            mb = PROXY_XREC_REQ_RESERVE;
         (void)tdbuf_reserve(&st->rqbuf, hb->len + (size_t)(body < mb ? body : mb) + (st->chunked ? 64 : 0));
     }
     proxy_h2_stream_rec_append(st, &st->rqbuf, &st->rq_body_rec, hb->len, hb->data, hb->len,
