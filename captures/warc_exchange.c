@@ -107,13 +107,7 @@ static char *put_str(char *p, const char *s)
 
 static char *put_u64(char *p, uint64_t v)
 {
-    char d[20];
-    int i = 20;
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return put_mem(p, d + i, (size_t)(20 - i));
+    return tdbuf_u64_digits(p, v);
 }
 
 static char *put_i64(char *p, int64_t v)

@@ -74,15 +74,22 @@ int tdbuf_puts(tdbuf *b, const char *s)
     return tdbuf_append(b, s, strlen(s));
 }
 
-int tdbuf_put_u64(tdbuf *b, uint64_t v)
+char *tdbuf_u64_digits(char *p, uint64_t v)
 {
-    char d[20];
+    char d[TDBUF_U64_DIGITS];
     size_t i = sizeof d;
     do {
         d[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    return tdbuf_append(b, d + i, sizeof d - i);
+    memcpy(p, d + i, sizeof d - i);
+    return p + (sizeof d - i);
+}
+
+int tdbuf_put_u64(tdbuf *b, uint64_t v)
+{
+    char d[TDBUF_U64_DIGITS];
+    return tdbuf_append(b, d, (size_t)(tdbuf_u64_digits(d, v) - d));
 }
 
 int tdbuf_put_i64(tdbuf *b, int64_t v)

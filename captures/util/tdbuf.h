@@ -25,6 +25,10 @@ int tdbuf_append(tdbuf *b, const void *p, size_t n);
 int tdbuf_puts(tdbuf *b, const char *s);
 /* Decimal digits of v (the hot paths' alternative to tdbuf_printf("%llu")). */
 int tdbuf_put_u64(tdbuf *b, uint64_t v);
+/* The same digits written at p (room for TDBUF_U64_DIGITS bytes; no NUL); returns the end. For writers
+ * that format into memory of their own. */
+#define TDBUF_U64_DIGITS 20
+char *tdbuf_u64_digits(char *p, uint64_t v);
 int tdbuf_put_i64(tdbuf *b, int64_t v);
 int tdbuf_printf(tdbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int tdbuf_vprintf(tdbuf *b, const char *fmt, va_list ap);

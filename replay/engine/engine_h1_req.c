@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "engine_int.h"
+#include "tdbuf.h"
 
 static int req_put(xfer *xf, const char *s, size_t n)
 {
@@ -24,15 +25,6 @@ static int req_put(xfer *xf, const char *s, size_t n)
 static int req_puts(xfer *xf, const char *s)
 {
     return req_put(xf, s, strlen(s));
-}
-
-/* Decimal digits of v at the end of buf[0..20); returns where they start (no printf on the hot path). */
-static char *u64_digits(char *end, uint64_t v)
-{
-    do
-        *--end = (char)('0' + v % 10);
-    while (v /= 10);
-    return end;
 }
 
 int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
@@ -82,9 +74,9 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
     int bodyless = req->body_len == 0 && (!strcasecmp(req->method, "GET") || !strcasecmp(req->method, "HEAD") ||
                                           !strcasecmp(req->method, "DELETE") || !strcasecmp(req->method, "OPTIONS"));
     if (!bodyless) {
-        char num[20], *d = u64_digits(num + sizeof num, req->body_len);
+        char num[TDBUF_U64_DIGITS];
         rc |= req_puts(xf, "Content-Length: ");
-        rc |= req_put(xf, d, (size_t)(num + sizeof num - d));
+        rc |= req_put(xf, num, (size_t)(tdbuf_u64_digits(num, req->body_len) - num));
         rc |= req_puts(xf, "\r\n");
     }
     rc |= req_puts(xf, "\r\n");
