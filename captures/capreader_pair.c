@@ -193,7 +193,7 @@ static int rebuild_request(capreader *r, exchange *x)
     if (n < 0)
         return cr_fail(r, CAPREADER_ENOMEM, h->off, "out of memory");
     /* the fields the exchange needs, borrowed from the response */
-    warc_field f[3] = {{"WARC-Type", "request"}, {"WARC-Target-URI", uri}, {"WARC-Date", ""}};
+    warc_field f[3] = {{"WARC-Type", "request", 9}, {"WARC-Target-URI", uri, 15}, {"WARC-Date", "", 9}};
     const char *date = warc_record_get(&h->rec, "WARC-Date");
     f[2].value = (char *)(date ? date : "");
     req.fields = f;

@@ -12,12 +12,14 @@
 typedef struct warc_field {
     char *name;
     char *value;
+    size_t name_len; /* strlen(name), set by warc_record_parse; 0: not known (fields built by hand) */
 } warc_field;
 
 typedef struct warc_record {
     char *version; /* "WARC/1.1" */
     warc_field *fields;
     size_t n_fields;
+    char *strings; /* parsed records: one buffer holding the version, names and values (NULL otherwise) */
     char *block; /* the record block (Content-Length bytes), owned */
     size_t block_len;
 } warc_record;

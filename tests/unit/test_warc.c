@@ -23,6 +23,30 @@ static const char REC[] = "WARC/1.1\r\n"
                           "a\0b\r\n"
                           "\r\n\r\n";
 
+static void folded_fields(void **state)
+{
+    (void)state;
+    static const char rec[] = "WARC/1.0\n"
+                              "A: 1\n"
+                              "B:\n"
+                              "\t x\n"
+                              "  \ty z\n"
+                              "C:   3  \n"
+                              "Content-Length: 0\n"
+                              "\n"
+                              "\n\n";
+    warc_record r;
+    char err[128];
+    assert_int_equal(warc_record_parse(&r, rec, sizeof rec - 1, err, sizeof err), WARC_OK);
+    assert_string_equal(r.version, "WARC/1.0");
+    assert_int_equal(r.n_fields, 4);
+    assert_string_equal(warc_record_get(&r, "a"), "1");
+    assert_string_equal(warc_record_get(&r, "b"), " x y z");
+    assert_string_equal(warc_record_get(&r, "c"), "3");
+    assert_string_equal(warc_record_get(&r, "content-length"), "0");
+    warc_record_clear(&r);
+}
+
 static void parse_and_format(void **state)
 {
     warc_record r;
@@ -35,6 +59,11 @@ static void parse_and_format(void **state)
     assert_string_equal(warc_record_type(&r), "response");
     assert_string_equal(warc_record_get(&r, "WARC-Record-ID"), "<urn:uuid:00000000-0000-4000-8000-000000000000>");
     assert_string_equal(warc_record_get(&r, "x-folded"), "one two");
+    assert_string_equal(warc_record_get(&r, "X-FOLDED"), "one two");
+    assert_null(warc_record_get(&r, "X-Folde")); /* names match whole, case folded for letters only */
+    assert_null(warc_record_get(&r, "X-Foldedx"));
+    assert_null(warc_record_get(&r, "X\rFolded"));
+    assert_null(warc_record_get(&r, "WARC\rType"));
     assert_null(warc_record_get(&r, "WARC-Date"));
     assert_int_equal(r.block_len, 5);
     assert_memory_equal(r.block, "a\0b\r\n", 5);
@@ -343,7 +372,7 @@ static void no_digest_flag(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parse_and_format), cmocka_unit_test(bad_records),      cmocka_unit_test(record_ids),
+        cmocka_unit_test(parse_and_format), cmocka_unit_test(folded_fields), cmocka_unit_test(bad_records),      cmocka_unit_test(record_ids),
         cmocka_unit_test(record_ids_after_fork), cmocka_unit_test(warcinfo),         cmocka_unit_test(exchange_records), cmocka_unit_test(failed_and_truncated),
         cmocka_unit_test(payload_digests),  cmocka_unit_test(shadow_digests),
         cmocka_unit_test(no_digest_flag),
