@@ -151,8 +151,8 @@ static const tcase cases[] = {
      "H 200 Connection established 1.1 cl=-1 upgrade\n|C\nSTOP@39\n"},
     {"gzip transfer coding refused", RESP, "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz",
      "E501\n"},
-    /* plain lines (recorded by feed_head, not fed to http-parser) between the ones http-parser reads,
-     * in order; an empty value is reported late by http-parser, after the plain line that follows */
+    /* plain field lines between the ones http-parser interprets, kept in order; http-parser reports an
+     * empty value late, after the line that follows it */
     {"plain lines between framing ones", RESP, "GET",
      "HTTP/1.1 200 OK\r\nServer: s\r\nConnection:\r\nX-A:\t a b \r\nContent-Length: 1\r\nDate: d\xe9\r\nX-E:\r\n"
      "Connection: close\r\n\r\nz",
