@@ -159,10 +159,13 @@ bad:
     return HTTPMSG_CHUNK_EBAD;
 }
 
-static bool name_is(const httpmsg_header *h, const char *name)
+/* every field of every head is asked about three names: length, then first letter, spare most
+ * strncasecmp calls */
+static inline bool name_is_n(const httpmsg_header *h, const char *name, size_t len)
 {
-    return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
+    return h->name_len == len && (h->name[0] | 0x20) == (name[0] | 0x20) && strncasecmp(h->name, name, len) == 0;
 }
+#define name_is(h, lit) name_is_n((h), lit, sizeof lit - 1)
 
 static bool is_ows(char c)
 {

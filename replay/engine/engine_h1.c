@@ -311,13 +311,8 @@ static int conn_start(h1conn *c, const char **why)
         event_add(c->wev, NULL); /* writable = connected (or failed) */
     }
     xf->sent_us = tdtime_mono_us();
-    struct timeval tv = {e->opts.timeout_ms / 1000, (e->opts.timeout_ms % 1000) * 1000};
-    if (c->connecting && e->opts.connect_timeout_ms < e->opts.timeout_ms) {
-        /* not connected yet: the (shorter) connect limit applies until the answer is complete */
-        tv.tv_sec = e->opts.connect_timeout_ms / 1000;
-        tv.tv_usec = (e->opts.connect_timeout_ms % 1000) * 1000;
-    }
-    evtimer_add(c->timer, &tv);
+    /* not connected yet: the (shorter) connect limit applies until the answer is complete */
+    evtimer_add(c->timer, c->connecting && e->opts.connect_timeout_ms < e->opts.timeout_ms ? e->connect_tv : e->req_tv);
     if (!c->connecting)
         conn_flush(c); /* may finish c->cur at once on a dead socket: the caller must not touch xf */
     return 0;
@@ -344,6 +339,14 @@ void engine_h1_dispatch(engine *e)
 
 int engine_h1_slots(engine *e, char *err, size_t errlen)
 {
+    struct timeval tv = {e->opts.timeout_ms / 1000, (e->opts.timeout_ms % 1000) * 1000};
+    struct timeval ctv = {e->opts.connect_timeout_ms / 1000, (e->opts.connect_timeout_ms % 1000) * 1000};
+    e->req_tv = event_base_init_common_timeout(e->base, &tv);
+    e->connect_tv = event_base_init_common_timeout(e->base, &ctv);
+    if (!e->req_tv || !e->connect_tv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     e->conns = calloc((size_t)e->opts.max_connections, sizeof *e->conns);
     if (!e->conns) {
         snprintf(err, errlen, "out of memory");

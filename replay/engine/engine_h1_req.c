@@ -15,16 +15,38 @@
 
 static int req_put(xfer *xf, const char *s, size_t n)
 {
-    if (engine_grow(&xf->req, &xf->req_cap, xf->req_len + n + 1, 512) != 0)
+    /* the buffer is kept from request to request: growing is rare, the check is not */
+    if (xf->req_len + n + 1 > xf->req_cap && engine_grow(&xf->req, &xf->req_cap, xf->req_len + n + 1, 512) != 0)
         return -1;
     memcpy(xf->req + xf->req_len, s, n);
     xf->req_len += n;
     return 0;
 }
 
-static int req_puts(xfer *xf, const char *s)
+#define REQ_LIT(xf, s) req_put((xf), (s), sizeof(s) - 1)
+
+/* Might a line whose name has this first byte and length be Host, or one engine_hop_header drops?
+ * Most recorded lines (User-Agent, Accept, Cookie) are let through on these two facts alone. */
+static int maybe_special(char first, size_t len)
 {
-    return req_put(xf, s, strlen(s));
+    char c = (char)(first | 0x20);
+    switch (len) {
+    case 2: /* te */
+    case 7: /* trailer, upgrade */
+    case 17: /* transfer-encoding */
+        return c == 't' || (len == 7 && c == 'u');
+    case 4: /* host */
+        return c == 'h';
+    case 6: /* expect */
+        return c == 'e';
+    case 10: /* connection, keep-alive */
+        return c == 'c' || c == 'k';
+    case 14: /* content-length, http2-settings */
+        return c == 'c' || c == 'h';
+    case 16: /* proxy-connection */
+        return c == 'p';
+    }
+    return 0;
 }
 
 int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
@@ -41,45 +63,48 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
     xf->req_len = 0;
     const char *t = engine_origin_path(req->target);
     /* xf->url holds the request target sent (for error messages) */
-    if (engine_grow(&xf->url, &xf->url_cap, strlen(e->path_prefix) + strlen(t) + 2, 256) != 0)
-        return -1;
     size_t pl = strlen(e->path_prefix), tl = strlen(t), sl = t[0] == '/' ? 0 : 1;
+    if (engine_grow(&xf->url, &xf->url_cap, pl + tl + 2, 256) != 0)
+        return -1;
     memcpy(xf->url, e->path_prefix, pl);
     memcpy(xf->url + pl, "/", sl);
     memcpy(xf->url + pl + sl, t, tl + 1);
-    int has_host = 0, has_accept = 0, rc = 0;
-    rc |= req_puts(xf, req->method);
-    rc |= req_puts(xf, " ");
-    rc |= req_puts(xf, xf->url);
-    rc |= req_puts(xf, " HTTP/1.1\r\n");
+    int has_host = 0, rc = 0;
+    rc |= req_put(xf, req->method, strlen(req->method));
+    rc |= REQ_LIT(xf, " ");
+    rc |= req_put(xf, xf->url, pl + sl + tl);
+    rc |= REQ_LIT(xf, " HTTP/1.1\r\n");
     for (size_t i = 0; i < req->n_headers; i++) {
         const char *h = req->headers[i];
-        if (!strncasecmp(h, "host:", 5) && !has_host) {
-            has_host = 1; /* the caller's Host wins */
-        } else if (engine_hop_header(h) || !strncasecmp(h, "host:", 5)) {
-            /* framing is ours (Content-Length below); a second Host goes */
-            continue;
+        size_t hl = strlen(h);
+        const char *colon = memchr(h, ':', hl);
+        if (!colon)
+            continue; /* not a header line (engine_hop_header says the same) */
+        if (maybe_special(h[0], (size_t)(colon - h))) {
+            if (!strncasecmp(h, "host:", 5) && !has_host) {
+                has_host = 1; /* the caller's Host wins */
+            } else if (engine_hop_header(h) || !strncasecmp(h, "host:", 5)) {
+                /* framing is ours (Content-Length below); a second Host goes */
+                continue;
+            }
         }
-        if (!strncasecmp(h, "accept:", 7))
-            has_accept = 1;
-        rc |= req_puts(xf, h);
-        rc |= req_puts(xf, "\r\n");
+        rc |= req_put(xf, h, hl);
+        rc |= REQ_LIT(xf, "\r\n");
     }
-    (void)has_accept;
     if (!has_host) {
-        rc |= req_puts(xf, "Host: ");
-        rc |= req_puts(xf, e->hostport);
-        rc |= req_puts(xf, "\r\n");
+        rc |= REQ_LIT(xf, "Host: ");
+        rc |= req_put(xf, e->hostport, e->hostport_len);
+        rc |= REQ_LIT(xf, "\r\n");
     }
     int bodyless = req->body_len == 0 && (!strcasecmp(req->method, "GET") || !strcasecmp(req->method, "HEAD") ||
                                           !strcasecmp(req->method, "DELETE") || !strcasecmp(req->method, "OPTIONS"));
     if (!bodyless) {
         char num[TDBUF_U64_DIGITS];
-        rc |= req_puts(xf, "Content-Length: ");
+        rc |= REQ_LIT(xf, "Content-Length: ");
         rc |= req_put(xf, num, (size_t)(tdbuf_u64_digits(num, req->body_len) - num));
-        rc |= req_puts(xf, "\r\n");
+        rc |= REQ_LIT(xf, "\r\n");
     }
-    rc |= req_puts(xf, "\r\n");
+    rc |= REQ_LIT(xf, "\r\n");
     if (req->body_len)
         rc |= req_put(xf, req->body, req->body_len);
     if (rc)
@@ -107,6 +132,7 @@ int engine_h1_init(engine *e, char *err, size_t errlen)
     }
     memcpy(e->hostport, hp, hl);
     e->hostport[hl] = '\0';
+    e->hostport_len = hl;
     e->path_prefix = strdup(slash ? slash : "");
     if (!e->path_prefix) {
         snprintf(err, errlen, "out of memory");

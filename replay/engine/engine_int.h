@@ -71,8 +71,12 @@ struct engine {
     struct sockaddr_storage addr;
     int addr_len;
     char hostport[300];  /* for the Host header */
+    size_t hostport_len;
     char *path_prefix;   /* target URL path without the trailing '/' ("" for none) */
     h1conn *conns;       /* max_connections slots */
+    /* the per-request limits as libevent common timeouts: every request arms one, and a common
+     * timeout's queue takes it in O(1) where the timer heap took O(log n) */
+    const struct timeval *req_tv, *connect_tv;
     xfer *queue_head, *queue_tail;
 };
 

@@ -167,6 +167,8 @@ int engine_grow(char **buf, size_t *cap, size_t need, size_t first)
 
 const char *engine_origin_path(const char *t)
 {
+    if (t[0] == '/')
+        return t; /* origin-form, as recorded nearly always: no scheme to compare */
     if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8)) {
         const char *p = strchr(strstr(t, "//") + 2, '/');
         return p ? p : "/";

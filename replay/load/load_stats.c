@@ -61,16 +61,17 @@ void load_stats_record(load_stats *s, uint32_t route, int64_t at_us, int status,
         s->http_5xx++;
         r->http_5xx++;
     }
-    hist_record(s->lat, latency_us);
-    hist_record(s->svc, service_us);
-    hist_record(r->lat, latency_us);
-    hist_record(r->svc, service_us);
     int64_t b = at_us / s->block_us;
     b = b < 0 ? 0 : b >= LOAD_BLOCKS ? LOAD_BLOCKS - 1 : b;
+    hist *lat[4] = {s->lat, r->lat};
+    size_t nl = 2;
     if (s->blk[b] || (s->blk[b] = hist_new())) /* out of memory: the block test has less to go on */
-        hist_record(s->blk[b], latency_us);
+        lat[nl++] = s->blk[b];
     if (r->blk[b] || (r->blk[b] = hist_new()))
-        hist_record(r->blk[b], latency_us);
+        lat[nl++] = r->blk[b];
+    hist_record_all(lat, nl, latency_us); /* per response: the bucket found once, not four times */
+    hist *svc[2] = {s->svc, r->svc};
+    hist_record_all(svc, 2, service_us);
     tline_record(s->tl, at_us, latency_us);
 }
 

@@ -120,6 +120,35 @@ void hist_record(hist *h, int64_t us)
     hist_record_n(h, us, 1);
 }
 
+void hist_record_all(hist *const *hs, size_t nh, int64_t us)
+{
+    int clamped = 0;
+    if (us < 0)
+        us = 0;
+    if (us > HIST_MAX_US) {
+        us = HIST_MAX_US;
+        clamped = 1;
+    }
+    size_t i = bucket_of(us); /* found once for all of them */
+    size_t g = i < GROUP0 ? 0 : (i - GROUP0) / SUB_COUNT + 1;
+    size_t off = g == 0 ? i : (i - GROUP0) % SUB_COUNT;
+    for (size_t k = 0; k < nh; k++) {
+        hist *h = hs[k];
+        h->clamped += (uint64_t)clamped;
+        if (!h->grp[g] && !(h->grp[g] = calloc(g == 0 ? GROUP0 : SUB_COUNT, sizeof(uint64_t)))) {
+            h->lost++;
+            continue;
+        }
+        h->grp[g][off]++;
+        if (h->count == 0 || us < h->min)
+            h->min = us;
+        if (h->count == 0 || us > h->max)
+            h->max = us;
+        h->count++;
+        h->sum += (uint64_t)us;
+    }
+}
+
 int hist_merge(hist *dst, const hist *src)
 {
     if (src->count == 0)

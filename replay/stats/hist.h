@@ -28,6 +28,8 @@ void hist_reset(hist *h);
 /* Record one value (µs). Negative values count as 0, values over HIST_MAX_US as HIST_MAX_US. */
 void hist_record(hist *h, int64_t us);
 void hist_record_n(hist *h, int64_t us, uint64_t n);
+/* hist_record of us into each of hs[0..nh) (not NULL): the bucket is found once. */
+void hist_record_all(hist *const *hs, size_t nh, int64_t us);
 /* Adds every count of src to dst. 0, or -1 when out of memory (dst unchanged then). */
 int hist_merge(hist *dst, const hist *src);
 

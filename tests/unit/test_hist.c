@@ -123,6 +123,33 @@ static void merge_equals_combined(void **state)
     hist_free(merged);
 }
 
+/* hist_record_all into several histograms leaves each as hist_record would have, to the JSON
+ * (which holds every bucket), clamped and negative values included. */
+static void record_all_equals_record(void **state)
+{
+    (void)state;
+    hist *one = hist_new(), *a = hist_new(), *b = hist_new();
+    hist *both[2] = {a, b};
+    int64_t odd[] = {-5, 0, 2047, 2048, HIST_MAX_US, HIST_MAX_US + 10};
+    for (int i = 0; i < 20000; i++) {
+        int64_t v = i < 6 ? odd[i] : rand_latency();
+        hist_record(one, v);
+        hist_record_all(both, 2, v);
+    }
+    json_t *j1 = hist_to_json(one), *ja = hist_to_json(a), *jb = hist_to_json(b);
+    assert_true(json_equal(j1, ja) && json_equal(j1, jb));
+    assert_int_equal(hist_clamped(a), hist_clamped(one));
+    assert_int_equal(hist_min(b), hist_min(one));
+    assert_int_equal(hist_max(b), hist_max(one));
+    assert_true(hist_mean(a) == hist_mean(one));
+    json_decref(j1);
+    json_decref(ja);
+    json_decref(jb);
+    hist_free(one);
+    hist_free(a);
+    hist_free(b);
+}
+
 static void json_round_trip(void **state)
 {
     (void)state;
@@ -183,7 +210,7 @@ int main(void)
         cmocka_unit_test(small_values_are_exact),     cmocka_unit_test(three_significant_digits),
         cmocka_unit_test(percentiles_of_a_uniform_run), cmocka_unit_test(clamps_out_of_range),
         cmocka_unit_test(merge_equals_combined),      cmocka_unit_test(json_round_trip),
-        cmocka_unit_test(json_rejects_bad_documents),
+        cmocka_unit_test(json_rejects_bad_documents), cmocka_unit_test(record_all_equals_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

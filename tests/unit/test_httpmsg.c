@@ -151,6 +151,20 @@ static const tcase cases[] = {
      "H 200 Connection established 1.1 cl=-1 upgrade\n|C\nSTOP@39\n"},
     {"gzip transfer coding refused", RESP, "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz",
      "E501\n"},
+    /* plain field lines between the ones http-parser interprets, kept in order; http-parser reports an
+     * empty value late, after the line that follows it */
+    {"plain lines between framing ones", RESP, "GET",
+     "HTTP/1.1 200 OK\r\nServer: s\r\nConnection:\r\nX-A:\t a b \r\nContent-Length: 1\r\nDate: d\xe9\r\nX-E:\r\n"
+     "Connection: close\r\n\r\nz",
+     "H 200 OK 1.1 cl=1 [Server=s] [Connection=] [X-A=a b] [Content-Length=1] [Date=d\xe9] [X-E=] "
+     "[Connection=close]\nz|C\n"},
+    {"special names in any case are read", RESP, "GET",
+     "HTTP/1.1 200 OK\r\nX: 1\r\ntRANSFER-eNCODING: chunked\r\nY: 2\r\n\r\n1\r\na\r\n0\r\n\r\n",
+     "H 200 OK 1.1 cl=-1 chunked ka [X=1] [tRANSFER-eNCODING=chunked] [Y=2]\na|C\n"},
+    {"DEL in a plain-looking value refused", RESP, "GET", "HTTP/1.1 200 OK\r\nServer: a\x7f\r\n\r\n", "E400\n"},
+    {"control byte in a plain-looking value refused", RESP, "GET", "HTTP/1.1 200 OK\r\nX-A: a\x01b\r\n\r\n",
+     "E400\n"},
+    {"separator in a field name refused", REQ, NULL, "GET / HTTP/1.1\r\nX(a): b\r\n\r\n", "E400\n"},
 };
 
 static void run_case(const tcase *c, const size_t *cuts, size_t ncuts, const char *how)
