@@ -356,7 +356,8 @@ int capwriter_tick(capwriter *w, char *err, size_t errlen)
 {
     int rc = CAPWRITER_OK;
     int64_t now = tdtime_mono_us();
-    if (w->holding && now - w->hold_start_mono >= 1000000)
+    /* a hold with no exchange has nothing at risk: it waits for traffic (cw_hold_exchange) */
+    if (w->holding && w->held_exchanges > 0 && now - w->hold_start_mono >= 1000000)
         rc = cw_release_hold(w, err, errlen);
     if (!rc)
         rc = cw_commit(w, err, errlen);

@@ -6,7 +6,7 @@
  *
  * Each file begins (after the optional dictionary frame) with a warcinfo record. With a dictionary, the
  * writer holds the first records of a segment (at most dict_records or 2 MiB, and never longer than one
- * second), builds a dictionary from them, writes it in a leading skippable frame, then the records. After
+ * second from the first held exchange), builds a dictionary from them, writes it in a leading skippable frame, then the records. After
  * a rotation the dictionary is built at once from a bounded reservoir of the previous segment's records
  * (nothing held when it has enough); see docs/capture-format.md.
  *

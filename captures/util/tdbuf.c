@@ -76,14 +76,34 @@ int tdbuf_puts(tdbuf *b, const char *s)
 
 char *tdbuf_u64_digits(char *p, uint64_t v)
 {
-    char d[TDBUF_U64_DIGITS];
-    size_t i = sizeof d;
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(p, d + i, sizeof d - i);
-    return p + (sizeof d - i);
+    /* The length first, then two digits a step from the end, in place: a digit a step into a scratch
+     * array and a memcpy of a variable length (a libc call) was ~140 instructions for a 16-digit
+     * microsecond time, and the writer puts seven numbers in every exchange's records. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    static const uint64_t pow10[20] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+                                       1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+                                       10000000000000u, 100000000000000u, 1000000000000000u,
+                                       10000000000000000u, 100000000000000000u, 1000000000000000000u,
+                                       10000000000000000000u};
+    /* digits: log2 times log10(2) (1233/4096), one compare to correct it (Bit Twiddling Hacks) */
+    unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+    size_t n = t + 1 - ((v | 1) < pow10[t]); /* v | 1: 0 has one digit too */
+    char *e = p + n, *q = e;
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--q = pairs[k + 1];
+        *--q = pairs[k];
+    }
+    if (v >= 10) {
+        *--q = pairs[v * 2 + 1];
+        *--q = pairs[v * 2];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    return e;
 }
 
 int tdbuf_put_u64(tdbuf *b, uint64_t v)

@@ -325,6 +325,30 @@ static void tick_releases_held_records(void **state)
     fx_rmdir(dir);
 }
 
+/* A first second without traffic does not end the hold: the exchanges that come later are still held
+ * and the segment gets its dictionary (it used to be released empty at the first tick, and the whole
+ * segment was written without one). */
+static void idle_start_keeps_the_dictionary(void **state)
+{
+    char *dir = fx_tmpdir(), err[512];
+    capwriter_opts o = {.dir = dir, .dict_records = 1000};
+    capwriter *w = capwriter_open(&o, err, sizeof err);
+    assert_non_null(w);
+    struct timespec ts = {1, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(capwriter_tick(w, err, sizeof err), 0);
+    write_n(w, 0, 12);
+    struct stat sb;
+    assert_int_equal(stat(capwriter_path(w), &sb), 0);
+    assert_int_equal(sb.st_size, 0); /* still held */
+    char part[4200];
+    snprintf(part, sizeof part, "%s", capwriter_path(w));
+    assert_int_equal(capwriter_flush(w, err, sizeof err), 0);
+    check_file(part, 12, 1);
+    assert_int_equal(capwriter_close(w, err, sizeof err), 0);
+    fx_rmdir(dir);
+}
+
 /* Counts the files in dir whose name contains `part` (NULL = all), checking each is mode 0600. */
 static int count_files(const char *dir, const char *part)
 {
@@ -539,6 +563,7 @@ int main(void)
         cmocka_unit_test(rotation_by_size),
         cmocka_unit_test(write_error_recovery),
         cmocka_unit_test(tick_releases_held_records),
+        cmocka_unit_test(idle_start_keeps_the_dictionary),
         cmocka_unit_test(rotate_reuses_dictionary),
         cmocka_unit_test(rotation_carries_dictionary),
         cmocka_unit_test(rotation_by_age),

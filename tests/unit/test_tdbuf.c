@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,12 +66,31 @@ static void printf_long_and_short(void **state)
     free(s);
 }
 
+/* tdbuf_u64_digits agrees with printf at every power of ten, either side of it, and on the extremes. */
+static void u64_digits_like_printf(void **state)
+{
+    (void)state;
+    char got[TDBUF_U64_DIGITS + 1], want[32];
+    uint64_t p = 1;
+    for (int k = 0; k < 20; k++, p *= 10) {
+        for (int d = -1; d <= 1; d++) {
+            uint64_t vals[] = {p + (uint64_t)(int64_t)d, UINT64_MAX, 1767225600123456u, 0};
+            for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+                *tdbuf_u64_digits(got, vals[i]) = '\0';
+                snprintf(want, sizeof want, "%llu", (unsigned long long)vals[i]);
+                assert_string_equal(got, want);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(append_and_terminate),
         cmocka_unit_test(cap_is_enforced),
         cmocka_unit_test(printf_long_and_short),
+        cmocka_unit_test(u64_digits_like_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
