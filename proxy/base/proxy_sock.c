@@ -215,8 +215,22 @@ void proxy_sock_set_sink(proxy_sock *s, proxy_sock_sink_get get, proxy_sock_sink
     s->sink_got = got;
 }
 
+/* The few durations the configuration gives, as libevent common timeouts: their timers wait in
+ * one queue per duration, appended to in O(1), instead of the heap, which a persistent read event
+ * re-enters after every read (and the relay re-arms per exchange). The plain value when libevent
+ * refuses (its limit is 256 durations a base). */
+const struct timeval *proxy_sock_common_tv(struct event_base *base, const struct timeval *tv)
+{
+    if (!tv)
+        return NULL;
+    const struct timeval *c = event_base_init_common_timeout(base, tv);
+    return c ? c : tv;
+}
+
 void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr)
 {
+    rd = proxy_sock_common_tv(bufferevent_get_base(s->bev), rd);
+    wr = proxy_sock_common_tv(bufferevent_get_base(s->bev), wr);
     if (!s->rev) {
         bufferevent_set_timeouts(s->bev, rd, wr);
         return;

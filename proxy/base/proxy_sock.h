@@ -33,6 +33,9 @@ void proxy_sock_free(proxy_sock *s); /* NULL is a no-op */
 /* rd, wr, ev as bufferevent_setcb (any may be NULL); wr and the write-side events come from bev. */
 void proxy_sock_setcb(proxy_sock *s, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev,
                       void *ctx);
+/* tv as a libevent common timeout of base (the same pointer for the same duration), or tv itself when
+ * libevent refuses; NULL stays NULL. For timeouts set on bufferevents outside proxy_sock too. */
+const struct timeval *proxy_sock_common_tv(struct event_base *base, const struct timeval *tv);
 /* rd: reading idle timeout (restarts with every read); wr: bev's write timeout. NULL = none. */
 void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr);
 /* Stop reading while high bytes or more wait in the input; it resumes as they are drained. 0 = no limit. */

@@ -19,6 +19,7 @@
 #include "proxy_front.h"
 #include "proxy_io.h"
 #include "proxy_log.h"
+#include "proxy_sock.h"
 #include "tdtime.h"
 
 static _Atomic uint64_t ph2_next_id = 1ull << 40; /* apart from HTTP/1 connection ids in the capture */
@@ -443,7 +444,7 @@ int proxy_h2_adopt(proxy_wctx *w, struct bufferevent *bev, const char *peer, con
     proxy_io_tune_bev(bev, cfg->buffer_high);
     bufferevent_setwatermark(bev, EV_WRITE, cfg->buffer_high / 2, 0);
     struct timeval tv = {(time_t)(cfg->idle_timeout_us / 1000000), (suseconds_t)(cfg->idle_timeout_us % 1000000)};
-    bufferevent_set_timeouts(bev, &tv, NULL);
+    bufferevent_set_timeouts(bev, proxy_sock_common_tv(w->base, &tv), NULL); /* re-armed at every read */
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     proxy_log(PROXY_LOG_DEBUG, "h2 conn %llu %s: accepted (%s)", (unsigned long long)s->id, s->peer, proto);
     if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
