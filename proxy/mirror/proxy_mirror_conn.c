@@ -55,10 +55,17 @@ static void mc_warn(const mpool *pl, const char *what)
               pl->shadow->hostport, what);
 }
 
+/* mc's deadline is us from now. The timer moves only when that is sooner than it is set for; a later
+ * deadline is found when the timer fires (mc_on_timeout sets it again for the rest): each answer moved
+ * the deadline, and re-adding the timer twice per copy cost more than the rest of its bookkeeping. */
 static void mc_arm(mconn *mc, int64_t us)
 {
+    mc->deadline = tdtime_mono_us() + us;
+    if (mc->armed_at && mc->armed_at <= mc->deadline)
+        return;
     struct timeval tv = tdtime_tv(us);
     evtimer_add(mc->timer, &tv);
+    mc->armed_at = mc->deadline;
 }
 
 /* A new message is due on mc: for the copy now at the head (if any). */
@@ -393,6 +400,12 @@ static void mc_on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     mconn *mc = arg;
+    int64_t now = tdtime_mono_us();
+    mc->armed_at = 0;
+    if (now < mc->deadline) { /* moved on since it was set */
+        mc_arm(mc, mc->deadline - now);
+        return;
+    }
     if (mc->state == MC_CONNECTING)
         mc_fail(mc, PROXY_METRICS_UPERR_CONNECT_TIMEOUT, "connect timed out");
     else if (mc->head)

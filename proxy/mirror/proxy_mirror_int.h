@@ -68,6 +68,8 @@ struct mconn {
     uint64_t seen;        /* bytes of the current message parsed so far */
     int truncated;
     int64_t first_us;
+    int64_t deadline;     /* monotonic us: connect, the head copy's answer, or idle close */
+    int64_t armed_at;     /* what the timer is set for (monotonic us), 0 when not set */
 };
 
 /* One shadow: its connections and its queue. */
