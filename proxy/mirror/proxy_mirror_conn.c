@@ -25,13 +25,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "proxy_log.h"
 #include "tdtime.h"
 
-#define MC_IOV 64                  /* buffers per sendmsg */
+#define MC_IOV 64                  /* copies per sendmsg */
 #define MC_HEAD_SLICE 4096         /* fed to the parser at once while a head is incomplete (it copies those) */
 #define MC_DROP_MAX (1024 * 1024)  /* body bytes dropped by one recv(MSG_TRUNC) */
 
@@ -335,23 +334,14 @@ int proxy_mirror_conn_flush(mconn *mc)
         int niov = 0;
         size_t total = 0;
         for (proxy_mirror_req *r = mc->head; r && niov < MC_IOV; r = r->next) {
-            size_t len = evbuffer_get_length(r->buf);
-            if (r->out_end <= mc->written)
+            size_t len = r->buf.len;
+            if (r->out_end <= mc->written || len == 0)
                 continue;
             uint64_t start = r->out_end - len;
-            struct evbuffer_ptr at;
-            if (evbuffer_ptr_set(r->buf, &at, mc->written > start ? (size_t)(mc->written - start) : 0,
-                                 EVBUFFER_PTR_SET) != 0)
-                break;
-            struct evbuffer_iovec v[MC_IOV];
-            int room = MC_IOV - niov, nv = evbuffer_peek(r->buf, -1, &at, v, room);
-            for (int i = 0; i < nv && i < room; i++) {
-                iov[niov].iov_base = v[i].iov_base;
-                iov[niov++].iov_len = v[i].iov_len;
-                total += v[i].iov_len;
-            }
-            if (nv > room)
-                break; /* the rest of r first, next round */
+            size_t off = mc->written > start ? (size_t)(mc->written - start) : 0;
+            iov[niov].iov_base = r->buf.data + off;
+            iov[niov++].iov_len = len - off;
+            total += len - off;
         }
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
         ssize_t n = total ? sendmsg(mc->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
@@ -425,7 +415,7 @@ void proxy_mirror_conn_queue(mconn *mc, proxy_mirror_req *r)
 {
     r->sent_us = tdtime_now_us();
     r->sent_mono_us = tdtime_mono_us(); /* a step of the wall clock must not move the deadline */
-    mc->queued += evbuffer_get_length(r->buf);
+    mc->queued += r->buf.len;
     r->out_end = mc->queued;
     r->next = NULL;
     if (mc->tail)
