@@ -25,13 +25,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "proxy_log.h"
 #include "tdtime.h"
 
-#define MC_IOV 64                  /* buffers per sendmsg */
+#define MC_IOV 64                  /* copies per sendmsg */
 #define MC_HEAD_SLICE 4096         /* fed to the parser at once while a head is incomplete (it copies those) */
 #define MC_DROP_MAX (1024 * 1024)  /* body bytes dropped by one recv(MSG_TRUNC) */
 
@@ -55,10 +54,17 @@ static void mc_warn(const mpool *pl, const char *what)
               pl->shadow->hostport, what);
 }
 
+/* mc's deadline is us from now. The timer moves only when that is sooner than it is set for; a later
+ * deadline is found when the timer fires (mc_on_timeout sets it again for the rest): each answer moved
+ * the deadline, and re-adding the timer twice per copy cost more than the rest of its bookkeeping. */
 static void mc_arm(mconn *mc, int64_t us)
 {
+    mc->deadline = tdtime_mono_us() + us;
+    if (mc->armed_at && mc->armed_at <= mc->deadline)
+        return;
     struct timeval tv = tdtime_tv(us);
     evtimer_add(mc->timer, &tv);
+    mc->armed_at = mc->deadline;
 }
 
 /* A new message is due on mc: for the copy now at the head (if any). */
@@ -328,23 +334,14 @@ int proxy_mirror_conn_flush(mconn *mc)
         int niov = 0;
         size_t total = 0;
         for (proxy_mirror_req *r = mc->head; r && niov < MC_IOV; r = r->next) {
-            size_t len = evbuffer_get_length(r->buf);
-            if (r->out_end <= mc->written)
+            size_t len = r->buf.len;
+            if (r->out_end <= mc->written || len == 0)
                 continue;
             uint64_t start = r->out_end - len;
-            struct evbuffer_ptr at;
-            if (evbuffer_ptr_set(r->buf, &at, mc->written > start ? (size_t)(mc->written - start) : 0,
-                                 EVBUFFER_PTR_SET) != 0)
-                break;
-            struct evbuffer_iovec v[MC_IOV];
-            int room = MC_IOV - niov, nv = evbuffer_peek(r->buf, -1, &at, v, room);
-            for (int i = 0; i < nv && i < room; i++) {
-                iov[niov].iov_base = v[i].iov_base;
-                iov[niov++].iov_len = v[i].iov_len;
-                total += v[i].iov_len;
-            }
-            if (nv > room)
-                break; /* the rest of r first, next round */
+            size_t off = mc->written > start ? (size_t)(mc->written - start) : 0;
+            iov[niov].iov_base = r->buf.data + off;
+            iov[niov++].iov_len = len - off;
+            total += len - off;
         }
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
         ssize_t n = total ? sendmsg(mc->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
@@ -393,6 +390,12 @@ static void mc_on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     mconn *mc = arg;
+    int64_t now = tdtime_mono_us();
+    mc->armed_at = 0;
+    if (now < mc->deadline) { /* moved on since it was set */
+        mc_arm(mc, mc->deadline - now);
+        return;
+    }
     if (mc->state == MC_CONNECTING)
         mc_fail(mc, PROXY_METRICS_UPERR_CONNECT_TIMEOUT, "connect timed out");
     else if (mc->head)
@@ -412,7 +415,7 @@ void proxy_mirror_conn_queue(mconn *mc, proxy_mirror_req *r)
 {
     r->sent_us = tdtime_now_us();
     r->sent_mono_us = tdtime_mono_us(); /* a step of the wall clock must not move the deadline */
-    mc->queued += evbuffer_get_length(r->buf);
+    mc->queued += r->buf.len;
     r->out_end = mc->queued;
     r->next = NULL;
     if (mc->tail)

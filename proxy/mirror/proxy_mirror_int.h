@@ -29,7 +29,7 @@ typedef struct mconn mconn;
 struct proxy_mirror_req {
     proxy_mirror *mi;
     mpool *pool;      /* the shadow it goes to */
-    struct evbuffer *buf;
+    tdbuf buf;        /* the request's bytes: one piece, so the flush points at it with one iovec */
     size_t held;      /* bytes accounted against PROXY_MIRROR_MAX_HELD */
     size_t head_len;  /* bytes of the head; what follows is body */
     char method[24];
@@ -51,7 +51,6 @@ struct mconn {
     mconn *flush_next;    /* the mirror's list of connections with bytes to write this turn */
     int fd;
     struct event *rev, *wev, *timer;
-    struct evbuffer *out; /* copies not written yet */
     uint64_t queued, written; /* bytes put in out, written to the socket, since the connect */
     httpmsg_parser *rs;
     proxy_mirror_req *head, *tail; /* in flight, in order: the head's answer is the one being read */
@@ -68,6 +67,8 @@ struct mconn {
     uint64_t seen;        /* bytes of the current message parsed so far */
     int truncated;
     int64_t first_us;
+    int64_t deadline;     /* monotonic us: connect, the head copy's answer, or idle close */
+    int64_t armed_at;     /* what the timer is set for (monotonic us), 0 when not set */
 };
 
 /* One shadow: its connections and its queue. */

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "httpmsg_facts.h"
 #include "tdnum.h"
 #include "tdtime.h"
@@ -20,8 +18,7 @@ void proxy_mirror_req_free(proxy_mirror_req *r)
     mi->held -= r->held;
     proxy_metrics_mirror_held(mi->m, -(int64_t)r->held);
     mi->inflight--;
-    if (r->buf)
-        evbuffer_free(r->buf);
+    tdbuf_free(&r->buf);
     free(r);
 }
 
@@ -29,6 +26,16 @@ void proxy_mirror_req_skip(proxy_mirror_req *r, proxy_metrics_mirror_skip why)
 {
     proxy_metrics_mirror_skipped(r->mi->m, why);
     proxy_mirror_req_free(r);
+}
+
+/* Cut to fit, as the request's method is only logged and compared with "HEAD". */
+static void mirror_req_set_method(proxy_mirror_req *r, const char *method)
+{
+    size_t n = strlen(method);
+    if (n >= sizeof r->method)
+        n = sizeof r->method - 1;
+    memcpy(r->method, method, n);
+    r->method[n] = '\0';
 }
 
 proxy_mirror_req *proxy_mirror_req_begin(proxy_mirror *mi, const char *method, int upgrade, int keep_alive,
@@ -55,7 +62,14 @@ proxy_mirror_req *proxy_mirror_req_begin(proxy_mirror *mi, const char *method, i
     return NULL;
 take:;
     proxy_mirror_req *r = calloc(1, sizeof *r);
-    if (!r || !(r->buf = evbuffer_new())) {
+    /* room for the head and a declared body up to 64 KiB at once while the worker's budget has it (a
+     * longer body, or a client slow to send it, grows the buffer only as bytes arrive) */
+    size_t want = head_len + (content_length > 0 ? (size_t)(content_length < 65536 ? content_length : 65536) : 0);
+    if (mi->held + want > PROXY_MIRROR_MAX_HELD)
+        want = head_len;
+    if (r)
+        tdbuf_init(&r->buf, 0);
+    if (!r || tdbuf_reserve(&r->buf, want) != 0) {
         free(r);
         proxy_metrics_mirror_skipped(mi->m, PROXY_METRICS_MSKIP_NOMEM);
         return NULL;
@@ -65,7 +79,7 @@ take:;
     r->head_len = head_len;
     r->keep_alive = keep_alive;
     r->pipeline = keep_alive && httpmsg_method_is_safe(method);
-    snprintf(r->method, sizeof r->method, "%s", method);
+    mirror_req_set_method(r, method);
     mi->inflight++;
     return r;
 }
@@ -73,7 +87,7 @@ take:;
 int proxy_mirror_req_append(proxy_mirror_req *r, const void *p, size_t n)
 {
     proxy_mirror *mi = r->mi;
-    size_t have = evbuffer_get_length(r->buf);
+    size_t have = r->buf.len;
     if (have + n > r->head_len + PROXY_MIRROR_MAX_BODY) {
         proxy_mirror_req_skip(r, PROXY_METRICS_MSKIP_TOO_LARGE);
         return -1;
@@ -82,7 +96,7 @@ int proxy_mirror_req_append(proxy_mirror_req *r, const void *p, size_t n)
         proxy_mirror_req_skip(r, PROXY_METRICS_MSKIP_QUEUE_FULL);
         return -1;
     }
-    if (evbuffer_add(r->buf, p, n) != 0) {
+    if (tdbuf_append(&r->buf, p, n) != 0) {
         proxy_mirror_req_skip(r, PROXY_METRICS_MSKIP_NOMEM);
         return -1;
     }
@@ -101,7 +115,7 @@ void proxy_mirror_req_abort(proxy_mirror_req *r)
 proxy_mirror_req *proxy_mirror_req_clone(proxy_mirror_req *r, mpool *to)
 {
     proxy_mirror *mi = r->mi;
-    size_t n = evbuffer_get_length(r->buf);
+    size_t n = r->buf.len;
     if (mi->inflight >= PROXY_MIRROR_MAX_INFLIGHT || mi->held + n > PROXY_MIRROR_MAX_HELD ||
         to->down_until > tdtime_mono_us()) {
         proxy_metrics_mirror_skipped(mi->m, to->down_until > tdtime_mono_us()
@@ -110,23 +124,20 @@ proxy_mirror_req *proxy_mirror_req_clone(proxy_mirror_req *r, mpool *to)
         return NULL;
     }
     proxy_mirror_req *c = calloc(1, sizeof *c);
-    if (!c || !(c->buf = evbuffer_new())) {
-        free(c);
+    if (!c) {
         proxy_metrics_mirror_skipped(mi->m, PROXY_METRICS_MSKIP_NOMEM);
         return NULL;
     }
     *c = (proxy_mirror_req){
-        .mi = mi, .pool = to, .buf = c->buf, .head_len = r->head_len, .keep_alive = r->keep_alive,
-        .pipeline = r->pipeline};
+        .mi = mi, .pool = to, .head_len = r->head_len, .keep_alive = r->keep_alive, .pipeline = r->pipeline};
+    tdbuf_init(&c->buf, 0);
     memcpy(c->method, r->method, sizeof c->method);
     mi->inflight++;
-    /* copied, not referenced: a buffer holding references cannot be referenced in turn */
-    const unsigned char *p = evbuffer_pullup(r->buf, -1);
-    if ((!p && n) || evbuffer_add(c->buf, p, n) != 0) {
+    if (tdbuf_append(&c->buf, r->buf.data, n) != 0) {
         proxy_mirror_req_skip(c, PROXY_METRICS_MSKIP_NOMEM);
         return NULL;
     }
-    c->held = evbuffer_get_length(c->buf);
+    c->held = n;
     mi->held += c->held;
     proxy_metrics_mirror_held(mi->m, (int64_t)c->held);
     if (r->join) {
