@@ -351,8 +351,7 @@ void httpmsg_parser_reuse(httpmsg_parser *p, void *ctx)
 
 void httpmsg_parser_set_request_method(httpmsg_parser *p, const char *method)
 {
-    /* once per response on a client: the first letter spares most methods two strcasecmp */
-    char c = method ? (char)(method[0] | 0x20) : 0;
+    char c = method ? (char)(method[0] | 0x20) : 0; /* spares most methods two strcasecmp */
     p->req_head = c == 'h' && strcasecmp(method, "HEAD") == 0;
     p->req_connect = c == 'c' && strcasecmp(method, "CONNECT") == 0;
 }
