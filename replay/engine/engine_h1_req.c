@@ -25,30 +25,6 @@ static int req_put(xfer *xf, const char *s, size_t n)
 
 #define REQ_LIT(xf, s) req_put((xf), (s), sizeof(s) - 1)
 
-/* Might a line whose name has this first byte and length be Host, or one engine_hop_header drops?
- * Most recorded lines (User-Agent, Accept, Cookie) are let through on these two facts alone. */
-static int maybe_special(char first, size_t len)
-{
-    char c = (char)(first | 0x20);
-    switch (len) {
-    case 2: /* te */
-    case 7: /* trailer, upgrade */
-    case 17: /* transfer-encoding */
-        return c == 't' || (len == 7 && c == 'u');
-    case 4: /* host */
-        return c == 'h';
-    case 6: /* expect */
-        return c == 'e';
-    case 10: /* connection, keep-alive */
-        return c == 'c' || c == 'k';
-    case 14: /* content-length, http2-settings */
-        return c == 'c' || c == 'h';
-    case 16: /* proxy-connection */
-        return c == 'p';
-    }
-    return 0;
-}
-
 int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
 {
     /* per request: snprintf here was a tenth of load's instructions per request (callgrind) */
@@ -76,18 +52,13 @@ int engine_h1_submit(engine *e, xfer *xf, const engine_request *req)
     rc |= REQ_LIT(xf, " HTTP/1.1\r\n");
     for (size_t i = 0; i < req->n_headers; i++) {
         const char *h = req->headers[i];
-        size_t hl = strlen(h);
-        const char *colon = memchr(h, ':', hl);
-        if (!colon)
-            continue; /* not a header line (engine_hop_header says the same) */
-        if (maybe_special(h[0], (size_t)(colon - h))) {
-            if (!strncasecmp(h, "host:", 5) && !has_host) {
-                has_host = 1; /* the caller's Host wins */
-            } else if (engine_hop_header(h) || !strncasecmp(h, "host:", 5)) {
-                /* framing is ours (Content-Length below); a second Host goes */
-                continue;
-            }
+        if (!strncasecmp(h, "host:", 5) && !has_host) {
+            has_host = 1; /* the caller's Host wins */
+        } else if (engine_hop_header(h) || !strncasecmp(h, "host:", 5)) {
+            /* framing is ours (Content-Length below); a second Host goes */
+            continue;
         }
+        size_t hl = strlen(h);
         rc |= req_put(xf, h, hl);
         rc |= REQ_LIT(xf, "\r\n");
     }
