@@ -91,17 +91,12 @@ void hist_reset(hist *h)
     memset(h, 0, sizeof *h);
 }
 
-void hist_record_n(hist *h, int64_t us, uint64_t n)
+/* n values of us (already clamped; clamped says whether it was) into bucket i of h. */
+static void add_at(hist *h, size_t i, int64_t us, int clamped, uint64_t n)
 {
-    if (n == 0)
-        return;
-    if (us < 0)
-        us = 0;
-    if (us > HIST_MAX_US) {
-        us = HIST_MAX_US;
+    if (clamped)
         h->clamped += n;
-    }
-    uint64_t *c = slot(h, bucket_of(us));
+    uint64_t *c = slot(h, i);
     if (!c) {
         h->lost += n;
         return;
@@ -115,6 +110,26 @@ void hist_record_n(hist *h, int64_t us, uint64_t n)
     h->sum += (uint64_t)us * n;
 }
 
+/* Negative values count as 0, values over HIST_MAX_US as HIST_MAX_US (returns 1 then). */
+static int clamp(int64_t *us)
+{
+    if (*us < 0)
+        *us = 0;
+    if (*us > HIST_MAX_US) {
+        *us = HIST_MAX_US;
+        return 1;
+    }
+    return 0;
+}
+
+void hist_record_n(hist *h, int64_t us, uint64_t n)
+{
+    if (n == 0)
+        return;
+    int clamped = clamp(&us);
+    add_at(h, bucket_of(us), us, clamped, n);
+}
+
 void hist_record(hist *h, int64_t us)
 {
     hist_record_n(h, us, 1);
@@ -122,31 +137,10 @@ void hist_record(hist *h, int64_t us)
 
 void hist_record_all(hist *const *hs, size_t nh, int64_t us)
 {
-    int clamped = 0;
-    if (us < 0)
-        us = 0;
-    if (us > HIST_MAX_US) {
-        us = HIST_MAX_US;
-        clamped = 1;
-    }
+    int clamped = clamp(&us);
     size_t i = bucket_of(us); /* found once for all of them */
-    size_t g = i < GROUP0 ? 0 : (i - GROUP0) / SUB_COUNT + 1;
-    size_t off = g == 0 ? i : (i - GROUP0) % SUB_COUNT;
-    for (size_t k = 0; k < nh; k++) {
-        hist *h = hs[k];
-        h->clamped += (uint64_t)clamped;
-        if (!h->grp[g] && !(h->grp[g] = calloc(g == 0 ? GROUP0 : SUB_COUNT, sizeof(uint64_t)))) {
-            h->lost++;
-            continue;
-        }
-        h->grp[g][off]++;
-        if (h->count == 0 || us < h->min)
-            h->min = us;
-        if (h->count == 0 || us > h->max)
-            h->max = us;
-        h->count++;
-        h->sum += (uint64_t)us;
-    }
+    for (size_t k = 0; k < nh; k++)
+        add_at(hs[k], i, us, clamped, 1);
 }
 
 int hist_merge(hist *dst, const hist *src)
