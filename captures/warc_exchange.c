@@ -49,7 +49,8 @@ static int payload_digest(const char *m, size_t len, char *out, size_t outsz)
     static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     unsigned char md[32];
     unsigned int mdlen = 0;
-    size_t hl = httpmsg_raw_head_len(m, len);
+    int chunked;
+    size_t hl = httpmsg_raw_head_scan(m, len, &chunked);
     if (outsz < sizeof WARC_EMPTY_DIGEST)
         return -1;
     if (hl >= len) {
@@ -67,7 +68,7 @@ static int payload_digest(const char *m, size_t len, char *out, size_t outsz)
     }
     if (!EVP_DigestInit_ex(c, sha256_md, NULL))
         return -1;
-    if (httpmsg_raw_chunked(m, hl))
+    if (chunked)
         httpmsg_dechunk(m + hl, len - hl, digest_sink, c); /* a cut stream: the digest of what is there */
     else
         EVP_DigestUpdate(c, m + hl, len - hl);
@@ -169,9 +170,9 @@ static const char *digest_of(const char *msg, size_t len, unsigned flags, char *
  * primary's bytes: a memcmp instead of a second sha256 over the body (half the writer's time on 64 KiB). */
 static int same_payload(const char *a, size_t alen, const char *b, size_t blen)
 {
-    size_t ha = httpmsg_raw_head_len(a, alen), hb = httpmsg_raw_head_len(b, blen);
-    return alen - ha == blen - hb && memcmp(a + ha, b + hb, alen - ha) == 0 &&
-           httpmsg_raw_chunked(a, ha) == httpmsg_raw_chunked(b, hb);
+    int ca, cb;
+    size_t ha = httpmsg_raw_head_scan(a, alen, &ca), hb = httpmsg_raw_head_scan(b, blen, &cb);
+    return alen - ha == blen - hb && memcmp(a + ha, b + hb, alen - ha) == 0 && ca == cb;
 }
 
 /* digest: the WARC-Payload-Digest value, or NULL for none. */

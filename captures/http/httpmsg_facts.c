@@ -99,19 +99,52 @@ int httpmsg_raw_status(const char *raw, size_t len)
     return (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
 }
 
-size_t httpmsg_raw_head_len(const char *m, size_t len)
+/* What the head line [p, p + n) says of chunked framing: 1 or 0 for a Transfer-Encoding field (by its
+ * last coding, the one that frames the body), -1 for any other line (the last such field wins). */
+static int te_line(const char *p, size_t n)
 {
-    /* memchr, not a byte loop: the writer runs this over every recorded message's head */
-    for (const char *p = len ? memchr(m, '\n', len) : NULL; p; p = memchr(p + 1, '\n', len - (size_t)(p + 1 - m))) {
+    /* the first letter before strncasecmp: the writer runs this over every head it records */
+    if (n <= 18 || (p[0] | 0x20) != 't' || strncasecmp(p, "transfer-encoding:", 18))
+        return -1;
+    const char *v = p + n;
+    while (v > p + 18 && (v[-1] == '\r' || v[-1] == ' ' || v[-1] == '\t'))
+        v--;
+    const char *s = v;
+    while (s > p + 18 && s[-1] != ',' && s[-1] != ' ' && s[-1] != '\t' && s[-1] != ':')
+        s--;
+    return (size_t)(v - s) == 7 && !strncasecmp(s, "chunked", 7);
+}
+
+size_t httpmsg_raw_head_scan(const char *m, size_t len, int *chunked)
+{
+    int ch = 0;
+    /* memchr, not a byte loop, and one pass for both answers: the writer runs this over every recorded
+     * message's head (the head's end, then its Transfer-Encoding lines, were a memchr per line each) */
+    for (const char *l = m, *p = len ? memchr(m, '\n', len) : NULL; p;
+         l = p + 1, p = memchr(p + 1, '\n', len - (size_t)(p + 1 - m))) {
+        if (chunked) {
+            int te = te_line(l, (size_t)(p - l));
+            if (te >= 0)
+                ch = te;
+        }
         size_t i = (size_t)(p - m);
         if (i + 1 >= len)
             break;
-        if (m[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')
-            return i + 3;
+        if (m[i + 1] == '\n' || (i + 2 < len && m[i + 1] == '\r' && m[i + 2] == '\n')) {
+            size_t hl = i + 2 + (m[i + 1] == '\r');
+            if (chunked)
+                *chunked = hl < len ? ch : 0;
+            return hl;
+        }
     }
+    if (chunked)
+        *chunked = 0;
     return len;
+}
+
+size_t httpmsg_raw_head_len(const char *m, size_t len)
+{
+    return httpmsg_raw_head_scan(m, len, NULL);
 }
 
 int httpmsg_raw_chunked(const char *m, size_t hl)
@@ -121,18 +154,9 @@ int httpmsg_raw_chunked(const char *m, size_t hl)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
-        size_t n = (size_t)(le - p);
-        /* the first letter before strncasecmp: the writer runs this over every head it records */
-        if (n > 18 && (p[0] | 0x20) == 't' && !strncasecmp(p, "transfer-encoding:", 18)) {
-            const char *v = le;
-            while (v > p + 18 && (v[-1] == '\r' || v[-1] == ' ' || v[-1] == '\t'))
-                v--;
-            /* The last coding in the list is the one that frames the body. */
-            const char *s = v;
-            while (s > p + 18 && s[-1] != ',' && s[-1] != ' ' && s[-1] != '\t' && s[-1] != ':')
-                s--;
-            chunked = (size_t)(v - s) == 7 && !strncasecmp(s, "chunked", 7);
-        }
+        int te = te_line(p, (size_t)(le - p));
+        if (te >= 0)
+            chunked = te;
         p = le + 1;
     }
     return chunked;

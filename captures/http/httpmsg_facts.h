@@ -40,6 +40,9 @@ size_t httpmsg_raw_head_len(const char *m, size_t len);
 /* Whether a raw head (hl bytes) names chunked as the last transfer coding of a Transfer-Encoding field
  * (the last such field wins). A line scan that reads what any head says, valid or not. */
 int httpmsg_raw_chunked(const char *m, size_t hl);
+/* Both in one pass: httpmsg_raw_head_len's answer hl, and into *chunked (NULL: not wanted) what
+ * httpmsg_raw_chunked says of that head when a body follows it (hl < len), else 0. */
+size_t httpmsg_raw_head_scan(const char *m, size_t len, int *chunked);
 
 /* De-chunks body[0..n) leniently: each chunk's data goes to sink in order; a cut or malformed stream
  * just ends the body there (a recording may be cut short or be what a broken server sent). Returns 1

@@ -92,11 +92,50 @@ static void dechunks_leniently(void **state)
     assert_int_equal(httpmsg_raw_head_len("no blank line", 13), 13);
 }
 
+/* httpmsg_raw_head_scan says what httpmsg_raw_head_len and httpmsg_raw_chunked say, for every prefix of
+ * each message: heads cut anywhere, CRLF and bare LF, the last Transfer-Encoding field winning, a
+ * chunked head with no body after it. */
+static void head_scan_agrees(void **state)
+{
+    (void)state;
+    static const char *const msgs[] = {
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\nTransfer-Encoding: chunked, gzip\n\nxx",
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\nbody",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nTRANSFER-ENCODING:chunked \r\n\r\n5\r\nhello",
+        "POST / HTTP/1.1\r\nHost: a\r\nTE: chunked\r\nContent-Length: 2\r\n\r\nab",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "HTTP/1.1 204 No Content\n\r\n",
+        "\r\n\r\n",
+        "\n\n",
+        "no blank line",
+        "",
+    };
+    for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
+        size_t n = strlen(msgs[k]);
+        for (size_t cut = 0; cut <= n; cut++) {
+            int chunked = -1;
+            size_t hl = httpmsg_raw_head_scan(msgs[k], cut, &chunked);
+            assert_int_equal(hl, httpmsg_raw_head_len(msgs[k], cut));
+            assert_int_equal(chunked, hl < cut ? httpmsg_raw_chunked(msgs[k], hl) : 0);
+            assert_int_equal(httpmsg_raw_head_scan(msgs[k], cut, NULL), hl);
+        }
+    }
+    int chunked = 0;
+    const char *m = msgs[0];
+    assert_int_equal(httpmsg_raw_head_scan(m, strlen(m), &chunked), strlen(m) - 5);
+    assert_int_equal(chunked, 1);
+    m = msgs[2];
+    assert_int_equal(httpmsg_raw_head_scan(m, strlen(m), &chunked), strlen(m) - 4);
+    assert_int_equal(chunked, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(method_classes), cmocka_unit_test(replayed_headers), cmocka_unit_test(raw_status),
-        cmocka_unit_test(dechunks_leniently),
+        cmocka_unit_test(dechunks_leniently), cmocka_unit_test(head_scan_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
