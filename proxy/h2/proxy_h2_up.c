@@ -139,59 +139,31 @@ static size_t status_digits(int status, char out[4])
     return 3;
 }
 
-/* ASCII lowercase copy, eight bytes at a time: a byte gets 0x20 added when it is in 'A'..'Z' (bytes
- * over 0x7f are left alone). */
-static void lower_copy(char *dst, const char *src, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        uint64_t x, low7;
-        memcpy(&x, src + k, 8);
-        low7 = x & ~high;
-        uint64_t ge_a = low7 + ones * (0x80 - 'A'), gt_z = low7 + ones * (0x80 - 'Z' - 1);
-        x |= ((ge_a & ~gt_z & ~x) & high) >> 2;
-        memcpy(dst + k, &x, 8);
-    }
-    for (; k < n; k++) {
-        char c = src[k];
-        dst[k] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-    }
-}
-
 static int submit_head(proxy_h2_stream *st, const httpmsg_head *h)
 {
-    /* on the stack for common heads (nghttp2 copies them), on the heap past that */
+    /* on the stack for common heads, on the heap past that. nghttp2_submit_response copies the fields
+     * and lower-cases the names as it copies (HTTP/2 field names are lowercase, RFC 9113 8.2.1; ours are
+     * tokens): a lowercase copy of our own first was a second pass over every name */
     nghttp2_nv nv_stack[64], *nv = nv_stack;
-    char names_stack[2048], *names = names_stack, code[4];
+    char code[4];
     int rc = -1;
-    if (h->n_headers + 1 > sizeof nv_stack / sizeof nv_stack[0])
-        nv = calloc(h->n_headers + 1, sizeof *nv);
-    if (h->head_len + 1 > sizeof names_stack)
-        names = malloc(h->head_len + 1);
-    if (!nv || !names)
-        goto out;
-    size_t n = 0, used = 0;
+    if (h->n_headers + 1 > sizeof nv_stack / sizeof nv_stack[0] && !(nv = calloc(h->n_headers + 1, sizeof *nv)))
+        return -1;
+    size_t n = 0;
     nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)code, 7, status_digits(h->status, code),
                            NGHTTP2_NV_FLAG_NONE};
     conn_tokens ct = {.conn = httpmsg_find_header(h, "Connection")};
     conn_split(&ct);
     for (size_t i = 0; i < h->n_headers; i++) {
         const httpmsg_header *f = &h->headers[i];
-        if (hop_by_hop(&ct, f->name, f->name_len) || used + f->name_len > h->head_len)
-            continue;
-        char *lc = names + used; /* HTTP/2 field names are lowercase (RFC 9113 8.2.1); names are tokens */
-        lower_copy(lc, f->name, f->name_len);
-        used += f->name_len;
-        nv[n++] = (nghttp2_nv){(uint8_t *)lc, (uint8_t *)f->value, f->name_len, f->value_len, NGHTTP2_NV_FLAG_NONE};
+        if (!hop_by_hop(&ct, f->name, f->name_len))
+            nv[n++] = (nghttp2_nv){(uint8_t *)f->name, (uint8_t *)f->value, f->name_len, f->value_len,
+                                   NGHTTP2_NV_FLAG_NONE};
     }
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = body_read};
-    rc = nghttp2_submit_response(st->s->ng, st->id, nv, n, &dp) == 0 ? 0 : -1; /* copies nv */
-out:
+    rc = nghttp2_submit_response(st->s->ng, st->id, nv, n, &dp) == 0 ? 0 : -1;
     if (nv != nv_stack)
         free(nv);
-    if (names != names_stack)
-        free(names);
     return rc;
 }
 
@@ -341,6 +313,11 @@ static size_t head_end(const proxy_h2_stream *st, const char *p, size_t n)
     const tdbuf *held = &st->rhead;
     for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) {
         size_t at = (size_t)(q - p); /* a "\r\n\r\n" ending here? its first bytes may be held */
+        if (at >= 3) { /* all four in p (every line but a head's first three bytes): no window to build */
+            if (q[-1] == '\r' && q[-2] == '\n' && q[-3] == '\r')
+                return at + 1;
+            continue;
+        }
         char w[4];
         for (int k = 0; k < 4; k++) {
             size_t back = 3 - (size_t)k; /* w[k] is the byte back places before q */
