@@ -303,8 +303,10 @@ proxy_upstream_conn *proxy_upstream_pool_take(proxy_upstream_pool *p, proxy_upst
             proxy_upstream_conn_free(u);
         } else if (evbuffer_get_length(bufferevent_get_input(u->bev)) == 0) {
             pool_unlink(p, u);
+            /* its idle timer is left armed: the caller's proxy_upstream_conn_attach, before the loop
+             * runs again, moves it to the exchange's timeouts (clearing it first cost a timer removal
+             * and a bufferevent_set_timeouts a request) */
             proxy_sock_setcb(u->io, NULL, NULL, NULL, NULL);
-            proxy_sock_set_timeouts(u->io, NULL, NULL);
             return u;
         }
         u = next;

@@ -62,7 +62,9 @@ void proxy_upstream_pool_free(proxy_upstream_pool *p); /* closes idle connection
 /* The TLS contexts for https:// targets (borrowed; must outlive the pool). Without, they fail to connect. */
 void proxy_upstream_pool_set_tls(proxy_upstream_pool *p, struct proxy_tls *tls);
 /* An idle connection to t, detached from the pool (callbacks cleared), or NULL. Idle connections to
- * other targets are closed on the way (retired after a cut-over). */
+ * other targets are closed on the way (retired after a cut-over). The caller attaches it
+ * (proxy_upstream_conn_attach) or frees it before the event loop runs again: its idle timeout is still
+ * armed until then. */
 proxy_upstream_conn *proxy_upstream_pool_take(proxy_upstream_pool *p, proxy_upstream_target *t);
 /* Starts a connection to t. Returns NULL with err set when it fails at once (e.g. refused). The
  * connect timeout is the bufferevent's write timeout until it connects. */

@@ -157,8 +157,11 @@ static int add_pseudo(proxy_h2_req *r, const char *name, size_t nl, const char *
         return fail(r, PROXY_H2_REQ_EBAD);
     r->have[which] = 1;
     r->off[which] = r->pseudo.len;
-    if (tdbuf_append(&r->pseudo, value, vl) != 0 || tdbuf_append(&r->pseudo, "", 1) != 0)
+    if (tdbuf_reserve(&r->pseudo, vl + 1) != 0) /* the value and its NUL, as proxy_h2_req_pseudo reads it */
         return fail(r, PROXY_H2_REQ_ENOMEM);
+    memcpy(r->pseudo.data + r->pseudo.len, value, vl);
+    r->pseudo.len += vl + 1;
+    r->pseudo.data[r->pseudo.len - 1] = r->pseudo.data[r->pseudo.len] = '\0';
     return PROXY_H2_REQ_OK;
 }
 

@@ -94,12 +94,18 @@ static void rec_begin(proxy_h2_stream *st, const char *auth)
                                    s->proto);
     if (!x)
         return;
-    tdbuf u;
-    tdbuf_init(&u, 0);
+    /* scheme://authority/path in one allocation of its size (a tdbuf grown from 256 bytes by four appends
+     * before) */
     const char *scheme = proxy_h2_req_pseudo(rq, PROXY_H2_REQ_P_SCHEME);
-    if (tdbuf_puts(&u, scheme) || tdbuf_append(&u, "://", 3) || tdbuf_puts(&u, auth) || tdbuf_puts(&u, path) ||
-        !(x->target_uri = tdbuf_steal(&u, NULL))) {
-        tdbuf_free(&u);
+    size_t sl = strlen(scheme), al = strlen(auth), pl = strlen(path);
+    char *uri = malloc(sl + 3 + al + pl + 1);
+    if (uri) {
+        memcpy(uri, scheme, sl);
+        memcpy(uri + sl, "://", 3);
+        memcpy(uri + sl + 3, auth, al);
+        memcpy(uri + sl + 3 + al, path, pl + 1);
+    }
+    if (!(x->target_uri = uri)) {
         proxy_record_exchange_free(x);
         proxy_metrics_dropped(s->w->m, PROXY_METRICS_DROP_NOMEM);
         return;
