@@ -29,6 +29,8 @@ struct proxy_sock {
     void *ctx;
     struct timeval rd_tv;
     int has_rd_tv;
+    struct timeval wr_tv; /* the write timeout set last through proxy_sock (wr_set: 0 unknown, 1 none, 2 wr_tv) */
+    int wr_set;
     size_t high;
     size_t window;
     int on;      /* reading enabled */
@@ -227,15 +229,34 @@ const struct timeval *proxy_sock_common_tv(struct event_base *base, const struct
     return c ? c : tv;
 }
 
+/* wr is the write timeout bev has already: bufferevent_set_timeouts would change nothing */
+static int wr_same(const proxy_sock *s, const struct timeval *wr)
+{
+    return wr ? s->wr_set == 2 && s->wr_tv.tv_sec == wr->tv_sec && s->wr_tv.tv_usec == wr->tv_usec : s->wr_set == 1;
+}
+
+static void wr_note(proxy_sock *s, const struct timeval *wr)
+{
+    s->wr_set = wr ? 2 : 1;
+    if (wr)
+        s->wr_tv = *wr;
+}
+
 void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr)
 {
     rd = proxy_sock_common_tv(bufferevent_get_base(s->bev), rd);
     wr = proxy_sock_common_tv(bufferevent_get_base(s->bev), wr);
     if (!s->rev) {
         bufferevent_set_timeouts(s->bev, rd, wr);
+        wr_note(s, wr);
         return;
     }
-    bufferevent_set_timeouts(s->bev, NULL, wr);
+    /* a pooled connection goes back and forth between the same few values: a call that changes nothing
+     * is left out (libevent's re-adds a pending write event) */
+    if (!wr_same(s, wr)) {
+        bufferevent_set_timeouts(s->bev, NULL, wr);
+        wr_note(s, wr);
+    }
     s->has_rd_tv = rd != NULL;
     if (rd)
         s->rd_tv = *rd;
@@ -246,6 +267,12 @@ void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const stru
         event_add(s->rev, rd);
     else
         event_remove_timer(s->rev);
+}
+
+void proxy_sock_set_read_timeout(proxy_sock *s, const struct timeval *rd)
+{
+    struct timeval wr = s->wr_tv;
+    proxy_sock_set_timeouts(s, rd, s->wr_set == 2 ? &wr : NULL);
 }
 
 void proxy_sock_read_limit(proxy_sock *s, size_t high)

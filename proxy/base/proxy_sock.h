@@ -38,6 +38,9 @@ void proxy_sock_setcb(proxy_sock *s, bufferevent_data_cb rd, bufferevent_data_cb
 const struct timeval *proxy_sock_common_tv(struct event_base *base, const struct timeval *tv);
 /* rd: reading idle timeout (restarts with every read); wr: bev's write timeout. NULL = none. */
 void proxy_sock_set_timeouts(proxy_sock *s, const struct timeval *rd, const struct timeval *wr);
+/* rd as proxy_sock_set_timeouts, the write timeout left as proxy_sock set it last (none when it never
+ * did): for a socket with nothing to write, whose write timeout cannot fire. */
+void proxy_sock_set_read_timeout(proxy_sock *s, const struct timeval *rd);
 /* Stop reading while high bytes or more wait in the input; it resumes as they are drained. 0 = no limit. */
 void proxy_sock_read_limit(proxy_sock *s, size_t high);
 void proxy_sock_read(proxy_sock *s, int on); /* enable (1) or disable (0) reading */

@@ -396,7 +396,9 @@ void proxy_upstream_pool_put(proxy_upstream_pool *p, proxy_upstream_conn *u,
     u->reused = 1;
     u->pool = p;
     struct timeval tv = {(time_t)(p->idle_us / 1000000), (suseconds_t)(p->idle_us % 1000000)};
-    proxy_sock_set_timeouts(u->io, &tv, NULL);
+    /* an idle connection has nothing to write: its write timeout is left as the exchange set it, and
+     * the next exchange's attach, which sets the same one, changes nothing there */
+    proxy_sock_set_read_timeout(u->io, &tv);
     proxy_sock_read_limit(u->io, 0);
     proxy_sock_setcb(u->io, pool_idle_read, NULL, pool_idle_event, u);
     proxy_sock_read(u->io, 1);
