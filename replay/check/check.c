@@ -45,6 +45,7 @@ static void run_free(check_run *r)
     capset_free(r->cs);
     capset_free(r->scan_cs);
     json_decref(r->report);
+    json_decref(r->ep_index);
     hist_free(r->service);
     free(r->noise_list);
     free(r->rnoise);

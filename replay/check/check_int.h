@@ -131,6 +131,7 @@ typedef struct check_run {
     correlate *corr_target, *corr_baseline;
     cmp_cfg cfg;
     json_t *report;
+    json_t *ep_index; /* report_endpoint_at's */
     hist *service;
     /* The exchange counters (requests, matched, diffs, noise, errors) live in the report's totals and
      * endpoints only (check_count, check_total): one store, so the summary and the file agree. */
