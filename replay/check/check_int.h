@@ -106,7 +106,7 @@ typedef struct check_run {
     const check_opts *o;
     /* The read window: the capture is read as the replay goes, at most CHECK_WINDOW_ITEMS exchanges
      * (and CHECK_WINDOW_BYTES) read and not yet judged; a judged exchange is freed at once. */
-    capset *cs;
+    struct capfeed *feed; /* the capture, read ahead on its own thread */
     int eof;
     capset *scan_cs; /* correlation's scan, read on demand (check.c:scan_more); NULL once it ended */
     size_t n_items, n_replayed, n_finished, n_skipped; /* read, sent, judged, not replayed */
