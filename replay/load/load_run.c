@@ -1,8 +1,10 @@
 /* load_run: the open-loop sender (see load_run.h). */
 #include "load_run.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/timerfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,13 @@
 #include "tdtime.h"
 
 #define BATCH 20000               /* due items handled per timer callback before yielding to I/O */
+/* At most one timer wake-up per WAKE_GAP_US: a request may leave up to this late (a tenth of the 1 ms
+ * the schedule is meant to be kept to), and above 1/WAKE_GAP_US req/s one wake-up sends several. A
+ * wake-up per request (timer re-armed, loop asleep and woken: two syscalls and a context switch, dear
+ * in a VM) was over half of the replayer's CPU per request below its top rate, and at 80% of that rate
+ * left it no idle time: every stall then queued requests behind busy connections, milliseconds of send
+ * lag. Sends falling due between wake-ups also leave whenever a response wakes the loop (on_done). */
+#define WAKE_GAP_US 100
 #define MAX_QUEUE (4u << 20)      /* due requests waiting for an in-flight slot */
 #define UNREACHABLE_AFTER 20      /* connect failures with no response at all: the target is down */
 
@@ -40,6 +49,9 @@ struct run {
     int nsides;
     load_sched *s;
     struct event *timer, *tick, *sigint, *sigterm;
+    int tfd;          /* the send timer: a timerfd of our own, armed only when its instant changes */
+    int64_t armed;    /* monotonic µs it is armed for; 0 disarmed, -1 fired (re-arm) */
+    int64_t last_wake; /* monotonic µs of its last wake-up */
     int64_t t0; /* monotonic µs at the start */
     int have_next;
     size_t next_idx;
@@ -159,15 +171,27 @@ static void drain_queue(run *r)
     }
 }
 
+/* libevent's precise timers would do the job but re-program their timerfd on every turn of the loop,
+ * response or not (libevent 2.1, epoll backend): that is one more syscall per turn. This one is set
+ * only when the next wake-up moves. */
 static void arm_timer(run *r)
 {
-    if (!r->have_next)
+    int64_t at = 0;
+    if (r->have_next) {
+        at = r->t0 + r->next_due;
+        if (at < r->last_wake + WAKE_GAP_US)
+            at = r->last_wake + WAKE_GAP_US;
+        if (at <= 0)
+            at = 1;
+    }
+    if (at == r->armed)
         return;
-    int64_t wait = r->next_due - now_rel(r);
-    if (wait < 0)
-        wait = 0;
-    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-    evtimer_add(r->timer, &tv);
+    r->armed = at;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(at / 1000000);
+    its.it_value.tv_nsec = (long)(at % 1000000) * 1000;
+    timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL); /* also clears a past expiry */
 }
 
 static void fetch_next(run *r)
@@ -175,9 +199,9 @@ static void fetch_next(run *r)
     r->have_next = !r->stopping && load_sched_next(r->s, &r->next_idx, &r->next_due);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+/* Hands over every request due by now (a bounded batch). */
+static void send_due(run *r)
 {
-    run *r = arg;
     int64_t now = now_rel(r);
     int n = 0;
     while (r->have_next && r->next_due <= now && n++ < BATCH) {
@@ -188,6 +212,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         dispatch(r, r->next_idx, r->next_due);
         fetch_next(r);
     }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    run *r = arg;
+    r->last_wake = tdtime_mono_us();
+    r->armed = -1; /* expired: readable until set again */
+    send_due(r);
     arm_timer(r);
     finish_if_done(r);
 }
@@ -218,8 +250,12 @@ static void on_done(void *user, const engine_response *resp)
             return;
         }
     }
-    if (!r->stopping)
+    if (!r->stopping) {
         drain_queue(r);
+        /* the loop is awake anyway: what fell due meanwhile leaves now, not at the next wake-up (the
+         * timer stays as it is; firing with less to do costs less than re-arming it here) */
+        send_due(r);
+    }
     finish_if_done(r);
 }
 
@@ -264,6 +300,7 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
     int rc = -1;
     struct event_config *cfg = NULL;
     memset(&r, 0, sizeof r);
+    r.tfd = -1;
     memset(res, 0, sizeof *res);
     r.o = o;
     r.set = set;
@@ -290,9 +327,9 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         r.ctxs[i].next_free = r.free_ctx;
         r.free_ctx = &r.ctxs[i];
     }
-    /* timerfd-backed timers: epoll's millisecond timeouts would bunch sends into 1 ms clumps */
-    if (!(cfg = event_config_new()) || event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) ||
-        !(r.base = event_base_new_with_config(cfg))) {
+    /* libevent's own timers (request timeouts, the progress tick) may be as coarse as epoll's
+     * milliseconds: the schedule has its own timerfd (arm_timer) */
+    if (!(cfg = event_config_new()) || !(r.base = event_base_new_with_config(cfg))) {
         snprintf(err, errlen, "cannot create the event loop");
         goto out;
     }
@@ -312,7 +349,11 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         }
     }
     r.progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
-    if (!(r.timer = evtimer_new(r.base, on_timer, &r)) ||
+    if ((r.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) {
+        snprintf(err, errlen, "cannot create a timer: %s", strerror(errno));
+        goto out;
+    }
+    if (!(r.timer = event_new(r.base, r.tfd, EV_READ | EV_PERSIST, on_timer, &r)) || event_add(r.timer, NULL) ||
         !(r.sigint = evsignal_new(r.base, SIGINT, on_signal, &r)) ||
         !(r.sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r)) ||
         (r.progress && !(r.tick = event_new(r.base, -1, EV_PERSIST, on_tick, &r)))) {
@@ -348,6 +389,8 @@ out:
         engine_free(r.eng[i]); /* cancels what is still in flight after a stop */
     if (r.timer)
         event_free(r.timer);
+    if (r.tfd >= 0)
+        close(r.tfd);
     if (r.tick)
         event_free(r.tick);
     if (r.sigint)

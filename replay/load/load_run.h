@@ -1,4 +1,4 @@
-/* load_run: the open-loop run itself. One event loop (libevent, precise timers) sends each scheduled
+/* load_run: the open-loop run itself. One event loop (libevent, a timerfd of its own) sends each scheduled
  * request at its due time through the engine, to the target and, with --compare, to the baseline at the
  * same moment (alternating which goes first). At most --max-inflight scheduled requests are in flight;
  * later ones queue, and the time they wait is measured (send lag) and included in their latency. */
