@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ struct run {
     int64_t next_due;
     rctx *ctxs, *free_ctx;
     size_t inflight; /* contexts in flight, both sides */
+    size_t side_inflight[2];
+    size_t max_inflight; /* per side: --max-inflight, lowered to what the open-file limit allows */
     qitem *q;
     size_t qhead, qlen, qcap;
     uint64_t pairs; /* alternates which side goes first */
@@ -110,6 +113,8 @@ static void submit_side(run *r, size_t idx, int64_t due, int side)
         return;
     }
     r->inflight++;
+    if (++r->side_inflight[side] > r->res->inflight_peak)
+        r->res->inflight_peak = r->side_inflight[side];
 }
 
 static void send_now(run *r, size_t idx, int64_t due)
@@ -129,13 +134,13 @@ static void send_now(run *r, size_t idx, int64_t due)
     }
 }
 
-/* HTTP/1.1 carries one request per connection at a time (load_opts caps --max-inflight at that): more
- * in flight would only queue inside libcurl, where the wait would count as service time and the pending
- * list costs CPU. So a request goes out when a slot is free; until then it waits here, and the wait is
+/* HTTP/1.1 carries one request per connection at a time, and the engine has a connection for each of
+ * --max-inflight: more in flight would only queue inside the engine, where the wait would count as
+ * service time. So a request goes out when a slot is free; until then it waits here, and the wait is
  * measured as send lag. */
 static int has_slot(const run *r)
 {
-    return r->inflight + (size_t)r->nsides <= (size_t)r->o->max_inflight * (size_t)r->nsides;
+    return r->inflight + (size_t)r->nsides <= r->max_inflight * (size_t)r->nsides;
 }
 
 static void dispatch(run *r, size_t idx, int64_t due)
@@ -239,6 +244,7 @@ static void on_done(void *user, const engine_response *resp)
     c->next_free = r->free_ctx;
     r->free_ctx = c;
     r->inflight--;
+    r->side_inflight[c->side]--;
 
     if (!resp->ok && resp->error_kind == ENGINE_ERR_CONNECT) {
         r->connect_failures++;
@@ -276,6 +282,31 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     run *r = arg;
     r->res->interrupted = 1;
     stop(r);
+}
+
+/* Requests in flight per side: --max-inflight, as far as the open-file limit allows a connection for
+ * each (the soft limit is raised towards the hard one first; 64 descriptors stay for the rest). */
+static size_t fit_open_files(const load_opts *o, int nsides)
+{
+    size_t want = (size_t)o->max_inflight;
+    if (o->http2)
+        return want; /* the connections are --connections, whatever is in flight */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want * (rlim_t)nsides + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    size_t fit = rl.rlim_cur > 64 + (rlim_t)nsides ? (size_t)((rl.rlim_cur - 64) / (rlim_t)nsides) : 1;
+    if (fit < want)
+        fprintf(stderr, "tapedeck-replay load: the open-file limit (%llu) allows %zu requests in flight, not %zu\n",
+                (unsigned long long)rl.rlim_cur, fit, want);
+    return fit < want ? fit : want;
 }
 
 static int64_t expected_run_us(const load_opts *o, const load_set *set)
@@ -318,7 +349,8 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
     load_sched_opts so = {o->speed, o->rate, o->duration_us, o->shard_k, o->shard_n};
     if (!(r.s = load_sched_new(set->start_us, set->conn, set->n, &so, err, errlen)))
         goto out;
-    size_t nctx = (size_t)o->max_inflight * (size_t)r.nsides;
+    r.max_inflight = fit_open_files(o, r.nsides);
+    size_t nctx = r.max_inflight * (size_t)r.nsides;
     if (!(r.ctxs = calloc(nctx, sizeof *r.ctxs))) {
         snprintf(err, errlen, "out of memory (--max-inflight %d)", o->max_inflight);
         goto out;
@@ -338,7 +370,8 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         engine_opts eo = {0};
         eo.target = urls[i];
         eo.timeout_ms = (long)(o->timeout_us / 1000);
-        eo.max_connections = o->connections;
+        /* HTTP/1.1: a connection per request in flight (opened as needed); h2 multiplexes on these */
+        eo.max_connections = o->http2 ? o->connections : (int)r.max_inflight;
         eo.http2 = o->http2;
         eo.insecure = o->insecure;
         eo.kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO;
