@@ -55,7 +55,7 @@ static json_t *build_report(const load_opts *o, const load_set *set, const load_
     double sched_rps = rate_of(res->scheduled, res->first_due_us, res->last_due_us, res->elapsed_us);
     double ach_rps = rate_of(res->sent, res->first_send_us, res->last_send_us, res->elapsed_us);
     report_load_rate lr = {.scheduled_rps = sched_rps, .achieved_rps = ach_rps, .scheduled = res->scheduled,
-                           .sent = res->sent, .duration_s = (double)res->elapsed_us / 1e6, .lag = res->lag};
+                           .sent = res->sent, .inflight_peak = res->inflight_peak, .duration_s = (double)res->elapsed_us / 1e6, .lag = res->lag};
     report_set_load_rate(r, &lr);
     if (res->has_base) {
         json_t *b = report_set_baseline(r, o->compare);

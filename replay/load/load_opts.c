@@ -25,10 +25,12 @@ void load_usage(FILE *f)
             "  --duration D           run for D (e.g. 30s, 5m), looping the capture; default one pass\n"
             "  --shard K/N            replay slice K (0..N-1) of N, split by recorded connection\n"
             "  --connections N        connection pool size, per target (default 64)\n"
-            "  --max-inflight N       requests in flight at most (default and limit: one per connection,\n"
-            "                         100 per connection with --http2); a due request that finds no free\n"
-            "                         slot waits, and the wait is reported as send lag and counted in\n"
-            "                         its latency\n"
+            "  --max-inflight N       requests in flight at most (default: one per connection; --http2:\n"
+            "                         default and limit 100 per connection); over --connections on\n"
+            "                         HTTP/1.1 the pool grows, a connection opened whenever a request\n"
+            "                         falls due while all are busy, up to N; a due request that finds\n"
+            "                         no free slot waits, and the wait is reported as send lag and\n"
+            "                         counted in its latency\n"
             "  --start-at TIME        start the schedule at TIME (RFC 3339, or Unix seconds), so that\n"
             "                         shards on many machines run one schedule (default: now)\n"
             "  --http2                speak HTTP/2 (h2 over TLS, prior knowledge over cleartext)\n"
@@ -254,10 +256,12 @@ int load_opts_parse(load_opts *o, int argc, char **argv, char *err, size_t errle
         snprintf(err, errlen, "no CAPTURE given");
         return -1;
     }
-    /* HTTP/1.1 carries one request per connection at a time; HTTP/2 multiplexes */
-    long per_conn = o->http2 ? 100 : 1;
-    long cap = (long)o->connections * per_conn;
-    if (o->max_inflight == 0 || o->max_inflight > cap)
+    /* HTTP/2 multiplexes up to 100 streams on each of the connections. HTTP/1.1 carries one request per
+     * connection at a time: by default --connections is the pool and the most in flight; a larger
+     * --max-inflight lets the pool grow to that many connections, one opened whenever a request falls
+     * due while every open one is busy, so that a stall of the target does not hold the schedule back. */
+    long cap = (long)o->connections * (o->http2 ? 100 : 1);
+    if (o->max_inflight == 0 || (o->http2 && o->max_inflight > cap))
         o->max_inflight = (int)(cap > 1000000 ? 1000000 : cap);
     return 0;
 }

@@ -19,8 +19,9 @@ typedef struct load_opts {
     int64_t duration_us;  /* 0 = one pass */
     unsigned shard_k, shard_n;
     int connections;      /* default 64 */
-    int max_inflight;     /* effective: at most one per connection on HTTP/1.1, 100 per connection on
-                           * HTTP/2; set from the defaults by load_opts_parse */
+    int max_inflight;     /* effective, set by load_opts_parse: HTTP/1.1 also the most connections
+                           * (default: connections; more lets the pool grow); HTTP/2 at most 100 per
+                           * connection */
     int http2;            /* --http2 */
     int insecure;         /* --insecure */
     int engine_curl;      /* --engine curl: libcurl for http:// too */

@@ -1,8 +1,11 @@
 /* load_run: the open-loop sender (see load_run.h). */
 #include "load_run.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,13 @@
 #include "tdtime.h"
 
 #define BATCH 20000               /* due items handled per timer callback before yielding to I/O */
+/* At most one timer wake-up per WAKE_GAP_US: a request may leave up to this late (a tenth of the 1 ms
+ * the schedule is meant to be kept to), and above 1/WAKE_GAP_US req/s one wake-up sends several. A
+ * wake-up per request (timer re-armed, loop asleep and woken: two syscalls and a context switch, dear
+ * in a VM) was over half of the replayer's CPU per request below its top rate, and at 80% of that rate
+ * left it no idle time: every stall then queued requests behind busy connections, milliseconds of send
+ * lag. Sends falling due between wake-ups also leave whenever a response wakes the loop (on_done). */
+#define WAKE_GAP_US 100
 #define MAX_QUEUE (4u << 20)      /* due requests waiting for an in-flight slot */
 #define UNREACHABLE_AFTER 20      /* connect failures with no response at all: the target is down */
 
@@ -40,12 +50,17 @@ struct run {
     int nsides;
     load_sched *s;
     struct event *timer, *tick, *sigint, *sigterm;
+    int tfd;          /* the send timer: a timerfd of our own, armed only when its instant changes */
+    int64_t armed;    /* monotonic µs it is armed for; 0 disarmed, -1 fired (re-arm) */
+    int64_t last_wake; /* monotonic µs of its last wake-up */
     int64_t t0; /* monotonic µs at the start */
     int have_next;
     size_t next_idx;
     int64_t next_due;
     rctx *ctxs, *free_ctx;
     size_t inflight; /* contexts in flight, both sides */
+    size_t side_inflight[2];
+    size_t max_inflight; /* per side: --max-inflight, lowered to what the open-file limit allows */
     qitem *q;
     size_t qhead, qlen, qcap;
     uint64_t pairs; /* alternates which side goes first */
@@ -98,6 +113,8 @@ static void submit_side(run *r, size_t idx, int64_t due, int side)
         return;
     }
     r->inflight++;
+    if (++r->side_inflight[side] > r->res->inflight_peak)
+        r->res->inflight_peak = r->side_inflight[side];
 }
 
 static void send_now(run *r, size_t idx, int64_t due)
@@ -117,13 +134,13 @@ static void send_now(run *r, size_t idx, int64_t due)
     }
 }
 
-/* HTTP/1.1 carries one request per connection at a time (load_opts caps --max-inflight at that): more
- * in flight would only queue inside libcurl, where the wait would count as service time and the pending
- * list costs CPU. So a request goes out when a slot is free; until then it waits here, and the wait is
+/* HTTP/1.1 carries one request per connection at a time, and the engine has a connection for each of
+ * --max-inflight: more in flight would only queue inside the engine, where the wait would count as
+ * service time. So a request goes out when a slot is free; until then it waits here, and the wait is
  * measured as send lag. */
 static int has_slot(const run *r)
 {
-    return r->inflight + (size_t)r->nsides <= (size_t)r->o->max_inflight * (size_t)r->nsides;
+    return r->inflight + (size_t)r->nsides <= r->max_inflight * (size_t)r->nsides;
 }
 
 static void dispatch(run *r, size_t idx, int64_t due)
@@ -159,15 +176,27 @@ static void drain_queue(run *r)
     }
 }
 
+/* libevent's precise timers would do the job but re-program their timerfd on every turn of the loop,
+ * response or not (libevent 2.1, epoll backend): that is one more syscall per turn. This one is set
+ * only when the next wake-up moves. */
 static void arm_timer(run *r)
 {
-    if (!r->have_next)
+    int64_t at = 0;
+    if (r->have_next) {
+        at = r->t0 + r->next_due;
+        if (at < r->last_wake + WAKE_GAP_US)
+            at = r->last_wake + WAKE_GAP_US;
+        if (at <= 0)
+            at = 1;
+    }
+    if (at == r->armed)
         return;
-    int64_t wait = r->next_due - now_rel(r);
-    if (wait < 0)
-        wait = 0;
-    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-    evtimer_add(r->timer, &tv);
+    r->armed = at;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(at / 1000000);
+    its.it_value.tv_nsec = (long)(at % 1000000) * 1000;
+    timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL); /* also clears a past expiry */
 }
 
 static void fetch_next(run *r)
@@ -175,9 +204,9 @@ static void fetch_next(run *r)
     r->have_next = !r->stopping && load_sched_next(r->s, &r->next_idx, &r->next_due);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+/* Hands over every request due by now (a bounded batch). */
+static void send_due(run *r)
 {
-    run *r = arg;
     int64_t now = now_rel(r);
     int n = 0;
     while (r->have_next && r->next_due <= now && n++ < BATCH) {
@@ -188,6 +217,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         dispatch(r, r->next_idx, r->next_due);
         fetch_next(r);
     }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    run *r = arg;
+    r->last_wake = tdtime_mono_us();
+    r->armed = -1; /* expired: readable until set again */
+    send_due(r);
     arm_timer(r);
     finish_if_done(r);
 }
@@ -207,6 +244,7 @@ static void on_done(void *user, const engine_response *resp)
     c->next_free = r->free_ctx;
     r->free_ctx = c;
     r->inflight--;
+    r->side_inflight[c->side]--;
 
     if (!resp->ok && resp->error_kind == ENGINE_ERR_CONNECT) {
         r->connect_failures++;
@@ -218,8 +256,12 @@ static void on_done(void *user, const engine_response *resp)
             return;
         }
     }
-    if (!r->stopping)
+    if (!r->stopping) {
         drain_queue(r);
+        /* the loop is awake anyway: what fell due meanwhile leaves now, not at the next wake-up (the
+         * timer stays as it is; firing with less to do costs less than re-arming it here) */
+        send_due(r);
+    }
     finish_if_done(r);
 }
 
@@ -240,6 +282,31 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     run *r = arg;
     r->res->interrupted = 1;
     stop(r);
+}
+
+/* Requests in flight per side: --max-inflight, as far as the open-file limit allows a connection for
+ * each (the soft limit is raised towards the hard one first; 64 descriptors stay for the rest). */
+static size_t fit_open_files(const load_opts *o, int nsides)
+{
+    size_t want = (size_t)o->max_inflight;
+    if (o->http2)
+        return want; /* the connections are --connections, whatever is in flight */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want * (rlim_t)nsides + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    size_t fit = rl.rlim_cur > 64 + (rlim_t)nsides ? (size_t)((rl.rlim_cur - 64) / (rlim_t)nsides) : 1;
+    if (fit < want)
+        fprintf(stderr, "tapedeck-replay load: the open-file limit (%llu) allows %zu requests in flight, not %zu\n",
+                (unsigned long long)rl.rlim_cur, fit, want);
+    return fit < want ? fit : want;
 }
 
 static int64_t expected_run_us(const load_opts *o, const load_set *set)
@@ -264,6 +331,7 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
     int rc = -1;
     struct event_config *cfg = NULL;
     memset(&r, 0, sizeof r);
+    r.tfd = -1;
     memset(res, 0, sizeof *res);
     r.o = o;
     r.set = set;
@@ -281,7 +349,8 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
     load_sched_opts so = {o->speed, o->rate, o->duration_us, o->shard_k, o->shard_n};
     if (!(r.s = load_sched_new(set->start_us, set->conn, set->n, &so, err, errlen)))
         goto out;
-    size_t nctx = (size_t)o->max_inflight * (size_t)r.nsides;
+    r.max_inflight = fit_open_files(o, r.nsides);
+    size_t nctx = r.max_inflight * (size_t)r.nsides;
     if (!(r.ctxs = calloc(nctx, sizeof *r.ctxs))) {
         snprintf(err, errlen, "out of memory (--max-inflight %d)", o->max_inflight);
         goto out;
@@ -290,9 +359,9 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         r.ctxs[i].next_free = r.free_ctx;
         r.free_ctx = &r.ctxs[i];
     }
-    /* timerfd-backed timers: epoll's millisecond timeouts would bunch sends into 1 ms clumps */
-    if (!(cfg = event_config_new()) || event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) ||
-        !(r.base = event_base_new_with_config(cfg))) {
+    /* libevent's own timers (request timeouts, the progress tick) may be as coarse as epoll's
+     * milliseconds: the schedule has its own timerfd (arm_timer) */
+    if (!(cfg = event_config_new()) || !(r.base = event_base_new_with_config(cfg))) {
         snprintf(err, errlen, "cannot create the event loop");
         goto out;
     }
@@ -301,7 +370,8 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         engine_opts eo = {0};
         eo.target = urls[i];
         eo.timeout_ms = (long)(o->timeout_us / 1000);
-        eo.max_connections = o->connections;
+        /* HTTP/1.1: a connection per request in flight (opened as needed); h2 multiplexes on these */
+        eo.max_connections = o->http2 ? o->connections : (int)r.max_inflight;
         eo.http2 = o->http2;
         eo.insecure = o->insecure;
         eo.kind = o->engine_curl ? ENGINE_CURL : ENGINE_AUTO;
@@ -312,7 +382,11 @@ int load_run(const load_opts *o, const load_set *set, load_result *res, char *er
         }
     }
     r.progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
-    if (!(r.timer = evtimer_new(r.base, on_timer, &r)) ||
+    if ((r.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) {
+        snprintf(err, errlen, "cannot create a timer: %s", strerror(errno));
+        goto out;
+    }
+    if (!(r.timer = event_new(r.base, r.tfd, EV_READ | EV_PERSIST, on_timer, &r)) || event_add(r.timer, NULL) ||
         !(r.sigint = evsignal_new(r.base, SIGINT, on_signal, &r)) ||
         !(r.sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r)) ||
         (r.progress && !(r.tick = event_new(r.base, -1, EV_PERSIST, on_tick, &r)))) {
@@ -348,6 +422,8 @@ out:
         engine_free(r.eng[i]); /* cancels what is still in flight after a stop */
     if (r.timer)
         event_free(r.timer);
+    if (r.tfd >= 0)
+        close(r.tfd);
     if (r.tick)
         event_free(r.tick);
     if (r.sigint)

@@ -1,7 +1,9 @@
-/* load_run: the open-loop run itself. One event loop (libevent, precise timers) sends each scheduled
+/* load_run: the open-loop run itself. One event loop (libevent, a timerfd of its own) sends each scheduled
  * request at its due time through the engine, to the target and, with --compare, to the baseline at the
- * same moment (alternating which goes first). At most --max-inflight scheduled requests are in flight;
- * later ones queue, and the time they wait is measured (send lag) and included in their latency. */
+ * same moment (alternating which goes first). At most --max-inflight scheduled requests are in flight
+ * (on HTTP/1.1 the engine's pool grows to that many connections, one per request in flight, opened only
+ * when every open one is busy); later ones queue, and the time they wait is measured (send lag) and
+ * included in their latency. */
 #ifndef TAPEDECK_LOAD_RUN_H
 #define TAPEDECK_LOAD_RUN_H
 
@@ -20,6 +22,7 @@ typedef struct load_result {
     hist *lag;           /* actual send − due time, µs */
     uint64_t scheduled;  /* requests that came due during the run */
     uint64_t sent;       /* requests handed to the engine (a compare pair counts once) */
+    uint64_t inflight_peak; /* most requests in flight on one side at once (HTTP/1.1: connections) */
     int64_t first_due_us, last_due_us;   /* from the start */
     int64_t first_send_us, last_send_us; /* from the start */
     int64_t elapsed_us;

@@ -85,9 +85,10 @@ int report_set_load_rate(json_t *report, const report_load_rate *lr)
     if (lag && lr->lag)
         set_new(lag, "histogram", hist_to_json(lr->lag));
     return report_set_key(report, "rate",
-                          json_pack("{sfsfsIsIsfso}", "scheduled_rps", lr->scheduled_rps, "achieved_rps",
+                          json_pack("{sfsfsIsIsIsfso}", "scheduled_rps", lr->scheduled_rps, "achieved_rps",
                                     lr->achieved_rps, "scheduled", (json_int_t)lr->scheduled, "sent",
-                                    (json_int_t)lr->sent, "duration_s", lr->duration_s, "lag_ms", lag));
+                                    (json_int_t)lr->sent, "inflight_peak", (json_int_t)lr->inflight_peak,
+                                    "duration_s", lr->duration_s, "lag_ms", lag));
 }
 
 int report_set_started(json_t *report, const char *iso)

@@ -50,6 +50,7 @@ int report_set_rate(json_t *report, double scheduled_rps, double achieved_rps);
 typedef struct report_load_rate {
     double scheduled_rps, achieved_rps;
     uint64_t scheduled, sent;
+    uint64_t inflight_peak; /* most requests in flight at once */
     double duration_s;
     const hist *lag;
 } report_load_rate;

@@ -188,6 +188,7 @@ static int merge_load(json_t *m, const json_t *r, char *err, size_t errlen)
                         json_real(report_fmt_num(mr, "achieved_rps") + report_fmt_num(rr, "achieved_rps")));
     report_count(mr, "scheduled", report_fmt_int(rr, "scheduled"));
     report_count(mr, "sent", report_fmt_int(rr, "sent"));
+    report_count(mr, "inflight_peak", report_fmt_int(rr, "inflight_peak")); /* side by side: at most the sum */
     if (report_fmt_num(rr, "duration_s") > report_fmt_num(mr, "duration_s"))
         json_object_set_new(mr, "duration_s", json_real(report_fmt_num(rr, "duration_s")));
     if (merge_lag(mr, rr, err, errlen))
@@ -310,6 +311,7 @@ json_t *report_merge(json_t *const *reports, const char *const *names, size_t n,
         report_count(json_object_get(m, "totals"), "http_5xx", 0);
         json_object_set_new(json_object_get(m, "rate"), "scheduled", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "sent", json_integer(0));
+        json_object_set_new(json_object_get(m, "rate"), "inflight_peak", json_integer(0));
         json_object_set_new(json_object_get(m, "rate"), "duration_s", json_real(0));
     }
     if (report_fmt_str(reports[0], "started", NULL))
