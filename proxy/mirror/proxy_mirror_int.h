@@ -17,6 +17,11 @@ enum { MC_CONNECTING = 0, MC_OPEN };
  * only framed, where a body past what was read is dropped in the kernel (recv MSG_TRUNC) instead. */
 #define PROXY_MIRROR_READ_MAX (256 * 1024)
 #define PROXY_MIRROR_READ_DROP (16 * 1024)
+/* ... and while a kept answer's head is not read yet: its size unknown, a large body would land in the
+ * scratch and be copied from there (64 KiB answers read whole: a memcpy of the body, ~62 k instructions
+ * per copy); this much takes the head and dozens of small answers, and the rest of a large one is read
+ * in place (proxy_mirror_join_room) at once. */
+#define PROXY_MIRROR_READ_FIRST (16 * 1024)
 /* A kept body with at least this much still due is read straight into its kept buffer (no copy from
  * the scratch); less, and one read into the scratch takes it with the answers behind it. */
 #define PROXY_MIRROR_DIRECT_MIN (16 * 1024)
