@@ -1,7 +1,8 @@
 /* proxy_mirror_conn: one connection to a shadow. Its own non-blocking socket and events, no bufferevent:
  * the copies queued on it in one loop turn leave in one sendmsg straight from their own buffers (nothing
  * is copied or moved, so a copy the connection could not deliver can be put back and sent elsewhere),
- * and an answer is read with one recv per wakeup. An answer nobody keeps (no --mirror-record) is parsed
+ * and answers are read with one recv per wakeup (two for a large kept one: its head, then its body in
+ * place). An answer nobody keeps (no --mirror-record) is parsed
  * only for its framing: its head is read, and a body framed by Content-Length is dropped in the kernel
  * (recv MSG_TRUNC copies nothing) while the parser is fed as many zero bytes, which it skips without
  * looking at them. libevent 2.1's bufferevent read 4 KiB a wakeup (sixteen loop turns, each with
