@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capfeed.h"
 #include "capset.h"
 #include "check_int.h"
 #include "report.h"
@@ -42,9 +43,10 @@ static void run_free(check_run *r)
     correlate_free(r->corr_baseline);
     if (r->base)
         event_base_free(r->base);
-    capset_free(r->cs);
+    capfeed_free(r->feed);
     capset_free(r->scan_cs);
     json_decref(r->report);
+    json_decref(r->ep_index);
     hist_free(r->service);
     free(r->noise_list);
     free(r->rnoise);
@@ -109,7 +111,8 @@ static int run_setup(check_run *r, char *err, size_t errlen)
         if (r->corr_baseline)
             correlate_set_source(r->corr_baseline, scan_more, r);
     }
-    if (!(r->cs = capset_open(o->captures, o->n_captures, err, errlen)))
+    capset *cs = capset_open(o->captures, o->n_captures, err, errlen);
+    if (!cs || !(r->feed = capfeed_open(cs, 0, 0, err, errlen)))
         return -1;
     r->base = event_base_new();
     r->report = report_new("check", o->target);

@@ -106,7 +106,7 @@ typedef struct check_run {
     const check_opts *o;
     /* The read window: the capture is read as the replay goes, at most CHECK_WINDOW_ITEMS exchanges
      * (and CHECK_WINDOW_BYTES) read and not yet judged; a judged exchange is freed at once. */
-    capset *cs;
+    struct capfeed *feed; /* the capture, read ahead on its own thread */
     int eof;
     capset *scan_cs; /* correlation's scan, read on demand (check.c:scan_more); NULL once it ended */
     size_t n_items, n_replayed, n_finished, n_skipped; /* read, sent, judged, not replayed */
@@ -131,6 +131,7 @@ typedef struct check_run {
     correlate *corr_target, *corr_baseline;
     cmp_cfg cfg;
     json_t *report;
+    json_t *ep_index; /* report_endpoint_at's */
     hist *service;
     /* The exchange counters (requests, matched, diffs, noise, errors) live in the report's totals and
      * endpoints only (check_count, check_total): one store, so the summary and the file agree. */

@@ -268,7 +268,7 @@ void check_item_finish(check_run *r, check_item *it)
 {
     const check_opts *o = r->o;
     check_copy *t = &it->copy[COPY_TARGET];
-    json_t *ep = report_endpoint(r->report, it->method, it->route);
+    json_t *ep = report_endpoint_at(r->report, &r->ep_index, it->method, it->route);
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)it->x->id);
     check_count(r, ep, "requests");
@@ -356,7 +356,7 @@ void check_item_finish(check_run *r, check_item *it)
 static void judge_pending(check_run *r, check_pending *p)
 {
     char idbuf[32];
-    json_t *ep = report_endpoint(r->report, p->method, p->route);
+    json_t *ep = report_endpoint_at(r->report, &r->ep_index, p->method, p->route);
     cmp_list rn, moved;
     memset(&moved, 0, sizeof moved);
     route_noise_list(r, p->route, &rn);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capset.h"
+#include "capfeed.h"
 #include "check_int.h"
 #include "connmap.h"
 #include "httpmsg_facts.h"
@@ -160,9 +160,9 @@ int check_sched_fill(check_run *r)
     while (!r->eof && r->live_items < window && r->live_bytes < CHECK_WINDOW_BYTES) {
         exchange x;
         exchange_init(&x);
-        int rc = capset_next(r->cs, &x);
+        int rc = capfeed_next(r->feed, &x);
         if (rc < 0) {
-            snprintf(err, sizeof err, "%s", capset_error(r->cs));
+            snprintf(err, sizeof err, "%s", capfeed_error(r->feed));
             fail(r, err);
             return -1;
         }

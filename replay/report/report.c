@@ -165,6 +165,27 @@ json_t *report_endpoint(json_t *report, const char *method, const char *route)
     return e;
 }
 
+json_t *report_endpoint_at(json_t *report, json_t **index, const char *method, const char *route)
+{
+    /* A method is a token (no space), so "METHOD route" names one endpoint. */
+    char key[512];
+    size_t ml = strlen(method), rl = strlen(route);
+    if (ml + 1 + rl >= sizeof key)
+        return report_endpoint(report, method, route);
+    memcpy(key, method, ml);
+    key[ml] = ' ';
+    memcpy(key + ml + 1, route, rl + 1);
+    if (!*index && !(*index = json_object()))
+        return report_endpoint(report, method, route);
+    json_t *e = json_object_get(*index, key);
+    if (e)
+        return e;
+    e = report_endpoint(report, method, route);
+    if (e)
+        json_object_set(*index, key, e); /* on failure the next call scans again */
+    return e;
+}
+
 void report_count(json_t *obj, const char *key, json_int_t delta)
 {
     json_t *v = json_object_get(obj, key);

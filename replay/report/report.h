@@ -81,8 +81,12 @@ int report_set_check_extras(json_t *report, const report_check_extras *x);
 
 /* The endpoint object for method + route (the normalised path, see route.h), created with zeroed
  * counters {method, route, requests, matched, diffs, noise, errors} the first time. NULL when out of
- * memory. Lookup is a linear scan: callers on a hot path keep the pointer. */
+ * memory. Lookup is a linear scan: callers on a hot path keep the pointer, or use report_endpoint_at. */
 json_t *report_endpoint(json_t *report, const char *method, const char *route);
+/* report_endpoint through *index, a JSON object the caller owns (NULL at first, created here; free it
+ * with json_decref): one hash lookup per call instead of a scan of every endpoint, which per exchange
+ * grew with the capture's number of routes. */
+json_t *report_endpoint_at(json_t *report, json_t **index, const char *method, const char *route);
 
 /* Adds delta to the integer counter key of obj (report_totals(report), an endpoint, ...), creating it
  * at 0 first. */

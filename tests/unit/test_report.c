@@ -140,6 +140,26 @@ static json_t *load_report(const int64_t *v, size_t n, const char *slo, double r
     return r;
 }
 
+/* The indexed lookup hands back the endpoint the scan finds, one per method + route, however many routes. */
+static void indexed_endpoints_are_the_scanned_ones(void **state)
+{
+    (void)state;
+    json_t *r = report_new("check", "http://t"), *ix = NULL;
+    char route[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(route, sizeof route, "/r/%d", i);
+        json_t *e = report_endpoint_at(r, &ix, i % 2 ? "GET" : "PUT", route);
+        assert_non_null(e);
+        assert_ptr_equal(report_endpoint_at(r, &ix, i % 2 ? "GET" : "PUT", route), e);
+        assert_ptr_equal(report_endpoint(r, i % 2 ? "GET" : "PUT", route), e);
+    }
+    /* same route, other method: another endpoint */
+    assert_ptr_not_equal(report_endpoint_at(r, &ix, "GET", "/r/0"), report_endpoint_at(r, &ix, "PUT", "/r/0"));
+    assert_int_equal(json_array_size(json_object_get(r, "endpoints")), 301);
+    json_decref(ix);
+    json_decref(r);
+}
+
 static void merged_shards_equal_one_run(void **state)
 {
     (void)state;
@@ -263,7 +283,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(builds_the_contract_keys), cmocka_unit_test(junit_for_check),
-        cmocka_unit_test(html_is_self_contained),   cmocka_unit_test(merged_shards_equal_one_run),
+        cmocka_unit_test(html_is_self_contained), cmocka_unit_test(indexed_endpoints_are_the_scanned_ones),   cmocka_unit_test(merged_shards_equal_one_run),
         cmocka_unit_test(merge_refuses_mixed_modes), cmocka_unit_test(load_text_and_junit),
         cmocka_unit_test(refuses_keys_outside_the_contract), cmocka_unit_test(check_text_from_the_report),
     };
