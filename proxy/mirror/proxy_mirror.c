@@ -209,6 +209,8 @@ void proxy_mirror_free(proxy_mirror *mi)
             proxy_mirror_req_free(r);
         }
     }
+    proxy_mirror_req_free_spares(mi);
+    proxy_mirror_join_free_spares(mi);
     for (int i = 0; i < mi->n_pools; i++)
         proxy_upstream_target_unref(mi->pools[i].shadow);
     event_free(mi->flush);

@@ -1,7 +1,8 @@
 /* proxy_mirror_conn: one connection to a shadow. Its own non-blocking socket and events, no bufferevent:
  * the copies queued on it in one loop turn leave in one sendmsg straight from their own buffers (nothing
  * is copied or moved, so a copy the connection could not deliver can be put back and sent elsewhere),
- * and an answer is read with one recv per wakeup. An answer nobody keeps (no --mirror-record) is parsed
+ * and answers are read with one recv per wakeup (two for a large kept one: its head, then its body in
+ * place). An answer nobody keeps (no --mirror-record) is parsed
  * only for its framing: its head is read, and a body framed by Content-Length is dropped in the kernel
  * (recv MSG_TRUNC copies nothing) while the parser is fed as many zero bytes, which it skips without
  * looking at them. libevent 2.1's bufferevent read 4 KiB a wakeup (sixteen loop turns, each with
@@ -188,8 +189,7 @@ static int rs_on_head(void *ctx, const httpmsg_head *h)
 
 static int rs_on_complete(void *ctx)
 {
-    mconn *mc = ctx;
-    mc->done = 1;
+    ((mconn *)ctx)->done = 1;
     return 1; /* pause after every message: interim ones are told apart, and each answer is its copy's */
 }
 
@@ -276,6 +276,21 @@ static ssize_t mc_drop(mconn *mc, uint64_t left, int *gone)
     return k;
 }
 
+/* One recv: into a kept body when enough of it is due, else the scratch (PROXY_MIRROR_READ_FIRST while
+ * a kept head is unread). Returns recv's result; mc may be gone (*gone); *full: the read filled up. */
+static ssize_t mc_recv(mconn *mc, int *gone, int *full)
+{
+    int keep = mc->head->join != NULL;
+    size_t want = !keep ? PROXY_MIRROR_READ_DROP : mc->head_len ? PROXY_MIRROR_READ_MAX : PROXY_MIRROR_READ_FIRST;
+    char *buf = keep ? proxy_mirror_join_room(mc, &want) : NULL;
+    buf = buf ? buf : mc->pool->mi->scratch;
+    ssize_t k = recv(mc->fd, buf, want, MSG_DONTWAIT);
+    if (k > 0)
+        *gone = mc_feed(mc, buf, (size_t)k) != 0;
+    *full = k > 0 && !*gone && (size_t)k == want && mc->head;
+    return k;
+}
+
 static void mc_eof(mconn *mc)
 {
     mc->done = 0;
@@ -301,16 +316,14 @@ static void mc_on_read(evutil_socket_t fd, short what, void *arg)
     if (left > 0) {
         k = mc_drop(mc, left, &gone);
     } else {
-        size_t want = mc->head->join ? PROXY_MIRROR_READ_MAX : PROXY_MIRROR_READ_DROP;
-        char *buf = mc->head->join ? proxy_mirror_join_room(mc, &want) : NULL;
-        buf = buf ? buf : mc->pool->mi->scratch;
-        k = recv(fd, buf, want, MSG_DONTWAIT);
-        if (k > 0) {
-            gone = mc_feed(mc, buf, (size_t)k) != 0;
-            /* a full read of a large body: the rest is most likely there already */
-            if (!gone && (size_t)k == want && (left = mc_droppable(mc)) > 0)
-                mc_drop(mc, left, &gone);
-        }
+        int full = 0;
+        k = mc_recv(mc, &gone, &full);
+        /* a full read of a large body: the rest is most likely there already */
+        size_t room;
+        if (full && !gone && mc->head->join && proxy_mirror_join_room(mc, &room))
+            mc_recv(mc, &gone, &full);
+        else if (full && !gone && (left = mc_droppable(mc)) > 0)
+            mc_drop(mc, left, &gone);
     }
     if (gone || k > 0)
         return;

@@ -17,11 +17,20 @@ enum { MC_CONNECTING = 0, MC_OPEN };
  * only framed, where a body past what was read is dropped in the kernel (recv MSG_TRUNC) instead. */
 #define PROXY_MIRROR_READ_MAX (256 * 1024)
 #define PROXY_MIRROR_READ_DROP (16 * 1024)
+/* ... and while a kept answer's head is not read yet: its size unknown, a large body would land in the
+ * scratch and be copied from there (64 KiB answers read whole: a memcpy of the body, ~62 k instructions
+ * per copy); this much takes the head and dozens of small answers, and the rest of a large one is read
+ * in place (proxy_mirror_join_room) at once. */
+#define PROXY_MIRROR_READ_FIRST (16 * 1024)
 /* A kept body with at least this much still due is read straight into its kept buffer (no copy from
  * the scratch); less, and one read into the scratch takes it with the answers behind it. */
 #define PROXY_MIRROR_DIRECT_MIN (16 * 1024)
 /* Kept answers up to this size get their buffer sized from their Content-Length at once. */
 #define PROXY_MIRROR_KEEP_MAX (64u * 1024 * 1024)
+/* Freed copies (and joins) kept for the next ones, with their buffers when these are at most this large: a copy's
+ * calloc, its buffer's malloc and both frees were a tenth of the worker's instructions per copy. */
+#define PROXY_MIRROR_SPARE_MAX 64
+#define PROXY_MIRROR_SPARE_BUF (8 * 1024)
 
 typedef struct mpool mpool;
 typedef struct mconn mconn;
@@ -98,8 +107,16 @@ struct proxy_mirror {
     struct event *flush;  /* active once per loop turn with bytes to write: writes every dirty conn */
     mconn *dirty;
     char *scratch;        /* PROXY_MIRROR_READ_MAX: every answer is read here first */
+    proxy_mirror_req *spare; /* freed copies, linked by next (proxy_mirror_req_free) */
+    size_t n_spare;
+    proxy_mirror_join *spare_join; /* and joins (proxy_mirror_join.c) */
+    size_t n_spare_join;
 };
 
+/* A zeroed copy for mi (a spare when there is one; its buffer may hold memory, len 0), or NULL. */
+proxy_mirror_req *proxy_mirror_req_alloc(proxy_mirror *mi);
+/* Frees every spare copy (at the end of mi). */
+void proxy_mirror_req_free_spares(proxy_mirror *mi);
 /* Frees r and gives back what it held (bytes, its in-flight slot). A join still waiting for r's answer
  * is told there will be none. */
 void proxy_mirror_req_free(proxy_mirror_req *r);
@@ -131,6 +148,7 @@ void proxy_mirror_conn_free(mconn *mc);
 int proxy_mirror_conn_takes(const mconn *mc, const proxy_mirror_req *r);
 
 /* proxy_mirror_join.c */
+void proxy_mirror_join_free_spares(proxy_mirror *mi); /* at the end of mi */
 void proxy_mirror_join_add(proxy_mirror_join *j); /* one more answer due (a copy for the baseline) */
 /* The answer on mc: the bytes the parser consumed (p, n) for the message being parsed. */
 void proxy_mirror_join_keep(mconn *mc, const char *p, size_t n);

@@ -18,17 +18,45 @@ struct proxy_mirror_join {
     int primary_done;
     int waiting;      /* shadow answers still due */
     exchange_shadow sh[EXCHANGE_N_SHADOW];
+    proxy_mirror_join *next_spare; /* the mirror's spare joins (join_done) */
 };
+
+/* j is done with: kept for the next join (as copies are, proxy_mirror_req_free) or freed. */
+static void join_done(proxy_mirror_join *j)
+{
+    proxy_mirror *mi = j->mi;
+    if (mi->n_spare_join >= PROXY_MIRROR_SPARE_MAX) {
+        free(j);
+        return;
+    }
+    j->next_spare = mi->spare_join;
+    mi->spare_join = j;
+    mi->n_spare_join++;
+}
+
+void proxy_mirror_join_free_spares(proxy_mirror *mi)
+{
+    while (mi->spare_join) {
+        proxy_mirror_join *j = mi->spare_join;
+        mi->spare_join = j->next_spare;
+        free(j);
+    }
+    mi->n_spare_join = 0;
+}
 
 proxy_mirror_join *proxy_mirror_join_req(proxy_mirror_req *r)
 {
     proxy_mirror *mi = r->mi;
     if (!mi->rec || r->join)
         return r->join;
-    proxy_mirror_join *j = calloc(1, sizeof *j);
-    if (!j)
+    proxy_mirror_join *j = mi->spare_join;
+    if (j) {
+        mi->spare_join = j->next_spare;
+        mi->n_spare_join--;
+    } else if (!(j = malloc(sizeof *j))) {
         return NULL;
-    j->mi = mi;
+    }
+    *j = (proxy_mirror_join){.mi = mi};
     j->waiting = 1;
     r->join = j;
     return j;
@@ -57,7 +85,7 @@ static void join_maybe_done(proxy_mirror_join *j)
     }
     if (x)
         proxy_record_push(j->mi->rec, x);
-    free(j);
+    join_done(j);
 }
 
 void proxy_mirror_join_primary(proxy_mirror_join *j, exchange *x)

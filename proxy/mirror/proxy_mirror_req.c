@@ -11,6 +11,34 @@
 #include "tdnum.h"
 #include "tdtime.h"
 
+proxy_mirror_req *proxy_mirror_req_alloc(proxy_mirror *mi)
+{
+    proxy_mirror_req *r = mi->spare;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (r)
+            tdbuf_init(&r->buf, 0);
+        return r;
+    }
+    mi->spare = r->next;
+    mi->n_spare--;
+    tdbuf buf = r->buf;
+    *r = (proxy_mirror_req){.buf = buf};
+    tdbuf_reset(&r->buf);
+    return r;
+}
+
+void proxy_mirror_req_free_spares(proxy_mirror *mi)
+{
+    while (mi->spare) {
+        proxy_mirror_req *r = mi->spare;
+        mi->spare = r->next;
+        tdbuf_free(&r->buf);
+        free(r);
+    }
+    mi->n_spare = 0;
+}
+
 void proxy_mirror_req_free(proxy_mirror_req *r)
 {
     proxy_mirror *mi = r->mi;
@@ -18,8 +46,16 @@ void proxy_mirror_req_free(proxy_mirror_req *r)
     mi->held -= r->held;
     proxy_metrics_mirror_held(mi->m, -(int64_t)r->held);
     mi->inflight--;
-    tdbuf_free(&r->buf);
-    free(r);
+    if (r->buf.cap > PROXY_MIRROR_SPARE_BUF)
+        tdbuf_free(&r->buf);
+    if (mi->n_spare >= PROXY_MIRROR_SPARE_MAX) {
+        tdbuf_free(&r->buf);
+        free(r);
+        return;
+    }
+    r->next = mi->spare;
+    mi->spare = r;
+    mi->n_spare++;
 }
 
 void proxy_mirror_req_skip(proxy_mirror_req *r, proxy_metrics_mirror_skip why)
@@ -61,20 +97,22 @@ proxy_mirror_req *proxy_mirror_req_begin(proxy_mirror *mi, const char *method, i
     proxy_metrics_mirror_skipped(mi->m, why);
     return NULL;
 take:;
-    proxy_mirror_req *r = calloc(1, sizeof *r);
+    proxy_mirror_req *r = proxy_mirror_req_alloc(mi);
     /* room for the head and a declared body up to 64 KiB at once while the worker's budget has it (a
      * longer body, or a client slow to send it, grows the buffer only as bytes arrive) */
     size_t want = head_len + (content_length > 0 ? (size_t)(content_length < 65536 ? content_length : 65536) : 0);
     if (mi->held + want > PROXY_MIRROR_MAX_HELD)
         want = head_len;
     if (r)
-        tdbuf_init(&r->buf, 0);
+        r->mi = mi;
     if (!r || tdbuf_reserve(&r->buf, want) != 0) {
-        free(r);
+        if (r) {
+            tdbuf_free(&r->buf);
+            free(r);
+        }
         proxy_metrics_mirror_skipped(mi->m, PROXY_METRICS_MSKIP_NOMEM);
         return NULL;
     }
-    r->mi = mi;
     r->pool = &mi->pools[0];
     r->head_len = head_len;
     r->keep_alive = keep_alive;
@@ -123,14 +161,16 @@ proxy_mirror_req *proxy_mirror_req_clone(proxy_mirror_req *r, mpool *to)
                                                 : PROXY_METRICS_MSKIP_QUEUE_FULL);
         return NULL;
     }
-    proxy_mirror_req *c = calloc(1, sizeof *c);
+    proxy_mirror_req *c = proxy_mirror_req_alloc(mi);
     if (!c) {
         proxy_metrics_mirror_skipped(mi->m, PROXY_METRICS_MSKIP_NOMEM);
         return NULL;
     }
-    *c = (proxy_mirror_req){
-        .mi = mi, .pool = to, .head_len = r->head_len, .keep_alive = r->keep_alive, .pipeline = r->pipeline};
-    tdbuf_init(&c->buf, 0);
+    c->mi = mi;
+    c->pool = to;
+    c->head_len = r->head_len;
+    c->keep_alive = r->keep_alive;
+    c->pipeline = r->pipeline;
     memcpy(c->method, r->method, sizeof c->method);
     mi->inflight++;
     if (tdbuf_append(&c->buf, r->buf.data, n) != 0) {

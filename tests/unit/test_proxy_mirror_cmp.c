@@ -38,6 +38,11 @@ static const struct {
      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 0, 1, 0, 0, 0},
     {"JSON keys in another order", JSON_HEAD "Content-Length: 13\r\n\r\n{\"a\":1,\"b\":2}",
      JSON_HEAD "Content-Length: 13\r\n\r\n{\"b\":2,\"a\":1}", 0, 0, 1, 0, 0, 0},
+    /* body_sig finds the framing fields by the colon where their names end, in any case */
+    {"fields that only start like Content-Length", "HTTP/1.1 200 OK\r\nContent-Location: /a\r\ncontent-length: 2\r\n\r\nok",
+     "HTTP/1.1 200 OK\r\nContent-Lengths: 9\r\nContent-Length: 2\r\nContent-Location: /b\r\n\r\nok", 0, 0, 1, 0, 0, 0},
+    {"lower-case chunked vs the chunks as a body", "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+     "HTTP/1.1 200 OK\r\nTRANSFER-ENCODINGS: chunked\r\nContent-Length: 15\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0, 0, 1, 0, 1, 0},
     {"no answer", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", NULL, 0, 0, 0, 0, 0, 1},
 };
 
