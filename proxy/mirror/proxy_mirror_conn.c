@@ -1,7 +1,7 @@
 /* proxy_mirror_conn: one connection to a shadow. Its own non-blocking socket and events, no bufferevent:
  * the copies queued on it in one loop turn leave in one sendmsg straight from their own buffers (nothing
  * is copied or moved, so a copy the connection could not deliver can be put back and sent elsewhere),
- * and answers are read with one recv per wakeup (two for a large kept one: its head, then its body in
+ * and answers are read with one recv per wakeup (proxy_mirror_read.c) (two for a large kept one: its head, then its body in
  * place). An answer nobody keeps (no --mirror-record) is parsed
  * only for its framing: its head is read, and a body framed by Content-Length is dropped in the kernel
  * (recv MSG_TRUNC copies nothing) while the parser is fed as many zero bytes, which it skips without
@@ -33,10 +33,6 @@
 
 #define MC_IOV 64                  /* copies per sendmsg */
 #define MC_HEAD_SLICE 4096         /* fed to the parser at once while a head is incomplete (it copies those) */
-#define MC_DROP_MAX (1024 * 1024)  /* body bytes dropped by one recv(MSG_TRUNC) */
-
-/* what the parser is fed for dropped body bytes: an identity body is counted, never read */
-static const char mc_zeros[64 * 1024];
 
 /* One warning per minute for the whole process, whichever worker sees the failure. */
 static _Atomic int64_t mc_last_warn = -1;
@@ -152,7 +148,7 @@ static void mc_close(mconn *mc, int failed, proxy_metrics_uperr_kind kind, const
 }
 
 /* The copy at the head of mc got no complete answer: count it, close mc, move the queue on. */
-static void mc_fail(mconn *mc, proxy_metrics_uperr_kind kind, const char *what)
+void proxy_mirror_conn_fail(mconn *mc, proxy_metrics_uperr_kind kind, const char *what)
 {
     mpool *pl = mc->pool;
     if (kind == PROXY_METRICS_UPERR_CONNECT || kind == PROXY_METRICS_UPERR_CONNECT_TIMEOUT) {
@@ -197,7 +193,7 @@ static const httpmsg_callbacks mc_callbacks = {rs_on_head, NULL, rs_on_complete}
 
 /* The answer to the head copy ended: the next copy's answer, idle, or close. Returns 0, or -1 when mc is
  * gone. */
-static int mc_done(mconn *mc)
+int proxy_mirror_conn_done(mconn *mc)
 {
     mpool *pl = mc->pool;
     proxy_mirror_req *r = mc_pop(mc);
@@ -223,7 +219,7 @@ static int mc_done(mconn *mc)
 }
 
 /* n bytes of answers. Returns 0, or -1 when mc is gone. */
-static int mc_feed(mconn *mc, const char *p, size_t n)
+int proxy_mirror_conn_feed(mconn *mc, const char *p, size_t n)
 {
     while (n > 0) {
         if (!mc->head) { /* bytes after the last answer: nobody knows what the shadow is doing */
@@ -234,7 +230,7 @@ static int mc_feed(mconn *mc, const char *p, size_t n)
         mc->done = 0;
         ssize_t k = httpmsg_parser_execute(mc->rs, p, take);
         if (k < 0 || (k == 0 && !mc->done)) {
-            mc_fail(mc, PROXY_METRICS_UPERR_BAD_RESPONSE, "bad response");
+            proxy_mirror_conn_fail(mc, PROXY_METRICS_UPERR_BAD_RESPONSE, "bad response");
             return -1;
         }
         proxy_mirror_join_keep(mc, p, (size_t)k); /* --mirror-record; otherwise only the framing counts */
@@ -247,95 +243,10 @@ static int mc_feed(mconn *mc, const char *p, size_t n)
             mc_msg_start(mc);
             continue;
         }
-        if (mc_done(mc) != 0)
+        if (proxy_mirror_conn_done(mc) != 0)
             return -1;
     }
     return 0;
-}
-
-/* Body bytes of the head copy's answer still due, when they can be dropped unread: framed by
- * Content-Length and not kept. 0 otherwise. */
-static uint64_t mc_droppable(const mconn *mc)
-{
-    if (!mc->head || mc->head->join || !mc->head_len || mc->body_len <= 0)
-        return 0;
-    uint64_t body = mc->msg_bytes - mc->head_len;
-    return body < (uint64_t)mc->body_len ? (uint64_t)mc->body_len - body : 0;
-}
-
-/* Drops up to the rest of the body in the kernel. Returns what recv returned (-1 with errno); when
- * bytes went, mc may be gone (*gone set). */
-static ssize_t mc_drop(mconn *mc, uint64_t left, int *gone)
-{
-    ssize_t k = recv(mc->fd, NULL, left > MC_DROP_MAX ? MC_DROP_MAX : (size_t)left, MSG_TRUNC | MSG_DONTWAIT);
-    for (ssize_t fed = 0; k > 0 && fed < k && !*gone;) {
-        size_t piece = (size_t)(k - fed) > sizeof mc_zeros ? sizeof mc_zeros : (size_t)(k - fed);
-        *gone = mc_feed(mc, mc_zeros, piece) != 0;
-        fed += (ssize_t)piece;
-    }
-    return k;
-}
-
-/* One recv: into a kept body when enough of it is due, else the scratch (PROXY_MIRROR_READ_FIRST while
- * a kept head is unread). Returns recv's result; mc may be gone (*gone); *full: the read filled up. */
-static ssize_t mc_recv(mconn *mc, int *gone, int *full)
-{
-    int keep = mc->head->join != NULL;
-    size_t want = !keep ? PROXY_MIRROR_READ_DROP : mc->head_len ? PROXY_MIRROR_READ_MAX : PROXY_MIRROR_READ_FIRST;
-    char *buf = keep ? proxy_mirror_join_room(mc, &want) : NULL;
-    buf = buf ? buf : mc->pool->mi->scratch;
-    ssize_t k = recv(mc->fd, buf, want, MSG_DONTWAIT);
-    if (k > 0)
-        *gone = mc_feed(mc, buf, (size_t)k) != 0;
-    *full = k > 0 && !*gone && (size_t)k == want && mc->head;
-    return k;
-}
-
-static void mc_eof(mconn *mc)
-{
-    mc->done = 0;
-    if (httpmsg_parser_eof(mc->rs) == 0 && mc->done) { /* an answer delimited by close */
-        mc->keep_alive = 0;
-        mc_done(mc);
-        return;
-    }
-    mc_fail(mc, PROXY_METRICS_UPERR_RESET, "closed the connection before the response ended");
-}
-
-static void mc_on_read(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    mconn *mc = arg;
-    if (!mc->head) { /* idle: the shadow closed it, or sent bytes nobody asked for */
-        proxy_mirror_conn_free(mc);
-        return;
-    }
-    int gone = 0;
-    ssize_t k;
-    uint64_t left = mc_droppable(mc);
-    if (left > 0) {
-        k = mc_drop(mc, left, &gone);
-    } else {
-        int full = 0;
-        k = mc_recv(mc, &gone, &full);
-        /* a full read of a large body: the rest is most likely there already */
-        size_t room;
-        if (full && !gone && mc->head->join && proxy_mirror_join_room(mc, &room))
-            mc_recv(mc, &gone, &full);
-        else if (full && !gone && (left = mc_droppable(mc)) > 0)
-            mc_drop(mc, left, &gone);
-    }
-    if (gone || k > 0)
-        return;
-    if (k == 0) {
-        mc_eof(mc);
-        return;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return;
-    char msg[160];
-    snprintf(msg, sizeof msg, "recv: %s", strerror(errno));
-    mc_fail(mc, PROXY_METRICS_UPERR_RESET, msg);
 }
 
 int proxy_mirror_conn_flush(mconn *mc)
@@ -365,7 +276,7 @@ int proxy_mirror_conn_flush(mconn *mc)
         if (n < 0) {
             char m[160];
             snprintf(m, sizeof m, "send: %s", total ? strerror(errno) : "nothing to send");
-            mc_fail(mc, PROXY_METRICS_UPERR_RESET, m);
+            proxy_mirror_conn_fail(mc, PROXY_METRICS_UPERR_RESET, m);
             return -1;
         }
         mc->written += (uint64_t)n;
@@ -389,7 +300,7 @@ static void mc_on_write(evutil_socket_t fd, short what, void *arg)
         if (err) {
             char msg[160];
             snprintf(msg, sizeof msg, "connect: %s", strerror(err));
-            mc_fail(mc, PROXY_METRICS_UPERR_CONNECT, msg);
+            proxy_mirror_conn_fail(mc, PROXY_METRICS_UPERR_CONNECT, msg);
             return;
         }
         mc->state = MC_OPEN;
@@ -410,9 +321,9 @@ static void mc_on_timeout(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (mc->state == MC_CONNECTING)
-        mc_fail(mc, PROXY_METRICS_UPERR_CONNECT_TIMEOUT, "connect timed out");
+        proxy_mirror_conn_fail(mc, PROXY_METRICS_UPERR_CONNECT_TIMEOUT, "connect timed out");
     else if (mc->head)
-        mc_fail(mc, PROXY_METRICS_UPERR_TIMEOUT, "no complete response in time");
+        proxy_mirror_conn_fail(mc, PROXY_METRICS_UPERR_TIMEOUT, "no complete response in time");
     else
         proxy_mirror_conn_free(mc);
 }
@@ -489,7 +400,7 @@ mconn *proxy_mirror_conn_open(mpool *pl, proxy_mirror_req *r)
     mc->fd = socket(pl->shadow->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (!mc->rs || !mc->timer || mc->fd < 0)
         return mc_open_failed(mc, r, 0);
-    mc->rev = event_new(mi->base, mc->fd, EV_READ | EV_PERSIST, mc_on_read, mc);
+    mc->rev = event_new(mi->base, mc->fd, EV_READ | EV_PERSIST, proxy_mirror_read_on_read, mc);
     mc->wev = event_new(mi->base, mc->fd, EV_WRITE, mc_on_write, mc);
     if (!mc->rev || !mc->wev)
         return mc_open_failed(mc, r, 0);

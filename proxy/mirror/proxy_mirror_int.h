@@ -144,6 +144,13 @@ void proxy_mirror_conn_queue(mconn *mc, proxy_mirror_req *r);
 int proxy_mirror_conn_flush(mconn *mc);
 /* Closes mc; its copies in flight are freed (not answered; nothing counted). */
 void proxy_mirror_conn_free(mconn *mc);
+/* For proxy_mirror_read.c: n bytes of answers fed to mc's parser (0, or -1 when mc is gone); the answer
+ * to the head copy ended (0, or -1 when mc is gone); the head copy failed (counted, mc closed). */
+int proxy_mirror_conn_feed(mconn *mc, const char *p, size_t n);
+int proxy_mirror_conn_done(mconn *mc);
+void proxy_mirror_conn_fail(mconn *mc, proxy_metrics_uperr_kind kind, const char *what);
+/* proxy_mirror_read.c: mc's read event. */
+void proxy_mirror_read_on_read(evutil_socket_t fd, short what, void *arg);
 /* mc may take r: open, r pipelines behind mc's copies (or mc has none), and mc has room. */
 int proxy_mirror_conn_takes(const mconn *mc, const proxy_mirror_req *r);
 
