@@ -400,6 +400,7 @@ int capwriter_close(capwriter *w, char *err, size_t errlen)
     if (!w)
         return CAPWRITER_OK;
     int rc = cw_close_file(w, err, errlen);
+    cw_drop_cdicts(w);
     ZSTD_freeCCtx(w->cctx[0]);
     ZSTD_freeCCtx(w->cctx[1]);
     free(w->dict);

@@ -45,7 +45,8 @@ struct capwriter {
     ZSTD_CCtx *cctx[2]; /* records up to CW_BIG_RECORD, and larger ones (cw_ctx) */
     void *dict; /* the dictionary in use (this segment's, or the previous one reused) */
     size_t dict_len;
-    int dict_loaded[2]; /* dict is the one loaded into cctx[i] */
+    ZSTD_CDict *cdict[2]; /* dict digested for cctx[i] (it refers to dict), NULL = none yet */
+    int dict_loaded[2];   /* cctx[i] refers to cdict[i], made from the dictionary now in use */
 
     /* records held at a segment's start for training: record 0 is the warcinfo */
     int holding;
@@ -96,8 +97,9 @@ int cw_hold_exchange(capwriter *w, char *err, size_t errlen);
 int cw_release_hold(capwriter *w, char *err, size_t errlen);
 void cw_sample(capwriter *w, const char *rec, size_t len); /* keep a record's prefix for the next dictionary */
 int cw_sampling(const capwriter *w); /* 1 = records written now may build the next dictionary */
-int cw_resv_ready(const capwriter *w);
-int cw_use_dict(capwriter *w, int which); /* load w->dict into cctx[which] unless it is there */ /* 1 = enough samples to build the next segment's dictionary now */
+int cw_resv_ready(const capwriter *w); /* 1 = enough samples to build the next segment's dictionary now */
+int cw_use_dict(capwriter *w, int which); /* give cctx[which] w->dict (as a CDict) unless it has it */
+void cw_drop_cdicts(capwriter *w);        /* before w->dict changes or is freed */
 void cw_resv_free(capwriter *w);
 /* capwriter.c: the exchange's formatted records in file order (empty ones left out); returns how many */
 size_t cw_records(capwriter *w, tdbuf **out);
