@@ -75,18 +75,23 @@ static int payload_digest(const char *m, size_t len, char *out, size_t outsz)
     int ok = EVP_DigestFinal_ex(c, md, &mdlen);
     if (!ok || mdlen != 32)
         return -1;
+    /* Six whole 5-byte groups, 8 characters each, then the last 2 bytes: 4 characters and "====" (a
+     * group loop that tested every byte and character against the group's length was ~1000
+     * instructions a digest). */
     memcpy(out, "sha256:", 7);
-    size_t o = 7;
-    for (size_t i = 0; i < 32; i += 5) {
-        uint64_t v = 0;
-        size_t nb = 32 - i < 5 ? 32 - i : 5;
-        for (size_t k = 0; k < 5; k++)
-            v = (v << 8) | (k < nb ? md[i + k] : 0);
-        size_t nchars = (nb * 8 + 4) / 5;
-        for (size_t k = 0; k < 8; k++)
-            out[o++] = k < nchars ? b32[(v >> (35 - 5 * k)) & 31] : '=';
+    char *o = out + 7;
+    for (size_t i = 0; i < 30; i += 5, o += 8) {
+        uint64_t v = (uint64_t)md[i] << 32 | (uint64_t)md[i + 1] << 24 | (uint64_t)md[i + 2] << 16 |
+                     (uint64_t)md[i + 3] << 8 | md[i + 4];
+        for (int k = 0; k < 8; k++)
+            o[k] = b32[(v >> (35 - 5 * k)) & 31];
     }
-    out[o] = '\0';
+    unsigned t = (unsigned)md[30] << 8 | md[31]; /* 16 bits: 5 + 5 + 5 + 1 (padded with 4 zero bits) */
+    o[0] = b32[t >> 11];
+    o[1] = b32[(t >> 6) & 31];
+    o[2] = b32[(t >> 1) & 31];
+    o[3] = b32[(t << 4) & 31];
+    memcpy(o + 4, "====", 5);
     return 0;
 }
 
