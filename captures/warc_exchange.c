@@ -83,8 +83,8 @@ static int payload_digest(const char *m, size_t len, char *out, size_t outsz)
     for (size_t i = 0; i < 30; i += 5, o += 8) {
         uint64_t v = (uint64_t)md[i] << 32 | (uint64_t)md[i + 1] << 24 | (uint64_t)md[i + 2] << 16 |
                      (uint64_t)md[i + 3] << 8 | md[i + 4];
-        for (int k = 0; k < 8; k++)
-            o[k] = b32[(v >> (35 - 5 * k)) & 31];
+        o[0] = b32[v >> 35], o[1] = b32[(v >> 30) & 31], o[2] = b32[(v >> 25) & 31], o[3] = b32[(v >> 20) & 31];
+        o[4] = b32[(v >> 15) & 31], o[5] = b32[(v >> 10) & 31], o[6] = b32[(v >> 5) & 31], o[7] = b32[v & 31];
     }
     unsigned t = (unsigned)md[30] << 8 | md[31]; /* 16 bits: 5 + 5 + 5 + 1 (padded with 4 zero bits) */
     o[0] = b32[t >> 11];
