@@ -44,6 +44,7 @@ typedef struct proxy_h2 {
     tdbuf obuf;
     struct event *out_ev;
     int out_armed;
+    unsigned n_resume; /* streams marked resume_up since the last proxy_h2_up_resume_all (may count freed ones) */
     int draining, closing, lingering, in_ng; /* in_ng: inside nghttp2 (recv/send): never free the session there */
     int fatal;                    /* a proxy_metrics_h2_refusal + 1 when a limit ends the connection */
     int64_t win_start_us;
