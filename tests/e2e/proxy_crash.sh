@@ -16,6 +16,10 @@ wrk -t1 -c8 -d4s "http://127.0.0.1:$PROXY_PORT/a.json" >"$tmp/wrk.txt" 2>&1 &
 wrk_pid=$!
 sleep 2.5
 recorded=$(px_metric tapedeck_proxy_capture_recorded_total)
+# the threads carry the names top -H shows and scripts/bench/proxy splits the CPU by
+threads=$(cat /proc/"$PROXY_PID"/task/*/comm | sort | tr '\n' ' ')
+grep -q 'td-worker-0 ' <<<"$threads" && grep -q 'td-writer ' <<<"$threads" ||
+  td_fail "proxy threads are named '$threads', expected td-worker-0 and td-writer among them"
 kill -9 "$PROXY_PID"
 wait "$PROXY_PID" 2>/dev/null || true
 wait "$wrk_pid" || true
