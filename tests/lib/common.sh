@@ -45,6 +45,14 @@ td_spawn() { # command...: start in background, remember the pid (in TD_LAST_PID
     TD_PIDS+=("$TD_LAST_PID")
 }
 
+td_thread_ticks() { # pid name: utime + stime (clock ticks) of the pid's threads called name (0: none)
+    local t s=0
+    for t in /proc/"$1"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && s=$((s + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$s"
+}
+
 # Start nginx serving DIR on PORT (extra server-block config in $3). Sets TD_NGINX_CONF.
 td_nginx() { # port root_dir [extra_config]
     local port=$1 root=$2 extra=${3:-} d
