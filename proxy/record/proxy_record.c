@@ -225,6 +225,18 @@ static void rec_update_stats(proxy_record *r)
     proxy_metrics_capture_written(r->m, st.bytes_out, st.segments);
 }
 
+/* The worker wrote these bytes on its own core, so the writer's first touch of each line waits for it
+ * (the head scan's memchr and the copy into the record were a seventh of the writer's samples on h2
+ * traffic). Asking for the next exchange's first lines while this one is compressed hides most of that:
+ * writer 4.86 -> 4.68 us an exchange, lower in 8 of 10 alternated h2load runs. A hint only: no fault. */
+static void rec_prefetch(const exchange *x)
+{
+    for (size_t o = 0; o < x->request_len && o < 1024; o += 64)
+        __builtin_prefetch(x->request + o);
+    for (size_t o = 0; x->response && o < x->response_len && o < 1024; o += 64)
+        __builtin_prefetch(x->response + o);
+}
+
 static void *rec_thread(void *arg)
 {
     proxy_record *r = arg;
@@ -264,6 +276,8 @@ static void *rec_thread(void *arg)
 
         size_t queued = 0;
         for (size_t i = 0; i < n; i++) {
+            if (i + 1 < n)
+                rec_prefetch(batch[i + 1]);
             queued += (size_t)rec_write_one(r, batch[i], &failing);
         }
         if (n > 0)
