@@ -53,16 +53,20 @@ td_thread_ticks() { # pid name: utime + stime (clock ticks) of the pid's threads
     echo "$s"
 }
 
-# CPU time in ns (the scheduler's own sum, /proc/.../schedstat: exact, where utime + stime come in 10 ms
-# ticks) of a pid's threads, all of them or those called name; empty when the kernel has no schedstat.
+# CPU time in ns of a pid's threads, all of them or those called name (0: none): the scheduler's exact
+# sum (/proc/.../schedstat), or utime + stime (10 ms ticks) where the kernel has no schedstat.
 td_cpu_ns() { # pid [name]
-    local t s=0 any=
+    local t s=0 hz
+    hz=$(getconf CLK_TCK)
     for t in /proc/"$1"/task/*; do
         [ -z "${2:-}" ] || [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] || continue
-        [ -r "$t/schedstat" ] || continue
-        any=1 s=$((s + $(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)))
+        if [ -r "$t/schedstat" ]; then
+            s=$((s + $(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)))
+        else
+            s=$((s + $(awk -v hz="$hz" '{printf "%.0f", ($14 + $15) * 1e9 / hz}' "$t/stat" 2>/dev/null || echo 0)))
+        fi
     done
-    [ -n "$any" ] || [ -n "${2:-}" ] && echo "$s"
+    echo "$s"
 }
 
 # Start nginx serving DIR on PORT (extra server-block config in $3). Sets TD_NGINX_CONF.
