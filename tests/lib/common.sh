@@ -45,14 +45,6 @@ td_spawn() { # command...: start in background, remember the pid (in TD_LAST_PID
     TD_PIDS+=("$TD_LAST_PID")
 }
 
-td_thread_ticks() { # pid name: utime + stime (clock ticks) of the pid's threads called name (0: none)
-    local t s=0
-    for t in /proc/"$1"/task/*; do
-        [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && s=$((s + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$s"
-}
-
 # CPU time in ns of a pid's threads, all of them or those called name (0: none): the scheduler's exact
 # sum (/proc/.../schedstat), or utime + stime (10 ms ticks) where the kernel has no schedstat.
 td_cpu_ns() { # pid [name]
